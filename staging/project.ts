@@ -1,0 +1,205 @@
+// Lays out the staging project directory (the local stand-in for /home/paperclip/buywhere-api), builds its
+// images and brings the stack up or down.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build as esbuild } from 'esbuild';
+import { compose, composeArgs, detectCompose, type ComposeProject } from '../lib/compose.js';
+import { parseEnvFile, formatEnvFile } from '../lib/envfile.js';
+import { run, tail } from '../lib/exec.js';
+import { waitHealthy } from '../lib/health.js';
+import { imageInfo, tagImage } from '../lib/docker.js';
+import { ensureCa, issueServerCert } from './tls.js';
+
+export const stagingSource = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(stagingSource, '..');
+
+export const dataServices = ['db', 'db_replica', 'pgbouncer', 'redis'];
+export const appServices = ['api', 'mcp', 'scraper-scheduler'];
+export const monitoringServices = ['backup-cron', 'metrics-collector', 'blackbox-exporter', 'alertmanager'];
+
+export interface StagingPaths {
+  projectDir: string;
+  upstream: string;
+  composeFile: string;
+  envFile: string;
+}
+
+/** The project directory lives outside the tracked tree (git-ignored .staging/) unless RUNBOOK_STAGING_DIR says where. */
+export function stagingPaths(): StagingPaths {
+  const projectDir = resolve(process.env.RUNBOOK_STAGING_DIR ?? join(repoRoot, '.staging', 'buywhere-api'));
+  return {
+    projectDir,
+    upstream: `${projectDir}.upstream.git`,
+    composeFile: join(projectDir, 'docker-compose.yml'),
+    envFile: join(projectDir, '.env'),
+  };
+}
+
+export function readStagingEnv(paths = stagingPaths()): Map<string, string> {
+  return parseEnvFile(readFileSync(paths.envFile, 'utf8'), paths.envFile).values;
+}
+
+const git = (cwd: string, args: string[]) =>
+  run(['git', '-c', 'user.name=BuyWhere Staging', '-c', 'user.email=staging@buywhere.invalid', ...args] as [string, ...string[]], {
+    cwd,
+    timeoutMs: 30_000,
+  });
+
+async function mustGit(cwd: string, args: string[]) {
+  const r = await git(cwd, args);
+  if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')} failed in ${cwd}:\n${tail(r.output)}`);
+  return r.output.trim();
+}
+
+/** Bundles the reference API and MCP into single files: containers have no npm, so nothing installs there. */
+async function bundle(projectDir: string) {
+  for (const app of ['api', 'mcp']) {
+    await esbuild({
+      entryPoints: [join(stagingSource, app, 'src', 'server.ts')],
+      outfile: join(projectDir, app, 'dist', 'server.js'),
+      bundle: true,
+      platform: 'node',
+      target: 'node18',
+      format: 'cjs',
+      external: ['pg-native'],
+      logLevel: 'error',
+      legalComments: 'none',
+    });
+  }
+}
+
+function syncSources(projectDir: string) {
+  const copy = (from: string, to = from) => cpSync(join(stagingSource, from), join(projectDir, to), { recursive: true });
+  copy('docker-compose.yml');
+  copy('alembic.ini');
+  copy('alembic');
+  copy('stack');
+  copy('api/Dockerfile');
+  copy('mcp/Dockerfile');
+  if (!existsSync(join(projectDir, 'api', 'build.env'))) copy('api/build.env');
+  copy('project.gitignore', '.gitignore');
+  mkdirSync(join(projectDir, 'backups'), { recursive: true });
+}
+
+const secret = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** Writes .env on first use, with fresh random secrets; later runs keep the secrets and refresh the rest. */
+function writeEnv(paths: StagingPaths, baseImage: string) {
+  const defaults = parseEnvFile(readFileSync(join(stagingSource, 'defaults.env'), 'utf8'), 'staging/defaults.env').values;
+  const current = existsSync(paths.envFile) ? readStagingEnv(paths) : new Map<string, string>();
+  const pick = (k: string, make: () => string) => current.get(k) ?? make();
+  const postgres = pick('POSTGRES_PASSWORD', () => secret(16));
+  const redis = pick('REDIS_PASSWORD', () => secret(16));
+  const values = new Map<string, string>([...defaults, ...[...current].filter(([k]) => !defaults.has(k))]);
+  values.set('POSTGRES_PASSWORD', postgres);
+  values.set('REDIS_PASSWORD', redis);
+  values.set('JWT_SECRET_KEY', pick('JWT_SECRET_KEY', () => secret(32)));
+  values.set('BUYWHERE_API_KEY', pick('BUYWHERE_API_KEY', () => `bw_${secret(16)}`));
+  values.set('DATABASE_URL', `postgresql://buywhere:${postgres}@127.0.0.1:${defaults.get('PGBOUNCER_PORT')}/catalog`);
+  values.set('REDIS_URL', `redis://:${redis}@127.0.0.1:${defaults.get('REDIS_PORT')}/0`);
+  values.set('BASE_IMAGE', baseImage);
+  const tmp = `${paths.envFile}.tmp`;
+  writeFileSync(tmp, formatEnvFile(values), { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  rmSync(paths.envFile, { force: true });
+  cpSync(tmp, paths.envFile);
+  chmodSync(paths.envFile, 0o600);
+  rmSync(tmp);
+}
+
+export async function buildBaseImage(): Promise<string> {
+  const r = await run(['bash', join(stagingSource, 'base', 'build-base.sh')], { timeoutMs: 20 * 60_000, onLine: (l) => process.stderr.write(`  base: ${l}\n`) });
+  if (r.exitCode !== 0) throw new Error(`base image build failed:\n${tail(r.output)}`);
+  return r.output.trim().split('\n').at(-1)!;
+}
+
+/** Creates or refreshes the project directory: sources, bundles, .env, TLS, and its git repo with upstream. */
+export async function layoutProject(opts: { baseImage: string; log?: (m: string) => void }): Promise<StagingPaths> {
+  const paths = stagingPaths();
+  const log = opts.log ?? (() => {});
+  mkdirSync(paths.projectDir, { recursive: true });
+  syncSources(paths.projectDir);
+  await bundle(paths.projectDir);
+  writeEnv(paths, opts.baseImage);
+  const tlsDir = join(paths.projectDir, 'tls');
+  await ensureCa(tlsDir);
+  if (!existsSync(join(tlsDir, 'server.crt'))) await issueServerCert(tlsDir, { days: Number(process.env.API_CERT_DAYS ?? 365) });
+  if (!existsSync(join(paths.projectDir, '.git'))) {
+    await mustGit(paths.projectDir, ['init', '-q', '-b', 'master']);
+    await mustGit(dirname(paths.upstream), ['init', '-q', '--bare', '-b', 'master', paths.upstream]);
+    await mustGit(paths.projectDir, ['remote', 'add', 'origin', paths.upstream]);
+    log(`laid out ${paths.projectDir}`);
+  }
+  await mustGit(paths.projectDir, ['add', '-A']);
+  const dirty = await mustGit(paths.projectDir, ['status', '--porcelain']);
+  if (dirty) {
+    await mustGit(paths.projectDir, ['commit', '-q', '-m', 'Sync from staging/']);
+    await mustGit(paths.projectDir, ['push', '-q', '-u', 'origin', 'master']);
+    log('committed the staging sources in the project directory');
+  }
+  return paths;
+}
+
+export async function stagingCompose(paths = stagingPaths()): Promise<ComposeProject> {
+  const env = readStagingEnv(paths);
+  return { flavour: await detectCompose(), file: paths.composeFile, projectDir: paths.projectDir, projectName: env.get('COMPOSE_PROJECT_NAME')! };
+}
+
+/** Builds buywhere-api and buywhere-mcp from the project directory's HEAD, labelled and tagged with its SHA. */
+export async function buildAppImages(paths = stagingPaths(), log: (m: string) => void = () => {}) {
+  const project = await stagingCompose(paths);
+  const sha = await mustGit(paths.projectDir, ['rev-parse', '--short', 'HEAD']);
+  const r = await compose(project, composeArgs.build(project, ['api', 'mcp']), {
+    env: { DEPLOY_SHA: sha },
+    timeoutMs: 10 * 60_000,
+    onLine: (l) => log(`  build: ${l}`),
+  });
+  if (r.exitCode !== 0) throw new Error(`image build failed (exit ${r.exitCode}):\n${tail(r.output)}`);
+  await tagImage('buywhere-api:latest', 'buywhere-api', `sha-${sha}`);
+  await tagImage('buywhere-mcp:latest', 'buywhere-mcp', `sha-${sha}`);
+  return sha;
+}
+
+export async function stagingBuild(log: (m: string) => void) {
+  log('base image…');
+  const baseImage = await buildBaseImage();
+  log(`base image ${baseImage}`);
+  const paths = await layoutProject({ baseImage, log });
+  if (!(await imageInfo('buywhere-api:latest')) || !(await imageInfo('buywhere-mcp:latest')) || process.env.STAGING_REBUILD === '1') {
+    log('building buywhere-api and buywhere-mcp…');
+    const sha = await buildAppImages(paths, log);
+    log(`images built and tagged sha-${sha}`);
+  }
+  return paths;
+}
+
+/** Brings the whole stack up in runbook order and waits until every long-running service is healthy. */
+export async function stagingUp(log: (m: string) => void) {
+  const paths = await stagingBuild(log);
+  const project = await stagingCompose(paths);
+  const up = async (services: string[]) => {
+    const r = await compose(project, composeArgs.up(project, services), { timeoutMs: 120_000 });
+    if (r.exitCode !== 0) throw new Error(`compose up ${services.join(' ')} failed:\n${tail(r.output)}`);
+  };
+  const t0 = performance.now();
+  await up(dataServices);
+  await waitHealthy(project.projectName, dataServices, { timeoutMs: 180_000 });
+  log(`data services healthy after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const m = await compose(project, composeArgs.runRm(project, 'migrate'), { timeoutMs: 15 * 60_000, onLine: (l) => log(`  migrate: ${l}`) });
+  if (m.exitCode !== 0) throw new Error(`migrations failed (exit ${m.exitCode}):\n${tail(m.output)}`);
+  await up([...appServices, ...monitoringServices]);
+  await waitHealthy(project.projectName, [...dataServices, ...appServices, ...monitoringServices], { timeoutMs: 300_000 });
+  log(`staging is up and healthy after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return paths;
+}
+
+export async function stagingDown(log: (m: string) => void) {
+  const paths = stagingPaths();
+  if (!existsSync(paths.envFile)) return log('no staging project directory; nothing to stop');
+  const project = await stagingCompose(paths);
+  const r = await compose(project, composeArgs.down(project, true), { timeoutMs: 120_000 });
+  if (r.exitCode !== 0) throw new Error(`compose down failed:\n${tail(r.output)}`);
+  log('staging stack removed (containers and volumes)');
+}
