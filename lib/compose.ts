@@ -35,8 +35,9 @@ export const composeArgs = {
   up: (p: ComposeProject, services: string[]): Argv =>
     [...base(p), 'up', '-d', '--no-deps', ...services] as unknown as Argv,
   stop: (p: ComposeProject, services: string[]): Argv => [...base(p), 'stop', ...services] as unknown as Argv,
-  runRm: (p: ComposeProject, service: string, command: string[] = []): Argv =>
-    [...base(p), 'run', '--rm', '-T', service, ...command] as unknown as Argv,
+  /** `env` names variables passed through from the caller's environment (`-e NAME`), so values stay off argv. */
+  runRm: (p: ComposeProject, service: string, command: string[] = [], env: string[] = []): Argv =>
+    [...base(p), 'run', '--rm', '-T', ...env.flatMap((e) => ['-e', e]), service, ...command] as unknown as Argv,
   down: (p: ComposeProject, volumes: boolean): Argv =>
     [...base(p), 'down', '--remove-orphans', ...(volumes ? ['-v'] : [])] as unknown as Argv,
 };

@@ -1,11 +1,12 @@
 // npm run staging:build | staging:up | staging:down
-import { stagingBuild, stagingDown, stagingUp } from './project.js';
+import { stagingBackup, stagingBuild, stagingDown, stagingUp } from './project.js';
 
 const log = (m: string) => process.stderr.write(`staging: ${m}\n`);
 const commands: Record<string, () => Promise<unknown>> = {
   build: () => stagingBuild(log),
   up: () => stagingUp(log),
   down: () => stagingDown(log),
+  backup: () => stagingBackup(log),
 };
 
 const command = commands[process.argv[2] ?? ''];

@@ -195,6 +195,17 @@ export async function stagingUp(log: (m: string) => void) {
   return paths;
 }
 
+/** One pg_dump into backups/ now, through the backup-cron service (the staging backup command). */
+export async function stagingBackup(log: (m: string) => void) {
+  const project = await stagingCompose();
+  const r = await compose(project, composeArgs.runRm(project, 'backup-cron', [], ['BACKUP_ONCE']), {
+    env: { BACKUP_ONCE: '1' },
+    timeoutMs: 10 * 60_000,
+  });
+  if (r.exitCode !== 0) throw new Error(`backup failed (exit ${r.exitCode}):\n${tail(r.output)}`);
+  log(tail(r.output, 1));
+}
+
 export async function stagingDown(log: (m: string) => void) {
   const paths = stagingPaths();
   if (!existsSync(paths.envFile)) return log('no staging project directory; nothing to stop');

@@ -11,9 +11,11 @@ while :; do
     find /backups -maxdepth 1 -name 'catalog-*.dump' -mtime +"${BACKUP_KEEP_DAYS:-7}" -delete
     touch /tmp/heartbeat
     echo "backup written: $name"
+    [ "${BACKUP_ONCE:-0}" = 1 ] && exit 0
   else
     rm -f "/backups/.$name.partial"
     echo "backup failed" >&2
+    [ "${BACKUP_ONCE:-0}" = 1 ] && exit 1
   fi
   sleep "$BACKUP_INTERVAL_S"
 done

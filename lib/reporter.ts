@@ -1,0 +1,166 @@
+// Collects every runbook check of a phase run and writes reports/evidence/<phase>.json and
+// reports/<phase>.junit.xml. Tests that never ran (bail, failed setup) are written as not-run and shown as
+// skipped, never as passed; checks that could not run are JUnit errors, checks that failed are failures.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Reporter, TestCase, TestModule, TestRunEndReason, TestSuite, Vitest } from 'vitest/node';
+import type { Builder } from 'junit-report-builder';
+import type { CheckMeta } from './check.js';
+import { resolveTarget } from './config.js';
+import { phases, writeAtomic, writeEvidence, type CheckRecord, type CheckStatus, type Phase, type PhaseEvidence } from './evidence.js';
+import { headSha } from './git.js';
+import { scrub } from './secret.js';
+
+const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
+
+const couldNotCheck = new Set(['CouldNotCheck', 'WaitTimeout', 'ConfigError', 'Refused']);
+
+export function statusOf(test: TestCase): { status: CheckStatus; message?: string } {
+  const r = test.result();
+  if (r.state === 'passed') return { status: 'pass' };
+  if (r.state === 'pending') return { status: 'not-run', message: 'never ran: an earlier step stopped the run' };
+  if (r.state === 'skipped') {
+    const suiteError = firstSuiteError(test);
+    if (suiteError) return { status: 'not-run', message: `not run: setup failed: ${suiteError}` };
+    if (test.options.mode === 'todo') return { status: 'not-run', message: 'not built' };
+    return r.note ? { status: 'skipped', message: r.note } : { status: 'not-run', message: 'skipped without a reason' };
+  }
+  const err = r.errors?.[0];
+  const message = err ? `${err.message}` : 'failed';
+  return { status: err && couldNotCheck.has(err.name ?? '') ? 'error' : 'fail', message };
+}
+
+function firstSuiteError(test: TestCase): string | undefined {
+  let parent: TestSuite | TestModule = test.parent;
+  for (;;) {
+    const errs = parent.errors();
+    if (errs.length) return errs[0]!.message;
+    if (parent.type === 'module') return undefined;
+    parent = parent.parent;
+  }
+}
+
+export function recordOf(test: TestCase): CheckRecord {
+  const meta = test.meta().check as CheckMeta | undefined;
+  const { status, message } = statusOf(test);
+  const diag = test.diagnostic();
+  return {
+    id: meta?.id ?? test.fullName,
+    title: test.name,
+    status,
+    measured: meta?.measured,
+    threshold: meta?.threshold,
+    unit: meta?.unit,
+    action: meta?.action,
+    advisory: meta?.advisory,
+    message,
+    durationMs: diag ? Math.round(diag.duration) : undefined,
+    at: new Date().toISOString(),
+  };
+}
+
+export default class RunbookReporter implements Reporter {
+  private startedAt = new Date().toISOString();
+  private vitest!: Vitest;
+
+  onInit(vitest: Vitest) {
+    this.vitest = vitest;
+    this.startedAt = new Date().toISOString();
+  }
+
+  async onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<{ message?: string }>, reason: TestRunEndReason) {
+    const byPhase = new Map<Phase, TestModule[]>();
+    for (const m of modules) {
+      const name = m.project.name as Phase;
+      if (!phases.includes(name)) continue;
+      byPhase.set(name, [...(byPhase.get(name) ?? []), m]);
+    }
+    if (byPhase.size === 0) return;
+    let target = 'unknown';
+    let reportsDir = process.env.RUNBOOK_REPORTS_DIR ?? join(this.vitest.config.root, 'reports');
+    let secrets: string[] = [];
+    let deploySha = 'unknown';
+    try {
+      const t = resolveTarget().target;
+      target = t.name;
+      reportsDir = t.reportsDir;
+      secrets = t.secretValues;
+      deploySha = await headSha(t.projectDir).catch(() => 'unknown');
+    } catch {
+      // A config error already stopped the run; the evidence says so through its outcome.
+    }
+    for (const [phase, mods] of byPhase) {
+      const checks: CheckRecord[] = [];
+      const moduleErrors: CheckRecord[] = [];
+      for (const m of [...mods].sort((a, b) => a.moduleId.localeCompare(b.moduleId))) {
+        for (const t of m.children.allTests()) checks.push(recordOf(t));
+        for (const e of m.errors()) {
+          moduleErrors.push({ id: `${phase}.load`, title: `${m.relativeModuleId}: could not run`, status: 'error', message: e.message, at: new Date().toISOString() });
+        }
+      }
+      const all = [...moduleErrors, ...checks].map((c) => ({ ...c, message: c.message && scrub(c.message, secrets) }));
+      const evidence: PhaseEvidence = {
+        phase,
+        target,
+        deploySha,
+        startedAt: this.startedAt,
+        finishedAt: new Date().toISOString(),
+        outcome: errors.length ? `${reason} (with ${errors.length} unhandled error(s))` : reason,
+        checks: all,
+      };
+      writeEvidence(reportsDir, evidence);
+      writeAtomic(join(reportsDir, `${phase}.junit.xml`), scrub(phaseJunit(evidence), secrets));
+      process.stdout.write(scrub(summary(evidence), secrets));
+    }
+  }
+}
+
+const label: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP', 'not-run': 'NOT RUN' };
+
+export function summary(e: PhaseEvidence): string {
+  const lines = [`\n${e.phase} — target ${e.target}, DEPLOY_SHA ${e.deploySha}`];
+  for (const c of e.checks) {
+    const measured = c.measured === undefined ? '' : `  measured ${formatMeasured(c.measured)}${c.unit ? ` ${c.unit}` : ''}`;
+    lines.push(`  ${label[c.status].padEnd(7)} ${c.title}${measured}${c.advisory && c.status !== 'pass' ? '  (advisory)' : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function formatMeasured(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(2);
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+/** JUnit for one phase. Measured values go to system-out: the published schema allows no testcase properties. */
+export function phaseJunit(e: PhaseEvidence): string {
+  const b = junit.newBuilder();
+  const suite = b
+    .testSuite()
+    .name(e.phase)
+    .timestamp(e.startedAt)
+    .property('target', e.target)
+    .property('DEPLOY_SHA', e.deploySha)
+    .property('outcome', e.outcome);
+  for (const c of e.checks) {
+    const tc = suite.testCase().className(e.phase).name(c.title).time((c.durationMs ?? 0) / 1000);
+    const detail = [
+      `id: ${c.id}`,
+      c.threshold ? `threshold: ${c.threshold}` : '',
+      c.measured !== undefined ? `measured: ${formatMeasured(c.measured)}${c.unit ? ` ${c.unit}` : ''}` : '',
+      c.action ? `action: ${c.action}` : '',
+      c.advisory ? 'advisory: does not block GO' : '',
+    ].filter(Boolean).join('\n');
+    tc.standardOutput(detail);
+    const text = `${c.title}\n${c.message ?? ''}${c.action ? `\nhint: ${c.action}` : ''}`;
+    if (c.status === 'fail') tc.failure(text, 'failure');
+    else if (c.status === 'error') tc.error(text, 'could-not-check');
+    else if (c.status === 'skipped' || c.status === 'not-run') tc.skipped();
+  }
+  return schemaClean(b.build());
+}
+
+/** junit-report-builder adds a `skipped` attribute to <testsuites> that the Jenkins xUnit schema rejects. */
+export function schemaClean(xml: string): string {
+  return xml.replace(/(<testsuites\b[^>]*?)\s+skipped="\d+"/, '$1');
+}

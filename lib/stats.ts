@@ -1,0 +1,25 @@
+/** Nearest-rank percentile: the smallest sample with at least p% of samples at or below it. */
+export function percentile(samples: number[], p: number): number {
+  if (samples.length === 0) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function median(samples: number[]): number {
+  return percentile(samples, 50);
+}
+
+/** Runs `count` tasks with at most `concurrency` in flight; results in task order. */
+export async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await task(i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}

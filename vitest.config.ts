@@ -1,0 +1,44 @@
+import { defineConfig } from 'vitest/config';
+import RunbookReporter from './lib/reporter';
+import RunbookSequencer from './lib/sequencer';
+
+const projectArg = process.argv.find((a, i) => process.argv[i - 1] === '--project' || a.startsWith('--project='));
+const phase = projectArg?.replace('--project=', '') ?? 'all';
+
+const runbookPhase = (name: string, testTimeout: number) => ({
+  extends: true as const,
+  test: {
+    name,
+    include: [`${name}/**/*.spec.ts`],
+    fileParallelism: false,
+    testTimeout,
+    hookTimeout: testTimeout,
+    globalSetup: ['lib/phase-setup.ts'],
+  },
+});
+
+export default defineConfig({
+  test: {
+    sequence: { sequencer: RunbookSequencer },
+    reporters: ['default', new RunbookReporter(), ['html', { outputFile: `reports/html/${phase}/index.html` }]],
+    projects: [
+      runbookPhase('preflight', 60_000),
+      runbookPhase('deploy', 900_000),
+      runbookPhase('smoke', 60_000),
+      runbookPhase('gonogo', 30_000),
+      runbookPhase('rollback', 300_000),
+      { extends: true, test: { name: 'unit', include: ['lib/**/*.test.ts', 'staging/**/*.test.ts', 'gonogo/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+    ],
+  },
+});
