@@ -109,7 +109,8 @@ export default class RunbookReporter implements Reporter {
         checks: all,
       };
       writeEvidence(reportsDir, evidence);
-      writeAtomic(join(reportsDir, `${phase}.junit.xml`), scrub(phaseJunit(evidence), secrets));
+      // The gate writes its own JUnit artefact (one testcase per condition, decision as a property).
+      if (phase !== 'gonogo') writeAtomic(join(reportsDir, `${phase}.junit.xml`), scrub(phaseJunit(evidence), secrets));
       process.stdout.write(scrub(summary(evidence), secrets));
     }
   }
