@@ -23,6 +23,7 @@ export function statusOf(test: TestCase): { status: CheckStatus; message?: strin
     const suiteError = firstSuiteError(test);
     if (suiteError) return { status: 'not-run', message: `not run: setup failed: ${suiteError}` };
     if (test.options.mode === 'todo') return { status: 'not-run', message: 'not built' };
+    if (r.note?.startsWith('not run')) return { status: 'not-run', message: r.note };
     return r.note ? { status: 'skipped', message: r.note } : { status: 'not-run', message: 'skipped without a reason' };
   }
   const err = r.errors?.[0];
