@@ -158,3 +158,42 @@ export function planDeployState(input: {
     note: input.currentApi ? 'no earlier build exists: nothing to roll back to' : 'first deploy: nothing to roll back to',
   };
 }
+
+export type RollbackTarget =
+  | { ok: true; api: string; mcp: string | undefined; sha: string; source: string }
+  | { ok: false; why: string; remedy: string };
+
+const listHint = 'list the candidates with: docker images buywhere-api --format "table {{.Tag}}\\t{{.ID}}\\t{{.CreatedAt}}" | grep sha';
+
+/**
+ * Where a rollback goes: the images in .rollback_state when they still exist and are not what runs now;
+ * else, as the runbook says, the most recent prior sha- tagged image, never the one currently running.
+ */
+export function chooseRollbackTarget(input: {
+  state: RollbackState | undefined;
+  stateError?: string;
+  existingIds: Set<string>;
+  runningApiIds: Set<string>;
+  apiImages: ImageRef[];
+  mcpImages: ImageRef[];
+}): RollbackTarget {
+  const s = input.state;
+  const problems: string[] = [];
+  if (input.stateError) problems.push(`.rollback_state unreadable (${input.stateError})`);
+  if (s) {
+    if (s.PREV_API_IMAGE === 'none') problems.push('.rollback_state says there is no previous build');
+    else if (!input.existingIds.has(s.PREV_API_IMAGE)) problems.push(`PREV_API_IMAGE ${s.PREV_API_IMAGE.slice(0, 19)} no longer exists`);
+    else if (input.runningApiIds.has(s.PREV_API_IMAGE)) problems.push(`PREV_API_IMAGE ${s.PREV_API_IMAGE.slice(0, 19)} is the build running now`);
+    else {
+      const mcp = s.PREV_MCP_IMAGE !== 'none' && input.existingIds.has(s.PREV_MCP_IMAGE) ? s.PREV_MCP_IMAGE : undefined;
+      return { ok: true, api: s.PREV_API_IMAGE, mcp, sha: s.PREV_SHA, source: '.rollback_state' };
+    }
+  } else if (!input.stateError) problems.push('.rollback_state is missing');
+  const prior = input.apiImages.find((i) => i.tags.some((t) => /:sha-/.test(t)) && !input.runningApiIds.has(i.id));
+  if (prior) {
+    const sha = revisionOf(prior) ?? 'unknown';
+    const mcp = input.mcpImages.find((i) => revisionOf(i) === sha);
+    return { ok: true, api: prior.id, mcp: mcp?.id, sha, source: `newest prior sha- image (${problems.join('; ')})` };
+  }
+  return { ok: false, why: `nothing to roll back to: ${problems.join('; ')}, and no sha- tagged image other than the running one`, remedy: listHint };
+}

@@ -1,124 +1,19 @@
 // Runbook section 3. The checks are independent, so they run concurrently; reports keep runbook order.
-import { describe, expect, test } from 'vitest';
-import { check } from '../lib/check';
+import { describe, test } from 'vitest';
+import * as smoke from './checks';
 import { target } from '../lib/config';
-import { affiliateTags, get, isAmazonUrl, json, walkRedirects } from '../lib/http';
-import { percentile, pool } from '../lib/stats';
-import { peerCertificate } from '../lib/tls';
 
 const t = target();
-const api = (path: string) => `${t.apiUrl}${path}`;
-const http = { caFile: t.caFile };
-
-async function getJson(c: ReturnType<typeof check>, path: string, headers?: Record<string, string>) {
-  const res = await c.probe(() => get(api(path), { ...http, headers }));
-  const body = json(res);
-  return { res, body: body.ok ? body.value : undefined, problem: body.ok ? undefined : body.problem };
-}
-
-const searchUsd = (q: string, limit: number) => `/v1/search?q=${encodeURIComponent(q)}&limit=${limit}&currency=USD`;
 
 describe.concurrent('3. Smoke test suite', () => {
-  test('Smoke 1 — /health: HTTP 200, status ok', async (ctx) => {
-    const c = check(ctx, { id: 'smoke.1', threshold: 'HTTP 200, status: ok', action: 'HOLD — page Bolt' });
-    const { res, body, problem } = await getJson(c, '/health');
-    c.measured({ http: res.status, status: body?.status ?? problem });
-    expect(res.status, c.says('HTTP status of /health')).toBe(200);
-    expect(body?.status ?? problem, c.says('"status" in the body')).toBe('ok');
-  });
-
-  test('Smoke 2 — /health/detailed: HTTP 200, status healthy, db_response_ms < 500', async (ctx) => {
-    const c = check(ctx, { id: 'smoke.2', threshold: 'HTTP 200, healthy, db_response_ms < 500', unit: 'ms', action: 'HOLD — page Bolt' });
-    const { res, body, problem } = await getJson(c, '/health/detailed');
-    c.measured({ http: res.status, status: body?.status ?? problem, db_response_ms: body?.db_response_ms ?? null, dependencies: body?.dependencies ?? null });
-    expect(res.status, c.says('HTTP status of /health/detailed')).toBe(200);
-    expect(body?.status ?? problem, c.says('"status" in the body')).toBe('healthy');
-    expect(typeof body?.db_response_ms, c.says('db_response_ms present as a number')).toBe('number');
-    expect(body!.db_response_ms as number, c.says('db_response_ms')).toBeLessThan(500);
-  });
-
-  test('Smoke 3 — /v1/products?limit=1: HTTP 200, total > 0, products non-empty', async (ctx) => {
-    const c = check(ctx, { id: 'smoke.3', threshold: 'HTTP 200, total > 0, products non-empty', action: 'HOLD — page Bolt' });
-    const { res, body, problem } = await getJson(c, '/v1/products?limit=1');
-    c.measured({ http: res.status, total: body?.total ?? problem });
-    expect(res.status, c.says('HTTP status')).toBe(200);
-    expect(body?.total, c.says(`"total" (${problem ?? 'body'})`)).toBeGreaterThan(0);
-    expect(Array.isArray(body?.products) && (body.products as unknown[]).length, c.says('products array length')).toBeGreaterThan(0);
-  });
-
-  test('Smoke 4 — search "laptop" in USD: HTTP 200, total > 0, a product with currency USD', async (ctx) => {
-    const c = check(ctx, { id: 'smoke.4', threshold: 'HTTP 200, total > 0, ≥ 1 product in USD', action: 'HOLD — page Bolt' });
-    const { res, body, problem } = await getJson(c, searchUsd('laptop', 3));
-    const products = Array.isArray(body?.products) ? (body.products as Array<Record<string, unknown>>) : [];
-    const usd = products.filter((p) => p.currency === 'USD').length;
-    c.measured({ http: res.status, total: body?.total ?? problem, usd_products: usd, currencies: [...new Set(products.map((p) => p.currency))] });
-    expect(res.status, c.says('HTTP status')).toBe(200);
-    expect(body?.total, c.says(`"total" (${problem ?? 'body'})`)).toBeGreaterThan(0);
-    expect(usd, c.says('products with currency "USD"')).toBeGreaterThanOrEqual(1);
-  });
-
-  test('Smoke 5 — search "iphone": returns a named product', async (ctx) => {
-    const c = check(ctx, { id: 'smoke.5', threshold: 'products[0].name non-empty', action: 'HOLD — page Bolt' });
-    const { res, body, problem } = await getJson(c, searchUsd('iphone', 1));
-    const first = Array.isArray(body?.products) ? (body.products as Array<Record<string, unknown>>)[0] : undefined;
-    c.measured({ http: res.status, total: body?.total ?? problem, first_product: first?.name ?? null });
-    expect(res.status, c.says('HTTP status')).toBe(200);
-    expect(typeof first?.name === 'string' && first.name.trim().length > 0, c.says('products[0].name is a non-empty string')).toBe(true);
-  });
-
-  test('Smoke 6 — /go/B09G9HDHJT ends on https amazon.com with tag=buywhere-20 (≤ 5 hops)', async (ctx) => {
-    const c = check(ctx, { id: 'smoke.6', threshold: 'https://*.amazon.com, tag=buywhere-20 exactly', action: 'HOLD — page Sol/Link' });
-    const chain = await c.probe(() => walkRedirects(api('/go/B09G9HDHJT'), { ...http, allowedOrigins: [new URL(t.apiUrl).origin], maxHops: 5 }));
-    c.measured({ final: chain.finalUrl, hops: chain.hops.length });
-    expect(chain.problem, c.says('redirect chain')).toBeUndefined();
-    expect(chain.hops[0]?.status, c.says('first hop is a redirect')).toBeGreaterThanOrEqual(300);
-    expect(isAmazonUrl(chain.finalUrl), c.says(`final URL ${chain.finalUrl} is https on amazon.com or a subdomain`)).toBe(true);
-    expect(affiliateTags(chain.finalUrl), c.says(`tag in ${chain.finalUrl}`)).toEqual(['buywhere-20']);
-  });
-
-  test('Smoke 7 — MCP /health: HTTP 200, status ok (non-blocking)', async (ctx) => {
-    const c = check(ctx, { id: 'smoke.7', threshold: 'HTTP 200, status: ok', action: 'Non-blocking for launch: log it and tell Bolt', advisory: true });
-    const res = await c.probe(() => get(`${t.mcpUrl}/health`, http));
-    const body = json(res);
-    c.measured({ http: res.status, status: body.ok ? body.value.status : body.problem });
-    expect(res.status, c.says('HTTP status of MCP /health')).toBe(200);
-    expect(body.ok ? body.value.status : body.problem, c.says('"status" in the body')).toBe('ok');
-  });
-
-  test('Smoke 8 — /v1/status with the API key: HTTP 200, total_active_products > 1,000,000', async (ctx) => {
-    const c = check(ctx, { id: 'smoke.8', threshold: '> 1000000', action: 'HOLD — page Bolt: the catalog is incomplete' });
-    expect(t.apiKey.isEmpty, c.says('BUYWHERE_API_KEY is set')).toBe(false);
-    const { res, body, problem } = await getJson(c, '/v1/status', { authorization: `Bearer ${t.apiKey.reveal()}` });
-    c.measured(body?.total_active_products ?? `HTTP ${res.status}: ${problem ?? 'no total_active_products'}`);
-    expect(res.status, c.says('HTTP status of /v1/status')).toBe(200);
-    expect(body?.total_active_products, c.says('total_active_products')).toBeGreaterThan(1_000_000);
-  });
-
-  test(`Smoke 9 — search latency: 3 requests each < 2 s, and p99 of ${t.p99Samples} < 2 s`, async (ctx) => {
-    const c = check(ctx, { id: 'smoke.9', threshold: '< 2 s each; p99 < 2 s', unit: 'ms', action: 'HOLD — investigate warm-up; flag to Rex before Go' });
-    const timed = async () => {
-      const started = performance.now();
-      const res = await get(api(searchUsd('phone', 5)), { ...http, timeoutMs: 4000 }).catch((e: Error) => e);
-      const ms = performance.now() - started;
-      return { ms, ok: !(res instanceof Error) && res.status === 200, why: res instanceof Error ? res.message : `HTTP ${res.status}` };
-    };
-    const runbookThree: Awaited<ReturnType<typeof timed>>[] = [];
-    for (let i = 0; i < 3; i++) runbookThree.push(await timed());
-    const sample = await pool(t.p99Samples, 4, timed);
-    const all = [...runbookThree, ...sample];
-    const p99 = percentile(sample.map((s) => (s.ok ? s.ms : Infinity)), 99);
-    c.measured(Number.isFinite(p99) ? Math.round(p99) : 'no complete sample', 'ms');
-    ctx.task.meta.check!.measured = { p99_ms: Math.round(p99), runbook_three_ms: runbookThree.map((r) => Math.round(r.ms)), samples: sample.length };
-    const failed = all.filter((s) => !s.ok);
-    expect(failed.map((f) => f.why), c.says('failed search requests')).toEqual([]);
-    for (const [i, r] of runbookThree.entries()) expect(r.ms, c.says(`runbook request ${i + 1} latency ms`)).toBeLessThan(2000);
-    expect(p99, c.says(`p99 of ${t.p99Samples} searches, ms`)).toBeLessThan(2000);
-  });
-
-  test('Smoke 10 — TLS certificate notAfter > 30 days from now (advisory)', async (ctx) => {
-    const c = check(ctx, { id: 'smoke.10', threshold: '> 30 days', unit: 'days', action: 'Renew the certificate before it gets close to expiry', advisory: true });
-    const cert = await c.probe(() => peerCertificate(t.apiUrl, { caFile: t.caFile }));
-    c.measured(Math.floor(cert.daysLeft), 'days');
-    expect(cert.daysLeft, c.says(`days until notAfter ${cert.notAfter.toISOString()}`)).toBeGreaterThan(30);
-  });
+  test('Smoke 1 — /health: HTTP 200, status ok', (ctx) => smoke.health(ctx));
+  test('Smoke 2 — /health/detailed: HTTP 200, status healthy, db_response_ms < 500', (ctx) => smoke.detailedHealth(ctx));
+  test('Smoke 3 — /v1/products?limit=1: HTTP 200, total > 0, products non-empty', (ctx) => smoke.products(ctx));
+  test('Smoke 4 — search "laptop" in USD: HTTP 200, total > 0, a product with currency USD', (ctx) => smoke.searchLaptop(ctx));
+  test('Smoke 5 — search "iphone": returns a named product', (ctx) => smoke.searchIphone(ctx));
+  test('Smoke 6 — /go/B09G9HDHJT ends on https amazon.com with tag=buywhere-20 (≤ 5 hops)', (ctx) => smoke.affiliateRedirect(ctx));
+  test('Smoke 7 — MCP /health: HTTP 200, status ok (non-blocking)', (ctx) => smoke.mcpHealth(ctx));
+  test('Smoke 8 — /v1/status with the API key: HTTP 200, total_active_products > 1,000,000', (ctx) => smoke.catalogStatus(ctx));
+  test(`Smoke 9 — search latency: 3 requests each < 2 s, and p99 of ${t.p99Samples} < 2 s`, (ctx) => smoke.searchLatency(ctx));
+  test('Smoke 10 — TLS certificate notAfter > 30 days from now (advisory)', (ctx) => smoke.tlsCertificate(ctx));
 });

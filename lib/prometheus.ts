@@ -1,0 +1,53 @@
+import { CouldNotCheck } from './errors.js';
+import { get, json } from './http.js';
+
+/** The value of an instant PromQL query that returns one sample, or undefined for an empty result. */
+export async function instant(baseUrl: string, promql: string): Promise<number | undefined> {
+  const res = await get(`${baseUrl}/api/v1/query?query=${encodeURIComponent(promql)}`, { timeoutMs: 5000 });
+  const body = json(res);
+  if (res.status !== 200 || !body.ok) throw new CouldNotCheck(`Prometheus query failed: HTTP ${res.status} ${body.ok ? '' : body.problem}`);
+  const data = body.value.data as { resultType?: string; result?: Array<{ value?: [number, string] }> } | undefined;
+  const first = data?.result?.[0]?.value?.[1];
+  return first === undefined ? undefined : Number(first);
+}
+
+export interface ErrorRate {
+  errors: number;
+  total: number;
+  pct: number;
+}
+
+/** 5xx share of API requests over a window, from the API's own counters as Prometheus scraped them. */
+export async function errorRate(baseUrl: string, window = '5m'): Promise<ErrorRate> {
+  const total = await instant(baseUrl, `sum(increase(http_requests_total[${window}]))`);
+  if (total === undefined) throw new CouldNotCheck(`Prometheus at ${baseUrl} has no http_requests_total series: is the API scraped?`);
+  const errors = (await instant(baseUrl, `sum(increase(http_requests_total{status=~"5.."}[${window}]))`)) ?? 0;
+  return { errors, total, pct: total > 0 ? (errors / total) * 100 : 0 };
+}
+
+export interface Alert {
+  name: string;
+  severity: string;
+  priority: string;
+  state: string;
+}
+
+/** Alerts Alertmanager holds as active. */
+export async function activeAlerts(alertmanagerUrl: string): Promise<Alert[]> {
+  const res = await get(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=false&inhibited=false`, { timeoutMs: 5000 });
+  let list: unknown;
+  try {
+    list = JSON.parse(res.text);
+  } catch {
+    throw new CouldNotCheck(`Alertmanager answered HTTP ${res.status} with a body that is not JSON`);
+  }
+  if (res.status !== 200 || !Array.isArray(list)) throw new CouldNotCheck(`Alertmanager answered HTTP ${res.status}`);
+  return list.map((a: { labels?: Record<string, string>; status?: { state?: string } }) => ({
+    name: a.labels?.alertname ?? '?',
+    severity: a.labels?.severity ?? '',
+    priority: a.labels?.priority ?? '',
+    state: a.status?.state ?? '',
+  }));
+}
+
+export const isP1 = (a: Alert) => a.severity === 'critical' || a.priority === 'P1';

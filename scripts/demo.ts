@@ -1,0 +1,26 @@
+// npm run demo: build what staging needs, bring it up, run the whole launch against it, and say where the
+// artefacts are and what the decision was.
+import { stagingUp } from '../staging/project.js';
+import { launch } from './launch.js';
+
+const log = (m: string) => process.stderr.write(`demo: ${m}\n`);
+
+try {
+  await stagingUp(log);
+  const r = await launch();
+  process.stdout.write(
+    [
+      '',
+      `Decision: ${r.decision}${r.stopped ? ` — ${r.stopped}` : ''}`,
+      `  ${r.reportsDir}/gonogo.html        (open in a browser; self-contained)`,
+      `  ${r.reportsDir}/gonogo.junit.xml   (the Go/No-Go artefact)`,
+      `  ${r.reportsDir}/gonogo.md          (status post for #us-launch-ops)`,
+      `  ${r.reportsDir}/<phase>.junit.xml, evidence/, logs/; npm run report serves the Vitest HTML reports`,
+      '',
+    ].join('\n'),
+  );
+  process.exit(r.decision === 'GO' ? 0 : 1);
+} catch (err) {
+  log(`could not run: ${(err as Error).message}`);
+  process.exit(2);
+}

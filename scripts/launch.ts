@@ -1,0 +1,41 @@
+// npm run launch: preflight → deploy → smoke → gonogo. Stops at the first phase that fails and always
+// ends with the Go/No-Go decision artefact; a stop before smoke is a HOLD with the reason.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveTarget } from '../lib/config.js';
+import { evidencePath, phases, writeAtomic } from '../lib/evidence.js';
+import { runPhase } from './phases.js';
+
+export async function launch(opts: { echo?: boolean; env?: Record<string, string | undefined> } = {}): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
+  const { target } = resolveTarget({ ...process.env, ...opts.env });
+  const reportsDir = target.reportsDir;
+  for (const p of phases) rmSync(evidencePath(reportsDir, p), { force: true });
+  const note = join(reportsDir, 'evidence', 'launch.json');
+  rmSync(note, { force: true });
+  let stopped: string | undefined;
+  for (const phase of ['preflight', 'deploy', 'smoke'] as const) {
+    process.stdout.write(`\n=== npm run ${phase} (target ${target.name}) ===\n`);
+    const r = await runPhase(phase, { echo: opts.echo ?? true, env: opts.env });
+    if (r.exitCode !== 0) {
+      stopped = `${phase} failed${r.timedOut ? ' (timed out)' : ` (exit ${r.exitCode})`}; later phases not run`;
+      writeAtomic(note, JSON.stringify({ stopped, at: new Date().toISOString() }) + '\n');
+      break;
+    }
+  }
+  process.stdout.write('\n=== npm run gonogo ===\n');
+  const g = await runPhase('gonogo', { echo: opts.echo ?? true, env: opts.env });
+  return { decision: g.exitCode === 0 ? 'GO' : 'HOLD', stopped, reportsDir };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  launch().then(
+    (r) => {
+      process.stdout.write(`\nDecision: ${r.decision}${r.stopped ? ` — ${r.stopped}` : ''}\nArtefacts: ${r.reportsDir}/gonogo.html, gonogo.junit.xml, gonogo.md\n`);
+      process.exit(r.decision === 'GO' ? 0 : 1);
+    },
+    (err: Error) => {
+      process.stderr.write(`launch could not run: ${err.message}\n`);
+      process.exit(2);
+    },
+  );
+}

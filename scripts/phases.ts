@@ -1,0 +1,23 @@
+// Runs runbook phases as child Vitest processes: the pipelines (launch, demo) and the end-to-end tests
+// share this one runner.
+import { join } from 'node:path';
+import { repoRoot } from '../lib/config.js';
+import { run, type RunResult } from '../lib/exec.js';
+import type { Phase } from '../lib/evidence.js';
+
+export interface PhaseRunOptions {
+  env?: Record<string, string | undefined>;
+  /** @default 30 minutes */
+  timeoutMs?: number;
+  echo?: boolean;
+}
+
+export function runPhase(phase: Phase, opts: PhaseRunOptions = {}): Promise<RunResult> {
+  const vitest = join(repoRoot, 'node_modules', '.bin', 'vitest');
+  return run([vitest, 'run', '--project', phase], {
+    cwd: repoRoot,
+    env: { FORCE_COLOR: '0', ...opts.env },
+    timeoutMs: opts.timeoutMs ?? 30 * 60_000,
+    onLine: opts.echo ? (l) => process.stdout.write(`${l}\n`) : undefined,
+  });
+}
