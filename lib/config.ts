@@ -105,6 +105,7 @@ const production: Raw = {
   composeFile: 'docker-compose.prod.yml',
   apiUrl: 'https://api.buywhere.ai',
   mcpUrl: 'http://localhost:8080',
+  backupsDir: '/home/paperclip/buywhere-api/backups',
   backupCommand: './deploy.sh backup',
   monitoringServices: 'backup-cron metrics-collector blackbox-exporter alertmanager loki fluent-bit grafana',
 };
@@ -193,7 +194,8 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
   out.criticalServices = ['api', 'db', 'db_replica', 'pgbouncer', 'redis'];
   out.adminUrl = name === 'staging' ? (defaults as { adminUrl?: string }).adminUrl : undefined;
   const target = out as unknown as Target;
-  target.secretValues = collectSecrets(target);
+  // Not enumerable: the list must never travel with a serialised or printed target.
+  Object.defineProperty(target, 'secretValues', { value: collectSecrets(target), enumerable: false });
   return { target, overrides };
 }
 

@@ -86,9 +86,10 @@ function syncSources(projectDir: string) {
 const secret = (bytes: number) => randomBytes(bytes).toString('hex');
 
 /** Writes .env on first use, with fresh random secrets; later runs keep the secrets and refresh the rest. */
-function writeEnv(paths: StagingPaths, baseImage: string) {
+function writeEnv(paths: StagingPaths, baseImage: string): { fresh: boolean } {
   const defaults = parseEnvFile(readFileSync(join(stagingSource, 'defaults.env'), 'utf8'), 'staging/defaults.env').values;
-  const current = existsSync(paths.envFile) ? readStagingEnv(paths) : new Map<string, string>();
+  const fresh = !existsSync(paths.envFile);
+  const current = fresh ? new Map<string, string>() : readStagingEnv(paths);
   const pick = (k: string, make: () => string) => current.get(k) ?? make();
   const postgres = pick('POSTGRES_PASSWORD', () => secret(16));
   const redis = pick('REDIS_PASSWORD', () => secret(16));
@@ -107,6 +108,7 @@ function writeEnv(paths: StagingPaths, baseImage: string) {
   cpSync(tmp, paths.envFile);
   chmodSync(paths.envFile, 0o600);
   rmSync(tmp);
+  return { fresh };
 }
 
 export async function buildBaseImage(): Promise<string> {
@@ -116,13 +118,13 @@ export async function buildBaseImage(): Promise<string> {
 }
 
 /** Creates or refreshes the project directory: sources, bundles, .env, TLS, and its git repo with upstream. */
-export async function layoutProject(opts: { baseImage: string; log?: (m: string) => void }): Promise<StagingPaths> {
+export async function layoutProject(opts: { baseImage: string; log?: (m: string) => void }): Promise<StagingPaths & { freshSecrets: boolean }> {
   const paths = stagingPaths();
   const log = opts.log ?? (() => {});
   mkdirSync(paths.projectDir, { recursive: true });
   syncSources(paths.projectDir);
   await bundle(paths.projectDir);
-  writeEnv(paths, opts.baseImage);
+  const { fresh } = writeEnv(paths, opts.baseImage);
   const tlsDir = join(paths.projectDir, 'tls');
   await ensureCa(tlsDir);
   if (!existsSync(join(tlsDir, 'server.crt'))) await issueServerCert(tlsDir, { days: Number(process.env.API_CERT_DAYS ?? 365) });
@@ -139,7 +141,7 @@ export async function layoutProject(opts: { baseImage: string; log?: (m: string)
     await mustGit(paths.projectDir, ['push', '-q', '-u', 'origin', 'master']);
     log('committed the staging sources in the project directory');
   }
-  return paths;
+  return { ...paths, freshSecrets: fresh };
 }
 
 export async function stagingCompose(paths = stagingPaths()): Promise<ComposeProject> {
@@ -167,6 +169,11 @@ export async function stagingBuild(log: (m: string) => void) {
   const baseImage = await buildBaseImage();
   log(`base image ${baseImage}`);
   const paths = await layoutProject({ baseImage, log });
+  if (paths.freshSecrets) {
+    // Volumes left by an earlier layout hold databases made with other passwords: start from nothing.
+    const project = await stagingCompose(paths);
+    await compose(project, composeArgs.down(project, true), { timeoutMs: 120_000 });
+  }
   if (!(await imageInfo('buywhere-api:latest')) || !(await imageInfo('buywhere-mcp:latest')) || process.env.STAGING_REBUILD === '1') {
     log('building buywhere-api and buywhere-mcp…');
     const sha = await buildAppImages(paths, log);

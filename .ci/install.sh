@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs from Debian what the harness and its staging stack need, starts a Docker engine when none
+# answers, and builds the staging base image when it is absent (cached by package list).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v openssl >/dev/null || need+=(openssl)
+command -v xmllint >/dev/null || need+=(libxml2-utils)
+command -v chromium >/dev/null || need+=(chromium)
+command -v git >/dev/null || need+=(git)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+bash .ci/start-docker.sh
+bash staging/base/build-base.sh
