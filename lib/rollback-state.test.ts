@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chooseRollbackTarget, formatState, parseState, planDeployState, readHistory, readState, saveState, statePath, historyPath, type ImageRef } from './rollback-state';
+
+const img = (id: string, sha?: string, tags: string[] = []): ImageRef => ({ id, tags: sha ? [...tags, `buywhere-api:sha-${sha}`] : tags, labels: sha ? { 'org.opencontainers.image.revision': sha } : {} });
+const now = '2026-04-23T11:05:00Z';
+
+describe('.rollback_state format', () => {
+  it('round-trips and stays shell-sourceable', () => {
+    const d = mkdtempSync(join(tmpdir(), 'rs-'));
+    const s = { PREV_API_IMAGE: 'sha256:aaa', PREV_MCP_IMAGE: 'none', PREV_SHA: 'abc1234', DEPLOY_TIME: now, DEPLOY_SHA: 'def5678' };
+    saveState(d, s);
+    expect(readState(d)).toEqual(s);
+    const sourced = execFileSync('bash', ['-c', `source ${statePath(d)}; echo "$PREV_API_IMAGE|$PREV_SHA|$DEPLOY_TIME"`], { encoding: 'utf8' });
+    expect(sourced.trim()).toBe(`sha256:aaa|abc1234|${now}`);
+    expect(readHistory(d)).toHaveLength(1);
+  });
+
+  it('refuses values that would run code when sourced', () => {
+    expect(() => formatState({ PREV_API_IMAGE: '$(rm -rf /)', PREV_MCP_IMAGE: 'none', PREV_SHA: 'x', DEPLOY_TIME: now })).toThrow(/refusing/);
+  });
+
+  it('a partial or foreign file is an error, not a guess', () => {
+    expect(() => parseState('PREV_API_IMAGE="x"\n')).toThrow(/PREV_MCP_IMAGE is missing/);
+    expect(() => parseState('rm -rf /\n')).toThrow(/unexpected line/);
+  });
+
+  it('a torn last history line is ignored', () => {
+    const d = mkdtempSync(join(tmpdir(), 'rs-'));
+    saveState(d, { PREV_API_IMAGE: 'a', PREV_MCP_IMAGE: 'b', PREV_SHA: 'c', DEPLOY_TIME: now });
+    appendFileSync(historyPath(d), '{"event":"dep');
+    expect(readHistory(d)).toHaveLength(1);
+  });
+
+  it('a second save replaces the state whole and keeps both in history', () => {
+    const d = mkdtempSync(join(tmpdir(), 'rs-'));
+    saveState(d, { PREV_API_IMAGE: 'a1', PREV_MCP_IMAGE: 'm1', PREV_SHA: 's1', DEPLOY_TIME: now });
+    saveState(d, { PREV_API_IMAGE: 'a2', PREV_MCP_IMAGE: 'm2', PREV_SHA: 's2', DEPLOY_TIME: now });
+    expect(readFileSync(statePath(d), 'utf8')).toContain('PREV_SHA="s2"');
+    expect(readHistory(d).map((h) => h.state?.PREV_SHA)).toEqual(['s1', 's2']);
+  });
+});
+
+describe('deploy step 1 plan', () => {
+  const base = { now, apiCandidates: [] as ImageRef[], mcpCandidates: [] as ImageRef[] };
+
+  it('PREV_SHA is the build being replaced, not the one being deployed', () => {
+    const p = planDeployState({ ...base, deploySha: 'new1111', currentApi: img('sha256:old', 'old0000'), currentMcp: img('sha256:oldm', 'old0000') });
+    expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'sha256:old', PREV_MCP_IMAGE: 'sha256:oldm', PREV_SHA: 'old0000', DEPLOY_SHA: 'new1111' } });
+  });
+
+  it('a redeploy of the running SHA keeps a usable saved state', () => {
+    const existing = { PREV_API_IMAGE: 'sha256:old', PREV_MCP_IMAGE: 'sha256:oldm', PREV_SHA: 'old0000', DEPLOY_TIME: now };
+    const p = planDeployState({ ...base, deploySha: 'new1111', currentApi: img('sha256:new', 'new1111'), existing });
+    expect(p.action).toBe('keep');
+  });
+
+  it('a redeploy with no usable state falls back to the newest other sha- image', () => {
+    const p = planDeployState({ ...base, deploySha: 'new1111', currentApi: img('sha256:new', 'new1111'), apiCandidates: [img('sha256:new', 'new1111'), img('sha256:old', 'old0000')] });
+    expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'sha256:old', PREV_SHA: 'old0000' } });
+  });
+
+  it('a first deploy records that there is nothing to roll back to', () => {
+    const p = planDeployState({ ...base, deploySha: 'new1111' });
+    expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'none' }, note: expect.stringMatching(/first deploy/) });
+  });
+});
+
+describe('rollback target', () => {
+  const state = { PREV_API_IMAGE: 'sha256:old', PREV_MCP_IMAGE: 'sha256:oldm', PREV_SHA: 'old0000', DEPLOY_TIME: now };
+  const images = [img('sha256:new', 'new1111'), img('sha256:old', 'old0000')];
+
+  it('uses .rollback_state when its images exist and are not running', () => {
+    const t = chooseRollbackTarget({ state, existingIds: new Set(['sha256:old', 'sha256:oldm', 'sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: images, mcpImages: [] });
+    expect(t).toMatchObject({ ok: true, api: 'sha256:old', mcp: 'sha256:oldm', source: '.rollback_state' });
+  });
+
+  it('without a state file, the newest prior sha- image, never the running one', () => {
+    const t = chooseRollbackTarget({ state: undefined, existingIds: new Set(['sha256:old', 'sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: images, mcpImages: [] });
+    expect(t).toMatchObject({ ok: true, api: 'sha256:old', sha: 'old0000' });
+  });
+
+  it('nothing usable: refuses and says how to list candidates', () => {
+    const t = chooseRollbackTarget({ state: undefined, existingIds: new Set(['sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: [images[0]!], mcpImages: [] });
+    expect(t.ok).toBe(false);
+    expect(!t.ok && t.remedy).toMatch(/docker images buywhere-api/);
+  });
+
+  it('a state that points at the running image is not a rollback target', () => {
+    const t = chooseRollbackTarget({ state: { ...state, PREV_API_IMAGE: 'sha256:new' }, existingIds: new Set(['sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: [images[0]!], mcpImages: [] });
+    expect(t.ok).toBe(false);
+  });
+});
