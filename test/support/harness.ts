@@ -1,0 +1,82 @@
+// Helpers for end-to-end tests: run a phase as Bolt would (a child Vitest process) into a private reports
+// folder, read what it wrote, and flip the staging API's fault switches.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveTarget, type Target } from '../../lib/config';
+import { compose, composeArgs } from '../../lib/compose';
+import { readEvidence, type CheckRecord, type Phase, type PhaseEvidence } from '../../lib/evidence';
+import { waitHealthy } from '../../lib/health';
+import { composeFor } from '../../lib/stack';
+import { runPhase } from '../../scripts/phases';
+import { request } from 'undici';
+
+export const t: Target = resolveTarget().target;
+
+export function reportsDir(): string {
+  return mkdtempSync(join(tmpdir(), 'runbook-reports-'));
+}
+
+export interface PhaseRun {
+  exitCode: number | undefined;
+  output: string;
+  seconds: number;
+  evidence: PhaseEvidence;
+  check(id: string): CheckRecord;
+  junit: string;
+}
+
+export async function phase(name: Phase, opts: { reports?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<PhaseRun> {
+  const reports = opts.reports ?? reportsDir();
+  const r = await runPhase(name, { env: { RUNBOOK_REPORTS_DIR: reports, ...opts.env }, timeoutMs: opts.timeoutMs ?? 5 * 60_000 });
+  const ev = readEvidence(reports, name);
+  if (!ev.ok) throw new Error(`${name} wrote no evidence (${ev.problem}); exit ${r.exitCode}\n${r.output.slice(-3000)}`);
+  let junit = '';
+  try {
+    junit = readFileSync(join(reports, `${name}.junit.xml`), 'utf8');
+  } catch {
+    // gonogo writes its JUnit from the spec; absent when the run died early.
+  }
+  return {
+    exitCode: r.exitCode,
+    output: r.output,
+    seconds: r.durationMs / 1000,
+    evidence: ev.evidence,
+    junit,
+    check(id) {
+      const c = ev.evidence.checks.find((x) => x.id === id);
+      if (!c) throw new Error(`no check ${id} in ${name} evidence: ${ev.evidence.checks.map((x) => x.id).join(', ')}`);
+      return c;
+    },
+  };
+}
+
+export async function setFaults(faults: Record<string, number | boolean>) {
+  if (!t.adminUrl) throw new Error('the staging admin endpoint is off (ADMIN_ENABLED)');
+  const res = await request(`${t.adminUrl}/admin/faults`, { method: 'PUT', body: JSON.stringify(faults), headersTimeout: 5000, bodyTimeout: 5000 });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`admin endpoint: HTTP ${res.statusCode} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+export const noFaults = {
+  searchDelayMs: 0, search5xx: false, wrongCurrency: false, untaggedRedirect: false, wrongTag: false,
+  lookalikeRedirect: false, degradedHealth: false, healthDown: false, responseDelayMs: 0,
+};
+
+export async function resetFaults() {
+  await setFaults(noFaults);
+}
+
+/** Stops a staging service for the duration of fn, then starts it again and waits until it is healthy. */
+export async function withStopped<T>(service: string, fn: () => Promise<T>): Promise<T> {
+  const p = await composeFor(t);
+  const stop = await compose(p, composeArgs.stop(p, [service]), { timeoutMs: 60_000 });
+  if (stop.exitCode !== 0) throw new Error(`could not stop ${service}: ${stop.output}`);
+  try {
+    return await fn();
+  } finally {
+    await compose(p, composeArgs.up(p, [service]), { timeoutMs: 60_000 });
+    await waitHealthy(t.composeProject, [service], { timeoutMs: 120_000 });
+  }
+}
