@@ -4,15 +4,37 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { resolveTarget, repoRoot } from './config.js';
-import { evidencePath, type Phase } from './evidence.js';
+import { evidencePath, writeAtomic, writeEvidence, type Phase } from './evidence.js';
 import { headSha } from './git.js';
+import { phaseJunit } from './reporter.js';
 
 export default async function setup(project: TestProject) {
   const phase = project.name as Phase;
   const reportsDir = process.env.RUNBOOK_REPORTS_DIR ?? join(repoRoot, 'reports');
   rmSync(evidencePath(reportsDir, phase), { force: true });
   rmSync(join(reportsDir, `${phase}.junit.xml`), { force: true });
-  const { target, overrides } = resolveTarget();
+  let resolvedTarget: ReturnType<typeof resolveTarget>;
+  try {
+    resolvedTarget = resolveTarget();
+  } catch (err) {
+    // The run stops before any check; the evidence and JUnit still say why, so the gate holds with a reason.
+    const now = new Date().toISOString();
+    const message = (err as Error).message;
+    const evidence = {
+      phase,
+      target: process.env.RUNBOOK_TARGET ?? 'staging',
+      deploySha: 'unknown',
+      startedAt: now,
+      finishedAt: now,
+      outcome: `configuration error: ${message}`,
+      checks: [{ id: `${phase}.config`, title: `${phase}: configuration`, status: 'error' as const, message, action: 'Fix the setting named above', at: now }],
+    };
+    writeEvidence(reportsDir, evidence);
+    if (phase !== 'gonogo') writeAtomic(join(reportsDir, `${phase}.junit.xml`), phaseJunit(evidence));
+    process.stderr.write(`\n${phase} cannot start: ${message}\n`);
+    throw err;
+  }
+  const { target, overrides } = resolvedTarget;
   const sha = await headSha(target.projectDir).catch(() => 'unknown');
   const lines = [`runbook ${phase} — target ${target.name} (${target.projectDir}), DEPLOY_SHA ${sha}`];
   for (const o of overrides) lines.push(`  ${o.env}=${o.value}`);
