@@ -18,6 +18,8 @@ export function reportsDir(): string {
 }
 
 export interface PhaseRun {
+  /** The reports folder the run wrote to. */
+  reports: string;
   exitCode: number | undefined;
   output: string;
   seconds: number;
@@ -38,6 +40,7 @@ export async function phase(name: Phase, opts: { reports?: string; env?: Record<
     // gonogo writes its JUnit from the spec; absent when the run died early.
   }
   return {
+    reports,
     exitCode: r.exitCode,
     output: r.output,
     seconds: r.durationMs / 1000,
