@@ -15,6 +15,9 @@ export interface Target {
   projectDir: string;
   composeFile: string;
   composeProject: string;
+  /** Image repositories the compose file tags as :latest. */
+  apiImage: string;
+  mcpImage: string;
   apiUrl: string;
   mcpUrl: string;
   /** CA to trust for the API's certificate; the system store when unset. */
@@ -63,6 +66,8 @@ export const settings: Setting[] = [
   { key: 'projectDir', env: 'RUNBOOK_PROJECT_DIR', kind: 'path', doc: 'the deployed app checkout' },
   { key: 'composeFile', env: 'RUNBOOK_COMPOSE_FILE', kind: 'name', doc: 'compose file, relative to the project directory' },
   { key: 'composeProject', env: 'RUNBOOK_COMPOSE_PROJECT', kind: 'name', doc: 'compose project name' },
+  { key: 'apiImage', env: 'RUNBOOK_API_IMAGE', kind: 'name', doc: 'API image repository' },
+  { key: 'mcpImage', env: 'RUNBOOK_MCP_IMAGE', kind: 'name', doc: 'MCP image repository' },
   { key: 'apiUrl', env: 'RUNBOOK_API_URL', kind: 'url', doc: 'API base URL' },
   { key: 'mcpUrl', env: 'RUNBOOK_MCP_URL', kind: 'url', doc: 'MCP base URL' },
   { key: 'caFile', env: 'RUNBOOK_CA_FILE', kind: 'file', doc: 'PEM CA bundle to trust for the API' },
@@ -96,6 +101,8 @@ const common: Raw = {
   diskPath: '/',
   deployBranch: 'master',
   composeProject: 'buywhere-api',
+  apiImage: 'buywhere-api',
+  mcpImage: 'buywhere-mcp',
 };
 
 /** The runbook's own values. Database and Redis URLs have no safe default on the host and must be given. */

@@ -31,7 +31,23 @@ let choice: Extract<ReturnType<typeof chooseRollbackTarget>, { ok: true }>;
 
 afterAll(() => lock?.release());
 
-describe('Before step 1 — lock, and a rollback target that exists', () => {
+/** A downgrade is refused before anything is stopped unless every migration it crosses has a real downgrade. */
+async function refuseUnsafeDowngrade(to: string) {
+  const revisions = await readRevisions(join(t.projectDir, 'alembic', 'versions'));
+  const current = await alembicVersion(t.databaseUrl);
+  if (current.length !== 1) throw new Refused(`downgrade refused: alembic_version holds ${current.length} rows`, 'resolve the heads by hand with Bolt');
+  const between = migrationPath(revisions, current[0]!, to);
+  if (!between) throw new Refused(`downgrade refused: ${to} is not an ancestor of ${current[0]}`, 'pick a revision from alembic/versions below the current one');
+  const irreversible = between.filter((r) => !r.reversible);
+  if (irreversible.length) {
+    throw new Refused(
+      `downgrade refused before stopping anything: ${irreversible.map((r) => `${r.revision} (${r.file})`).join(', ')} has no real downgrade`,
+      'restore from backup with Bolt instead; never downgrade across an irreversible migration',
+    );
+  }
+}
+
+describe('Before step 1 — lock, a rollback target that exists, a safe downgrade when one is asked for', () => {
   const s = seq.step('Rollback target', async () => {
     lock = acquireLock(t.projectDir, 'npm run rollback');
     let state: RollbackState | undefined;
@@ -41,7 +57,7 @@ describe('Before step 1 — lock, and a rollback target that exists', () => {
     } catch (err) {
       stateError = (err as Error).message;
     }
-    const [apiImages, mcpImages, running, latest] = await Promise.all([listImages('buywhere-api'), listImages('buywhere-mcp'), serviceStates(t.composeProject, ['api']), imageInfo('buywhere-api:latest')]);
+    const [apiImages, mcpImages, running, latest] = await Promise.all([listImages(t.apiImage), listImages(t.mcpImage), serviceStates(t.composeProject, ['api']), imageInfo(`${t.apiImage}:latest`)]);
     const runningApiIds = new Set([...running.values()].map((r) => r.imageId));
     if (latest) runningApiIds.add(latest.id);
     from = [...apiImages.find((i) => runningApiIds.has(i.id))?.tags ?? []].find((x) => x.includes(':sha-')) ?? latest?.id.slice(0, 19) ?? 'unknown';
@@ -49,6 +65,7 @@ describe('Before step 1 — lock, and a rollback target that exists', () => {
     const chosen = chooseRollbackTarget({ state, stateError, existingIds, runningApiIds, apiImages, mcpImages });
     if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.remedy);
     choice = chosen;
+    if (downgradeTo) await refuseUnsafeDowngrade(downgradeTo);
     writeAtomic(join(t.reportsDir, 'rollback-initiated.md'), rollbackPost('initiated', { at: startedAt, reason, from, to: `sha-${choice.sha}` }));
     return choice;
   });
@@ -71,15 +88,15 @@ describe('Step 1 — Stop API and MCP', () => {
 
 describe('Steps 2–3 — Load rollback state; restore the previous image tags', () => {
   const s = seq.step('Step 3', async () => {
-    await tagImage(choice.api, 'buywhere-api', 'latest');
-    if (choice.mcp) await tagImage(choice.mcp, 'buywhere-mcp', 'latest');
-    return imageInfo('buywhere-api:latest');
+    await tagImage(choice.api, t.apiImage, 'latest');
+    if (choice.mcp) await tagImage(choice.mcp, t.mcpImage, 'latest');
+    return imageInfo(`${t.apiImage}:latest`);
   });
   test('Step 3 — the previous image is buywhere-api:latest again (and buywhere-mcp:latest when it exists)', (ctx) => {
     const c = check(ctx, { id: 'rollback.3', threshold: ':latest = previous image', action: 'Re-tag by hand: docker tag <PREV_API_IMAGE> buywhere-api:latest' });
     const latest = s.get(ctx);
     c.measured({ api: latest?.id.slice(0, 19), sha: choice.sha, mcp: choice.mcp ? 'restored' : 'no previous MCP image; left as is' });
-    expect(latest?.id, c.says('buywhere-api:latest')).toBe(choice.api);
+    expect(latest?.id, c.says(`${t.apiImage}:latest`)).toBe(choice.api);
   });
 });
 
@@ -100,13 +117,6 @@ describe('Step 4 — Restart services with the prior image', () => {
 describe('Step 5 — Migration downgrade (only when asked, only when reversible)', () => {
   const s = seq.step('Step 5', async () => {
     if (!downgradeTo) return { skipped: 'not requested (set RUNBOOK_DOWNGRADE_TO=<revision> to ask for it)' };
-    const revisions = await readRevisions(join(t.projectDir, 'alembic', 'versions'));
-    const current = await alembicVersion(t.databaseUrl);
-    if (current.length !== 1) throw new Refused(`downgrade refused: alembic_version holds ${current.length} rows`, 'resolve the heads by hand with Bolt');
-    const between = migrationPath(revisions, current[0]!, downgradeTo);
-    if (!between) throw new Refused(`downgrade refused: ${downgradeTo} is not an ancestor of ${current[0]}`, 'pick a revision from alembic/versions below the current one');
-    const irreversible = between.filter((r) => !r.reversible);
-    if (irreversible.length) throw new Refused(`downgrade refused: ${irreversible.map((r) => `${r.revision} (${r.file})`).join(', ')} has no real downgrade`, 'restore from backup with Bolt instead; never downgrade across an irreversible migration');
     const r = await composeStep(project, `Step 5 — alembic downgrade ${downgradeTo}`, composeArgs.runRm(project, 'migrate', ['alembic', 'downgrade', downgradeTo]), { logFile: join(logs, 'rollback-migrate.log'), timeoutMs: 20 * 60_000 });
     return { skipped: undefined, exitCode: r.exitCode, tailText: r.tailText, after: await alembicVersion(t.databaseUrl) };
   });

@@ -1,10 +1,11 @@
 // Helpers for end-to-end tests: run a phase as Bolt would (a child Vitest process) into a private reports
 // folder, read what it wrote, and flip the staging API's fault switches.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget, type Target } from '../../lib/config';
 import { compose, composeArgs } from '../../lib/compose';
+import { run } from '../../lib/exec';
 import { readEvidence, type CheckRecord, type Phase, type PhaseEvidence } from '../../lib/evidence';
 import { waitHealthy } from '../../lib/health';
 import { composeFor } from '../../lib/stack';
@@ -82,4 +83,25 @@ export async function withStopped<T>(service: string, fn: () => Promise<T>): Pro
     await compose(p, composeArgs.up(p, [service]), { timeoutMs: 60_000 });
     await waitHealthy(t.composeProject, [service], { timeoutMs: 120_000 });
   }
+}
+
+const projectGit = (...args: string[]) =>
+  run(['git', '-c', 'user.name=BuyWhere Staging', '-c', 'user.email=staging@buywhere.invalid', ...args] as [string, ...string[]], { cwd: t.projectDir, timeoutMs: 30_000 });
+
+/** Commits files into the staging project's checkout (null deletes) and pushes, as a new build to deploy. */
+export async function commitToProject(files: Record<string, string | null>, message: string): Promise<string> {
+  for (const [path, content] of Object.entries(files)) {
+    const full = join(t.projectDir, path);
+    if (content === null) rmSync(full, { force: true });
+    else writeFileSync(full, content);
+  }
+  await projectGit('add', '-A');
+  const c = await projectGit('commit', '-qm', message);
+  if (c.exitCode !== 0) throw new Error(`commit failed: ${c.output}`);
+  await projectGit('push', '-q', 'origin', 'master');
+  return (await projectGit('rev-parse', '--short', 'HEAD')).output.trim();
+}
+
+export async function projectHead(): Promise<string> {
+  return (await projectGit('rev-parse', '--short', 'HEAD')).output.trim();
 }
