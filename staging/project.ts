@@ -174,7 +174,8 @@ export async function stagingBuild(log: (m: string) => void) {
     const project = await stagingCompose(paths);
     await compose(project, composeArgs.down(project, true), { timeoutMs: 120_000 });
   }
-  if (!(await imageInfo('buywhere-api:latest')) || !(await imageInfo('buywhere-mcp:latest')) || process.env.STAGING_REBUILD === '1') {
+  const missing = !(await imageInfo('buywhere-api:latest')) || !(await imageInfo('buywhere-mcp:latest'));
+  if (missing || paths.freshSecrets || process.env.STAGING_REBUILD === '1') {
     log('building buywhere-api and buywhere-mcp…');
     const sha = await buildAppImages(paths, log);
     log(`images built and tagged sha-${sha}`);
