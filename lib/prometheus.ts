@@ -51,3 +51,29 @@ export async function activeAlerts(alertmanagerUrl: string): Promise<Alert[]> {
 }
 
 export const isP1 = (a: Alert) => a.severity === 'critical' || a.priority === 'P1';
+
+/** Sums http_requests_total from a Prometheus text exposition, split into 5xx and all. */
+export function parseRequestCounts(text: string): ErrorRate {
+  let errors = 0;
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const m = /^http_requests_total\{([^}]*)\}\s+([0-9.eE+-]+)/.exec(line);
+    if (!m) continue;
+    const n = Number(m[2]);
+    total += n;
+    if (/status="5\d\d"/.test(m[1]!)) errors += n;
+  }
+  return { errors, total, pct: total > 0 ? (errors / total) * 100 : 0 };
+}
+
+/**
+ * 5xx share since the API process started, from its own /metrics. After a rollback the API has just been
+ * restarted, so this covers exactly the rolled-back build, which a 5-minute Prometheus window would not.
+ */
+export async function errorRateSinceStart(apiUrl: string, caFile?: string): Promise<ErrorRate> {
+  const res = await get(`${apiUrl}/metrics`, { caFile, timeoutMs: 5000, maxBodyBytes: 4 * 1024 * 1024 });
+  if (res.status !== 200) throw new CouldNotCheck(`GET ${apiUrl}/metrics answered HTTP ${res.status}`);
+  const r = parseRequestCounts(res.text);
+  if (r.total === 0) throw new CouldNotCheck(`${apiUrl}/metrics has no http_requests_total samples`);
+  return r;
+}

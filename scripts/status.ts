@@ -1,0 +1,66 @@
+// npm run status: runbook section 7's "useful commands" as one read-only report. Each section has its own
+// deadline; a section that cannot be read says why and the others still print.
+import { resolveTarget } from '../lib/config.js';
+import { diskUsage } from '../lib/disk.js';
+import { docker, serviceStates } from '../lib/docker.js';
+import { showPools } from '../lib/pgbouncer.js';
+import { queryOnce } from '../lib/postgres.js';
+import { memory } from '../lib/redis.js';
+import { scrub } from '../lib/secret.js';
+
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+
+async function section(title: string, fn: () => Promise<string[]>): Promise<string> {
+  try {
+    return `${title}\n${(await fn()).map((l) => `  ${l}`).join('\n')}`;
+  } catch (err) {
+    return `${title}\n  could not read: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+async function containerStats(id: string): Promise<string> {
+  const s = (await docker().getContainer(id).stats({ stream: false })) as unknown as {
+    cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
+    precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
+    memory_stats: { usage?: number; limit?: number };
+  };
+  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+  const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+  const cpu = sysDelta > 0 ? (cpuDelta / sysDelta) * (s.cpu_stats.online_cpus ?? 1) * 100 : 0;
+  return `cpu ${cpu.toFixed(1)}%  mem ${mb(s.memory_stats.usage ?? 0)}`;
+}
+
+export async function status(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const t = resolveTarget(env).target;
+  const parts = await Promise.all([
+    section(`Containers (compose project ${t.composeProject})`, async () => {
+      const states = [...(await serviceStates(t.composeProject)).values()].sort((a, b) => a.service.localeCompare(b.service));
+      if (!states.length) return ['no containers: the stack is not running'];
+      return Promise.all(states.map(async (s) => `${s.service.padEnd(18)} ${`${s.state}${s.health === 'none' ? '' : ` (${s.health})`}`.padEnd(22)} ${s.state === 'running' ? await containerStats(s.id).catch(() => '') : ''}`));
+    }),
+    section('DB connections by state (primary)', async () => {
+      const rows = await queryOnce<{ n: number; state: string | null }>(t.databaseUrl, 'SELECT count(*)::int AS n, state FROM pg_stat_activity GROUP BY state ORDER BY 1 DESC', 'pg_stat_activity');
+      return rows.map((r) => `${String(r.n).padStart(4)}  ${r.state ?? '(background)'}`);
+    }),
+    section('PgBouncer pools', async () => (await showPools(t.pgbouncerAdminUrl)).map((p) => `${p.database}/${p.user}: ${p.active} of ${p.poolSize} active (${p.usagePct.toFixed(0)}%), ${p.waiting} waiting`)),
+    section('Redis memory', async () => {
+      const m = await memory(t.redisUrl);
+      return [`used ${mb(m.usedBytes)} of ${m.maxBytes > 0 ? mb(m.maxBytes) : 'no maxmemory (unbounded)'}${m.usagePct === undefined ? '' : ` (${m.usagePct.toFixed(1)}%)`}`];
+    }),
+    section(`Disk (${t.diskPath})`, async () => {
+      const d = await diskUsage(t.diskPath);
+      return [`${d.usedPct.toFixed(1)}% used, ${(d.freeBytes / 1024 ** 3).toFixed(1)} GiB free`];
+    }),
+  ]);
+  return scrub(`status — target ${t.name}, ${new Date().toISOString()}\n\n${parts.join('\n\n')}\n`, t.secretValues);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  status().then(
+    (s) => process.stdout.write(s),
+    (err: Error) => {
+      process.stderr.write(`status could not run: ${err.message}\n`);
+      process.exit(2);
+    },
+  );
+}

@@ -1,0 +1,128 @@
+// npm run watch: the post-launch rollback triggers (runbook section 4), sampled live. Prints a line per
+// sample, warnings, and "ROLLBACK RECOMMENDED: <trigger>" on a sustained critical breach; with
+// --auto-rollback (or RUNBOOK_AUTO_ROLLBACK=1) it then runs the rollback. Stops by itself after its duration
+// and writes reports/watch.junit.xml with one testcase per trigger.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Builder } from 'junit-report-builder';
+import { resolveTarget, type Target } from '../lib/config.js';
+import { diskUsage } from '../lib/disk.js';
+import { writeAtomic } from '../lib/evidence.js';
+import { get } from '../lib/http.js';
+import { busiest, showPools } from '../lib/pgbouncer.js';
+import { instant } from '../lib/prometheus.js';
+import { memory } from '../lib/redis.js';
+import { schemaClean } from '../lib/reporter.js';
+import { scrub } from '../lib/secret.js';
+import { TriggerTracker, triggers, type Sample } from '../lib/triggers.js';
+import { runPhase } from './phases.js';
+
+const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
+
+export interface WatchOptions {
+  /** Stop after this long, in s. Env RUNBOOK_WATCH_DURATION_S. @default 3600 */
+  durationS: number;
+  /** Time between samples, in s. Env RUNBOOK_WATCH_INTERVAL_S. @default 15 */
+  intervalS: number;
+  /** "Sustained for 5 min" window, in s. Env RUNBOOK_WATCH_WINDOW_S. @default 300 */
+  windowS: number;
+  /** Run the rollback on a sustained critical trigger. Flag --auto-rollback or env RUNBOOK_AUTO_ROLLBACK=1. @default false */
+  autoRollback: boolean;
+  /** PromQL for the 5xx share in %. Env RUNBOOK_PROMQL_5XX_PCT. */
+  promql5xx: string;
+  /** PromQL for the search p99 in s. Env RUNBOOK_PROMQL_SEARCH_P99. */
+  promqlP99: string;
+}
+
+function options(argv: string[], env: NodeJS.ProcessEnv): WatchOptions {
+  const num = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a number of seconds > 0, found ${JSON.stringify(raw)}`);
+    return n;
+  };
+  return {
+    durationS: num('RUNBOOK_WATCH_DURATION_S', 3600),
+    intervalS: num('RUNBOOK_WATCH_INTERVAL_S', 15),
+    windowS: num('RUNBOOK_WATCH_WINDOW_S', 300),
+    autoRollback: argv.includes('--auto-rollback') || env.RUNBOOK_AUTO_ROLLBACK === '1',
+    promql5xx: env.RUNBOOK_PROMQL_5XX_PCT ?? '100 * sum(rate(http_requests_total{status=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))',
+    promqlP99: env.RUNBOOK_PROMQL_SEARCH_P99 ?? 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{route="/v1/search"}[1m])))',
+  };
+}
+
+async function promSample(t: Target, promql: string): Promise<Sample> {
+  if (!t.prometheusUrl) return { unknown: 'RUNBOOK_PROMETHEUS_URL is not set' };
+  const v = await instant(t.prometheusUrl, promql);
+  if (v === undefined || Number.isNaN(v)) return { unknown: 'no traffic in the query window' };
+  return { value: v };
+}
+
+async function sampleAll(t: Target, o: WatchOptions): Promise<Sample[]> {
+  const guard = (p: Promise<Sample>) => p.catch((e: Error) => ({ unknown: e.message.split('\n')[0]! }) as Sample);
+  return Promise.all([
+    guard(promSample(t, o.promql5xx)),
+    guard(promSample(t, o.promqlP99)),
+    guard(get(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 5000 }).then((r) => ({ ok: r.status === 200 })).catch(() => ({ ok: false }))),
+    guard(showPools(t.pgbouncerAdminUrl).then((p) => {
+      const b = busiest(p);
+      return { value: b.waiting > 0 ? Math.max(100, b.usagePct) : b.usagePct };
+    })),
+    guard(memory(t.redisUrl).then((m) => (m.usagePct === undefined ? { unknown: 'Redis has no maxmemory: no percentage to compute' } : { value: m.usagePct }))),
+    guard(diskUsage(t.diskPath).then((d) => ({ value: d.usedPct }))),
+  ]);
+}
+
+export async function watch(argv: string[], env: NodeJS.ProcessEnv, write: (s: string) => void = (s) => void process.stdout.write(s)) {
+  const t = resolveTarget(env).target;
+  const o = options(argv, env);
+  const trackers = triggers.map((d) => new TriggerTracker(d, o.windowS * 1000));
+  const started = Date.now();
+  write(`watch — target ${t.name}; every ${o.intervalS} s for ${o.durationS} s; sustained window ${o.windowS} s${o.autoRollback ? '; AUTO-ROLLBACK on' : ''}\n`);
+  let recommended: string | undefined;
+  let rollback: { exitCode: number | undefined } | undefined;
+  while (Date.now() - started < o.durationS * 1000) {
+    const tick = Date.now();
+    const samples = await sampleAll(t, o);
+    const states = trackers.map((tr, i) => tr.update(Date.now(), samples[i]!));
+    const clock = new Date().toISOString().slice(11, 19);
+    write(`${clock}  ${trackers.map((tr, i) => `${tr.def.name}: ${states[i]!.level === 'ok' ? '' : `${states[i]!.level.toUpperCase()} `}${states[i]!.detail}`).join(' | ')}\n`);
+    const critical = trackers.find((tr) => tr.state.level === 'critical');
+    if (critical) {
+      recommended = `${critical.def.name} (${critical.state.detail})`;
+      write(`ROLLBACK RECOMMENDED: ${recommended}\n`);
+      if (o.autoRollback) {
+        write('auto-rollback: running npm run rollback\n');
+        const r = await runPhase('rollback', { echo: true, env: { ...env, RUNBOOK_ROLLBACK_REASON: `watch: ${recommended}` } });
+        rollback = { exitCode: r.exitCode };
+        write(`auto-rollback: ${r.exitCode === 0 ? 'complete' : `FAILED (exit ${r.exitCode})`}\n`);
+      }
+      break;
+    }
+    const wait = o.intervalS * 1000 - (Date.now() - tick);
+    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, o.durationS * 1000 - (Date.now() - started)))));
+  }
+
+  const b = junit.newBuilder();
+  const suite = b.testSuite().name('Rollback triggers').timestamp(new Date(started).toISOString()).property('target', t.name).property('window_s', String(o.windowS)).property('recommendation', recommended ? `ROLLBACK RECOMMENDED: ${recommended}` : 'none');
+  if (rollback) suite.property('auto_rollback_exit', String(rollback.exitCode));
+  for (const tr of trackers) {
+    const tc = suite.testCase().className('watch').name(`${tr.def.name}: ${tr.def.text}`).time((Date.now() - started) / 1000);
+    tc.standardOutput(`worst: ${tr.state.worst}\nlast: ${tr.state.level} ${tr.state.detail}`);
+    if (tr.state.worst === 'critical') tc.failure(`${tr.def.name}: critical — ${tr.state.detail}. Rex calls the rollback (runbook 5.1).`);
+  }
+  writeAtomic(join(t.reportsDir, 'watch.junit.xml'), scrub(schemaClean(b.build()), t.secretValues));
+  writeAtomic(join(t.reportsDir, 'evidence', 'watch.json'), scrub(JSON.stringify({ target: t.name, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), recommended, rollback, triggers: trackers.map((tr) => ({ name: tr.def.name, ...tr.state })) }, null, 2), t.secretValues));
+  return { recommended, rollback, states: trackers.map((tr) => ({ name: tr.def.name, ...tr.state })) };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  watch(process.argv.slice(2), process.env).then(
+    (r) => process.exit(r.recommended ? 1 : 0),
+    (err: Error) => {
+      process.stderr.write(`watch could not run: ${err.message}\n`);
+      process.exit(2);
+    },
+  );
+}

@@ -1,0 +1,83 @@
+// The rollback-trigger watch on the real stack, with shortened windows: a sustained 5xx burst is critical
+// and recommends a rollback; a short one is only a warning; --auto-rollback rolls back.
+import { afterEach, describe, expect, it } from 'vitest';
+import { imageInfo } from '../lib/docker';
+import { get } from '../lib/http';
+import { readState } from '../lib/rollback-state';
+import { watch } from '../scripts/watch';
+import { status } from '../scripts/status';
+import { commitToProject, phase, resetFaults, setFaults, t } from './support/harness';
+
+const fast = {
+  RUNBOOK_WATCH_INTERVAL_S: '2',
+  RUNBOOK_PROMQL_5XX_PCT: '100 * sum(rate(http_requests_total{status=~"5.."}[10s])) / sum(rate(http_requests_total[10s]))',
+  RUNBOOK_PROMQL_SEARCH_P99: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{route="/v1/search"}[10s])))',
+};
+
+/** Search traffic while fn runs, so the API's counters move. */
+async function withTraffic<T>(fn: () => Promise<T>): Promise<T> {
+  let on = true;
+  const loop = (async () => {
+    while (on) await get(`${t.apiUrl}/v1/search?q=laptop&limit=1&currency=USD`, { caFile: t.caFile }).catch(() => undefined);
+  })();
+  try {
+    return await fn();
+  } finally {
+    on = false;
+    await loop;
+  }
+}
+
+afterEach(resetFaults);
+
+describe('npm run watch', () => {
+  it('5xx on for longer than the window: critical, "ROLLBACK RECOMMENDED: 5xx error rate"', async () => {
+    await setFaults({ search5xx: true });
+    const out: string[] = [];
+    const r = await withTraffic(() => watch([], { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '10', RUNBOOK_WATCH_DURATION_S: '90' }, (s) => out.push(s)));
+    expect(r.recommended).toMatch(/^5xx error rate/);
+    expect(out.join('')).toMatch(/ROLLBACK RECOMMENDED: 5xx error rate/);
+    expect(r.states.find((s) => s.name === 'Disk')?.worst).toBe('ok');
+  }, 180_000);
+
+  it('5xx on for less than the window: a warning only, and the watch stops by itself', async () => {
+    const out: string[] = [];
+    const r = await withTraffic(async () => {
+      const w = watch([], { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '45', RUNBOOK_WATCH_DURATION_S: '40' }, (s) => out.push(s));
+      await new Promise((res) => setTimeout(res, 8000));
+      await setFaults({ search5xx: true });
+      await new Promise((res) => setTimeout(res, 5000));
+      await resetFaults();
+      return w;
+    });
+    expect(r.recommended).toBeUndefined();
+    expect(r.states.find((s) => s.name === '5xx error rate')?.worst).toBe('warning');
+  }, 180_000);
+
+  it('--auto-rollback performs the rollback', async () => {
+    const d0 = await phase('deploy');
+    expect(d0.exitCode, d0.output).toBe(0);
+    await commitToProject({ 'api/build.env': `# build ${Date.now()}\n` }, 'Another build');
+    const d = await phase('deploy');
+    expect(d.exitCode, d.output).toBe(0);
+    const previous = readState(t.projectDir)!.PREV_API_IMAGE;
+    await setFaults({ search5xx: true });
+    const r = await withTraffic(() => watch(['--auto-rollback'], { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '8', RUNBOOK_WATCH_DURATION_S: '90' }, () => {}));
+    expect(r.recommended).toMatch(/5xx/);
+    expect(r.rollback?.exitCode).toBe(0);
+    expect((await imageInfo(`${t.apiImage}:latest`))!.id).toBe(previous);
+    const back = await phase('deploy');
+    expect(back.exitCode, back.output).toBe(0);
+  }, 600_000);
+});
+
+describe('npm run status', () => {
+  it('reports containers, DB connections, pools, Redis memory and disk, without secrets', async () => {
+    const s = await status();
+    for (const h of ['Containers', 'DB connections by state', 'PgBouncer pools', 'Redis memory', 'Disk']) expect(s).toContain(h);
+    expect(s).toMatch(/api\s+running \(healthy\)\s+cpu [\d.]+%\s+mem/);
+    expect(s).toMatch(/catalog\/buywhere: \d+ of 20 active/);
+    expect(s).toMatch(/used [\d.]+ MiB of 256.0 MiB/);
+    for (const v of t.secretValues) expect(s).not.toContain(v);
+  });
+});
