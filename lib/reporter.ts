@@ -55,7 +55,7 @@ export function recordOf(test: TestCase): CheckRecord {
     action: meta?.action,
     advisory: meta?.advisory,
     message,
-    durationMs: diag ? Math.round(diag.duration) : undefined,
+    durationMs: test.meta().stepMs ?? (diag ? Math.round(diag.duration) : undefined),
     at: new Date().toISOString(),
   };
 }

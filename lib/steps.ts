@@ -1,5 +1,12 @@
 import { beforeAll, type TestContext } from 'vitest';
 
+declare module 'vitest' {
+  interface TaskMeta {
+    /** How long the step's setup hook took; the report shows it as the step's duration. */
+    stepMs?: number;
+  }
+}
+
 export interface StepRun<T> {
   /** The step's result for a test; skips as not run when an earlier step stopped the sequence. */
   get(ctx: TestContext, opts?: { blocking?: boolean }): T;
@@ -22,23 +29,27 @@ export function sequence() {
     step<T>(name: string, perform: () => Promise<T>): StepRun<T> {
       let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
       let skippedBecause: string | undefined;
+      let durationMs = 0;
       beforeAll(async () => {
         if (stoppedBy) {
           skippedBecause = stoppedBy;
           return;
         }
+        const started = performance.now();
         try {
           outcome = { ok: true, value: await perform() };
         } catch (error) {
           outcome = { ok: false, error };
           stoppedBy ??= `${name} failed`;
         }
+        durationMs = performance.now() - started;
       });
       return {
         get(ctx, opts) {
           if (skippedBecause || !outcome) {
             ctx.skip(`not run: ${skippedBecause ?? stoppedBy ?? 'the step did not start'}`);
           }
+          ctx.task.meta.stepMs = Math.round(durationMs);
           if (opts?.blocking ?? true) ctx.onTestFailed(() => void (stoppedBy ??= `${ctx.task.name} failed`));
           if (!outcome!.ok) throw outcome!.error;
           return outcome!.value;

@@ -1,12 +1,12 @@
-// Smoke and the Go/No-Go gate on the real staging stack: GO when healthy, and each mandatory condition
-// turns HOLD with its own action under its injected fault.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+// Smoke and the Go/No-Go gate on the real staging stack: GO when healthy, advisories visible without
+// blocking, fail closed on the evidence itself, and the HTML artefact as Chromium renders it. Each
+// condition under its own fault is in the fault matrix (faults.test.ts).
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec';
-import { issueServerCert } from '../staging/tls';
-import { phase, reportsDir, resetFaults, setFaults, t } from './support/harness';
+import { phase, reportsDir, resetFaults } from './support/harness';
 
 let healthyPreflight: string;
 let healthySmoke: string;
@@ -53,86 +53,7 @@ describe('healthy stack', () => {
   });
 });
 
-const smokeFaults: Array<[number, string, Record<string, number | boolean>, string, Record<string, string>?]> = [
-  [1, 'smoke.1', { healthDown: true }, 'HOLD — page Bolt'],
-  [2, 'smoke.2', { degradedHealth: true }, 'HOLD — page Bolt'],
-  [3, 'smoke.4', { wrongCurrency: true }, 'HOLD — page Bolt'],
-  [4, 'smoke.6', { untaggedRedirect: true }, 'HOLD — page Sol/Link'],
-  [7, 'smoke.9', { searchDelayMs: 2100 }, 'HOLD — investigate warm-up', { RUNBOOK_P99_SAMPLES: '8' }],
-];
-
-describe.each(smokeFaults)('condition %i under its fault on the real API', (n, id, faults, action, env) => {
-  it(`${id} fails and the gate holds with "${action}"`, async () => {
-    await setFaults(faults);
-    const s = await phase('smoke', { env });
-    expect(s.exitCode).not.toBe(0);
-    expect(s.check(id).status).toBe('fail');
-    expect(s.check(id).message).toContain(action);
-    await resetFaults();
-    const dir = withEvidence([healthyPreflight, 'preflight']);
-    cpSync(join(s.reports, 'evidence', 'smoke.json'), join(dir, 'evidence', 'smoke.json'));
-    const g = await gate(dir);
-    expect(g.exitCode).not.toBe(0);
-    expect(g.decision.decision).toBe('HOLD');
-    expect(g.decision.conditions[n - 1]).toMatchObject({ verdict: 'HOLD', action });
-    expect(readFileSync(join(dir, 'gonogo.junit.xml'), 'utf8')).toContain(action);
-  }, 180_000);
-});
-
-describe('other smoke faults', () => {
-  it('a wrongly tagged redirect (buywhere-200) and a lookalike host both fail smoke 6', async () => {
-    await setFaults({ wrongTag: true });
-    expect((await phase('smoke')).check('smoke.6').message).toMatch(/tag in .*buywhere-200/);
-    await setFaults({ wrongTag: false, lookalikeRedirect: true });
-    expect((await phase('smoke')).check('smoke.6').message).toMatch(/amazon\.com\.evil\.example/);
-  });
-
-  it('search 5xx fails smoke 4, 5 and 9', async () => {
-    await setFaults({ search5xx: true });
-    const s = await phase('smoke');
-    for (const id of ['smoke.4', 'smoke.5', 'smoke.9']) expect(s.check(id).status).toBe('fail');
-  });
-
-  async function withServerCert(opts: { days: number; hosts?: string[] }, fn: () => Promise<void>) {
-    const tlsDir = join(t.projectDir, 'tls');
-    const keep = mkdtempSync(join(tmpdir(), 'rb-tls-'));
-    cpSync(join(tlsDir, 'server.crt'), join(keep, 'server.crt'));
-    cpSync(join(tlsDir, 'server.key'), join(keep, 'server.key'));
-    const reload = () => fetch(`${t.adminUrl}/admin/tls/reload`, { method: 'POST' });
-    try {
-      await issueServerCert(tlsDir, opts);
-      expect((await reload()).status).toBe(200);
-      await fn();
-    } finally {
-      cpSync(join(keep, 'server.crt'), join(tlsDir, 'server.crt'));
-      cpSync(join(keep, 'server.key'), join(tlsDir, 'server.key'));
-      await reload();
-    }
-  }
-
-  it('a certificate expiring in 10 days fails smoke 10 (advisory: the gate still says GO)', async () => {
-    await withServerCert({ days: 10 }, async () => {
-      const s = await phase('smoke');
-      expect(s.check('smoke.10')).toMatchObject({ status: 'fail', measured: 9, advisory: true });
-      const dir = withEvidence([healthyPreflight, 'preflight']);
-      cpSync(join(s.reports, 'evidence', 'smoke.json'), join(dir, 'evidence', 'smoke.json'));
-      const g = await gate(dir);
-      expect(g.decision.decision).toBe('GO');
-      expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).toMatch(/⚠️ Smoke 10/);
-    });
-  });
-
-  it('a certificate for another host: verification stays on, every HTTPS check errors and the gate holds', async () => {
-    await withServerCert({ days: 365, hosts: ['other.example'] }, async () => {
-      const s = await phase('smoke');
-      expect(s.check('smoke.10')).toMatchObject({ status: 'error', message: expect.stringMatching(/other\.example|altnames/i) });
-      expect(s.check('smoke.1').status).toBe('error');
-      const dir = withEvidence([healthyPreflight, 'preflight']);
-      cpSync(join(s.reports, 'evidence', 'smoke.json'), join(dir, 'evidence', 'smoke.json'));
-      expect((await gate(dir)).decision.decision).toBe('HOLD');
-    });
-  });
-
+describe('advisory results', () => {
   it('an MCP failure alone still gives GO, with a visible warning', async () => {
     const s = await phase('smoke', { env: { RUNBOOK_MCP_URL: 'http://127.0.0.1:9' } });
     expect(s.check('smoke.7').status).toBe('error');
@@ -141,33 +62,6 @@ describe('other smoke faults', () => {
     const g = await gate(dir);
     expect(g.decision.decision).toBe('GO');
     expect(readFileSync(join(dir, 'gonogo.html'), 'utf8')).toMatch(/class="warn">Smoke 7/);
-  });
-});
-
-describe('conditions 5 and 6 come from preflight', () => {
-  it('an old backup holds with "run backup first"; a full disk holds with "emergency cleanup"', async () => {
-    const backups = mkdtempSync(join(tmpdir(), 'rb-old-'));
-    writeFileSync(join(backups, 'catalog-old.dump'), 'x');
-    const old = new Date(Date.now() - 30 * 3_600_000);
-    utimesSync(join(backups, 'catalog-old.dump'), old, old);
-    const p = await phase('preflight', { env: { RUNBOOK_BACKUPS_DIR: backups } });
-    let dir = withEvidence([healthySmoke, 'smoke']);
-    cpSync(join(p.reports, 'evidence', 'preflight.json'), join(dir, 'evidence', 'preflight.json'));
-    let g = await gate(dir);
-    expect(g.decision.conditions[4]).toMatchObject({ verdict: 'HOLD', action: 'HOLD — run backup first' });
-
-    const mnt = mkdtempSync(join(tmpdir(), 'rb-full-'));
-    await run(['mount', '-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
-    try {
-      writeFileSync(join(mnt, 'fill'), Buffer.alloc(3.8 * 1024 * 1024));
-      const p2 = await phase('preflight', { env: { RUNBOOK_DISK_PATH: mnt } });
-      dir = withEvidence([healthySmoke, 'smoke']);
-      cpSync(join(p2.reports, 'evidence', 'preflight.json'), join(dir, 'evidence', 'preflight.json'));
-      g = await gate(dir);
-      expect(g.decision.conditions[5]).toMatchObject({ verdict: 'HOLD', action: 'HOLD — emergency cleanup' });
-    } finally {
-      await run(['umount', mnt]);
-    }
   });
 });
 

@@ -1,7 +1,7 @@
 // The staging stack itself: every endpoint over TLS through the staging CA, a real streaming replica,
 // PgBouncer's admin console, real backups, reversible migrations, a 1M catalog and the fault switches.
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+
 import { afterEach, describe, expect, it } from 'vitest';
 import { compose, composeArgs } from '../lib/compose';
 import { get, json } from '../lib/http';
