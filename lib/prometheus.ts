@@ -30,6 +30,7 @@ export interface Alert {
   severity: string;
   priority: string;
   state: string;
+  startsAt: Date;
 }
 
 /** Alerts Alertmanager holds as active. */
@@ -42,11 +43,12 @@ export async function activeAlerts(alertmanagerUrl: string): Promise<Alert[]> {
     throw new CouldNotCheck(`Alertmanager answered HTTP ${res.status} with a body that is not JSON`);
   }
   if (res.status !== 200 || !Array.isArray(list)) throw new CouldNotCheck(`Alertmanager answered HTTP ${res.status}`);
-  return list.map((a: { labels?: Record<string, string>; status?: { state?: string } }) => ({
+  return list.map((a: { labels?: Record<string, string>; status?: { state?: string }; startsAt?: string }) => ({
     name: a.labels?.alertname ?? '?',
     severity: a.labels?.severity ?? '',
     priority: a.labels?.priority ?? '',
     state: a.status?.state ?? '',
+    startsAt: new Date(a.startsAt ?? 0),
   }));
 }
 

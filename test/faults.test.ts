@@ -12,7 +12,7 @@ import { run } from '../lib/exec';
 import { acquireLock } from '../lib/lock';
 import type { Phase } from '../lib/evidence';
 import { issueServerCert } from '../staging/tls';
-import { phase, reportsDir, resetFaults, setFaults, t, withStopped } from './support/harness';
+import { healthyEvidence, phase, reportsDir, resetFaults, setFaults, t, withStopped } from './support/harness';
 
 interface Fault {
   name: string;
@@ -170,12 +170,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
   fakeUrl = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
-  await resetFaults();
-  healthyPreflight = reportsDir();
-  healthySmoke = reportsDir();
-  const [p, s] = await Promise.all([phase('preflight', { reports: healthyPreflight }), phase('smoke', { reports: healthySmoke })]);
-  expect(p.exitCode, p.output).toBe(0);
-  expect(s.exitCode, s.output).toBe(0);
+  ({ preflight: healthyPreflight, smoke: healthySmoke } = await healthyEvidence());
 }, 180_000);
 
 afterAll(() => {

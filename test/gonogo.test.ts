@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec';
-import { phase, reportsDir, resetFaults } from './support/harness';
+import { healthyEvidence, phase, reportsDir, resetFaults } from './support/harness';
 
 let healthyPreflight: string;
 let healthySmoke: string;
@@ -24,12 +24,7 @@ async function gate(dir: string, env: Record<string, string> = {}) {
 }
 
 beforeAll(async () => {
-  await resetFaults();
-  healthyPreflight = reportsDir();
-  healthySmoke = reportsDir();
-  const [p, s] = await Promise.all([phase('preflight', { reports: healthyPreflight }), phase('smoke', { reports: healthySmoke })]);
-  expect(p.exitCode, p.output).toBe(0);
-  expect(s.exitCode, s.output).toBe(0);
+  ({ preflight: healthyPreflight, smoke: healthySmoke } = await healthyEvidence());
 }, 120_000);
 afterEach(resetFaults);
 

@@ -105,3 +105,13 @@ export async function commitToProject(files: Record<string, string | null>, mess
 export async function projectHead(): Promise<string> {
   return (await projectGit('rev-parse', '--short', 'HEAD')).output.trim();
 }
+
+/** Preflight and smoke run once on the healthy stack, each into its own reports folder; both must pass. */
+export async function healthyEvidence(): Promise<{ preflight: string; smoke: string }> {
+  await resetFaults();
+  const preflight = reportsDir();
+  const smoke = reportsDir();
+  const [p, s] = await Promise.all([phase('preflight', { reports: preflight }), phase('smoke', { reports: smoke })]);
+  if (p.exitCode !== 0 || s.exitCode !== 0) throw new Error(`the healthy stack did not pass:\n${p.output.slice(-1500)}\n${s.output.slice(-1500)}`);
+  return { preflight, smoke };
+}
