@@ -11,6 +11,8 @@ const runbookPhase = (name: string, testTimeout: number) => ({
     name,
     include: [`${name}/**/*.spec.ts`],
     fileParallelism: false,
+    // Threads start faster than forks; every runbook phase pays the start-up once per run.
+    pool: 'threads' as const,
     testTimeout,
     hookTimeout: testTimeout,
     globalSetup: ['lib/phase-setup.ts'],

@@ -83,6 +83,16 @@ describe('rollback target', () => {
     expect(t).toMatchObject({ ok: true, api: 'sha256:old', sha: 'old0000' });
   });
 
+  it('after a rollback, the newer bad build is never the fallback target', () => {
+    const good = { ...img('sha256:good', 'g000000'), created: '2026-04-23T10:00:00Z' };
+    const bad = { ...img('sha256:bad', 'b000000'), created: '2026-04-23T11:00:00Z' };
+    const t = chooseRollbackTarget({ state: undefined, existingIds: new Set(['sha256:good', 'sha256:bad']), runningApiIds: new Set(['sha256:good']), apiImages: [bad, good], mcpImages: [] });
+    expect(t.ok).toBe(false);
+    const older = { ...img('sha256:old', 'o000000'), created: '2026-04-23T09:00:00Z' };
+    const t2 = chooseRollbackTarget({ state: undefined, existingIds: new Set(['sha256:good', 'sha256:bad', 'sha256:old']), runningApiIds: new Set(['sha256:good']), apiImages: [bad, good, older], mcpImages: [] });
+    expect(t2).toMatchObject({ ok: true, api: 'sha256:old' });
+  });
+
   it('nothing usable: refuses and says how to list candidates', () => {
     const t = chooseRollbackTarget({ state: undefined, existingIds: new Set(['sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: [images[0]!], mcpImages: [] });
     expect(t.ok).toBe(false);

@@ -104,6 +104,7 @@ export interface ImageRef {
   id: string;
   tags: string[];
   labels: Record<string, string>;
+  created?: string;
 }
 
 /** The git SHA an image was built from: its revision label, else its sha- tag. */
@@ -189,7 +190,12 @@ export function chooseRollbackTarget(input: {
       return { ok: true, api: s.PREV_API_IMAGE, mcp, sha: s.PREV_SHA, source: '.rollback_state' };
     }
   } else if (!input.stateError) problems.push('.rollback_state is missing');
-  const prior = input.apiImages.find((i) => i.tags.some((t) => /:sha-/.test(t)) && !input.runningApiIds.has(i.id));
+  // "Prior" means built before what runs now: after one rollback, the bad build is newer and must never be
+  // picked as the target of the next.
+  const runningCreated = input.apiImages.filter((i) => input.runningApiIds.has(i.id)).map((i) => i.created ?? '').sort().at(0);
+  const prior = input.apiImages.find(
+    (i) => i.tags.some((t) => /:sha-/.test(t)) && !input.runningApiIds.has(i.id) && (!runningCreated || !i.created || i.created < runningCreated),
+  );
   if (prior) {
     const sha = revisionOf(prior) ?? 'unknown';
     const mcp = input.mcpImages.find((i) => revisionOf(i) === sha);

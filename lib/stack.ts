@@ -40,6 +40,6 @@ export async function waitHttp200(url: string, opts: { caFile?: string; timeoutM
       const r = await get(url, { caFile: opts.caFile, timeoutMs: 2000 });
       return r.status === 200 ? { ready: true, value: r.status } : { ready: false, last: `HTTP ${r.status}` };
     },
-    { what: `GET ${url} → 200`, timeoutMs: opts.timeoutMs, intervalMs: 250 },
+    { what: `GET ${url} → 200`, timeoutMs: opts.timeoutMs, intervalMs: 50 },
   );
 }

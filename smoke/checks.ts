@@ -117,7 +117,7 @@ export async function searchLatency(ctx: TestContext, id = 'smoke.9') {
   };
   const runbookThree: Awaited<ReturnType<typeof timed>>[] = [];
   for (let i = 0; i < 3; i++) runbookThree.push(await timed());
-  const sample = await pool(t.p99Samples, 4, timed);
+  const sample = await pool(t.p99Samples, 8, timed);
   const all = [...runbookThree, ...sample];
   const p99 = percentile(sample.map((s) => (s.ok ? s.ms : Infinity)), 99);
   c.measured(Number.isFinite(p99) ? Math.round(p99) : 'no complete sample', 'ms');

@@ -9,6 +9,8 @@ import { acquireLock } from '../lib/lock';
 import { queryOnce } from '../lib/postgres';
 import { readHistory, readState, parseState, statePath } from '../lib/rollback-state';
 import { repoRoot } from '../lib/config';
+import { compose, composeArgs } from '../lib/compose';
+import { composeFor } from '../lib/stack';
 import { commitToProject, phase, projectHead, resetFaults, t } from './support/harness';
 
 const notRun = (r: Awaited<ReturnType<typeof phase>>, after: string) => {
@@ -33,6 +35,18 @@ afterAll(async () => {
 }, 600_000);
 
 describe('deploys of good builds', () => {
+  it('a deploy from nothing (no containers, no volumes) comes up, migrates the empty catalog and passes step 8', async () => {
+    const p = await composeFor(t);
+    const down = await compose(p, composeArgs.down(p, true), { timeoutMs: 180_000 });
+    expect(down.exitCode, down.output).toBe(0);
+    const r = await phase('deploy', { timeoutMs: 15 * 60_000 });
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.check('deploy.4.version').measured).toMatchObject({ after: '0003_click_log' });
+    expect(r.check('deploy.8').status).toBe('pass');
+    const [n] = await queryOnce<{ n: number }>(t.databaseUrl, 'SELECT count(*)::int AS n FROM products WHERE active', 'count');
+    expect(n!.n).toBeGreaterThan(1_000_000);
+  }, 900_000);
+
   it('a second deploy of a new commit records the first deploy as the previous build, tags both, and leaves both in history', async () => {
     const first = await projectHead();
     const firstApi = await imageInfo(`${t.apiImage}:latest`);

@@ -2,6 +2,9 @@
 # pg_dump of the catalog into backups/ at start and every BACKUP_INTERVAL_S. A dump lands under its final
 # name only when complete, so a half-written file never counts as a backup.
 set -eu
+# As PID 1, sh ignores SIGTERM unless trapped, and compose stop would wait out its 10 s grace period.
+trap 'exit 0' TERM INT
+rm -f /backups/.*.partial
 export PGPASSWORD="$POSTGRES_PASSWORD"
 while :; do
   until pg_isready -q -h 127.0.0.1 -p "$DB_PORT"; do sleep 1; done
@@ -17,5 +20,6 @@ while :; do
     echo "backup failed" >&2
     [ "${BACKUP_ONCE:-0}" = 1 ] && exit 1
   fi
-  sleep "$BACKUP_INTERVAL_S"
+  sleep "$BACKUP_INTERVAL_S" &
+  wait $!
 done
