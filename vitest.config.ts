@@ -5,7 +5,7 @@ import RunbookSequencer from './lib/sequencer';
 const projectArg = process.argv.find((a, i) => process.argv[i - 1] === '--project' || a.startsWith('--project='));
 const phase = projectArg?.replace('--project=', '') ?? 'all';
 
-const runbookPhase = (name: string, testTimeout: number) => ({
+const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/phase-setup.ts') => ({
   extends: true as const,
   test: {
     name,
@@ -15,7 +15,7 @@ const runbookPhase = (name: string, testTimeout: number) => ({
     pool: 'threads' as const,
     testTimeout,
     hookTimeout: testTimeout,
-    globalSetup: ['lib/phase-setup.ts'],
+    globalSetup: [globalSetup],
   },
 });
 
@@ -27,7 +27,7 @@ export default defineConfig({
       runbookPhase('preflight', 60_000),
       runbookPhase('deploy', 900_000),
       runbookPhase('smoke', 60_000),
-      runbookPhase('gonogo', 30_000),
+      runbookPhase('gonogo', 30_000, 'gonogo/setup.ts'),
       runbookPhase('rollback', 300_000),
       { extends: true, test: { name: 'unit', include: ['lib/**/*.test.ts', 'staging/**/*.test.ts', 'gonogo/**/*.test.ts'] } },
       {

@@ -3,7 +3,6 @@
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import type { Builder } from 'junit-report-builder';
-import { request } from 'undici';
 import { writeAtomic } from '../lib/evidence.js';
 import { schemaClean } from '../lib/reporter.js';
 import { scrub } from '../lib/secret.js';
@@ -104,23 +103,4 @@ export function writeGateArtefacts(g: GateResult, reportsDir: string, secrets: s
   writeAtomic(join(reportsDir, 'gonogo.html'), scrub(gateHtml(g, reportsDir), secrets));
   writeAtomic(join(reportsDir, 'gonogo.md'), scrub(gateMarkdown(g), secrets));
   writeAtomic(join(reportsDir, 'evidence', 'gate.json'), scrub(JSON.stringify(g, null, 2), secrets));
-}
-
-/** Posts text to a Slack incoming webhook. Never required: a failure is returned, never thrown. */
-export async function postToSlack(webhook: string | undefined, text: string, timeoutMs = 5000): Promise<string | undefined> {
-  if (!webhook) return undefined;
-  try {
-    const res = await request(webhook, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text }),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await res.body.dump();
-    return res.statusCode >= 200 && res.statusCode < 300 ? undefined : `Slack answered HTTP ${res.statusCode}`;
-  } catch (err) {
-    return `Slack post failed: ${(err as Error).message}`;
-  }
 }

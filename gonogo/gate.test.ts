@@ -69,6 +69,14 @@ describe('Go/No-Go gate', () => {
     expect(gate(undefined, { target: 'production' }).g.decision).toBe('HOLD');
   });
 
+  it('deploy evidence of this SHA counts however old; preflight and smoke must be fresh', () => {
+    const { dir } = gate();
+    writeEvidence(dir, { phase: 'deploy', target: 'staging', deploySha: 'abc1234', startedAt: at(95), finishedAt: at(90), outcome: 'passed', checks: [rec('deploy.8', {})] });
+    expect(evaluateGate({ reportsDir: dir, target: 'staging', deploySha: 'abc1234', now, maxAgeMin: 30 }).decision).toBe('GO');
+    writeEvidence(dir, { phase: 'deploy', target: 'staging', deploySha: 'abc1234', startedAt: at(95), finishedAt: at(90), outcome: 'failed', checks: [rec('deploy.4.migrate', {}, { status: 'fail' })] });
+    expect(evaluateGate({ reportsDir: dir, target: 'staging', deploySha: 'abc1234', now, maxAgeMin: 30 }).completeness.reason).toMatch(/deploy.4.migrate: fail/);
+  });
+
   it('missing evidence is HOLD', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gate-'));
     const g = evaluateGate({ reportsDir: dir, target: 'staging', deploySha: 'abc1234', now, maxAgeMin: 30 });

@@ -98,7 +98,8 @@ function load(input: GateInput, phase: Phase, now: Date): Loaded {
   if (e.target !== input.target) return { ok: false, problem: `${phase} evidence is from target ${e.target}, not ${input.target}` };
   if (e.deploySha !== input.deploySha) return { ok: false, problem: `${phase} evidence is from DEPLOY_SHA ${e.deploySha}, not ${input.deploySha}: rerun \`npm run ${phase}\`` };
   if (!Number.isFinite(ageMin)) return { ok: false, problem: `${phase} evidence has no valid finish time` };
-  if (ageMin > input.maxAgeMin) return { ok: false, problem: `${phase} evidence is ${Math.round(ageMin)} min old (window ${input.maxAgeMin} min): rerun \`npm run ${phase}\`` };
+  // Deploy evidence records an event (the steps of this SHA's deploy), not a state that drifts: no window.
+  if (phase !== 'deploy' && ageMin > input.maxAgeMin) return { ok: false, problem: `${phase} evidence is ${Math.round(ageMin)} min old (window ${input.maxAgeMin} min): rerun \`npm run ${phase}\`` };
   if (ageMin < -1) return { ok: false, problem: `${phase} evidence is dated in the future (${e.finishedAt})` };
   return { ok: true, evidence: e, ageMin };
 }

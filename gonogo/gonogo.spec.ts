@@ -3,7 +3,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { check } from '../lib/check';
 import { target } from '../lib/config';
 import { headSha } from '../lib/git';
-import { caseName, gateMarkdown, postToSlack, writeGateArtefacts } from './artefacts';
+import { postToSlack } from '../lib/slack';
+import { caseName, gateMarkdown, writeGateArtefacts } from './artefacts';
 import { conditions, evaluateGate } from './gate';
 
 const t = target();

@@ -15,6 +15,7 @@ import { appendHistory, chooseRollbackTarget, readState, type RollbackState } fr
 import { composeFor, composeStep, up, waitHttp200 } from '../lib/stack';
 import { sequence } from '../lib/steps';
 import * as smoke from '../smoke/checks';
+import { postToSlack } from '../lib/slack';
 import { rollbackPost } from './posts';
 
 const t = target();
@@ -66,7 +67,10 @@ describe('Before step 1 — lock, a rollback target that exists, a safe downgrad
     if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.remedy);
     choice = chosen;
     if (downgradeTo) await refuseUnsafeDowngrade(downgradeTo);
-    writeAtomic(join(t.reportsDir, 'rollback-initiated.md'), rollbackPost('initiated', { at: startedAt, reason, from, to: `sha-${choice.sha}` }));
+    const initiated = rollbackPost('initiated', { at: startedAt, reason, from, to: `sha-${choice.sha}` });
+    writeAtomic(join(t.reportsDir, 'rollback-initiated.md'), initiated);
+    const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, initiated);
+    if (slack) process.stderr.write(`${slack}; post "ROLLBACK INITIATED" to #us-launch-ops by hand\n`);
     return choice;
   });
   test('5.2 Previous images exist and are not the running build (checked before anything is stopped)', (ctx) => {
@@ -166,6 +170,8 @@ describe('Step 7 — Communicate', () => {
   const s = seq.step('Step 7', async () => {
     const post = rollbackPost('complete', { at: new Date(), reason, from, to: `sha-${choice.sha}` });
     writeAtomic(join(t.reportsDir, 'rollback-complete.md'), post);
+    const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, post);
+    if (slack) process.stderr.write(`${slack}; post "rollback complete" to #us-launch-ops by hand\n`);
     appendHistory(t.projectDir, { event: 'rollback', at: new Date().toISOString(), deploySha: choice.sha, note: `rolled back from ${from} to sha-${choice.sha}: ${reason}` });
     return post;
   });

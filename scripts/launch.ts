@@ -2,28 +2,39 @@
 // ends with the Go/No-Go decision artefact; a stop before smoke is a HOLD with the reason.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveTarget } from '../lib/config.js';
+import { repoRoot, resolveTarget } from '../lib/config.js';
 import { evidencePath, phases, writeAtomic } from '../lib/evidence.js';
 import { runPhase } from './phases.js';
 
 export async function launch(opts: { echo?: boolean; env?: Record<string, string | undefined> } = {}): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
-  const { target } = resolveTarget({ ...process.env, ...opts.env });
-  const reportsDir = target.reportsDir;
+  const env = { ...process.env, ...opts.env };
+  const reportsDir = env.RUNBOOK_REPORTS_DIR || join(repoRoot, 'reports');
   for (const p of phases) rmSync(evidencePath(reportsDir, p), { force: true });
   const note = join(reportsDir, 'evidence', 'launch.json');
   rmSync(note, { force: true });
+  const echo = opts.echo ?? true;
+  const say = (s: string) => echo && process.stdout.write(s);
+  const stop = (why: string) => {
+    writeAtomic(note, JSON.stringify({ stopped: why, at: new Date().toISOString() }) + '\n');
+    return why;
+  };
   let stopped: string | undefined;
-  for (const phase of ['preflight', 'deploy', 'smoke'] as const) {
-    process.stdout.write(`\n=== npm run ${phase} (target ${target.name}) ===\n`);
-    const r = await runPhase(phase, { echo: opts.echo ?? true, env: opts.env });
+  try {
+    resolveTarget(env);
+  } catch (err) {
+    // The gate still runs: it cannot start either, and says HOLD with this reason.
+    stopped = stop(`configuration error: ${(err as Error).message}`);
+  }
+  for (const phase of stopped ? [] : (['preflight', 'deploy', 'smoke'] as const)) {
+    say(`\n=== npm run ${phase} ===\n`);
+    const r = await runPhase(phase, { echo, env: opts.env });
     if (r.exitCode !== 0) {
-      stopped = `${phase} failed${r.timedOut ? ' (timed out)' : ` (exit ${r.exitCode})`}; later phases not run`;
-      writeAtomic(note, JSON.stringify({ stopped, at: new Date().toISOString() }) + '\n');
+      stopped = stop(`${phase} failed${r.timedOut ? ' (timed out)' : ` (exit ${r.exitCode})`}; later phases not run`);
       break;
     }
   }
-  process.stdout.write('\n=== npm run gonogo ===\n');
-  const g = await runPhase('gonogo', { echo: opts.echo ?? true, env: opts.env });
+  say('\n=== npm run gonogo ===\n');
+  const g = await runPhase('gonogo', { echo, env: opts.env });
   return { decision: g.exitCode === 0 ? 'GO' : 'HOLD', stopped, reportsDir };
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { launch } from '../scripts/launch';
-import { reportsDir } from './support/harness';
+import { phase, reportsDir } from './support/harness';
 
 describe('npm run launch', () => {
   it('stops at a failing preflight, never deploys, and writes a HOLD artefact with the reason', async () => {
@@ -22,4 +22,18 @@ describe('npm run launch', () => {
     expect(readFileSync(join(reports, 'gonogo.html'), 'utf8')).toMatch(/launch stopped: preflight failed/);
     expect(readFileSync(join(reports, 'gonogo.md'), 'utf8')).toMatch(/^⛔ HOLD[\s\S]*launch stopped: preflight failed/);
   }, 300_000);
+});
+
+describe('npm run gonogo that cannot start', () => {
+  it('a configuration error replaces any earlier GO with a HOLD that says why', async () => {
+    const reports = reportsDir();
+    writeFileSync(join(reports, 'gonogo.html'), '<div id="banner" class="go">GO</div>');
+    const r = await phase('gonogo', { reports, env: { RUNBOOK_TARGET: 'production' } });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.evidence.outcome).toMatch(/configuration error: RUNBOOK_DB_URL/);
+    const html = readFileSync(join(reports, 'gonogo.html'), 'utf8');
+    expect(html).toMatch(/class="hold">HOLD/);
+    expect(html).toMatch(/the gate could not start: RUNBOOK_DB_URL/);
+    expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="HOLD"');
+  });
 });

@@ -213,7 +213,13 @@ const server = createHttpsServer(tlsOptions(), async (req, res) => {
   if (routeName !== '/metrics') metrics.observe(routeName, reply.status, (performance.now() - started) / 1000);
 });
 server.keepAliveTimeout = 5000;
-server.listen(port, '127.0.0.1', () => console.log(`api listening on https://127.0.0.1:${port}`));
+// Open the pools before answering /health, so the first requests after a (re)start do not pay for
+// connection set-up through PgBouncer; a dependency that is down only delays start-up by the deadline.
+void Promise.allSettled([
+  ...Array.from({ length: 4 }, () => withDeadline(primary.query('SELECT 1'), 5000)),
+  withDeadline(replica.query('SELECT 1'), 5000),
+  withDeadline(redis.ping(), 5000),
+]).then(() => server.listen(port, '127.0.0.1', () => console.log(`api listening on https://127.0.0.1:${port}`)));
 
 if (env.ADMIN_ENABLED === '1' && adminPort > 0) {
   const admin = createHttpServer((req, res) => {

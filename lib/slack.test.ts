@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { postToSlack } from './artefacts';
+import { postToSlack } from './slack';
 
 describe('Slack status post', () => {
   it('posts the text as JSON to the webhook', async () => {

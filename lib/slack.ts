@@ -1,0 +1,20 @@
+import { request } from 'undici';
+
+/** Posts text to a Slack incoming webhook. Never required: a failure is returned, never thrown. */
+export async function postToSlack(webhook: string | undefined, text: string, timeoutMs = 5000): Promise<string | undefined> {
+  if (!webhook) return undefined;
+  try {
+    const res = await request(webhook, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await res.body.dump();
+    return res.statusCode >= 200 && res.statusCode < 300 ? undefined : `Slack answered HTTP ${res.statusCode}`;
+  } catch (err) {
+    return `Slack post failed: ${(err as Error).message}`;
+  }
+}
