@@ -61,7 +61,7 @@ export interface ImageInfo {
 export async function imageInfo(ref: string): Promise<ImageInfo | undefined> {
   try {
     const i = await docker().getImage(ref).inspect();
-    return { id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: i.Created };
+    return { id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: new Date(i.Created).toISOString() };
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return undefined;
     throw new CouldNotCheck(`Docker engine did not answer for image ${ref}: ${(err as Error).message}`, { cause: err });

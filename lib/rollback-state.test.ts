@@ -63,6 +63,13 @@ describe('deploy step 1 plan', () => {
     expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'sha256:old', PREV_SHA: 'old0000' } });
   });
 
+  it('the fallback is an older build, never a newer one that was rolled back from', () => {
+    const current = { ...img('sha256:new', 'new1111'), created: '2026-04-23T10:00:00Z' };
+    const newer = { ...img('sha256:bad', 'bad2222'), created: '2026-04-23T11:00:00Z' };
+    const p = planDeployState({ ...base, deploySha: 'new1111', currentApi: current, apiCandidates: [newer, current] });
+    expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'none' } });
+  });
+
   it('a first deploy records that there is nothing to roll back to', () => {
     const p = planDeployState({ ...base, deploySha: 'new1111' });
     expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'none' }, note: expect.stringMatching(/first deploy/) });

@@ -143,7 +143,11 @@ export function planDeployState(input: {
   if (ex && ex.PREV_API_IMAGE !== 'none' && ex.PREV_SHA !== input.deploySha) {
     return { action: 'keep', note: `${input.deploySha} is already the running build; keeping the saved previous build ${ex.PREV_SHA}` };
   }
-  const older = input.apiCandidates.find((i) => { const r = revisionOf(i); return r && r !== input.deploySha; });
+  const before = input.currentApi?.created;
+  const older = input.apiCandidates.find((i) => {
+    const r = revisionOf(i);
+    return r && r !== input.deploySha && (!before || !i.created || i.created < before);
+  });
   if (older) {
     const rev = revisionOf(older)!;
     const mcp = input.mcpCandidates.find((i) => revisionOf(i) === rev);
