@@ -35,6 +35,8 @@ export async function serviceStates(project: string, services?: string[]): Promi
     if (services && !services.includes(service)) continue;
     if (c.Labels['com.docker.compose.oneoff'] === 'True') continue;
     const info = await docker().getContainer(c.Id).inspect();
+    // An interrupted compose can leave a second, stopped container for a service; the running one counts.
+    if (out.get(service)?.state === 'running' && info.State.Status !== 'running') continue;
     const h = info.State.Health;
     const log = h?.Log ?? [];
     out.set(service, {

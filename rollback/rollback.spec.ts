@@ -59,8 +59,9 @@ describe('Before step 1 — lock, a rollback target that exists, a safe downgrad
       stateError = (err as Error).message;
     }
     const [apiImages, mcpImages, running, latest] = await Promise.all([listImages(t.apiImage), listImages(t.mcpImage), serviceStates(t.composeProject, ['api']), imageInfo(`${t.apiImage}:latest`)]);
-    const runningApiIds = new Set([...running.values()].map((r) => r.imageId));
-    if (latest) runningApiIds.add(latest.id);
+    // What runs is what the api container runs. :latest alone proves nothing: an interrupted rollback may
+    // already have re-tagged it to the previous build without starting it.
+    const runningApiIds = new Set([...running.values()].filter((r) => r.state === 'running').map((r) => r.imageId));
     from = [...apiImages.find((i) => runningApiIds.has(i.id))?.tags ?? []].find((x) => x.includes(':sha-')) ?? latest?.id.slice(0, 19) ?? 'unknown';
     const existingIds = new Set([...apiImages, ...mcpImages].map((i) => i.id));
     const chosen = chooseRollbackTarget({ state, stateError, existingIds, runningApiIds, apiImages, mcpImages });
