@@ -2,16 +2,14 @@
 // migration, the lock, SIGKILL at every step, and a database that never becomes healthy.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageInfo, serviceStates } from '../lib/docker';
 import { acquireLock } from '../lib/lock';
 import { queryOnce } from '../lib/postgres';
 import { readHistory, readState, parseState, statePath } from '../lib/rollback-state';
-import { repoRoot } from '../lib/config';
 import { compose, composeArgs } from '../lib/compose';
 import { composeFor } from '../lib/stack';
-import { commitToProject, phase, projectHead, resetFaults, t } from './support/harness';
+import { commitToProject, killPhaseAfter, phase, projectHead, resetFaults, t } from './support/harness';
 
 const notRun = (r: Awaited<ReturnType<typeof phase>>, after: string) => {
   const ids = r.evidence.checks.map((c) => c.id);
@@ -132,15 +130,7 @@ describe('deploys that must stop', () => {
   it('SIGKILL at any step leaves .rollback_state whole (old or new), and the next deploy succeeds', async () => {
     for (const afterMs of [1500, 3500, 6000, 9000]) {
       const before = readFileSync(statePath(t.projectDir), 'utf8');
-      const child = execa(join(repoRoot, 'node_modules', '.bin', 'vitest'), ['run', '--project', 'deploy'], {
-        cwd: repoRoot,
-        detached: true,
-        reject: false,
-        env: { RUNBOOK_REPORTS_DIR: join(repoRoot, 'reports', 'e2e-kill') },
-      });
-      await new Promise((r) => setTimeout(r, afterMs));
-      process.kill(-child.pid!, 'SIGKILL');
-      await child;
+      await killPhaseAfter('deploy', afterMs);
       const text = readFileSync(statePath(t.projectDir), 'utf8');
       expect(() => parseState(text)).not.toThrow();
       expect([before, text]).toContain(text);

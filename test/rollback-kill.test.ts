@@ -1,13 +1,10 @@
 // Nothing lost: a rollback killed with SIGKILL at any step leaves .rollback_state and its history
 // parseable, and either the rollback had already restored the previous build or a new one completes.
-import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../lib/config';
 import { imageInfo, serviceStates } from '../lib/docker';
 import { historyPath, readHistory, readState } from '../lib/rollback-state';
 import { readFileSync } from 'node:fs';
-import { commitToProject, phase, resetFaults, t } from './support/harness';
+import { commitToProject, killPhaseAfter, phase, resetFaults, t } from './support/harness';
 
 let previous: string;
 
@@ -30,15 +27,7 @@ describe('SIGKILL during npm run rollback', () => {
     expect(d.exitCode, d.output).toBe(0);
     expect(readState(t.projectDir)!.PREV_API_IMAGE).toBe(previous);
 
-    const child = execa(join(repoRoot, 'node_modules', '.bin', 'vitest'), ['run', '--project', 'rollback'], {
-      cwd: repoRoot,
-      detached: true,
-      reject: false,
-      env: { RUNBOOK_REPORTS_DIR: join(repoRoot, 'reports', 'e2e-kill') },
-    });
-    await new Promise((r) => setTimeout(r, afterMs));
-    process.kill(-child.pid!, 'SIGKILL');
-    await child;
+    await killPhaseAfter('rollback', afterMs);
 
     expect(readState(t.projectDir)!.PREV_API_IMAGE).toBe(previous);
     const lines = readFileSync(historyPath(t.projectDir), 'utf8').trim().split('\n');

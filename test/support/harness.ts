@@ -3,7 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveTarget, type Target } from '../../lib/config';
+import { execa } from 'execa';
+import { repoRoot, resolveTarget, type Target } from '../../lib/config';
 import { compose, composeArgs } from '../../lib/compose';
 import { run } from '../../lib/exec';
 import { readEvidence, type CheckRecord, type Phase, type PhaseEvidence } from '../../lib/evidence';
@@ -116,4 +117,17 @@ export async function healthyEvidence(): Promise<{ preflight: string; smoke: str
   const s = await phase('smoke', { reports: smoke });
   if (p.exitCode !== 0 || s.exitCode !== 0) throw new Error(`the healthy stack did not pass:\n${p.output.slice(-1500)}\n${s.output.slice(-1500)}`);
   return { preflight, smoke };
+}
+
+/** Starts a phase as Bolt would and kills its whole process group with SIGKILL after `afterMs`. */
+export async function killPhaseAfter(name: Phase, afterMs: number): Promise<void> {
+  const child = execa(join(repoRoot, 'node_modules', '.bin', 'vitest'), ['run', '--project', name], {
+    cwd: repoRoot,
+    detached: true,
+    reject: false,
+    env: { RUNBOOK_REPORTS_DIR: join(repoRoot, 'reports', 'e2e-kill') },
+  });
+  await new Promise((r) => setTimeout(r, afterMs));
+  process.kill(-child.pid!, 'SIGKILL');
+  await child;
 }
