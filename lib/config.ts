@@ -292,7 +292,3 @@ export function target(): Target {
   cached ??= resolveTarget();
   return cached.target;
 }
-export function resolved(): Resolved {
-  cached ??= resolveTarget();
-  return cached;
-}

@@ -15,8 +15,6 @@ export interface RunOptions {
   logFile?: string;
   /** Called with each output line, for live progress. */
   onLine?: (line: string) => void;
-  /** Text written to the child's stdin. */
-  input?: string;
 }
 
 export interface RunResult {
@@ -45,8 +43,7 @@ export async function run(argv: Argv, opts: RunOptions = {}): Promise<RunResult>
     all: true,
     reject: false,
     detached: true,
-    input: opts.input,
-    stdin: opts.input === undefined ? 'ignore' : undefined,
+    stdin: 'ignore',
     buffer: true,
     maxBuffer: 64 * 1024 * 1024,
   });

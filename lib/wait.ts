@@ -9,7 +9,6 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Resolves early when an external event (a Docker health event, say) says to poll now. */
   wake?: (poll: () => void) => () => void;
-  signal?: AbortSignal;
 }
 
 export type Probe<T> = () => Promise<{ ready: true; value: T } | { ready: false; last: string }>;
@@ -28,7 +27,6 @@ export async function waitUntil<T>(probe: Probe<T>, opts: WaitOptions): Promise<
   const unsubscribe = opts.wake?.(() => wakeUp?.());
   try {
     for (;;) {
-      if (opts.signal?.aborted) throw new WaitTimeout(`${opts.what}: aborted (last: ${last})`);
       try {
         const r = await probe();
         if (r.ready) return { value: r.value, elapsedMs: performance.now() - started };
