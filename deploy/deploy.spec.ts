@@ -21,13 +21,13 @@ const project = await composeFor(t);
 const deploySha = await headSha(t.projectDir);
 const logs = join(t.reportsDir, 'logs');
 const composeLog = join(logs, `compose-${deploySha}.log`);
-const seq = sequence();
+const seq = sequence('deploy');
 let lock: Lock | undefined;
 
 afterAll(() => lock?.release());
 
 describe('Deploy lock', () => {
-  const s = seq.step('Deploy lock', async () => {
+  const s = seq.step('lock', async () => {
     lock = acquireLock(t.projectDir, `npm run deploy (${deploySha})`);
     return lock;
   });
@@ -40,7 +40,7 @@ describe('Deploy lock', () => {
 });
 
 describe('Step 1 — Save rollback state', () => {
-  const s = seq.step('Step 1', async () => {
+  const s = seq.step('step 1', async () => {
     const [currentApi, currentMcp, apiCandidates, mcpCandidates] = await Promise.all([
       imageInfo(`${t.apiImage}:latest`),
       imageInfo(`${t.mcpImage}:latest`),
@@ -63,7 +63,7 @@ describe('Step 1 — Save rollback state', () => {
 
 describe('Step 2 — Build Docker images', () => {
   const buildLog = join(logs, `build-${deploySha}.log`);
-  const s = seq.step('Step 2', async () => {
+  const s = seq.step('step 2', async () => {
     const r = await composeStep(project, `Step 2 — compose build --parallel (log: ${buildLog})`, composeArgs.build(project), {
       logFile: buildLog,
       timeoutMs: 20 * 60_000,
@@ -92,7 +92,7 @@ describe('Step 2 — Build Docker images', () => {
 
 describe('Step 3 — Start DB and Redis', () => {
   const services = ['db', 'db_replica', 'pgbouncer', 'redis'];
-  const s = seq.step('Step 3', async () => {
+  const s = seq.step('step 3', async () => {
     await up(project, services, composeLog);
     return waitHealthy(t.composeProject, services, { timeoutMs: 60_000 });
   });
@@ -106,7 +106,7 @@ describe('Step 3 — Start DB and Redis', () => {
 
 describe('Step 4 — Run database migrations', () => {
   const migrateLog = join(logs, `migrate-${deploySha}.log`);
-  const s = seq.step('Step 4', async () => {
+  const s = seq.step('step 4', async () => {
     const r = await composeStep(project, `Step 4 — compose run --rm migrate (log: ${migrateLog})`, composeArgs.runRm(project, 'migrate'), { logFile: migrateLog, timeoutMs: 20 * 60_000 });
     const head = heads(await readRevisions(join(t.projectDir, 'alembic', 'versions')));
     const after = r.exitCode === 0 ? await alembicVersion(t.databaseUrl) : [];
@@ -130,7 +130,7 @@ describe('Step 4 — Run database migrations', () => {
 });
 
 describe('Step 5 — Start API', () => {
-  const s = seq.step('Step 5', async () => {
+  const s = seq.step('step 5', async () => {
     await up(project, ['api'], composeLog);
     return waitHttp200(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 120_000 });
   });
@@ -143,7 +143,7 @@ describe('Step 5 — Start API', () => {
 });
 
 describe('Step 6 — Start MCP and supporting services', () => {
-  const s = seq.step('Step 6', async () => {
+  const s = seq.step('step 6', async () => {
     await up(project, ['mcp', 'scraper-scheduler'], composeLog);
     return waitHttp200(`${t.mcpUrl}/health`, { timeoutMs: 30_000 }).then(
       (r) => ({ healthy: true as const, seconds: r.elapsedMs / 1000, why: '' }),
@@ -163,7 +163,7 @@ describe('Step 6 — Start MCP and supporting services', () => {
 });
 
 describe('Step 7 — Start monitoring and cron services', () => {
-  const s = seq.step('Step 7', () => up(project, t.monitoringServices, composeLog));
+  const s = seq.step('step 7', () => up(project, t.monitoringServices, composeLog));
   test(`Step 7 — ${t.monitoringServices.join(', ')} started`, (ctx) => {
     const c = check(ctx, { id: 'deploy.7', threshold: 'compose up exits 0', action: 'Stop — read the compose log' });
     const r = s.get(ctx);
@@ -173,7 +173,7 @@ describe('Step 7 — Start monitoring and cron services', () => {
 });
 
 describe('Step 8 — Verify full stack', () => {
-  const s = seq.step('Step 8', () => waitHealthy(t.composeProject, t.criticalServices, { timeoutMs: 30_000 }).then(() => serviceStates(t.composeProject)));
+  const s = seq.step('step 8', () => waitHealthy(t.composeProject, t.criticalServices, { timeoutMs: 30_000 }).then(() => serviceStates(t.composeProject)));
   test(`Step 8 — ${t.criticalServices.join(', ')} Up (healthy); mcp Up`, (ctx) => {
     const c = check(ctx, { id: 'deploy.8', threshold: 'critical services running and healthy', action: 'HOLD — page Bolt; consider rollback' });
     const states = s.get(ctx);

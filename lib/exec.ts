@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { CouldNotCheck } from './errors.js';
+import { stepInProgress } from './killpoint.js';
 
 export type Argv = readonly [string, ...string[]];
 
@@ -63,6 +64,7 @@ export async function run(argv: Argv, opts: RunOptions = {}): Promise<RunResult>
     for (const l of lines) opts.onLine(l);
   });
   try {
+    await stepInProgress();
     const result = await child;
     if (pending && opts.onLine) opts.onLine(pending);
     return {

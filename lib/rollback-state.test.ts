@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseRollbackTarget, formatState, parseState, planDeployState, readHistory, readState, saveState, statePath, historyPath, type ImageRef } from './rollback-state';
+import { chooseRollbackTarget, formatState, interruptedRollback, parseState, planDeployState, readHistory, readState, saveState, statePath, historyPath, type ImageRef } from './rollback-state';
 
 const img = (id: string, sha?: string, tags: string[] = []): ImageRef => ({ id, tags: sha ? [...tags, `buywhere-api:sha-${sha}`] : tags, labels: sha ? { 'org.opencontainers.image.revision': sha } : {} });
 const now = '2026-04-23T11:05:00Z';
@@ -109,5 +109,31 @@ describe('rollback target', () => {
   it('a state that points at the running image is not a rollback target', () => {
     const t = chooseRollbackTarget({ state: { ...state, PREV_API_IMAGE: 'sha256:new' }, existingIds: new Set(['sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: [images[0]!], mcpImages: [] });
     expect(t.ok).toBe(false);
+  });
+
+  describe('an unfinished rollback', () => {
+    const started = { event: 'rollback-started' as const, at: now, deploySha: 'old0000', target: { api: 'sha256:old', mcp: 'sha256:oldm', sha: 'old0000', from: 'buywhere-api:sha-new1111' } };
+    const deployed = { event: 'deploy' as const, at: now, deploySha: 'new1111', state };
+
+    it('is the last rollback-started record with no deploy or finished rollback after it', () => {
+      expect(interruptedRollback([deployed, started])).toEqual(started);
+      expect(interruptedRollback([deployed, started, { event: 'deploy-kept-state', at: now }])).toEqual(started);
+      expect(interruptedRollback([started, { event: 'rollback', at: now, deploySha: 'old0000' }])).toBeUndefined();
+      expect(interruptedRollback([started, deployed])).toBeUndefined();
+      expect(interruptedRollback([])).toBeUndefined();
+    });
+
+    it('is resumed to the same build, even when that build already runs (killed after its restart)', () => {
+      const t = chooseRollbackTarget({ state, interrupted: started, existingIds: new Set(['sha256:old', 'sha256:oldm', 'sha256:new']), runningApiIds: new Set(['sha256:old']), apiImages: images, mcpImages: [] });
+      expect(t).toMatchObject({ ok: true, api: 'sha256:old', mcp: 'sha256:oldm', sha: 'old0000', source: expect.stringMatching(/^resuming the rollback to sha-old0000/) });
+    });
+
+    it('whose image is gone falls back to the ordinary rules and says why', () => {
+      const gone = { ...started, target: { ...started.target, api: 'sha256:gone' } };
+      const t = chooseRollbackTarget({ state, interrupted: gone, existingIds: new Set(['sha256:old', 'sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: images, mcpImages: [] });
+      expect(t).toMatchObject({ ok: true, api: 'sha256:old', source: '.rollback_state' });
+      const none = chooseRollbackTarget({ state: undefined, interrupted: gone, existingIds: new Set(['sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: [images[0]!], mcpImages: [] });
+      expect(!none.ok && none.why).toMatch(/unfinished rollback's image sha256:gone/);
+    });
   });
 });

@@ -14,11 +14,23 @@ export interface RollbackState {
 }
 
 export interface HistoryEntry {
-  event: 'deploy' | 'rollback' | 'deploy-kept-state';
+  /** `rollback-started` is written before a rollback stops anything; `rollback` when it has finished. */
+  event: 'deploy' | 'rollback' | 'rollback-started' | 'deploy-kept-state';
   at: string;
   deploySha?: string;
   state?: RollbackState;
+  /** The images a started rollback restores, and the build it rolls back from. */
+  target?: { api: string; mcp?: string; sha: string; from: string };
   note?: string;
+}
+
+/**
+ * The rollback that was started and never finished (killed, or failed part-way), when no deploy or rollback
+ * has completed since: a new rollback resumes it rather than stepping one build further back.
+ */
+export function interruptedRollback(history: HistoryEntry[]): (HistoryEntry & { target: NonNullable<HistoryEntry['target']> }) | undefined {
+  const last = [...history].reverse().find((h) => h.event === 'deploy' || h.event === 'rollback' || h.event === 'rollback-started');
+  return last?.event === 'rollback-started' && last.target ? (last as HistoryEntry & { target: NonNullable<HistoryEntry['target']> }) : undefined;
 }
 
 export const statePath = (dir: string) => join(dir, '.rollback_state');
@@ -177,6 +189,8 @@ const listHint = 'list the candidates with: docker images buywhere-api --format 
 export function chooseRollbackTarget(input: {
   state: RollbackState | undefined;
   stateError?: string;
+  /** A started rollback that never finished; resumed when its images still exist. */
+  interrupted?: HistoryEntry;
   existingIds: Set<string>;
   runningApiIds: Set<string>;
   apiImages: ImageRef[];
@@ -184,6 +198,12 @@ export function chooseRollbackTarget(input: {
 }): RollbackTarget {
   const s = input.state;
   const problems: string[] = [];
+  const resume = input.interrupted?.target;
+  if (resume && input.existingIds.has(resume.api)) {
+    const mcp = resume.mcp && input.existingIds.has(resume.mcp) ? resume.mcp : undefined;
+    return { ok: true, api: resume.api, mcp, sha: resume.sha, source: `resuming the rollback to sha-${resume.sha} started at ${input.interrupted!.at}, which did not finish` };
+  }
+  if (resume) problems.push(`the unfinished rollback's image ${resume.api.slice(0, 19)} no longer exists`);
   if (input.stateError) problems.push(`.rollback_state unreadable (${input.stateError})`);
   if (s) {
     if (s.PREV_API_IMAGE === 'none') problems.push('.rollback_state says there is no previous build');

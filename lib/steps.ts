@@ -1,4 +1,5 @@
 import { beforeAll, type TestContext } from 'vitest';
+import { stepEnds, stepStarts } from './killpoint.js';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -17,7 +18,7 @@ export interface StepRun<T> {
  * rethrown by the step's tests, so a failed step is a failing case, not a silent skip. Any failing
  * blocking test stops every later step: their hooks do nothing and their tests are reported not run.
  */
-export function sequence() {
+export function sequence(phase: 'deploy' | 'rollback') {
   let stoppedBy: string | undefined;
   return {
     get stoppedBy() {
@@ -26,7 +27,9 @@ export function sequence() {
     stop(reason: string) {
       stoppedBy ??= reason;
     },
+    /** `name` is the runbook's own ("step 4"), never a function's: kill points and messages use it. */
     step<T>(name: string, perform: () => Promise<T>): StepRun<T> {
+      const point = `${phase} ${name}`;
       let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
       let skippedBecause: string | undefined;
       let durationMs = 0;
@@ -37,10 +40,13 @@ export function sequence() {
         }
         const started = performance.now();
         try {
+          await stepStarts(point);
           outcome = { ok: true, value: await perform() };
         } catch (error) {
           outcome = { ok: false, error };
-          stoppedBy ??= `${name} failed`;
+          stoppedBy ??= `${point} failed`;
+        } finally {
+          stepEnds();
         }
         durationMs = performance.now() - started;
       });

@@ -1,4 +1,5 @@
 import { WaitTimeout } from './errors.js';
+import { stepInProgress } from './killpoint.js';
 
 export interface WaitOptions {
   /** What is being waited for, for the timeout message: "GET /health → 200". */
@@ -26,6 +27,7 @@ export async function waitUntil<T>(probe: Probe<T>, opts: WaitOptions): Promise<
   let wakeUp: (() => void) | undefined;
   const unsubscribe = opts.wake?.(() => wakeUp?.());
   try {
+    await stepInProgress();
     for (;;) {
       try {
         const r = await probe();

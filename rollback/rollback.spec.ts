@@ -11,9 +11,10 @@ import { writeAtomic } from '../lib/evidence';
 import { acquireLock, type Lock } from '../lib/lock';
 import { alembicVersion } from '../lib/postgres';
 import { activeAlerts, errorRate, errorRateSinceStart, isP1 } from '../lib/prometheus';
-import { appendHistory, chooseRollbackTarget, readState, type RollbackState } from '../lib/rollback-state';
+import { appendHistory, chooseRollbackTarget, interruptedRollback, readHistory, readState, type RollbackState } from '../lib/rollback-state';
 import { composeFor, composeStep, up, waitHttp200 } from '../lib/stack';
 import { sequence } from '../lib/steps';
+import { stepInProgress } from '../lib/killpoint';
 import * as smoke from '../smoke/checks';
 import { postToSlack } from '../lib/slack';
 import { rollbackPost } from './posts';
@@ -25,7 +26,7 @@ const composeLog = join(logs, 'rollback-compose.log');
 const downgradeTo = process.env.RUNBOOK_DOWNGRADE_TO;
 const reason = process.env.RUNBOOK_ROLLBACK_REASON ?? 'not given (set RUNBOOK_ROLLBACK_REASON)';
 const startedAt = new Date();
-const seq = sequence();
+const seq = sequence('rollback');
 let lock: Lock | undefined;
 let from = 'unknown';
 let choice: Extract<ReturnType<typeof chooseRollbackTarget>, { ok: true }>;
@@ -49,7 +50,7 @@ async function refuseUnsafeDowngrade(to: string) {
 }
 
 describe('Before step 1 — lock, a rollback target that exists, a safe downgrade when one is asked for', () => {
-  const s = seq.step('Rollback target', async () => {
+  const s = seq.step('target', async () => {
     lock = acquireLock(t.projectDir, 'npm run rollback');
     let state: RollbackState | undefined;
     let stateError: string | undefined;
@@ -64,10 +65,19 @@ describe('Before step 1 — lock, a rollback target that exists, a safe downgrad
     const runningApiIds = new Set([...running.values()].filter((r) => r.state === 'running').map((r) => r.imageId));
     from = [...apiImages.find((i) => runningApiIds.has(i.id))?.tags ?? []].find((x) => x.includes(':sha-')) ?? latest?.id.slice(0, 19) ?? 'unknown';
     const existingIds = new Set([...apiImages, ...mcpImages].map((i) => i.id));
-    const chosen = chooseRollbackTarget({ state, stateError, existingIds, runningApiIds, apiImages, mcpImages });
+    const interrupted = interruptedRollback(readHistory(t.projectDir));
+    const chosen = chooseRollbackTarget({ state, stateError, interrupted, existingIds, runningApiIds, apiImages, mcpImages });
     if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.remedy);
     choice = chosen;
+    if (interrupted && chosen.api === interrupted.target.api) from = interrupted.target.from;
     if (downgradeTo) await refuseUnsafeDowngrade(downgradeTo);
+    appendHistory(t.projectDir, {
+      event: 'rollback-started',
+      at: startedAt.toISOString(),
+      deploySha: choice.sha,
+      target: { api: choice.api, mcp: choice.mcp, sha: choice.sha, from },
+      note: `rolling back from ${from} to sha-${choice.sha}: ${reason}`,
+    });
     const initiated = rollbackPost('initiated', { at: startedAt, reason, from, to: `sha-${choice.sha}` });
     writeAtomic(join(t.reportsDir, 'rollback-initiated.md'), initiated);
     const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, initiated);
@@ -82,7 +92,7 @@ describe('Before step 1 — lock, a rollback target that exists, a safe downgrad
 });
 
 describe('Step 1 — Stop API and MCP', () => {
-  const s = seq.step('Step 1', () => composeStep(project, 'Step 1 — compose stop api mcp scraper-scheduler', composeArgs.stop(project, ['api', 'mcp', 'scraper-scheduler']), { logFile: composeLog }));
+  const s = seq.step('step 1', () => composeStep(project, 'Step 1 — compose stop api mcp scraper-scheduler', composeArgs.stop(project, ['api', 'mcp', 'scraper-scheduler']), { logFile: composeLog }));
   test('Step 1 — api, mcp, scraper-scheduler stopped', (ctx) => {
     const c = check(ctx, { id: 'rollback.1', threshold: 'exit 0', action: 'Stop them by hand: docker compose stop api mcp scraper-scheduler' });
     const r = s.get(ctx);
@@ -92,8 +102,9 @@ describe('Step 1 — Stop API and MCP', () => {
 });
 
 describe('Steps 2–3 — Load rollback state; restore the previous image tags', () => {
-  const s = seq.step('Step 3', async () => {
+  const s = seq.step('step 3', async () => {
     await tagImage(choice.api, t.apiImage, 'latest');
+    await stepInProgress();
     if (choice.mcp) await tagImage(choice.mcp, t.mcpImage, 'latest');
     return imageInfo(`${t.apiImage}:latest`);
   });
@@ -106,7 +117,7 @@ describe('Steps 2–3 — Load rollback state; restore the previous image tags',
 });
 
 describe('Step 4 — Restart services with the prior image', () => {
-  const s = seq.step('Step 4', async () => {
+  const s = seq.step('step 4', async () => {
     await up(project, ['api', 'mcp', 'scraper-scheduler'], composeLog);
     return waitHttp200(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 60_000 });
   });
@@ -120,7 +131,7 @@ describe('Step 4 — Restart services with the prior image', () => {
 });
 
 describe('Step 5 — Migration downgrade (only when asked, only when reversible)', () => {
-  const s = seq.step('Step 5', async () => {
+  const s = seq.step('step 5', async () => {
     if (!downgradeTo) return { skipped: 'not requested (set RUNBOOK_DOWNGRADE_TO=<revision> to ask for it)' };
     const r = await composeStep(project, `Step 5 — alembic downgrade ${downgradeTo}`, composeArgs.runRm(project, 'migrate', ['alembic', 'downgrade', downgradeTo]), { logFile: join(logs, 'rollback-migrate.log'), timeoutMs: 20 * 60_000 });
     return { skipped: undefined, exitCode: r.exitCode, tailText: r.tailText, after: await alembicVersion(t.databaseUrl) };
@@ -136,7 +147,7 @@ describe('Step 5 — Migration downgrade (only when asked, only when reversible)
 });
 
 describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checklist', () => {
-  const s = seq.step('Step 6', async () => true);
+  const s = seq.step('step 6', async () => true);
   test('6 / Smoke 1 — GET /health → HTTP 200, status ok', (ctx) => (s.get(ctx), smoke.health(ctx, 'rollback.6.smoke1')));
   test('6 / Smoke 2 — GET /health/detailed → all dependencies healthy', (ctx) => (s.get(ctx), smoke.detailedHealth(ctx, 'rollback.6.smoke2')));
   test('6 / Smoke 3 — /v1/products returns products', (ctx) => (s.get(ctx), smoke.products(ctx, 'rollback.6.smoke3')));
@@ -168,7 +179,7 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
 });
 
 describe('Step 7 — Communicate', () => {
-  const s = seq.step('Step 7', async () => {
+  const s = seq.step('step 7', async () => {
     const post = rollbackPost('complete', { at: new Date(), reason, from, to: `sha-${choice.sha}` });
     writeAtomic(join(t.reportsDir, 'rollback-complete.md'), post);
     const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, post);

@@ -5,6 +5,7 @@ import { imageInfo } from '../lib/docker';
 import { get } from '../lib/http';
 import { readState } from '../lib/rollback-state';
 import { watch } from '../scripts/watch';
+import { waitUntil } from '../lib/wait';
 import { status } from '../scripts/status';
 import { commitToProject, phase, resetFaults, setFaults, t } from './support/harness';
 
@@ -42,11 +43,19 @@ describe('npm run watch', () => {
 
   it('5xx on for less than the window: a warning only, and the watch stops by itself', async () => {
     const out: string[] = [];
+    let wake: (() => void) | undefined;
+    const printed = (what: string, re: RegExp) =>
+      waitUntil(async () => (out.some((l) => re.test(l)) ? { ready: true, value: true } : { ready: false, last: out.at(-1) ?? 'nothing printed' }), {
+        what: `watch prints ${what}`,
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+        wake: (poll) => ((wake = poll), () => (wake = undefined)),
+      });
     const r = await withTraffic(async () => {
-      const w = watch([], { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '45', RUNBOOK_WATCH_DURATION_S: '40' }, (s) => out.push(s));
-      await new Promise((res) => setTimeout(res, 8000));
+      const w = watch([], { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '45', RUNBOOK_WATCH_DURATION_S: '40' }, (s) => (out.push(s), wake?.()));
+      await printed('a healthy sample', /^\d\d:\d\d:\d\d {2}5xx error rate: (?!WARNING|CRITICAL|UNKNOWN)/);
       await setFaults({ search5xx: true });
-      await new Promise((res) => setTimeout(res, 5000));
+      await printed('a 5xx warning', /5xx error rate: WARNING/);
       await resetFaults();
       return w;
     });

@@ -1,6 +1,6 @@
 // Helpers for end-to-end tests: run a phase as Bolt would (a child Vitest process) into a private reports
 // folder, read what it wrote, and flip the staging API's fault switches.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -11,6 +11,7 @@ import { readEvidence, type CheckRecord, type Phase, type PhaseEvidence } from '
 import { waitHealthy } from '../../lib/health';
 import { composeFor } from '../../lib/stack';
 import { runPhase } from '../../scripts/phases';
+import { killPointEnv, killPointMarker } from '../../lib/killpoint';
 import { request } from 'undici';
 
 export const t: Target = resolveTarget().target;
@@ -119,15 +120,67 @@ export async function healthyEvidence(): Promise<{ preflight: string; smoke: str
   return { preflight, smoke };
 }
 
-/** Starts a phase as Bolt would and kills its whole process group with SIGKILL after `afterMs`. */
-export async function killPhaseAfter(name: Phase, afterMs: number): Promise<void> {
+/** Every process below `root`, read from /proc: compose and its helpers lead process groups of their own. */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function sigkill(pid: number) {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // Not a group leader, or already gone.
+    }
+  }
+}
+
+/**
+ * Starts a phase as Bolt would, armed to hold at one runbook kill point ("deploy step 4 in progress"), and
+ * SIGKILLs it and everything it started as soon as it announces the point. A phase that ends without
+ * reaching the point is an error: the point was not tested.
+ */
+export async function killPhaseAt(name: 'deploy' | 'rollback', point: string, opts: { timeoutMs?: number } = {}): Promise<{ output: string }> {
   const child = execa(join(repoRoot, 'node_modules', '.bin', 'vitest'), ['run', '--project', name], {
     cwd: repoRoot,
     detached: true,
     reject: false,
-    env: { RUNBOOK_REPORTS_DIR: join(repoRoot, 'reports', 'e2e-kill') },
+    all: true,
+    env: { FORCE_COLOR: '0', RUNBOOK_REPORTS_DIR: join(repoRoot, 'reports', 'e2e-kill'), [killPointEnv]: point },
   });
-  await new Promise((r) => setTimeout(r, afterMs));
-  process.kill(-child.pid!, 'SIGKILL');
-  await child;
+  let output = '';
+  let killed = false;
+  const announced = `${killPointMarker} ${point} `;
+  const deadline = setTimeout(() => sigkill(child.pid!), opts.timeoutMs ?? 300_000);
+  child.all!.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    if (killed || !output.includes(announced)) return;
+    killed = true;
+    const tree = descendants(child.pid!);
+    sigkill(child.pid!);
+    for (const pid of tree) sigkill(pid);
+  });
+  const r = await child;
+  clearTimeout(deadline);
+  if (!killed) throw new Error(`kill point "${point}" was not reached: ${name} ended first (exit ${r.exitCode ?? r.signal})\n${output.slice(-2500)}`);
+  return { output };
 }
