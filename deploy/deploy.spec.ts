@@ -1,7 +1,7 @@
 // Runbook section 2: the deploy, one setup hook per step, then the step's pass criteria. A failing step
 // stops every later one; those are reported not run.
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, test } from 'vitest';
 import { heads, readRevisions } from '../lib/alembic';
 import { check } from '../lib/check';
 import { composeArgs } from '../lib/compose';
@@ -15,6 +15,7 @@ import { alembicVersion } from '../lib/postgres';
 import { planDeployState, readState, saveState, appendHistory } from '../lib/rollback-state';
 import { composeFor, composeStep, up, waitHttp200 } from '../lib/stack';
 import { sequence } from '../lib/steps';
+import { deadlineMs, titleOf } from '../runbook/catalogue';
 
 const t = target();
 const project = await composeFor(t);
@@ -31,11 +32,14 @@ describe('Deploy lock', () => {
     lock = acquireLock(t.projectDir, `npm run deploy (${deploySha})`);
     return lock;
   });
-  test(`Lock ${t.projectDir}/.deploy.lock before step 1`, (ctx) => {
-    const c = check(ctx, { id: 'deploy.lock', threshold: 'no other deploy or rollback running', action: 'Wait for the running deploy or rollback to finish' });
+  test(`${titleOf('deploy.lock')} (${t.projectDir}/.deploy.lock)`, (ctx) => {
+    const c = check(ctx, 'deploy.lock');
     const l = s.get(ctx);
-    c.measured(l.tookOverFrom ? `took over a stale lock from pid ${l.tookOverFrom.pid} (${l.tookOverFrom.command}, ${l.tookOverFrom.startedAt})` : `held by pid ${l.holder.pid}`);
-    expect(l.holder.pid, c.says('lock holder')).toBe(process.pid);
+    c.judge({
+      held: l.holder.pid === process.pid,
+      holder: `pid ${l.holder.pid}`,
+      took_over: l.tookOverFrom ? `took over a stale lock from pid ${l.tookOverFrom.pid} (${l.tookOverFrom.command}, ${l.tookOverFrom.startedAt})` : null,
+    });
   });
 });
 
@@ -52,12 +56,10 @@ describe('Step 1 — Save rollback state', () => {
     else appendHistory(t.projectDir, { event: 'deploy-kept-state', at: new Date().toISOString(), deploySha, note: plan.note });
     return { plan, saved: readState(t.projectDir) };
   });
-  test('Step 1 — .rollback_state saved atomically: previous images and the SHA they were built from', (ctx) => {
-    const c = check(ctx, { id: 'deploy.1', threshold: 'PREV_API_IMAGE, PREV_MCP_IMAGE, PREV_SHA, DEPLOY_TIME present', action: 'Stop: without a rollback state there is nothing to roll back to' });
+  test(titleOf('deploy.1'), (ctx) => {
+    const c = check(ctx, 'deploy.1');
     const { plan, saved } = s.get(ctx);
-    c.measured({ PREV_SHA: saved?.PREV_SHA, PREV_API_IMAGE: saved?.PREV_API_IMAGE.slice(0, 19), kept: plan.action === 'keep', note: plan.note ?? null });
-    expect(saved, c.says('.rollback_state readable after the write')).toBeDefined();
-    expect(saved!.PREV_SHA, c.says('PREV_SHA is the replaced build, never the one being deployed')).not.toBe(deploySha);
+    c.judge({ saved: !!saved, prev_sha: saved?.PREV_SHA ?? null, deploy_sha: deploySha, prev_api_image: saved?.PREV_API_IMAGE.slice(0, 19) ?? null, kept: plan.action === 'keep', note: plan.note ?? null });
   });
 });
 
@@ -75,18 +77,16 @@ describe('Step 2 — Build Docker images', () => {
     }
     return r;
   });
-  test('Step 2 — build exits 0 (the build’s own exit code, not tee’s)', (ctx) => {
-    const c = check(ctx, { id: 'deploy.2.build', threshold: 'exit 0', action: `Stop — do not proceed. Read ${buildLog}` });
+  test(titleOf('deploy.2.build'), (ctx) => {
+    const c = check(ctx, 'deploy.2.build');
     const r = s.get(ctx);
-    c.measured({ exitCode: r.exitCode ?? null, timedOut: r.timedOut, seconds: Math.round(r.durationMs / 1000), log: buildLog });
-    expect(r.exitCode, c.says(`compose build exit code; last output:\n${r.tailText}`)).toBe(0);
+    c.judge({ exit_code: r.exitCode ?? null, timed_out: r.timedOut, seconds: Math.round(r.durationMs / 1000), log: buildLog, last_output: r.exitCode === 0 ? null : r.tailText });
   });
-  test(`Step 2 — images tagged sha-${deploySha}`, async (ctx) => {
-    const c = check(ctx, { id: 'deploy.2.tag', threshold: `buywhere-api:sha-${deploySha} = :latest`, action: 'Stop — tag the images by hand or rebuild' });
+  test(`${titleOf('deploy.2.tag')}: sha-${deploySha}`, async (ctx) => {
+    const c = check(ctx, 'deploy.2.tag');
     if (s.get(ctx).exitCode !== 0) c.skip('not run: the build failed');
     const [latest, tagged] = await Promise.all([imageInfo(`${t.apiImage}:latest`), imageInfo(`${t.apiImage}:sha-${deploySha}`)]);
-    c.measured(tagged?.id.slice(0, 19) ?? 'missing');
-    expect(tagged?.id, c.says('sha- tag points at the new :latest')).toBe(latest?.id);
+    c.judge({ tagged: tagged?.id ?? null, latest: latest?.id ?? null });
   });
 });
 
@@ -94,13 +94,12 @@ describe('Step 3 — Start DB and Redis', () => {
   const services = ['db', 'db_replica', 'pgbouncer', 'redis'];
   const s = seq.step('step 3', async () => {
     await up(project, services, composeLog);
-    return waitHealthy(t.composeProject, services, { timeoutMs: 60_000 });
+    return waitHealthy(t.composeProject, services, { timeoutMs: deadlineMs('deploy.3') });
   });
-  test('Step 3 — db, db_replica, pgbouncer, redis healthy within 60 s', (ctx) => {
-    const c = check(ctx, { id: 'deploy.3', threshold: 'all 4 healthy ≤ 60 s', unit: 's', action: 'Stop — check docker logs of the service named above' });
+  test(titleOf('deploy.3'), (ctx) => {
+    const c = check(ctx, 'deploy.3');
     const r = s.get(ctx);
-    c.measured(Math.round(r.elapsedMs) / 1000, 's');
-    expect([...r.value.values()].map((v) => `${v.service}:${v.health}`).sort(), c.says('health of the data services')).toEqual(services.map((x) => `${x}:healthy`).sort());
+    c.judge({ seconds: Math.round(r.elapsedMs) / 1000, required: services, healthy: [...r.value.values()].filter((v) => v.state === 'running' && v.health === 'healthy').map((v) => v.service) });
   });
 });
 
@@ -114,74 +113,66 @@ describe('Step 4 — Run database migrations', () => {
     const before = pre.ok ? ((pre.evidence.checks.find((x) => x.id === 'preflight.1.6')?.measured as { current?: string } | undefined)?.current ?? 'unknown') : 'unknown (no preflight evidence)';
     return { r, head, after, before };
   });
-  test('Step 4 — migrate exits 0', (ctx) => {
-    const c = check(ctx, { id: 'deploy.4.migrate', threshold: 'exit 0', action: `Stop immediately — do not bring up the API. Read ${migrateLog}` });
+  test(titleOf('deploy.4.migrate'), (ctx) => {
+    const c = check(ctx, 'deploy.4.migrate');
     const { r } = s.get(ctx);
-    c.measured({ exitCode: r.exitCode ?? null, seconds: Math.round(r.durationMs / 1000) });
-    expect(r.exitCode, c.says(`migrate exit code; last output:\n${r.tailText}`)).toBe(0);
+    c.judge({ exit_code: r.exitCode ?? null, timed_out: r.timedOut, seconds: Math.round(r.durationMs / 1000), log: migrateLog, last_output: r.exitCode === 0 ? null : r.tailText });
   });
-  test('Step 4 — alembic_version equals the single head of alembic/versions', (ctx) => {
-    const c = check(ctx, { id: 'deploy.4.version', threshold: 'alembic_version = head', action: 'Stop — do not bring up the API' });
+  test(titleOf('deploy.4.version'), (ctx) => {
+    const c = check(ctx, 'deploy.4.version');
     const { head, after, before } = s.get(ctx);
-    c.measured({ before, after: after.join(','), head: head.join(',') });
-    expect(head, c.says('heads in alembic/versions')).toHaveLength(1);
-    expect(after, c.says(`alembic_version after migrate (before: ${before})`)).toEqual(head);
+    c.judge({ before, after: after.join(','), head: head.join(',') });
   });
 });
 
 describe('Step 5 — Start API', () => {
   const s = seq.step('step 5', async () => {
     await up(project, ['api'], composeLog);
-    return waitHttp200(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 120_000 });
+    return waitHttp200(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: deadlineMs('deploy.5') });
   });
-  test('Step 5 — API /health answers HTTP 200 within 120 s', (ctx) => {
-    const c = check(ctx, { id: 'deploy.5', threshold: 'HTTP 200 ≤ 120 s', unit: 's', action: 'Stop — docker logs --tail=50 of the api container; consider rollback' });
+  test(titleOf('deploy.5'), (ctx) => {
+    const c = check(ctx, 'deploy.5');
     const r = s.get(ctx);
-    c.measured(Math.round(r.elapsedMs) / 1000, 's');
-    expect(r.value, c.says('/health status')).toBe(200);
+    c.judge({ http: r.value, seconds: Math.round(r.elapsedMs) / 1000 });
   });
 });
 
 describe('Step 6 — Start MCP and supporting services', () => {
   const s = seq.step('step 6', async () => {
-    await up(project, ['mcp', 'scraper-scheduler'], composeLog);
-    return waitHttp200(`${t.mcpUrl}/health`, { timeoutMs: 30_000 }).then(
-      (r) => ({ healthy: true as const, seconds: r.elapsedMs / 1000, why: '' }),
-      (e: Error) => ({ healthy: false as const, seconds: 30, why: e.message }),
+    const started = await up(project, ['mcp', 'scraper-scheduler'], composeLog);
+    const mcp = await waitHttp200(`${t.mcpUrl}/health`, { timeoutMs: deadlineMs('deploy.6.mcp') }).then(
+      (r) => ({ healthy: true, seconds: Math.round(r.elapsedMs / 100) / 10, why: null }),
+      (e: Error) => ({ healthy: false, seconds: null, why: e.message }),
     );
+    return { started, mcp };
   });
-  test('Step 6 — mcp and scraper-scheduler started', (ctx) => {
-    const c = check(ctx, { id: 'deploy.6.up', threshold: 'compose up exits 0', action: 'Stop — read the compose log' });
-    c.measured(s.get(ctx) ? 'started' : 'not started');
+  test(titleOf('deploy.6.up'), (ctx) => {
+    const c = check(ctx, 'deploy.6.up');
+    c.judge({ exit_code: s.get(ctx).started.exitCode ?? null });
   });
-  test('Step 6 — MCP /health 200 within 30 s (non-blocking: a warning, the deploy goes on)', (ctx) => {
-    const c = check(ctx, { id: 'deploy.6.mcp', threshold: 'HTTP 200 ≤ 30 s', unit: 's', action: 'Non-blocking for launch: log it and tell Bolt', advisory: true });
-    const r = s.get(ctx, { blocking: false });
-    c.measured(r.healthy ? Math.round(r.seconds * 10) / 10 : r.why, r.healthy ? 's' : undefined);
-    expect(r.healthy, c.says(`MCP health: ${r.why}`)).toBe(true);
+  test(titleOf('deploy.6.mcp'), (ctx) => {
+    const c = check(ctx, 'deploy.6.mcp');
+    c.judge(s.get(ctx, { blocking: false }).mcp);
   });
 });
 
 describe('Step 7 — Start monitoring and cron services', () => {
   const s = seq.step('step 7', () => up(project, t.monitoringServices, composeLog));
-  test(`Step 7 — ${t.monitoringServices.join(', ')} started`, (ctx) => {
-    const c = check(ctx, { id: 'deploy.7', threshold: 'compose up exits 0', action: 'Stop — read the compose log' });
-    const r = s.get(ctx);
-    c.measured({ exitCode: r.exitCode ?? null });
-    expect(r.exitCode, c.says('compose up exit code')).toBe(0);
+  test(`${titleOf('deploy.7')}: ${t.monitoringServices.join(', ')}`, (ctx) => {
+    const c = check(ctx, 'deploy.7');
+    c.judge({ exit_code: s.get(ctx).exitCode ?? null });
   });
 });
 
 describe('Step 8 — Verify full stack', () => {
   const s = seq.step('step 8', () => waitHealthy(t.composeProject, t.criticalServices, { timeoutMs: 30_000 }).then(() => serviceStates(t.composeProject)));
-  test(`Step 8 — ${t.criticalServices.join(', ')} Up (healthy); mcp Up`, (ctx) => {
-    const c = check(ctx, { id: 'deploy.8', threshold: 'critical services running and healthy', action: 'HOLD — page Bolt; consider rollback' });
+  test(`${titleOf('deploy.8')}: ${t.criticalServices.join(', ')}`, (ctx) => {
+    const c = check(ctx, 'deploy.8');
     const states = s.get(ctx);
-    c.measured(Object.fromEntries([...states.values()].map((v) => [v.service, v.health === 'none' ? v.state : `${v.state} (${v.health})`])));
-    for (const svc of t.criticalServices) {
-      const st = states.get(svc);
-      expect(st && `${st.state}/${st.health}`, c.says(`${svc} state/health`)).toBe('running/healthy');
-    }
-    expect(states.get('mcp')?.state, c.says('mcp is up (healthy or not)')).toBe('running');
+    const shown = (svc: string) => {
+      const v = states.get(svc);
+      return v ? (v.health === 'none' ? v.state : `${v.state} (${v.health})`) : 'no container';
+    };
+    c.judge({ critical: Object.fromEntries(t.criticalServices.map((svc) => [svc, shown(svc)])), mcp: states.get('mcp')?.state ?? 'no container' });
   });
 });

@@ -1,44 +1,88 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeEvidence, type CheckRecord, type PhaseEvidence } from '../lib/evidence';
-import { gateHtml, gateJunit, gateMarkdown } from './artefacts';
-import { evaluateGate } from './gate';
+import { evidencePath, writeEvidence, type PhaseEvidence } from '../lib/evidence';
+import type { Identity } from '../lib/identity';
+import { catalogue, checksOf, clockSkewMs, entry, p99MinSamples, type CheckId } from '../runbook/catalogue';
+import { gateHtml, gateJunit, gateMarkdown, writeGateArtefacts } from './artefacts';
+import { decide, evaluateGate } from './gate';
 
 const now = new Date('2026-04-23T12:25:00Z');
 const at = (minAgo: number) => new Date(now.getTime() - minAgo * 60_000).toISOString();
-const rec = (id: string, measured: unknown, over: Partial<CheckRecord> = {}): CheckRecord => ({ id, title: id, status: 'pass', measured, at: at(1), ...over });
+const running = 'abc1234';
+const identity: Identity = {
+  apiOrigin: 'https://api.buywhere.ai',
+  mcpOrigin: 'http://localhost:8080',
+  caFingerprint: 'system',
+  projectDir: '/home/paperclip/buywhere-api',
+  diskPath: '/',
+  backupsDir: '/home/paperclip/buywhere-api/backups',
+  build: running,
+  buildSources: { docker: running },
+};
+const settings = { deployBranch: 'master', replicaMaxLagBytes: 16 * 1024 * 1024 };
 
-function healthy(): Record<'preflight' | 'smoke', PhaseEvidence> {
-  const ev = (phase: 'preflight' | 'smoke', checks: CheckRecord[]): PhaseEvidence => ({ phase, target: 'staging', deploySha: 'abc1234', startedAt: at(3), finishedAt: at(2), outcome: 'passed', checks });
-  return {
-    preflight: ev('preflight', [rec('preflight.1.1', {}), rec('preflight.1.4', 40, { unit: '%' }), rec('preflight.1.5', 2, { unit: 'h' })]),
-    smoke: ev('smoke', [
-      rec('smoke.1', {}), rec('smoke.2', {}), rec('smoke.3', {}), rec('smoke.4', {}), rec('smoke.5', {}), rec('smoke.6', {}),
-      rec('smoke.7', {}, { advisory: true }), rec('smoke.8', 1000001), rec('smoke.9', { p99_ms: 120 }), rec('smoke.10', 200, { advisory: true }),
-    ]),
-  };
+type Phases = 'preflight' | 'deploy' | 'smoke';
+type Fixture = Record<Phases, PhaseEvidence>;
+
+/** The healthy fixture, generated from the catalogue: every check of each phase, recorded with its example. */
+function healthy(): Fixture {
+  const ev = (phase: Phases, deploySha = running): PhaseEvidence => ({
+    phase,
+    target: 'production',
+    deploySha,
+    startedAt: at(3),
+    finishedAt: at(2),
+    outcome: 'passed',
+    identity: structuredClone(identity),
+    checks: checksOf(phase).map((e) => ({ id: e.id, title: `${e.section} — ${e.title}`, status: 'pass', measured: structuredClone(e.example), at: at(2) })),
+  });
+  return { preflight: ev('preflight'), deploy: ev('deploy'), smoke: ev('smoke') };
 }
 
-function gate(mutate: (e: ReturnType<typeof healthy>) => void = () => {}, opts: { deploySha?: string; target?: string } = {}) {
+function write(dir: string, e: Partial<Fixture> & { rollback?: PhaseEvidence }) {
+  for (const p of Object.values(e)) if (p) writeEvidence(dir, p);
+}
+
+function gate(mutate: (e: Fixture) => void = () => {}, opts: { identity?: Partial<Identity>; now?: Date } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gate-'));
   const e = healthy();
   mutate(e);
-  writeEvidence(dir, e.preflight);
-  writeEvidence(dir, e.smoke);
-  return { dir, g: evaluateGate({ reportsDir: dir, target: opts.target ?? 'staging', deploySha: opts.deploySha ?? 'abc1234', now, maxAgeMin: 30 }) };
+  write(dir, e);
+  const g = evaluateGate({ reportsDir: dir, target: 'production', identity: { ...identity, ...opts.identity }, settings, now: opts.now ?? now, maxAgeMin: 30 });
+  return { dir, g, e };
 }
-const find = (e: PhaseEvidence, id: string) => e.checks.find((c) => c.id === id)!;
+const rec = (e: PhaseEvidence, id: CheckId) => e.checks.find((c) => c.id === id)!;
+const measured = (e: PhaseEvidence, id: CheckId) => rec(e, id).measured as Record<string, unknown>;
 
-describe('Go/No-Go gate', () => {
-  it('GO when every condition is met on fresh evidence of this SHA', () => {
+describe('Go/No-Go gate: the healthy fixture', () => {
+  it('GO when every check of the catalogue is present, passed and met, on fresh evidence of the running build', () => {
     const { g } = gate();
+    expect(g.completeness.reason).toBe('met');
     expect(g.decision).toBe('GO');
     expect(g.conditions.map((c) => c.verdict)).toEqual(Array(7).fill('GO'));
+    expect(g.deploySha).toBe(running);
   });
 
+  const blocking = catalogue.filter((e) => e.kind === 'blocking' && e.phase !== 'rollback');
+  it.each(blocking.map((e) => [e.id, e.phase]))('without its %s record (%s) the gate holds and names it', (id, phase) => {
+    const { g } = gate((e) => {
+      const p = e[phase as Phases];
+      p.checks = p.checks.filter((c) => c.id !== id);
+    });
+    expect(g.decision).toBe('HOLD');
+    expect(JSON.stringify([g.completeness.reason, ...g.conditions.map((c) => c.reason)])).toContain(`${id} is missing`);
+  });
+
+  it('every example in the catalogue meets its own rule, so the fixture is a real pass', () => {
+    const { g } = gate();
+    expect(g.advisories.every((a) => a.status === 'pass')).toBe(true);
+  });
+});
+
+describe('Go/No-Go gate: conditions', () => {
   it.each([
     [1, 'smoke', 'smoke.1', 'HOLD — page Bolt'],
     [2, 'smoke', 'smoke.2', 'HOLD — page Bolt'],
@@ -48,74 +92,246 @@ describe('Go/No-Go gate', () => {
     [6, 'preflight', 'preflight.1.4', 'HOLD — emergency cleanup'],
     [7, 'smoke', 'smoke.9', 'HOLD — investigate warm-up'],
   ] as const)('condition %i fails: HOLD with its action', (n, phase, id, action) => {
-    const { g } = gate((e) => (find(e[phase], id).status = 'fail'));
+    const { g } = gate((e) => (rec(e[phase], id).status = 'fail'));
     expect(g.decision).toBe('HOLD');
     expect(g.conditions[n - 1]).toMatchObject({ verdict: 'HOLD', outcome: 'fail', action });
   });
 
   it.each(['error', 'skipped', 'not-run'] as const)('a check that %s is HOLD (could not run), never GO', (status) => {
-    const { g } = gate((e) => (find(e.smoke, 'smoke.6').status = status));
+    const { g } = gate((e) => (rec(e.smoke, 'smoke.6').status = status));
     expect(g.conditions[3]).toMatchObject({ verdict: 'HOLD', outcome: 'could-not-run' });
   });
 
-  it('stale evidence is HOLD', () => {
-    const { g } = gate((e) => (e.smoke.finishedAt = at(45)));
+  it('a preflight 1.3 skipped (the stack was not running, or Docker did not answer) is HOLD', () => {
+    const { g } = gate((e) => (rec(e.preflight, 'preflight.1.3.replica').status = 'skipped'));
     expect(g.decision).toBe('HOLD');
-    expect(g.conditions[0]!.reason).toMatch(/45 min old/);
+    expect(g.completeness.reason).toMatch(/preflight.1.3.replica skipped/);
   });
 
-  it('evidence from another DEPLOY_SHA or another target is HOLD', () => {
-    expect(gate(undefined, { deploySha: 'fff0000' }).g.conditions[0]!.reason).toMatch(/DEPLOY_SHA abc1234, not fff0000/);
-    expect(gate(undefined, { target: 'production' }).g.decision).toBe('HOLD');
+  it('any other failing blocking check holds (runbook §3: all must pass)', () => {
+    const { g } = gate((e) => (rec(e.smoke, 'smoke.8').status = 'fail'));
+    expect(g.decision).toBe('HOLD');
+    expect(g.completeness.reason).toMatch(/smoke.8 failed/);
   });
 
-  it('deploy evidence of this SHA counts however old; preflight and smoke must be fresh', () => {
+  it('an MCP failure alone still gives GO, with a visible warning', () => {
+    const { g } = gate((e) => {
+      rec(e.smoke, 'smoke.7').status = 'fail';
+      rec(e.smoke, 'smoke.7').message = 'MCP down';
+    });
+    expect(g.decision).toBe('GO');
+    expect(g.advisories.find((a) => a.title.startsWith('Smoke 7'))?.status).toBe('fail');
+    expect(gateMarkdown(g)).toMatch(/⚠️ Smoke 7/);
+  });
+});
+
+describe('Go/No-Go gate: re-derived from the measurements, never from "status"', () => {
+  it.each([
+    ['preflight', 'preflight.1.4', { used_pct: 97 }, /used space .* is 97%, expected < 85%/],
+    ['preflight', 'preflight.1.4', { used_pct: 85 }, /expected < 85%/],
+    ['preflight', 'preflight.1.5', { age_h: -3 }, /in the future/],
+    ['preflight', 'preflight.1.5', { age_h: '2' }, /no backup age/],
+    ['smoke', 'smoke.2', { db_response_ms: 500 }, /db_response_ms is 500 ms, expected < 500 ms/],
+    ['smoke', 'smoke.2', { db_response_ms: '3' }, /not a number/],
+    ['smoke', 'smoke.6', { final: 'https://www.amazon.com.evil.example/dp/x?tag=buywhere-20' }, /not amazon.com/],
+    ['smoke', 'smoke.9', { samples_ms: Array(p99MinSamples - 1).fill(5) }, new RegExp(`${p99MinSamples - 1} samples`)],
+    ['smoke', 'smoke.9', { samples_ms: [...Array(p99MinSamples - 1).fill(5), 2000] }, /p99 is 2000 ms/],
+    ['smoke', 'smoke.8', { total_active_products: 1_000_000 }, /expected > 1,000,000/],
+  ] as const)('%s %s recorded "pass" with %j is HOLD', (phase, id, change, why) => {
+    const { g } = gate((e) => Object.assign(measured(e[phase], id), change));
+    expect(g.decision).toBe('HOLD');
+    expect(JSON.stringify([g.completeness.reason, ...g.conditions.map((c) => c.reason)])).toMatch(why);
+  });
+
+  it('the edges that meet the rule pass: disk 84.9%, db 499 ms, backup 23.9 h on fresh evidence', () => {
+    const { g } = gate((e) => {
+      measured(e.preflight, 'preflight.1.4').used_pct = 84.9;
+      measured(e.smoke, 'smoke.2').db_response_ms = 499;
+      measured(e.preflight, 'preflight.1.5').age_h = 23.9;
+      e.preflight.finishedAt = now.toISOString();
+    });
+    expect(g.completeness.reason).toBe('met');
+    expect(g.decision).toBe('GO');
+  });
+
+  it('a backup 23.9 h old at preflight is too old by the time of the gate', () => {
+    const { g } = gate((e) => (measured(e.preflight, 'preflight.1.5').age_h = 23.99));
+    expect(g.conditions[4]).toMatchObject({ verdict: 'HOLD', reason: expect.stringMatching(/by now/) });
+  });
+
+  it('a backup dated in the future within the clock skew is fine; beyond it, HOLD', () => {
+    const skewH = clockSkewMs / 3_600_000;
+    expect(gate((e) => (measured(e.preflight, 'preflight.1.5').age_h = -skewH / 2)).g.conditions[4]!.verdict).toBe('GO');
+    expect(gate((e) => (measured(e.preflight, 'preflight.1.5').age_h = -skewH * 2)).g.conditions[4]!.verdict).toBe('HOLD');
+  });
+
+  it('"advisory": true written on a blocking check changes nothing: it still blocks', () => {
+    const { g } = gate((e) => Object.assign(rec(e.smoke, 'smoke.6'), { advisory: true, status: 'fail' }));
+    expect(g.decision).toBe('HOLD');
+    expect(g.conditions[3]!.verdict).toBe('HOLD');
+  });
+
+  it('a check recorded twice, pass then fail, is HOLD naming it', () => {
+    const { g } = gate((e) => e.smoke.checks.push({ ...rec(e.smoke, 'smoke.6'), status: 'fail' }));
+    expect(g.decision).toBe('HOLD');
+    expect(g.conditions[3]!.reason).toMatch(/smoke.6 is recorded more than once/);
+  });
+
+  it('an unknown check id is HOLD naming it', () => {
+    const { g } = gate((e) => e.smoke.checks.push({ id: 'smoke.99', title: 'x', status: 'pass', at: at(2) }));
+    expect(g.decision).toBe('HOLD');
+    expect(g.completeness.reason).toMatch(/smoke.99 is not a smoke check/);
+  });
+
+  it.each([null, 42, 'pass', [], { id: 'smoke.1' }, { id: 'smoke.1', status: 'great', at: at(1) }])('a malformed record (%j) is HOLD, never a crash', (bad) => {
+    const { g, dir } = gate((e) => (e.smoke.checks as unknown[]).push(bad));
+    expect(g.decision).toBe('HOLD');
+    expect(g.completeness.reason).toMatch(/malformed/);
+    writeGateArtefacts(g, dir, []);
+    for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md']) expect(readFileSync(join(dir, f), 'utf8')).toMatch(/HOLD/);
+  });
+
+  it.each(['null', '[]', '"x"', '{"phase":"smoke","checks":{"0":1}}', '{"phase":"smo'])('evidence that is %s is HOLD, never a crash', (text) => {
     const { dir } = gate();
-    writeEvidence(dir, { phase: 'deploy', target: 'staging', deploySha: 'abc1234', startedAt: at(95), finishedAt: at(90), outcome: 'passed', checks: [rec('deploy.8', {})] });
-    expect(evaluateGate({ reportsDir: dir, target: 'staging', deploySha: 'abc1234', now, maxAgeMin: 30 }).decision).toBe('GO');
-    writeEvidence(dir, { phase: 'deploy', target: 'staging', deploySha: 'abc1234', startedAt: at(95), finishedAt: at(90), outcome: 'failed', checks: [rec('deploy.4.migrate', {}, { status: 'fail' })] });
-    expect(evaluateGate({ reportsDir: dir, target: 'staging', deploySha: 'abc1234', now, maxAgeMin: 30 }).completeness.reason).toMatch(/deploy.4.migrate: fail/);
+    writeFileSync(evidencePath(dir, 'smoke'), text);
+    const g = decide({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 });
+    expect(g.decision).toBe('HOLD');
+  });
+});
+
+describe('Go/No-Go gate: whole, fresh evidence', () => {
+  it('a partial run (a file filter, -t, .only, --bail) is never evidence', () => {
+    const { g } = gate((e) => {
+      e.preflight.partial = ['a file filter: ran 2 of 6 spec files'];
+      e.preflight.checks = e.preflight.checks.filter((c) => c.id === 'preflight.1.4' || c.id === 'preflight.1.5');
+    });
+    expect(g.decision).toBe('HOLD');
+    expect(g.conditions[5]!.reason).toMatch(/partial.*file filter/);
+  });
+
+  it('stale evidence is HOLD; deploy evidence of the running build counts however old', () => {
+    expect(gate((e) => (e.smoke.finishedAt = at(45))).g.conditions[0]!.reason).toMatch(/45 min old/);
+    expect(gate((e) => ((e.deploy.startedAt = at(600)), (e.deploy.finishedAt = at(590)))).g.decision).toBe('GO');
+  });
+
+  it('evidence or a record dated in the future beyond the clock skew is HOLD', () => {
+    expect(gate((e) => (e.smoke.finishedAt = new Date(now.getTime() + 2 * clockSkewMs).toISOString())).g.conditions[0]!.reason).toMatch(/in the future/);
+    expect(gate((e) => (rec(e.smoke, 'smoke.1').at = new Date(now.getTime() + 2 * clockSkewMs).toISOString())).g.decision).toBe('HOLD');
   });
 
   it('missing evidence is HOLD', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gate-'));
-    const g = evaluateGate({ reportsDir: dir, target: 'staging', deploySha: 'abc1234', now, maxAgeMin: 30 });
+    const g = evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 });
     expect(g.decision).toBe('HOLD');
     expect(g.conditions.every((c) => c.outcome === 'could-not-run')).toBe(true);
+    expect(g.completeness.reason).toMatch(/no deploy or rollback evidence/);
+  });
+});
+
+describe('Go/No-Go gate: identity', () => {
+  it('evidence from another target is HOLD', () => {
+    expect(gate((e) => (e.smoke.target = 'staging')).g.conditions[0]!.reason).toMatch(/from target staging/);
   });
 
-  it('unreadable evidence is HOLD', () => {
-    const { dir } = gate();
-    writeFileSync(join(dir, 'evidence', 'smoke.json'), '{"phase":"smo');
-    expect(evaluateGate({ reportsDir: dir, target: 'staging', deploySha: 'abc1234', now, maxAgeMin: 30 }).decision).toBe('HOLD');
-  });
-
-  it('a pass without a p99 under 2 s is still HOLD', () => {
-    expect(gate((e) => (find(e.smoke, 'smoke.9').measured = { p99_ms: 2500 })).g.conditions[6]!.verdict).toBe('HOLD');
-    expect(gate((e) => (find(e.smoke, 'smoke.9').measured = undefined)).g.conditions[6]!.verdict).toBe('HOLD');
-  });
-
-  it('a backup that was 23.9 h old at preflight is too old by now', () => {
-    expect(gate((e) => (find(e.preflight, 'preflight.1.5').measured = 23.99)).g.conditions[4]!.verdict).toBe('HOLD');
-  });
-
-  it('an MCP failure alone still gives GO, with a visible warning', () => {
-    const { g } = gate((e) => (find(e.smoke, 'smoke.7').status = 'fail'));
-    expect(g.decision).toBe('GO');
-    expect(g.advisories.find((a) => a.title === 'smoke.7')?.status).toBe('fail');
-    expect(gateMarkdown(g)).toMatch(/⚠️ smoke.7: fail/);
-  });
-
-  it('any other failing smoke test holds (runbook §3: all must pass)', () => {
-    const { g } = gate((e) => (find(e.smoke, 'smoke.8').status = 'fail'));
+  it.each([
+    ['apiOrigin', 'https://127.0.0.1:9443'],
+    ['mcpOrigin', 'http://127.0.0.1:1'],
+    ['caFingerprint', 'sha256:00'],
+    ['projectDir', '/tmp/other'],
+    ['diskPath', '/tmp'],
+    ['backupsDir', '/tmp/backups'],
+  ] as const)('evidence that probed another %s is HOLD naming the difference', (field, value) => {
+    const phase = ['apiOrigin', 'mcpOrigin', 'caFingerprint'].includes(field) ? 'smoke' : 'preflight';
+    const { g } = gate((e) => ((e[phase].identity as unknown as Record<string, string>)[field] = value));
     expect(g.decision).toBe('HOLD');
-    expect(g.completeness.reason).toMatch(/smoke.8/);
+    expect(g.conditions[phase === 'smoke' ? 0 : 4]!.reason).toContain(`${field}: measured "${value}"`);
   });
 
+  it('a deploy against another API is HOLD; its MCP origin does not matter (its MCP check is advisory)', () => {
+    expect(gate((e) => (e.deploy.identity!.apiOrigin = 'https://127.0.0.1:9443')).g.completeness.reason).toMatch(/deploy evidence probed something else: apiOrigin/);
+    expect(gate((e) => (e.deploy.identity!.mcpOrigin = 'http://127.0.0.1:1')).g.decision).toBe('GO');
+  });
+
+  it('smoke evidence of another build than the running one is HOLD', () => {
+    const { g } = gate((e) => (e.smoke.identity!.build = 'fff0000'));
+    expect(g.conditions[0]!.reason).toMatch(/smoke measured build fff0000, but abc1234 is running/);
+  });
+
+  it('an API whose /health names another build than Docker runs is HOLD', () => {
+    const { g } = gate((e) => (measured(e.smoke, 'smoke.1').build = 'fff0000'));
+    expect(g.conditions[0]!.reason).toMatch(/says it is build fff0000/);
+  });
+
+  it('short and full SHAs of the running build agree', () => {
+    expect(gate((e) => (e.smoke.identity!.build = `${running}0123456789`)).g.decision).toBe('GO');
+  });
+
+  it('an unknown running build is HOLD', () => {
+    const { g } = gate(undefined, { identity: { build: 'unknown', buildProblem: 'Docker did not answer' } });
+    expect(g.decision).toBe('HOLD');
+    expect(g.completeness.reason).toMatch(/running build is unknown: Docker did not answer/);
+  });
+
+  it('preflight run before the deploy names the build it was about to deploy: accepted', () => {
+    const { g } = gate((e) => (e.preflight.identity!.build = 'fff0000'));
+    expect(g.decision).toBe('GO');
+  });
+
+  it('preflight of neither the deployed nor the running build is HOLD', () => {
+    const { g } = gate((e) => ((e.preflight.identity!.build = 'fff0000'), (e.preflight.deploySha = 'eee0000')));
+    expect(g.conditions[4]!.reason).toMatch(/preflight checked build eee0000/);
+  });
+});
+
+describe('Go/No-Go gate: the last deploy or rollback', () => {
+  it('no deploy evidence is HOLD', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gate-'));
+    const e = healthy();
+    write(dir, { preflight: e.preflight, smoke: e.smoke });
+    const g = evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 });
+    expect(g.decision).toBe('HOLD');
+    expect(g.completeness.reason).toMatch(/no deploy or rollback evidence for the running build abc1234/);
+  });
+
+  it('a deploy that started and never finished (killed) is HOLD', () => {
+    const { g } = gate((e) => ((e.deploy.outcome = 'started'), (e.deploy.checks = []), (e.deploy.deploySha = 'unknown')));
+    expect(g.completeness.reason).toMatch(/a deploy started at .* and never finished/);
+  });
+
+  it('a deploy of another build than the running one is HOLD', () => {
+    const { g } = gate((e) => (e.deploy.deploySha = 'fff0000'));
+    expect(g.completeness.reason).toMatch(/the last deploy .* put build fff0000 in place, but abc1234 is running/);
+  });
+
+  it('a failed deploy step is HOLD', () => {
+    const { g } = gate((e) => (rec(e.deploy, 'deploy.4.migrate').status = 'fail'));
+    expect(g.completeness.reason).toMatch(/deploy.4.migrate failed/);
+  });
+
+  it('a finished rollback replaces the deploy evidence: GO for the build it restored, HOLD for the one it left', () => {
+    const rollback = (build: string): PhaseEvidence => ({
+      phase: 'rollback',
+      target: 'production',
+      deploySha: build,
+      startedAt: at(2.5),
+      finishedAt: at(2.2),
+      outcome: 'passed',
+      identity: { ...identity, build },
+      checks: checksOf('rollback').filter((c) => c.kind === 'blocking').map((c) => ({ id: c.id, title: c.title, status: 'pass' as const, measured: structuredClone(c.example), at: at(2.2) })),
+    });
+    const { dir } = gate((e) => ((e.deploy.deploySha = 'fff0000'), (e.deploy.identity!.build = 'fff0000'), (e.deploy.startedAt = at(20))));
+    writeEvidence(dir, rollback(running));
+    expect(evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 }).decision).toBe('GO');
+    writeEvidence(dir, { ...rollback(running), outcome: 'started', checks: [] });
+    expect(evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 }).completeness.reason).toMatch(/a rollback started .* never finished/);
+  });
+});
+
+describe('Go/No-Go artefacts', () => {
   it('JUnit: failures and errors kept apart, decision as a property, valid against the Jenkins xUnit schema', () => {
     const { g } = gate((e) => {
-      find(e.smoke, 'smoke.6').status = 'fail';
-      find(e.smoke, 'smoke.1').status = 'not-run';
+      rec(e.smoke, 'smoke.6').status = 'fail';
+      rec(e.smoke, 'smoke.1').status = 'not-run';
     });
     const xml = gateJunit(g);
     expect(xml).toContain('name="decision" value="HOLD"');
@@ -128,8 +344,14 @@ describe('Go/No-Go gate', () => {
   });
 
   it('HTML escapes what it shows', () => {
-    const { g, dir } = gate((e) => (find(e.smoke, 'smoke.6').status = 'fail'));
+    const { g, dir } = gate((e) => (rec(e.smoke, 'smoke.6').status = 'fail'));
     g.conditions[3]!.reason = '<script>alert(1)</script>';
     expect(gateHtml(g, dir)).not.toContain('<script>');
+  });
+
+  it('the threshold column comes from the catalogue', () => {
+    const { g } = gate();
+    expect(g.conditions[5]!.threshold).toBe('< 85%');
+    expect(g.conditions[4]!.threshold).toBe(`< ${entry('preflight.1.5').threshold!.value} h`);
   });
 });

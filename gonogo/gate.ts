@@ -1,45 +1,17 @@
-// Runbook section 4: the seven mandatory Go conditions, decided from the phases' evidence. Fails closed:
-// missing, foreign, stale or not-run evidence is HOLD, with the reason.
+// Runbook section 4: the seven mandatory Go conditions, derived from what the runbook requires rather than
+// from whatever records are found. Every blocking check of preflight and smoke must be present exactly once
+// in one whole, fresh run of its phase, measured against this target's endpoints and the build that is
+// running; each is re-judged from its measured record with the catalogue's own rule; the last deploy or
+// rollback must have finished and put that build there. Anything else is HOLD, with the reason.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evidencePath, readEvidence, type CheckRecord, type Phase, type PhaseEvidence } from '../lib/evidence.js';
+import { evidencePath, type CheckRecord, type Phase, type PhaseEvidence } from '../lib/evidence.js';
+import { identityDiff, probedBy, sameBuild, type Identity } from '../lib/identity.js';
+import { checksOf, clockSkewMs, conditions, entry, formatThreshold, judge, lookup, type JudgeSettings, type RunbookPhase } from '../runbook/catalogue.js';
 
 export type Verdict = 'GO' | 'HOLD';
 /** pass: checked and met; fail: checked and not met; could-not-run: no trustworthy measurement. */
 export type Outcome = 'pass' | 'fail' | 'could-not-run';
-
-export interface Condition {
-  n: number;
-  title: string;
-  threshold: string;
-  action: string;
-  phase: Phase;
-  checkId: string;
-  /** Extra test of the measured value, so a pass recorded by an older harness cannot slip through. */
-  verify?: (record: CheckRecord, evidenceAgeH: number) => string | undefined;
-}
-
-const p99Verify = (r: CheckRecord) => {
-  const p99 = (r.measured as { p99_ms?: unknown } | undefined)?.p99_ms;
-  if (typeof p99 !== 'number' || !Number.isFinite(p99)) return 'smoke 9 recorded no p99 sample';
-  return p99 < 2000 ? undefined : `p99 ${p99} ms is not < 2000 ms`;
-};
-
-const backupVerify = (r: CheckRecord, evidenceAgeH: number) => {
-  if (typeof r.measured !== 'number') return 'preflight 1.5 recorded no backup age';
-  const ageNow = r.measured + evidenceAgeH;
-  return ageNow < 24 ? undefined : `the backup is ${ageNow.toFixed(1)} h old by now`;
-};
-
-export const conditions: Condition[] = [
-  { n: 1, title: 'API health endpoint', threshold: 'HTTP 200, status: ok', action: 'HOLD — page Bolt', phase: 'smoke', checkId: 'smoke.1' },
-  { n: 2, title: 'DB healthy', threshold: 'Detailed health shows healthy', action: 'HOLD — page Bolt', phase: 'smoke', checkId: 'smoke.2' },
-  { n: 3, title: 'Search functional', threshold: 'Returns results with USD pricing', action: 'HOLD — page Bolt', phase: 'smoke', checkId: 'smoke.4' },
-  { n: 4, title: 'Affiliate redirects', threshold: '/go/ appends tag=buywhere-20', action: 'HOLD — page Sol/Link', phase: 'smoke', checkId: 'smoke.6' },
-  { n: 5, title: 'Backup completed', threshold: '< 24h old', action: 'HOLD — run backup first', phase: 'preflight', checkId: 'preflight.1.5', verify: backupVerify },
-  { n: 6, title: 'Disk usage', threshold: '< 85%', action: 'HOLD — emergency cleanup', phase: 'preflight', checkId: 'preflight.1.4' },
-  { n: 7, title: 'P99 latency', threshold: '< 2s on search', action: 'HOLD — investigate warm-up', phase: 'smoke', checkId: 'smoke.9', verify: p99Verify },
-];
 
 export interface ConditionResult {
   n: number;
@@ -64,10 +36,11 @@ export interface AdvisoryResult {
 export interface GateResult {
   decision: Verdict;
   target: string;
+  /** The build that is running, as the gate found it: the build the decision is about. */
   deploySha: string;
   decidedAt: string;
   conditions: ConditionResult[];
-  /** Every other blocking check of preflight, deploy and smoke (runbook §3: all must pass before Go). */
+  /** Every other blocking check, the completeness and identity of the evidence, and the last deploy or rollback. */
   completeness: ConditionResult;
   advisories: AdvisoryResult[];
   evidenceFiles: string[];
@@ -77,92 +50,188 @@ export interface GateResult {
 export interface GateInput {
   reportsDir: string;
   target: string;
-  deploySha: string;
+  /** The gate's own view: endpoints, CA, directories and the running build. */
+  identity: Identity;
+  settings: JudgeSettings;
   now?: Date;
   maxAgeMin: number;
 }
 
-function show(v: unknown, unit?: string): string {
+export const completenessTitle = 'Every other blocking check, whole and untampered evidence, and a finished deploy of the running build';
+const completenessThreshold = 'all passed; evidence complete, fresh, of this target, its endpoints and the running build';
+
+function show(v: unknown): string {
   if (v === undefined || v === null) return 'nothing measured';
-  const text = typeof v === 'string' ? v : typeof v === 'number' ? String(Math.round(v * 100) / 100) : JSON.stringify(v);
-  return unit && typeof v === 'number' ? `${text} ${unit}` : text;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(Math.round(v * 100) / 100);
+  const text = JSON.stringify(v);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
-type Loaded = { ok: true; evidence: PhaseEvidence; ageMin: number } | { ok: false; problem: string };
+const statuses = new Set(['pass', 'fail', 'error', 'skipped', 'not-run']);
+const validDate = (s: unknown): s is string => typeof s === 'string' && Number.isFinite(Date.parse(s));
 
-function load(input: GateInput, phase: Phase, now: Date): Loaded {
-  const r = readEvidence(input.reportsDir, phase);
-  if (!r.ok) return r;
-  const e = r.evidence;
-  const ageMin = (now.getTime() - new Date(e.finishedAt).getTime()) / 60_000;
-  if (e.target !== input.target) return { ok: false, problem: `${phase} evidence is from target ${e.target}, not ${input.target}` };
-  if (e.deploySha !== input.deploySha) return { ok: false, problem: `${phase} evidence is from DEPLOY_SHA ${e.deploySha}, not ${input.deploySha}: rerun \`npm run ${phase}\`` };
-  if (!Number.isFinite(ageMin)) return { ok: false, problem: `${phase} evidence has no valid finish time` };
-  // Deploy evidence records an event (the steps of this SHA's deploy), not a state that drifts: no window.
-  if (phase !== 'deploy' && ageMin > input.maxAgeMin) return { ok: false, problem: `${phase} evidence is ${Math.round(ageMin)} min old (window ${input.maxAgeMin} min): rerun \`npm run ${phase}\`` };
-  if (ageMin < -1) return { ok: false, problem: `${phase} evidence is dated in the future (${e.finishedAt})` };
-  return { ok: true, evidence: e, ageMin };
+/** A phase's evidence as the gate may use it, or every reason it may not. */
+type Loaded = { phase: Phase; ok: true; evidence: PhaseEvidence; ageMin: number; records: Map<string, CheckRecord> } | { phase: Phase; ok: false; problems: string[]; absent?: boolean };
+
+function load(input: GateInput, phase: Phase, now: Date, opts: { drifts: boolean }): Loaded {
+  const path = evidencePath(input.reportsDir, phase);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    const absent = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return { phase, ok: false, absent, problems: [absent ? `no ${phase} evidence: run \`npm run ${phase}\`` : `${phase} evidence ${path} is not valid JSON`] };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { phase, ok: false, problems: [`${phase} evidence is not an object`] };
+  const e = raw as PhaseEvidence;
+  const problems: string[] = [];
+  if (e.phase !== phase) problems.push(`${path} is not ${phase} evidence`);
+  if (e.target !== input.target) problems.push(`${phase} evidence is from target ${show(e.target)}, not ${input.target}`);
+  if (!validDate(e.finishedAt) || !validDate(e.startedAt)) problems.push(`${phase} evidence has no valid start and finish time`);
+  const ageMin = validDate(e.finishedAt) ? (now.getTime() - Date.parse(e.finishedAt)) / 60_000 : NaN;
+  if (ageMin < -clockSkewMs / 60_000) problems.push(`${phase} evidence is dated in the future (${e.finishedAt})`);
+  if (opts.drifts && ageMin > input.maxAgeMin) problems.push(`${phase} evidence is ${Math.round(ageMin)} min old (window ${input.maxAgeMin} min): rerun \`npm run ${phase}\``);
+  if (e.outcome === 'started') problems.push(`a ${phase} started at ${e.startedAt} and never finished (killed or crashed)`);
+  if (Array.isArray(e.partial) && e.partial.length) problems.push(`the ${phase} run was partial (${e.partial.map(String).join('; ')}): only a whole run counts`);
+  else if (e.partial !== undefined && !Array.isArray(e.partial)) problems.push(`${phase} evidence: "partial" is malformed`);
+  problems.push(...identityDiff(e.identity, input.identity, probedBy[phase]).map((d) => `${phase} evidence probed something else: ${d}`));
+  const records = new Map<string, CheckRecord>();
+  if (!Array.isArray(e.checks)) problems.push(`${phase} evidence holds no list of checks`);
+  else {
+    e.checks.forEach((r: unknown, i) => {
+      if (typeof r !== 'object' || r === null || Array.isArray(r)) return problems.push(`${phase} record #${i + 1} is malformed (${show(r)})`);
+      const rec = r as CheckRecord;
+      if (typeof rec.id !== 'string' || !statuses.has(rec.status) || !validDate(rec.at)) return problems.push(`${phase} record #${i + 1} (${show(rec.id)}) is malformed: it needs an id, a status and a time`);
+      if (Date.parse(rec.at) - now.getTime() > clockSkewMs) problems.push(`${rec.id} is dated in the future (${rec.at})`);
+      if (records.has(rec.id)) return problems.push(`${rec.id} is recorded more than once in the ${phase} evidence`);
+      const known = lookup(rec.id)?.phase === phase || rec.id === `${phase}.load` || rec.id === `${phase}.config`;
+      if (!known) problems.push(`${rec.id} is not a ${phase} check of the runbook`);
+      records.set(rec.id, rec);
+    });
+  }
+  if (problems.length) return { phase, ok: false, problems };
+  return { phase, ok: true, evidence: e, ageMin, records };
+}
+
+/** Why one record does not show its check passed: not run, failed, or a measurement that breaks the rule. */
+function recordProblem(rec: CheckRecord | undefined, id: string, settings: JudgeSettings): { outcome: Outcome; why: string } | undefined {
+  if (!rec) return { outcome: 'could-not-run', why: `${id} is missing from the evidence` };
+  if (rec.status === 'fail') return { outcome: 'fail', why: `${id} failed: ${(rec.message ?? 'no reason given').split('\n').slice(0, 4).join(' ')}` };
+  if (rec.status !== 'pass') return { outcome: 'could-not-run', why: `${id} ${rec.status}: ${(rec.message ?? 'no reason given').split('\n')[0]}` };
+  const why = judge(id, rec.measured, settings);
+  return why ? { outcome: 'fail', why: `${id} was recorded as a pass, but its measurement does not meet the runbook: ${why}` } : undefined;
+}
+
+/** Blocking checks of a phase that are missing, did not pass, or whose measurement breaks the rule. */
+function phaseProblems(l: Extract<Loaded, { ok: true }>, settings: JudgeSettings, skip: Set<string> = new Set()): string[] {
+  const out: string[] = [];
+  for (const rec of l.records.values()) {
+    if (!lookup(rec.id)) out.push(`${rec.id}: ${rec.status} — ${(rec.message ?? '').split('\n')[0]}`);
+  }
+  for (const e of checksOf(l.phase as RunbookPhase)) {
+    if (e.kind !== 'blocking' || skip.has(e.id)) continue;
+    const p = recordProblem(l.records.get(e.id), e.id, settings);
+    if (p) out.push(p.why);
+  }
+  return out;
 }
 
 export function evaluateGate(input: GateInput): GateResult {
   const now = input.now ?? new Date();
-  const cache = new Map<Phase, Loaded>();
-  const get = (p: Phase) => {
-    if (!cache.has(p)) cache.set(p, load(input, p, now));
-    return cache.get(p)!;
-  };
+  const running = input.identity.build;
+  const runningKnown = running !== 'unknown';
+  const problems: string[] = [];
+  if (!runningKnown) problems.push(`the running build is unknown: ${input.identity.buildProblem ?? 'no source named it'}`);
+
+  const refuse = (l: Loaded, why: string | undefined): Loaded => (why ? { phase: l.phase, ok: false, problems: [why] } : l);
+  let preflight = load(input, 'preflight', now, { drifts: true });
+  let smoke = load(input, 'smoke', now, { drifts: true });
+  // Deploy and rollback evidence record an event, not a state that drifts: they only have to name the running build.
+  const deploy = load(input, 'deploy', now, { drifts: false });
+  const rollback = load(input, 'rollback', now, { drifts: false });
+
+  if (runningKnown && preflight.ok) {
+    // Preflight precedes a deploy: it vouches for the build it was about to deploy, or for the one then running.
+    const e = preflight.evidence;
+    const named = sameBuild(e.deploySha, running) || sameBuild(e.identity?.build ?? '', running);
+    preflight = refuse(preflight, named ? undefined : `preflight checked build ${e.deploySha} (running then: ${e.identity?.build}), but ${running} is running: rerun \`npm run preflight\``);
+  }
+  if (runningKnown && smoke.ok) {
+    const measured = smoke.evidence.identity?.build ?? '';
+    // An API that reports its build (the staging one does, in /health) must report the one Docker runs.
+    const answered = (smoke.records.get('smoke.1')?.measured as { build?: unknown } | undefined)?.build;
+    smoke = refuse(
+      smoke,
+      !sameBuild(measured, running)
+        ? `smoke measured build ${measured}, but ${running} is running now: rerun \`npm run smoke\``
+        : typeof answered === 'string' && /^[0-9a-f]{7,40}$/.test(answered) && !sameBuild(answered, running)
+          ? `the API answering /health says it is build ${answered}, but the running build is ${running}`
+          : undefined,
+    );
+  }
 
   const results = conditions.map((c): ConditionResult => {
-    const base = { n: c.n, title: c.title, threshold: c.threshold, action: c.action, evidenceFile: evidencePath(input.reportsDir, c.phase) };
+    const e = entry(c.check);
+    const l = e.phase === 'preflight' ? preflight : smoke;
+    const base = { n: c.n, title: c.title, threshold: e.threshold ? formatThreshold(e.threshold) : e.expected, action: c.action, evidenceFile: evidencePath(input.reportsDir, l.phase) };
     const hold = (outcome: Outcome, reason: string, measured = 'nothing measured', ageMin?: number): ConditionResult => ({ ...base, verdict: 'HOLD', outcome, measured, reason, evidenceAgeMin: ageMin });
-    const l = get(c.phase);
-    if (!l.ok) return hold('could-not-run', l.problem);
-    const rec = l.evidence.checks.find((x) => x.id === c.checkId);
-    if (!rec) return hold('could-not-run', `${c.checkId} is not in the ${c.phase} evidence`, undefined, l.ageMin);
-    const measured = show(rec.measured, rec.unit);
-    if (rec.status === 'fail') return hold('fail', rec.message ?? `${c.checkId} failed`, measured, l.ageMin);
-    if (rec.status !== 'pass') return hold('could-not-run', `${c.checkId} ${rec.status}: ${rec.message ?? 'no reason given'}`, measured, l.ageMin);
-    const extra = c.verify?.(rec, l.ageMin / 60);
-    if (extra) return hold('fail', extra, measured, l.ageMin);
-    return { ...base, verdict: 'GO', outcome: 'pass', measured, reason: 'met', evidenceAgeMin: l.ageMin };
+    if (!l.ok) return hold('could-not-run', l.problems.join('; '));
+    const rec = l.records.get(c.check);
+    const settings = { ...input.settings, evidenceAgeH: l.ageMin / 60 };
+    const p = recordProblem(rec, c.check, settings);
+    if (p) return hold(p.outcome, p.why, show(rec?.measured), l.ageMin);
+    return { ...base, verdict: 'GO', outcome: 'pass', measured: show(rec!.measured), reason: 'met', evidenceAgeMin: l.ageMin };
   });
 
-  const gateIds = new Set(conditions.map((c) => c.checkId));
-  const advisories: AdvisoryResult[] = [];
-  const blockers: string[] = [];
-  const unreadable: string[] = [];
-  for (const phase of ['preflight', 'deploy', 'smoke'] as Phase[]) {
-    const l = get(phase);
-    if (!l.ok) {
-      // Deploy evidence is optional: Bolt may run smoke against a stack deployed earlier.
-      if (phase !== 'deploy' || !/^no deploy evidence/.test(l.problem)) unreadable.push(l.problem);
-      continue;
+  const gateIds = new Set(conditions.map((c) => c.check));
+  for (const l of [preflight, smoke]) {
+    if (!l.ok) problems.push(...l.problems);
+    else problems.push(...phaseProblems(l, { ...input.settings, evidenceAgeH: l.ageMin / 60 }, gateIds));
+  }
+
+  // The last deploy or rollback of this target must have finished and must have put the running build there.
+  const events = [deploy, rollback].filter((l) => !(!l.ok && l.absent));
+  const startedAt = (l: Loaded) => {
+    if (l.ok) return Date.parse(l.evidence.startedAt);
+    try {
+      return Date.parse((JSON.parse(readFileSync(evidencePath(input.reportsDir, l.phase), 'utf8')) as PhaseEvidence).startedAt) || Infinity;
+    } catch {
+      return Infinity;
     }
-    for (const rec of l.evidence.checks) {
-      if (rec.advisory) {
-        advisories.push({ title: rec.title, status: rec.status, measured: show(rec.measured, rec.unit), message: rec.message ?? '' });
-        continue;
-      }
-      if (gateIds.has(rec.id)) continue;
-      if (rec.status === 'pass') continue;
-      if (rec.status === 'skipped' && rec.id.startsWith('preflight.1.3') && phase === 'preflight') {
-        advisories.push({ title: rec.title, status: rec.status, measured: '', message: rec.message ?? '' });
-        continue;
-      }
-      blockers.push(`${rec.title}: ${rec.status}${rec.message ? ` — ${rec.message.split('\n')[0]}` : ''}`);
+  };
+  const last = events.sort((a, b) => startedAt(b) - startedAt(a))[0];
+  if (!last) problems.push(`no deploy or rollback evidence for the running build ${running}: run \`npm run deploy\``);
+  else if (!last.ok) problems.push(...last.problems);
+  else {
+    problems.push(...phaseProblems(last, input.settings));
+    const vouched = last.evidence.deploySha;
+    if (runningKnown && !sameBuild(vouched, running)) {
+      problems.push(`the last ${last.phase} (${last.evidence.startedAt}) put build ${vouched} in place, but ${running} is running`);
     }
   }
+
+  const advisories: AdvisoryResult[] = [];
+  for (const l of [preflight, last?.phase === 'deploy' ? deploy : undefined, smoke]) {
+    if (!l?.ok) continue;
+    for (const rec of l.records.values()) {
+      if (lookup(rec.id)?.kind !== 'advisory') continue;
+      const why = rec.status === 'pass' ? judge(rec.id, rec.measured, input.settings) : undefined;
+      advisories.push({ title: rec.title, status: why ? 'fail' : rec.status, measured: show(rec.measured), message: why ?? rec.message ?? '' });
+    }
+  }
+
   const launchStop = readLaunchStop(input.reportsDir);
-  if (launchStop) blockers.unshift(`launch stopped: ${launchStop}`);
+  if (launchStop) problems.unshift(`launch stopped: ${launchStop}`);
   const completeness: ConditionResult = {
     n: 8,
-    title: 'Every other blocking check of preflight, deploy and smoke',
-    threshold: 'all passed (runbook §3: all must pass before Go)',
+    title: completenessTitle,
+    threshold: completenessThreshold,
     action: 'HOLD — page Bolt',
-    verdict: blockers.length || unreadable.length ? 'HOLD' : 'GO',
-    outcome: unreadable.length && !blockers.length ? 'could-not-run' : blockers.length ? 'fail' : 'pass',
-    measured: `${blockers.length} failing, ${unreadable.length} unreadable`,
-    reason: [...blockers, ...unreadable].join('; ') || 'met',
+    verdict: problems.length ? 'HOLD' : 'GO',
+    outcome: problems.length ? 'fail' : 'pass',
+    measured: `${problems.length} problem(s)`,
+    reason: problems.join('; ') || 'met',
     evidenceAgeMin: undefined,
     evidenceFile: join(input.reportsDir, 'evidence'),
   };
@@ -171,14 +240,49 @@ export function evaluateGate(input: GateInput): GateResult {
   return {
     decision,
     target: input.target,
-    deploySha: input.deploySha,
+    deploySha: running,
     decidedAt: now.toISOString(),
     conditions: results,
     completeness,
     advisories,
-    evidenceFiles: (['preflight', 'deploy', 'smoke'] as Phase[]).map((p) => evidencePath(input.reportsDir, p)),
+    evidenceFiles: (['preflight', 'deploy', 'smoke', 'rollback'] as Phase[]).map((p) => evidencePath(input.reportsDir, p)),
     launchStop,
   };
+}
+
+/** The gate's answer when it cannot evaluate at all: HOLD on every condition, with the reason. */
+export function holdEverything(reason: string, base: { reportsDir: string; target: string; deploySha: string; now?: Date }): GateResult {
+  const hold = (c: { n: number; title: string; threshold: string; action: string }): ConditionResult => ({
+    ...c,
+    verdict: 'HOLD',
+    outcome: 'could-not-run',
+    measured: 'nothing measured',
+    reason,
+    evidenceAgeMin: undefined,
+    evidenceFile: join(base.reportsDir, 'evidence'),
+  });
+  return {
+    decision: 'HOLD',
+    target: base.target,
+    deploySha: base.deploySha,
+    decidedAt: (base.now ?? new Date()).toISOString(),
+    conditions: conditions.map((c) => {
+      const e = entry(c.check);
+      return hold({ n: c.n, title: c.title, threshold: e.threshold ? formatThreshold(e.threshold) : e.expected, action: c.action });
+    }),
+    completeness: hold({ n: 8, title: completenessTitle, threshold: completenessThreshold, action: 'HOLD — page Bolt' }),
+    advisories: [],
+    evidenceFiles: [],
+  };
+}
+
+/** evaluateGate that never throws: malformed evidence the checks above did not foresee is still a HOLD with a reason. */
+export function decide(input: GateInput): GateResult {
+  try {
+    return evaluateGate(input);
+  } catch (err) {
+    return holdEverything(`the gate could not read the evidence: ${(err as Error).message}`, { reportsDir: input.reportsDir, target: input.target, deploySha: input.identity.build, now: input.now });
+  }
 }
 
 /** `npm run launch` leaves a note when it stopped before smoke; the gate shows it as the HOLD reason. */
@@ -190,3 +294,4 @@ export function readLaunchStop(reportsDir: string): string | undefined {
     return undefined;
   }
 }
+

@@ -1,41 +1,33 @@
 // Global setup of the gate: no earlier decision may survive this run. When the gate cannot even start
-// (a configuration error), the artefacts still say HOLD, and why.
-import { rmSync } from 'node:fs';
+// (a configuration error), the artefacts still say HOLD, and why. Its teardown makes the exit code the
+// decision's, whatever filter the run was given: only a GO written by this run exits 0.
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { repoRoot } from '../lib/config.js';
 import phaseSetup from '../lib/phase-setup.js';
 import { writeGateArtefacts } from './artefacts.js';
-import { conditions, type GateResult } from './gate.js';
+import { holdEverything, type GateResult } from './gate.js';
 
 export default async function setup(project: TestProject) {
   const reportsDir = process.env.RUNBOOK_REPORTS_DIR ?? join(repoRoot, 'reports');
+  const decisionFile = join(reportsDir, 'evidence', 'gate.json');
   for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')]) rmSync(join(reportsDir, f), { force: true });
   try {
     await phaseSetup(project);
   } catch (err) {
-    const reason = `the gate could not start: ${(err as Error).message}`;
-    const hold = (c: { n: number; title: string; threshold: string; action: string }) => ({
-      ...c,
-      verdict: 'HOLD' as const,
-      outcome: 'could-not-run' as const,
-      measured: 'nothing measured',
-      reason,
-      evidenceAgeMin: undefined,
-      evidenceFile: join(reportsDir, 'evidence'),
-    });
-    const g: GateResult = {
-      decision: 'HOLD',
-      target: process.env.RUNBOOK_TARGET ?? 'staging',
-      deploySha: 'unknown',
-      decidedAt: new Date().toISOString(),
-      conditions: conditions.map(hold),
-      completeness: hold({ n: 8, title: 'Every other blocking check of preflight, deploy and smoke', threshold: 'all passed', action: 'HOLD — page Bolt' }),
-      advisories: [],
-      evidenceFiles: [],
-    };
+    const g = holdEverything(`the gate could not start: ${(err as Error).message}`, { reportsDir, target: process.env.RUNBOOK_TARGET ?? 'staging', deploySha: 'unknown' });
     // No secrets are known yet: the configuration that would name them is what failed. Config errors never echo secret values.
     writeGateArtefacts(g, reportsDir, []);
     throw err;
   }
+  return () => {
+    let decision: GateResult['decision'] | undefined;
+    try {
+      decision = (JSON.parse(readFileSync(decisionFile, 'utf8')) as GateResult).decision;
+    } catch {
+      // No decision written: the gate's tests did not run.
+    }
+    if (decision !== 'GO') throw new Error(`Go/No-Go: ${decision ?? 'no decision was written (were the gate tests filtered out?)'} — see ${reportsDir}/gonogo.html`);
+  };
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
 import { parseEnvFile } from './envfile.js';
 import { Secret, redactUrl } from './secret.js';
+import { p99MinSamples } from '../runbook/catalogue.js';
 
 export type TargetName = 'staging' | 'production';
 
@@ -43,6 +44,8 @@ export interface Target {
   replicaMaxLagBytes: number;
   /** Evidence older than this is stale for the gate, in minutes. */
   evidenceMaxAgeMin: number;
+  /** The running build as the operator states it (RUNBOOK_DEPLOY_SHA); Docker's answer must agree. */
+  deploySha: string | undefined;
   /** Run the backup command when preflight 1.5 finds no fresh backup. */
   runBackup: boolean;
   reportsDir: string;
@@ -52,7 +55,7 @@ export interface Target {
 
 export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-type Kind = 'path' | 'url' | 'secret-url' | 'secret' | 'int' | 'bool' | 'list' | 'name' | 'file';
+type Kind = 'path' | 'url' | 'secret-url' | 'secret' | 'int' | 'bool' | 'list' | 'name' | 'file' | 'sha';
 
 interface Setting {
   key: keyof Target;
@@ -83,17 +86,18 @@ export const settings: Setting[] = [
   { key: 'monitoringServices', env: 'RUNBOOK_MONITORING_SERVICES', kind: 'list', doc: 'services started by deploy step 7' },
   { key: 'prometheusUrl', env: 'RUNBOOK_PROMETHEUS_URL', kind: 'url', doc: 'Prometheus base URL' },
   { key: 'alertmanagerUrl', env: 'RUNBOOK_ALERTMANAGER_URL', kind: 'url', doc: 'Alertmanager base URL' },
-  { key: 'p99Samples', env: 'RUNBOOK_P99_SAMPLES', kind: 'int', doc: 'requests in the smoke 9 p99 sample' },
+  { key: 'p99Samples', env: 'RUNBOOK_P99_SAMPLES', kind: 'int', doc: `requests in the smoke 9 p99 sample (at least ${p99MinSamples})` },
   { key: 'replicaMaxLagBytes', env: 'RUNBOOK_REPLICA_MAX_LAG_BYTES', kind: 'int', doc: 'replica replay lag threshold' },
   { key: 'evidenceMaxAgeMin', env: 'RUNBOOK_EVIDENCE_MAX_AGE_MIN', kind: 'int', doc: 'evidence freshness window for the gate' },
   { key: 'runBackup', env: 'RUNBOOK_RUN_BACKUP', kind: 'bool', doc: 'run the backup command when no fresh backup exists' },
   { key: 'reportsDir', env: 'RUNBOOK_REPORTS_DIR', kind: 'path', doc: 'where reports and evidence go' },
+  { key: 'deploySha', env: 'RUNBOOK_DEPLOY_SHA', kind: 'sha', doc: 'the build running on the target, where Docker cannot be asked; must agree with Docker where it can' },
 ];
 
 type Raw = Partial<Record<keyof Target, string>>;
 
 const common: Raw = {
-  p99Samples: '50',
+  p99Samples: String(p99MinSamples),
   replicaMaxLagBytes: String(16 * 1024 * 1024),
   evidenceMaxAgeMin: '30',
   runBackup: 'false',
@@ -190,7 +194,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
   for (const s of settings) {
     const value = raw[s.key];
     if (value === undefined || value === '') {
-      if (['caFile', 'prometheusUrl', 'alertmanagerUrl'].includes(s.key)) {
+      if (['caFile', 'prometheusUrl', 'alertmanagerUrl', 'deploySha'].includes(s.key)) {
         out[s.key] = undefined;
         continue;
       }
@@ -202,6 +206,9 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
   out.adminUrl = name === 'staging' ? (defaults as { adminUrl?: string }).adminUrl : undefined;
   const target = out as unknown as Target;
   // Not enumerable: the list must never travel with a serialised or printed target.
+  if (target.p99Samples < p99MinSamples) {
+    throw new ConfigError('RUNBOOK_P99_SAMPLES', `at least ${p99MinSamples}: a p99 from fewer samples is not a p99 the gate accepts`, String(target.p99Samples), 'Raise RUNBOOK_P99_SAMPLES or unset it.');
+  }
   Object.defineProperty(target, 'secretValues', { value: collectSecrets(target), enumerable: false });
   return { target, overrides };
 }
@@ -253,6 +260,9 @@ function parse(s: Setting, value: string): unknown {
     }
     case 'name':
       if (!/^[\w.@/-]+$/.test(value)) throw bad('a plain name');
+      return value;
+    case 'sha':
+      if (!/^[0-9a-f]{7,40}$/.test(value)) throw bad('a git SHA of 7 to 40 lower-case hex digits');
       return value;
   }
 }

@@ -1,9 +1,19 @@
 import Docker from 'dockerode';
 import { CouldNotCheck } from './errors.js';
 
+/** Where the Docker engine listens, as the Docker CLI reads it: DOCKER_HOST first, then the default socket. */
+export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
+  const host = env.DOCKER_HOST;
+  if (!host) return { socketPath: env.DOCKER_SOCKET ?? '/var/run/docker.sock' };
+  const u = new URL(host);
+  if (u.protocol === 'unix:') return { socketPath: u.pathname };
+  if (u.protocol === 'tcp:' || u.protocol === 'http:') return { host: u.hostname, port: Number(u.port || 2375), protocol: 'http' };
+  throw new CouldNotCheck(`DOCKER_HOST=${host}: only unix:// and tcp:// endpoints are supported`);
+}
+
 let client: Docker | undefined;
 export function docker(): Docker {
-  client ??= new Docker({ socketPath: process.env.DOCKER_SOCKET ?? '/var/run/docker.sock', timeout: 15_000 });
+  client ??= new Docker({ ...dockerEndpoint(), timeout: 15_000 });
   return client;
 }
 

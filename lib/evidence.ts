@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Identity } from './identity.js';
 
 export const phases = ['preflight', 'deploy', 'smoke', 'gonogo', 'rollback'] as const;
 export type Phase = (typeof phases)[number];
@@ -13,7 +14,6 @@ export interface CheckRecord {
   status: CheckStatus;
   measured?: unknown;
   threshold?: string;
-  unit?: string;
   action?: string;
   advisory?: boolean;
   message?: string;
@@ -24,11 +24,16 @@ export interface CheckRecord {
 export interface PhaseEvidence {
   phase: Phase;
   target: string;
+  /** The build this evidence vouches for (see the reporter): never simply the checkout's HEAD after a deploy. */
   deploySha: string;
   startedAt: string;
   finishedAt: string;
   /** How the run ended: passed, failed, interrupted; or a setup error that stopped it before any check. */
   outcome: string;
+  /** Why the run was not the whole phase; the gate accepts no partial run. */
+  partial?: string[];
+  /** What the run probed, and the build that was running. */
+  identity?: Identity;
   checks: CheckRecord[];
 }
 

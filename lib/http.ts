@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { CouldNotCheck } from './errors.js';
+import { redirectStatuses } from '../runbook/catalogue.js';
 
 export interface HttpOptions {
   /** PEM file of the CA to trust in addition to none: when set, only this CA is trusted. */
@@ -19,6 +22,8 @@ export interface HttpResponse {
   text: string;
   ms: number;
 }
+
+const decoders: Record<string, () => Transform> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
 
 const agents = new Map<string, Agent>();
 function agentFor(caFile: string | undefined, timeoutMs: number): Dispatcher {
@@ -52,11 +57,20 @@ export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResp
     });
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of res.body) {
+    // The cap counts decompressed bytes, chunk by chunk: a small gzip that inflates to gigabytes stops at the cap.
+    const encoding = String(res.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+    const decoder = decoders[encoding];
+    if (!decoder && encoding !== 'identity') {
+      res.body.destroy();
+      throw new CouldNotCheck(`GET ${url}: unsupported content-encoding ${JSON.stringify(encoding)}`);
+    }
+    const body = decoder ? res.body.pipe(decoder()) : res.body;
+    for await (const chunk of body) {
       size += (chunk as Buffer).length;
       if (size > maxBodyBytes) {
         res.body.destroy();
-        throw new CouldNotCheck(`GET ${url}: body larger than ${maxBodyBytes} bytes; stopped reading`);
+        body.destroy();
+        throw new CouldNotCheck(`GET ${url}: body larger than ${maxBodyBytes} bytes${decoder ? ` once decompressed (${encoding})` : ''}; stopped reading`);
       }
       chunks.push(chunk as Buffer);
     }
@@ -114,7 +128,8 @@ export async function walkRedirects(start: string, opts: HttpOptions & { allowed
     seen.add(current);
     const res = await get(current, opts);
     hops.push({ url: current, status: res.status });
-    if (res.status < 300 || res.status >= 400) return { hops, finalUrl: current };
+    // As a browser: only these statuses are redirects; a Location on any other answer is not followed.
+    if (!redirectStatuses.includes(res.status)) return { hops, finalUrl: current };
     const location = res.headers.location;
     if (typeof location !== 'string' || !location) return { hops, finalUrl: current, problem: `HTTP ${res.status} without a Location header` };
     let next: URL;
@@ -123,28 +138,8 @@ export async function walkRedirects(start: string, opts: HttpOptions & { allowed
     } catch {
       return { hops, finalUrl: current, problem: `unparseable Location ${JSON.stringify(location.slice(0, 100))}` };
     }
-    if (hops.length >= maxHops) return { hops, finalUrl: next.toString(), problem: `more than ${maxHops} redirects` };
     if (!opts.allowedOrigins.includes(next.origin)) return { hops, finalUrl: next.toString() };
+    if (hops.length >= maxHops) return { hops, finalUrl: next.toString(), problem: `more than ${maxHops} redirects` };
     current = next.toString();
-  }
-}
-
-/** Is this an https URL on amazon.com or one of its subdomains (and not a lookalike such as amazon.com.evil.example)? */
-export function isAmazonUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    const host = u.hostname.toLowerCase().replace(/\.$/, '');
-    return u.protocol === 'https:' && (host === 'amazon.com' || host.endsWith('.amazon.com'));
-  } catch {
-    return false;
-  }
-}
-
-/** The values of `tag` in a URL's query, in order. */
-export function affiliateTags(url: string): string[] {
-  try {
-    return new URL(url).searchParams.getAll('tag');
-  } catch {
-    return [];
   }
 }

@@ -35,6 +35,12 @@ export default async function setup(project: TestProject) {
     throw err;
   }
   const { target, overrides } = resolvedTarget;
+  if (phase === 'deploy' || phase === 'rollback') {
+    // A marker that the reporter replaces when the run ends: a run killed part-way leaves it, and the gate
+    // holds on a deploy or rollback that started and never finished.
+    const now = new Date().toISOString();
+    writeEvidence(reportsDir, { phase, target: target.name, deploySha: 'unknown', startedAt: now, finishedAt: now, outcome: 'started', checks: [] });
+  }
   const sha = await headSha(target.projectDir).catch(() => 'unknown');
   const lines = [`runbook ${phase} — target ${target.name} (${target.projectDir}), DEPLOY_SHA ${sha}`];
   for (const o of overrides) lines.push(`  ${o.env}=${o.value}`);

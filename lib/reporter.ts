@@ -9,6 +9,7 @@ import type { CheckMeta } from './check.js';
 import { resolveTarget } from './config.js';
 import { phases, writeAtomic, writeEvidence, type CheckRecord, type CheckStatus, type Phase, type PhaseEvidence } from './evidence.js';
 import { headSha } from './git.js';
+import { identify, type Identity } from './identity.js';
 import { scrub } from './secret.js';
 
 const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
@@ -51,7 +52,6 @@ export function recordOf(test: TestCase): CheckRecord {
     status,
     measured: meta?.measured,
     threshold: meta?.threshold,
-    unit: meta?.unit,
     action: meta?.action,
     advisory: meta?.advisory,
     message,
@@ -80,33 +80,50 @@ export default class RunbookReporter implements Reporter {
     let target = 'unknown';
     let reportsDir = process.env.RUNBOOK_REPORTS_DIR ?? join(this.vitest.config.root, 'reports');
     let secrets: string[] = [];
-    let deploySha = 'unknown';
+    let head = 'unknown';
+    let identity: Identity | undefined;
     try {
       const t = resolveTarget().target;
       target = t.name;
       reportsDir = t.reportsDir;
       secrets = t.secretValues;
-      deploySha = await headSha(t.projectDir).catch(() => 'unknown');
+      head = await headSha(t.projectDir).catch(() => 'unknown');
+      identity = await identify(t);
     } catch {
       // A config error already stopped the run; the evidence says so through its outcome.
     }
     for (const [phase, mods] of byPhase) {
       const checks: CheckRecord[] = [];
       const moduleErrors: CheckRecord[] = [];
+      const filteredOut: string[] = [];
       for (const m of [...mods].sort((a, b) => a.moduleId.localeCompare(b.moduleId))) {
-        for (const t of m.children.allTests()) checks.push(recordOf(t));
+        for (const t of m.children.allTests()) {
+          checks.push(recordOf(t));
+          if (t.options.mode === 'skip' || t.options.mode === 'todo') filteredOut.push(t.name);
+        }
         for (const e of m.errors()) {
           moduleErrors.push({ id: `${phase}.load`, title: `${m.relativeModuleId}: could not run`, status: 'error', message: e.message, at: new Date().toISOString() });
         }
       }
-      const all = [...moduleErrors, ...checks].map((c) => ({ ...c, message: c.message && scrub(c.message, secrets) }));
+      // Whole records are scrubbed, measured values included: an API that echoes a key back must not leak it here.
+      const all = [...moduleErrors, ...checks].map((c) => JSON.parse(scrub(JSON.stringify(c), secrets)) as CheckRecord);
+      const measuredOf = (id: string) => all.find((c) => c.id === id)?.measured as Record<string, unknown> | undefined;
+      // The build this evidence vouches for: what preflight was about to deploy, what deploy deployed, what a
+      // rollback restored, and for smoke and the gate the build that answered.
+      const vouchesFor =
+        phase === 'preflight' ? head
+        : phase === 'deploy' ? String(measuredOf('deploy.1')?.deploy_sha ?? head)
+        : phase === 'rollback' ? String(measuredOf('rollback.target')?.sha ?? 'unknown')
+        : (identity?.build ?? 'unknown');
       const evidence: PhaseEvidence = {
         phase,
         target,
-        deploySha,
+        deploySha: vouchesFor,
         startedAt: this.startedAt,
         finishedAt: new Date().toISOString(),
         outcome: errors.length ? `${reason} (with ${errors.length} unhandled error(s))` : reason,
+        partial: await partialReasons(this.vitest, mods, filteredOut),
+        identity,
         checks: all,
       };
       writeEvidence(reportsDir, evidence);
@@ -117,12 +134,26 @@ export default class RunbookReporter implements Reporter {
   }
 }
 
+/** Why a run does not count as the whole phase: a name filter, a file filter, .only/.skip, or --bail. */
+async function partialReasons(vitest: Vitest, mods: TestModule[], filteredOut: string[]): Promise<string[]> {
+  const reasons: string[] = [];
+  if (vitest.config.testNamePattern) reasons.push(`-t ${String(vitest.config.testNamePattern)}`);
+  if (vitest.config.bail) reasons.push(`--bail=${vitest.config.bail}`);
+  if (filteredOut.length) reasons.push(`${filteredOut.length} test(s) filtered out (-t, .only or .skip): ${filteredOut.slice(0, 3).join('; ')}`);
+  const project = mods[0]?.project;
+  if (project) {
+    const { testFiles } = await project.globTestFiles();
+    if (mods.length < testFiles.length) reasons.push(`a file filter: ran ${mods.length} of ${testFiles.length} spec files`);
+  }
+  return reasons;
+}
+
 const label: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP', 'not-run': 'NOT RUN' };
 
 export function summary(e: PhaseEvidence): string {
-  const lines = [`\n${e.phase} — target ${e.target}, DEPLOY_SHA ${e.deploySha}`];
+  const lines = [`\n${e.phase} — target ${e.target}, build ${e.deploySha}${e.partial?.length ? ` — PARTIAL RUN (${e.partial.join('; ')}): the gate will not accept it` : ''}`];
   for (const c of e.checks) {
-    const measured = c.measured === undefined ? '' : `  measured ${formatMeasured(c.measured)}${c.unit ? ` ${c.unit}` : ''}`;
+    const measured = c.measured === undefined ? '' : `  measured ${formatMeasured(c.measured)}`;
     lines.push(`  ${label[c.status].padEnd(7)} ${c.title}${measured}${c.advisory && c.status !== 'pass' ? '  (advisory)' : ''}`);
   }
   return lines.join('\n') + '\n';
@@ -149,7 +180,7 @@ export function phaseJunit(e: PhaseEvidence): string {
     const detail = [
       `id: ${c.id}`,
       c.threshold ? `threshold: ${c.threshold}` : '',
-      c.measured !== undefined ? `measured: ${formatMeasured(c.measured)}${c.unit ? ` ${c.unit}` : ''}` : '',
+      c.measured !== undefined ? `measured: ${formatMeasured(c.measured)}` : '',
       c.action ? `action: ${c.action}` : '',
       c.advisory ? 'advisory: does not block GO' : '',
     ].filter(Boolean).join('\n');

@@ -1,10 +1,6 @@
-/** Nearest-rank percentile: the smallest sample with at least p% of samples at or below it. */
-export function percentile(samples: number[], p: number): number {
-  if (samples.length === 0) return NaN;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
+import { percentile } from '../runbook/catalogue.js';
+
+export { percentile };
 
 export function median(samples: number[]): number {
   return percentile(samples, 50);

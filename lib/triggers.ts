@@ -3,25 +3,8 @@
 
 export type Level = 'ok' | 'warning' | 'critical' | 'unknown';
 
-export interface TriggerDef {
-  name: string;
-  unit: string;
-  warning: number;
-  critical: number;
-  /** sustained: the breach must hold for the window; consecutive: N failing samples in a row; instant: now. */
-  mode: 'sustained' | 'consecutive' | 'instant';
-  /** Runbook wording of the thresholds, for reports. */
-  text: string;
-}
-
-export const triggers: TriggerDef[] = [
-  { name: '5xx error rate', unit: '%', warning: 0.5, critical: 2, mode: 'sustained', text: 'warning > 0.5% for 5 min; critical > 2% for 5 min' },
-  { name: 'P99 search latency', unit: 's', warning: 1, critical: 3, mode: 'sustained', text: 'warning > 1 s for 5 min; critical > 3 s for 5 min' },
-  { name: 'API health check', unit: 'failures', warning: 1, critical: 3, mode: 'consecutive', text: 'warning 1 failure; critical 3 consecutive failures' },
-  { name: 'DB pool usage', unit: '%', warning: 70, critical: 90, mode: 'instant', text: 'warning > 70%; critical > 90%' },
-  { name: 'Redis memory', unit: '%', warning: 70, critical: 85, mode: 'instant', text: 'warning > 70%; critical > 85%' },
-  { name: 'Disk', unit: '%', warning: 85, critical: 92, mode: 'instant', text: 'warning > 85%; critical > 92%' },
-];
+export { rollbackTriggers as triggers, type TriggerDef } from '../runbook/catalogue.js';
+import type { TriggerDef } from '../runbook/catalogue.js';
 
 /** One observation: a number, a health-check result (true = passed), or why nothing could be measured. */
 export type Sample = { value: number } | { ok: boolean } | { unknown: string };

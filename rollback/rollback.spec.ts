@@ -1,12 +1,12 @@
 // Runbook sections 5.2 and 6: the rollback, one setup hook per step, then its verification.
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, test } from 'vitest';
 import { path as migrationPath, readRevisions } from '../lib/alembic';
 import { check } from '../lib/check';
 import { composeArgs } from '../lib/compose';
 import { target } from '../lib/config';
 import { imageInfo, listImages, serviceStates, tagImage } from '../lib/docker';
-import { Refused } from '../lib/errors';
+import { CouldNotCheck, Refused } from '../lib/errors';
 import { writeAtomic } from '../lib/evidence';
 import { acquireLock, type Lock } from '../lib/lock';
 import { alembicVersion } from '../lib/postgres';
@@ -18,6 +18,7 @@ import { stepInProgress } from '../lib/killpoint';
 import * as smoke from '../smoke/checks';
 import { postToSlack } from '../lib/slack';
 import { rollbackPost } from './posts';
+import { deadlineMs, titleOf } from '../runbook/catalogue';
 
 const t = target();
 const project = await composeFor(t);
@@ -84,20 +85,19 @@ describe('Before step 1 — lock, a rollback target that exists, a safe downgrad
     if (slack) process.stderr.write(`${slack}; post "ROLLBACK INITIATED" to #us-launch-ops by hand\n`);
     return choice;
   });
-  test('5.2 Previous images exist and are not the running build (checked before anything is stopped)', (ctx) => {
-    const c = check(ctx, { id: 'rollback.target', threshold: 'PREV_API_IMAGE exists, differs from the running image', action: 'Refused: nothing stopped. List candidates with docker images buywhere-api | grep sha' });
+  test(titleOf('rollback.target'), (ctx) => {
+    const c = check(ctx, 'rollback.target');
     s.get(ctx);
-    c.measured({ api: choice.api.slice(0, 19), sha: choice.sha, source: choice.source });
+    c.judge({ api: choice.api, sha: choice.sha, source: choice.source, from });
   });
 });
 
 describe('Step 1 — Stop API and MCP', () => {
   const s = seq.step('step 1', () => composeStep(project, 'Step 1 — compose stop api mcp scraper-scheduler', composeArgs.stop(project, ['api', 'mcp', 'scraper-scheduler']), { logFile: composeLog }));
-  test('Step 1 — api, mcp, scraper-scheduler stopped', (ctx) => {
-    const c = check(ctx, { id: 'rollback.1', threshold: 'exit 0', action: 'Stop them by hand: docker compose stop api mcp scraper-scheduler' });
+  test(`${titleOf('rollback.1')}: api, mcp, scraper-scheduler stopped`, (ctx) => {
+    const c = check(ctx, 'rollback.1');
     const r = s.get(ctx);
-    c.measured({ exitCode: r.exitCode ?? null });
-    expect(r.exitCode, c.says(`compose stop exit code:\n${r.tailText}`)).toBe(0);
+    c.judge({ exit_code: r.exitCode ?? null, last_output: r.exitCode === 0 ? null : r.tailText });
   });
 });
 
@@ -108,25 +108,23 @@ describe('Steps 2–3 — Load rollback state; restore the previous image tags',
     if (choice.mcp) await tagImage(choice.mcp, t.mcpImage, 'latest');
     return imageInfo(`${t.apiImage}:latest`);
   });
-  test('Step 3 — the previous image is buywhere-api:latest again (and buywhere-mcp:latest when it exists)', (ctx) => {
-    const c = check(ctx, { id: 'rollback.3', threshold: ':latest = previous image', action: 'Re-tag by hand: docker tag <PREV_API_IMAGE> buywhere-api:latest' });
+  test(titleOf('rollback.3'), (ctx) => {
+    const c = check(ctx, 'rollback.3');
     const latest = s.get(ctx);
-    c.measured({ api: latest?.id.slice(0, 19), sha: choice.sha, mcp: choice.mcp ? 'restored' : 'no previous MCP image; left as is' });
-    expect(latest?.id, c.says(`${t.apiImage}:latest`)).toBe(choice.api);
+    c.judge({ latest: latest?.id ?? null, target: choice.api, sha: choice.sha, mcp: choice.mcp ? 'restored' : 'no previous MCP image; left as is' });
   });
 });
 
 describe('Step 4 — Restart services with the prior image', () => {
   const s = seq.step('step 4', async () => {
     await up(project, ['api', 'mcp', 'scraper-scheduler'], composeLog);
-    return waitHttp200(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 60_000 });
+    return waitHttp200(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: deadlineMs('rollback.4') });
   });
-  test('Step 4 — API /health answers HTTP 200 on the prior image within 60 s', async (ctx) => {
-    const c = check(ctx, { id: 'rollback.4', threshold: 'HTTP 200 ≤ 60 s', unit: 's', action: 'Rollback failing: consider step 5 (migration downgrade) with Bolt' });
+  test(titleOf('rollback.4'), async (ctx) => {
+    const c = check(ctx, 'rollback.4');
     const r = s.get(ctx);
-    c.measured(Math.round(r.elapsedMs) / 1000, 's');
-    const running = await serviceStates(t.composeProject, ['api']);
-    expect(running.get('api')?.imageId, c.says('image of the running api container')).toBe(choice.api);
+    const running = await c.probe(() => serviceStates(t.composeProject, ['api']));
+    c.judge({ http: r.value, seconds: Math.round(r.elapsedMs) / 1000, running_image: running.get('api')?.imageId ?? null, target: choice.api });
   });
 });
 
@@ -136,26 +134,24 @@ describe('Step 5 — Migration downgrade (only when asked, only when reversible)
     const r = await composeStep(project, `Step 5 — alembic downgrade ${downgradeTo}`, composeArgs.runRm(project, 'migrate', ['alembic', 'downgrade', downgradeTo]), { logFile: join(logs, 'rollback-migrate.log'), timeoutMs: 20 * 60_000 });
     return { skipped: undefined, exitCode: r.exitCode, tailText: r.tailText, after: await alembicVersion(t.databaseUrl) };
   });
-  test('Step 5 — alembic downgrade to RUNBOOK_DOWNGRADE_TO, across reversible migrations only', (ctx) => {
-    const c = check(ctx, { id: 'rollback.5', threshold: 'exit 0, alembic_version = target', action: 'Restore from backup with Bolt' });
+  test(titleOf('rollback.5'), (ctx) => {
+    const c = check(ctx, 'rollback.5');
     const r = s.get(ctx);
     if (r.skipped) c.skip(r.skipped);
-    c.measured({ after: r.after?.join(',') });
-    expect(r.exitCode, c.says(`alembic downgrade exit code:\n${r.tailText}`)).toBe(0);
-    expect(r.after, c.says('alembic_version after the downgrade')).toEqual([downgradeTo]);
+    c.judge({ exit_code: r.exitCode ?? null, after: r.after?.join(',') ?? null, target: downgradeTo ?? null, last_output: r.exitCode === 0 ? null : r.tailText });
   });
 });
 
 describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checklist', () => {
   const s = seq.step('step 6', async () => true);
-  test('6 / Smoke 1 — GET /health → HTTP 200, status ok', (ctx) => (s.get(ctx), smoke.health(ctx, 'rollback.6.smoke1')));
-  test('6 / Smoke 2 — GET /health/detailed → all dependencies healthy', (ctx) => (s.get(ctx), smoke.detailedHealth(ctx, 'rollback.6.smoke2')));
-  test('6 / Smoke 3 — /v1/products returns products', (ctx) => (s.get(ctx), smoke.products(ctx, 'rollback.6.smoke3')));
-  test('6 / Smoke 4 — GET /v1/search?q=laptop → returns results in USD', (ctx) => (s.get(ctx), smoke.searchLaptop(ctx, 'rollback.6.smoke4')));
-  test('6 / Smoke 5 — search iphone returns a named product', (ctx) => (s.get(ctx), smoke.searchIphone(ctx, 'rollback.6.smoke5')));
-  test('6 — GET /go/B09G9HDHJT → redirects with the buywhere-20 tag', (ctx) => (s.get(ctx), smoke.affiliateRedirect(ctx, 'rollback.6.redirect')));
-  test('6 — Error rate < 0.5% since the rollback (the API\'s own counters; Prometheus 5 min when absent)', async (ctx) => {
-    const c = check(ctx, { id: 'rollback.6.errors', threshold: '< 0.5%', unit: '%', action: 'Rollback not stable: page Bolt' });
+  test(titleOf('rollback.6.smoke1'), (ctx) => (s.get(ctx), smoke.health(ctx, 'rollback.6.smoke1')));
+  test(titleOf('rollback.6.smoke2'), (ctx) => (s.get(ctx), smoke.detailedHealth(ctx, 'rollback.6.smoke2')));
+  test(titleOf('rollback.6.smoke3'), (ctx) => (s.get(ctx), smoke.products(ctx, 'rollback.6.smoke3')));
+  test(titleOf('rollback.6.smoke4'), (ctx) => (s.get(ctx), smoke.searchLaptop(ctx, 'rollback.6.smoke4')));
+  test(titleOf('rollback.6.smoke5'), (ctx) => (s.get(ctx), smoke.searchIphone(ctx, 'rollback.6.smoke5')));
+  test(titleOf('rollback.6.redirect'), (ctx) => (s.get(ctx), smoke.affiliateRedirect(ctx, 'rollback.6.redirect')));
+  test(`${titleOf('rollback.6.errors')} (the API's own counters; Prometheus 5 min when absent)`, async (ctx) => {
+    const c = check(ctx, 'rollback.6.errors');
     s.get(ctx);
     const r = await c.probe(() =>
       errorRateSinceStart(t.apiUrl, t.caFile).catch((err: Error) => {
@@ -163,18 +159,16 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
         return errorRate(t.prometheusUrl, '5m');
       }),
     );
-    c.measured(Math.round(r.pct * 100) / 100, '%');
-    expect(r.pct, c.says(`5xx share (${r.errors.toFixed(0)} of ${r.total.toFixed(0)} requests)`)).toBeLessThan(0.5);
+    c.judge({ error_pct: Math.round(r.pct * 100) / 100, errors: Math.round(r.errors), total: Math.round(r.total) });
   });
-  test('6 — No new P1/critical alerts since the rollback began (Alertmanager)', async (ctx) => {
-    const c = check(ctx, { id: 'rollback.6.alerts', threshold: '0 new firing', action: 'Rollback not stable: page Bolt' });
+  test(`${titleOf('rollback.6.alerts')} (Alertmanager)`, async (ctx) => {
+    const c = check(ctx, 'rollback.6.alerts');
     s.get(ctx);
-    expect(t.alertmanagerUrl, c.says('RUNBOOK_ALERTMANAGER_URL is set')).toBeDefined();
+    if (!t.alertmanagerUrl) throw new CouldNotCheck('RUNBOOK_ALERTMANAGER_URL is not set: no way to see P1 alerts');
     const p1 = (await c.probe(() => activeAlerts(t.alertmanagerUrl!))).filter(isP1);
     // The runbook asks for no *new* P1s: alerts raised by the bad build may still be resolving.
     const fresh = p1.filter((a) => a.startsAt >= startedAt);
-    c.measured({ new: fresh.map((a) => a.name), still_resolving: p1.filter((a) => a.startsAt < startedAt).map((a) => a.name) });
-    expect(fresh.map((a) => a.name), c.says('P1/critical alerts that started after the rollback began')).toEqual([]);
+    c.judge({ new: fresh.map((a) => a.name), still_resolving: p1.filter((a) => a.startsAt < startedAt).map((a) => a.name) });
   });
 });
 
@@ -185,10 +179,11 @@ describe('Step 7 — Communicate', () => {
     const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, post);
     if (slack) process.stderr.write(`${slack}; post "rollback complete" to #us-launch-ops by hand\n`);
     appendHistory(t.projectDir, { event: 'rollback', at: new Date().toISOString(), deploySha: choice.sha, note: `rolled back from ${from} to sha-${choice.sha}: ${reason}` });
-    return post;
+    return { post, recorded: readHistory(t.projectDir).at(-1)?.event === 'rollback' };
   });
-  test('Step 7 — "rollback complete" post written to reports/ and the rollback recorded in history', (ctx) => {
-    const c = check(ctx, { id: 'rollback.7', threshold: 'post written, history appended', action: 'Post to #us-launch-ops and DM Rex by hand' });
-    c.measured(s.get(ctx).split('\n')[0]);
+  test(titleOf('rollback.7'), (ctx) => {
+    const c = check(ctx, 'rollback.7');
+    const r = s.get(ctx);
+    c.judge({ recorded: r.recorded, post: r.post.split('\n')[0] });
   });
 });

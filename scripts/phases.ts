@@ -10,11 +10,13 @@ export interface PhaseRunOptions {
   /** @default 30 minutes */
   timeoutMs?: number;
   echo?: boolean;
+  /** Extra Vitest arguments, such as a name filter. */
+  args?: string[];
 }
 
 export function runPhase(phase: Phase, opts: PhaseRunOptions = {}): Promise<RunResult> {
   const vitest = join(repoRoot, 'node_modules', '.bin', 'vitest');
-  return run([vitest, 'run', '--project', phase], {
+  return run([vitest, 'run', '--project', phase, ...(opts.args ?? [])], {
     cwd: repoRoot,
     env: { FORCE_COLOR: '0', ...opts.env },
     timeoutMs: opts.timeoutMs ?? 30 * 60_000,

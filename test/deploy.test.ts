@@ -79,7 +79,7 @@ describe('deploys that must stop', () => {
     try {
       const r = await phase('deploy');
       expect(r.exitCode).not.toBe(0);
-      expect(r.check('deploy.2.build')).toMatchObject({ status: 'fail', measured: expect.objectContaining({ exitCode: 1 }) });
+      expect(r.check('deploy.2.build')).toMatchObject({ status: 'fail', measured: expect.objectContaining({ exit_code: 1 }) });
       const later = notRun(r, 'deploy.2.build');
       expect(later.length).toBeGreaterThan(5);
       expect(later.every((c) => c.status === 'not-run'), JSON.stringify(later.map((c) => [c.id, c.status]))).toBe(true);

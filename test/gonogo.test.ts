@@ -1,80 +1,85 @@
 // Smoke and the Go/No-Go gate on the real staging stack: GO when healthy, advisories visible without
 // blocking, fail closed on the evidence itself, and the HTML artefact as Chromium renders it. Each
 // condition under its own fault is in the fault matrix (faults.test.ts).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec';
-import { healthyEvidence, phase, reportsDir, resetFaults } from './support/harness';
+import { evidenceDir, gonogo, healthyEvidence, phase, resetFaults } from './support/harness';
 
-let healthyPreflight: string;
-let healthySmoke: string;
-
-const withEvidence = (...phases: Array<[string, string]>) => {
-  const dir = reportsDir();
-  mkdirSync(join(dir, 'evidence'), { recursive: true });
-  for (const [from, name] of phases) cpSync(join(from, 'evidence', `${name}.json`), join(dir, 'evidence', `${name}.json`));
-  return dir;
-};
-
-async function gate(dir: string, env: Record<string, string> = {}) {
-  const g = await phase('gonogo', { reports: dir, env });
-  return { ...g, decision: JSON.parse(readFileSync(join(dir, 'evidence', 'gate.json'), 'utf8')) as { decision: string; conditions: Array<{ verdict: string; action: string; reason: string }> } };
-}
+let healthy: { deploy: string; preflight: string; smoke: string };
+const allHealthy = () => evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [healthy.smoke, 'smoke']);
+const gate = gonogo;
 
 beforeAll(async () => {
-  ({ preflight: healthyPreflight, smoke: healthySmoke } = await healthyEvidence());
-}, 120_000);
+  healthy = await healthyEvidence();
+}, 300_000);
 afterEach(resetFaults);
 
 describe('healthy stack', () => {
-  it('smoke passes all ten in runbook order; the gate says GO and exits 0', async () => {
-    const dir = withEvidence([healthyPreflight, 'preflight'], [healthySmoke, 'smoke']);
+  it('smoke passes all ten in runbook order; the gate says GO for the running build and exits 0', async () => {
+    const dir = allHealthy();
     const g = await gate(dir);
     expect(g.exitCode, g.output).toBe(0);
     expect(g.decision.decision).toBe('GO');
-    expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).toMatch(/^✅ GO/);
+    expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).toMatch(new RegExp(`^✅ GO — BuyWhere deploy ${g.decision.deploySha}`));
   });
 
   it('JUnit artefacts validate against the published schema', async () => {
-    const dir = withEvidence([healthyPreflight, 'preflight'], [healthySmoke, 'smoke']);
+    const dir = allHealthy();
     await gate(dir);
     const schema = join(__dirname, 'fixtures', 'jenkins-xunit-junit-10.xsd');
-    for (const f of [join(dir, 'gonogo.junit.xml'), join(healthySmoke, 'smoke.junit.xml'), join(healthyPreflight, 'preflight.junit.xml')]) {
+    for (const f of [join(dir, 'gonogo.junit.xml'), join(healthy.smoke, 'smoke.junit.xml'), join(healthy.preflight, 'preflight.junit.xml'), join(healthy.deploy, 'deploy.junit.xml')]) {
       const r = await run(['xmllint', '--noout', '--schema', schema, f]);
       expect(r.exitCode, r.output).toBe(0);
     }
+  });
+
+  it('a HOLD exits non-zero whatever filter the gate runs with', async () => {
+    const dir = evidenceDir([healthy.preflight, 'preflight'], [healthy.smoke, 'smoke']);
+    const g = await phase('gonogo', { reports: dir, env: {}, args: ['-t', 'Condition 1'] });
+    expect(g.exitCode).not.toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'evidence', 'gate.json'), 'utf8')).decision).toBe('HOLD');
+    const none = await phase('gonogo', { reports: evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [healthy.smoke, 'smoke']), args: ['-t', 'no test has this name'] });
+    expect(none.exitCode, 'no decision written is never a pass').not.toBe(0);
   });
 });
 
 describe('advisory results', () => {
   it('an MCP failure alone still gives GO, with a visible warning', async () => {
-    const s = await phase('smoke', { env: { RUNBOOK_MCP_URL: 'http://127.0.0.1:9' } });
+    const env = { RUNBOOK_MCP_URL: 'http://127.0.0.1:9' };
+    const s = await phase('smoke', { env });
     expect(s.check('smoke.7').status).toBe('error');
-    const dir = withEvidence([healthyPreflight, 'preflight']);
-    cpSync(join(s.reports, 'evidence', 'smoke.json'), join(dir, 'evidence', 'smoke.json'));
-    const g = await gate(dir);
-    expect(g.decision.decision).toBe('GO');
+    const dir = evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [s.reports, 'smoke']);
+    const g = await gate(dir, env);
+    expect(g.decision.decision, g.reasons).toBe('GO');
     expect(readFileSync(join(dir, 'gonogo.html'), 'utf8')).toMatch(/class="warn">Smoke 7/);
+  });
+
+  it('the gate run without the MCP override smoke used is HOLD, naming the origin', async () => {
+    const s = await phase('smoke', { env: { RUNBOOK_MCP_URL: 'http://127.0.0.1:9' } });
+    const g = await gate(evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [s.reports, 'smoke']));
+    expect(g.decision.decision).toBe('HOLD');
+    expect(g.reasons).toMatch(/mcpOrigin: measured "http:\/\/127.0.0.1:9"/);
   });
 });
 
 describe('fail closed on the evidence itself', () => {
-  it('missing smoke evidence, stale evidence and evidence from another SHA each give HOLD', async () => {
-    let g = await gate(withEvidence([healthyPreflight, 'preflight']));
+  it('missing smoke evidence, stale evidence and evidence of another build each give HOLD', async () => {
+    let g = await gate(evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight']));
     expect(g.decision.decision).toBe('HOLD');
     expect(g.decision.conditions[0]!.reason).toMatch(/no smoke evidence/);
 
-    const dir = withEvidence([healthyPreflight, 'preflight'], [healthySmoke, 'smoke']);
+    const dir = allHealthy();
     const ev = JSON.parse(readFileSync(join(dir, 'evidence', 'smoke.json'), 'utf8'));
     writeFileSync(join(dir, 'evidence', 'smoke.json'), JSON.stringify({ ...ev, finishedAt: new Date(Date.now() - 3_600_000).toISOString() }));
     g = await gate(dir);
     expect(g.decision.conditions[0]!.reason).toMatch(/min old/);
 
-    writeFileSync(join(dir, 'evidence', 'smoke.json'), JSON.stringify({ ...ev, deploySha: '0000000' }));
+    writeFileSync(join(dir, 'evidence', 'smoke.json'), JSON.stringify({ ...ev, identity: { ...ev.identity, build: '0000000' } }));
     g = await gate(dir);
-    expect(g.decision.conditions[0]!.reason).toMatch(/DEPLOY_SHA 0000000/);
+    expect(g.decision.conditions[0]!.reason).toMatch(/smoke measured build 0000000/);
   });
 });
 
@@ -91,7 +96,7 @@ describe('the HTML artefact in headless Chromium', () => {
   };
 
   it('renders the GO banner and every condition from file://', async () => {
-    const dir = withEvidence([healthyPreflight, 'preflight'], [healthySmoke, 'smoke']);
+    const dir = allHealthy();
     await gate(dir);
     const dom = await render(dir);
     expect(dom).toMatch(/<div id="banner" class="go">GO<\/div>/);
@@ -99,7 +104,7 @@ describe('the HTML artefact in headless Chromium', () => {
   }, 120_000);
 
   it('renders the HOLD banner with the failing condition and its action', async () => {
-    const dir = withEvidence([healthyPreflight, 'preflight']);
+    const dir = evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight']);
     await gate(dir);
     const dom = await render(dir);
     expect(dom).toMatch(/<div id="banner" class="hold">HOLD<\/div>/);

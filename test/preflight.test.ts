@@ -42,7 +42,7 @@ describe('1.1 git, in a temporary clone of the project', () => {
     await git('add', 'stray.txt');
     await git('commit', '-qm', 'ahead');
     r = await phase('preflight', { env });
-    expect(r.check('preflight.1.1').message).toMatch(/position against origin\/master/);
+    expect(r.check('preflight.1.1').message).toMatch(/1 ahead, 0 behind "origin\/master"/);
     expect(r.check('preflight.1.1').measured).toMatchObject({ ahead: 1, behind: 0 });
     await git('branch', '--unset-upstream');
     r = await phase('preflight', { env });
@@ -61,7 +61,7 @@ describe('1.2 .env', () => {
   it('a world-readable .env fails; a missing key fails; a wrong tag fails; values never printed', async () => {
     chmodSync(envFile, 0o644);
     let r = await phase('preflight');
-    expect(r.check('preflight.1.2.file').message).toMatch(/readable by others \(mode 644\)/);
+    expect(r.check('preflight.1.2.file').message).toMatch(/mode "644" is readable by others/);
     chmodSync(envFile, 0o600);
     writeFileSync(envFile, original.replace(/^JWT_SECRET_KEY=.*$/m, 'JWT_SECRET_KEY=').replace(/^AFFILIATE_TAG=.*$/m, 'AFFILIATE_TAG=buywhere-200'), { mode: 0o600 });
     r = await phase('preflight');
@@ -124,8 +124,9 @@ describe('1.3 database health', () => {
       const r = await phase('preflight');
       const c = r.check('preflight.1.3.pgbouncer');
       expect(c.status).toBe('fail');
-      expect(c.measured).toBe(75);
-      expect(c.message).toMatch(/sv_active 15 of 20/);
+      expect(c.measured).toMatchObject({ usage_pct: 75, cl_waiting: 0 });
+      expect(c.message).toMatch(/pool "catalog\/buywhere" usage is 75%, expected < 70%/);
+      expect(c.message).toMatch(/action: +HOLD — page Bolt/);
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }
@@ -150,7 +151,7 @@ describe('1.4 disk and 1.5 backup', () => {
       const r = await phase('preflight', { env: { RUNBOOK_DISK_PATH: mnt } });
       const c = r.check('preflight.1.4');
       expect(c.status).toBe('fail');
-      expect(c.measured as number).toBeGreaterThanOrEqual(85);
+      expect((c.measured as { used_pct: number }).used_pct).toBeGreaterThanOrEqual(85);
       expect(c.action).toMatch(/docker system prune -f --volumes=false/);
     } finally {
       await run(['umount', mnt]);

@@ -1,6 +1,6 @@
 // Helpers for end-to-end tests: run a phase as Bolt would (a child Vitest process) into a private reports
 // folder, read what it wrote, and flip the staging API's fault switches.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -31,9 +31,9 @@ export interface PhaseRun {
   junit: string;
 }
 
-export async function phase(name: Phase, opts: { reports?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<PhaseRun> {
+export async function phase(name: Phase, opts: { reports?: string; env?: Record<string, string | undefined>; timeoutMs?: number; args?: string[] } = {}): Promise<PhaseRun> {
   const reports = opts.reports ?? reportsDir();
-  const r = await runPhase(name, { env: { RUNBOOK_REPORTS_DIR: reports, ...opts.env }, timeoutMs: opts.timeoutMs ?? 5 * 60_000 });
+  const r = await runPhase(name, { env: { RUNBOOK_REPORTS_DIR: reports, ...opts.env }, timeoutMs: opts.timeoutMs ?? 5 * 60_000, args: opts.args });
   const ev = readEvidence(reports, name);
   if (!ev.ok) throw new Error(`${name} wrote no evidence (${ev.problem}); exit ${r.exitCode}\n${r.output.slice(-3000)}`);
   let junit = '';
@@ -108,16 +108,41 @@ export async function projectHead(): Promise<string> {
   return (await projectGit('rev-parse', '--short', 'HEAD')).output.trim();
 }
 
-/** Preflight and smoke run once on the healthy stack, each into its own reports folder; both must pass. */
-export async function healthyEvidence(): Promise<{ preflight: string; smoke: string }> {
+/**
+ * Deploy (a redeploy of the running build), preflight and smoke run once on the healthy stack, each into its
+ * own reports folder; all must pass. The gate needs all three: the deploy vouches for the running build.
+ */
+export async function healthyEvidence(): Promise<{ deploy: string; preflight: string; smoke: string }> {
   await resetFaults();
+  const deploy = reportsDir();
   const preflight = reportsDir();
   const smoke = reportsDir();
   // One after the other: on two cores, phases run side by side slow each other's measurements down.
+  const d = await phase('deploy', { reports: deploy });
   const p = await phase('preflight', { reports: preflight });
   const s = await phase('smoke', { reports: smoke });
-  if (p.exitCode !== 0 || s.exitCode !== 0) throw new Error(`the healthy stack did not pass:\n${p.output.slice(-1500)}\n${s.output.slice(-1500)}`);
-  return { preflight, smoke };
+  if (d.exitCode !== 0 || p.exitCode !== 0 || s.exitCode !== 0) throw new Error(`the healthy stack did not pass:\n${d.output.slice(-1500)}\n${p.output.slice(-1500)}\n${s.output.slice(-1500)}`);
+  return { deploy, preflight, smoke };
+}
+
+/** A fresh reports folder holding copies of the named phases' evidence from the given folders. */
+export function evidenceDir(...phases: Array<[from: string, phase: Phase]>): string {
+  const dir = reportsDir();
+  mkdirSync(join(dir, 'evidence'), { recursive: true });
+  for (const [from, name] of phases) cpSync(join(from, 'evidence', `${name}.json`), join(dir, 'evidence', `${name}.json`));
+  return dir;
+}
+
+/** Runs the gate on a reports folder and reads its decision. */
+export async function gonogo(dir: string, env: Record<string, string> = {}) {
+  const g = await phase('gonogo', { reports: dir, env });
+  const decision = JSON.parse(readFileSync(join(dir, 'evidence', 'gate.json'), 'utf8')) as {
+    decision: 'GO' | 'HOLD';
+    deploySha: string;
+    conditions: Array<{ verdict: string; action: string; reason: string }>;
+    completeness: { verdict: string; reason: string };
+  };
+  return { ...g, decision, reasons: [decision.completeness.reason, ...decision.conditions.map((c) => c.reason)].join('\n') };
 }
 
 /** Every process below `root`, read from /proc: compose and its helpers lead process groups of their own. */
@@ -159,13 +184,13 @@ function sigkill(pid: number) {
  * SIGKILLs it and everything it started as soon as it announces the point. A phase that ends without
  * reaching the point is an error: the point was not tested.
  */
-export async function killPhaseAt(name: 'deploy' | 'rollback', point: string, opts: { timeoutMs?: number } = {}): Promise<{ output: string }> {
+export async function killPhaseAt(name: 'deploy' | 'rollback', point: string, opts: { timeoutMs?: number; reports?: string } = {}): Promise<{ output: string }> {
   const child = execa(join(repoRoot, 'node_modules', '.bin', 'vitest'), ['run', '--project', name], {
     cwd: repoRoot,
     detached: true,
     reject: false,
     all: true,
-    env: { FORCE_COLOR: '0', RUNBOOK_REPORTS_DIR: join(repoRoot, 'reports', 'e2e-kill'), [killPointEnv]: point },
+    env: { FORCE_COLOR: '0', RUNBOOK_REPORTS_DIR: opts.reports ?? join(repoRoot, 'reports', 'e2e-kill'), [killPointEnv]: point },
   });
   let output = '';
   let killed = false;

@@ -112,7 +112,7 @@ async function route(req: IncomingMessage, url: URL): Promise<[string, Reply]> {
 
   if (path === '/health') {
     if (faults.healthDown) return [path, { status: 503, body: { status: 'down' } }];
-    return [path, { status: 200, body: { status: 'ok' } }];
+    return [path, { status: 200, body: { status: 'ok', build: env.BUILD_SHA ?? 'unknown' } }];
   }
 
   if (path === '/health/detailed') {

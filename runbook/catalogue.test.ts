@@ -1,0 +1,144 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { affiliateTag, affiliateUrlProblem, catalogue, conditions, entry, formatThreshold, judge, maxRedirects, p99MinSamples, titleOf } from './catalogue';
+
+const settings = { deployBranch: 'master', replicaMaxLagBytes: 1024 };
+const met = (id: Parameters<typeof entry>[0], change: Record<string, unknown>) => judge(id, { ...entry(id).example, ...change }, settings);
+
+describe('the runbook catalogue', () => {
+  it('ids are unique and name their phase', () => {
+    const ids = catalogue.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const e of catalogue) expect(e.id.startsWith(`${e.phase}.`), e.id).toBe(true);
+  });
+
+  it.each(catalogue.map((e) => [e.id]))('%s: its example meets its own rule', (id) => {
+    expect(judge(id, entry(id as never).example, settings)).toBeUndefined();
+  });
+
+  it('every Go/No-Go condition is fed by a blocking check', () => {
+    expect(conditions.map((c) => c.n)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (const c of conditions) expect(entry(c.check).kind).toBe('blocking');
+  });
+
+  it('anything but a record is not met, and an unknown id is not a check', () => {
+    for (const bad of [null, undefined, 42, 'pass', []]) expect(judge('smoke.1', bad, settings)).toMatch(/nothing was measured/);
+    expect(judge('smoke.99', {}, settings)).toMatch(/not a runbook check/);
+  });
+
+  it('titles carry the runbook number and the threshold', () => {
+    expect(titleOf('preflight.1.4')).toBe('1.4 — Disk usage < 85%');
+    expect(titleOf('smoke.8')).toMatch(/^Smoke 8 — .*> 1,000,000 products/);
+    expect(formatThreshold({ op: '<=', value: 60, unit: 's' })).toBe('≤ 60 s');
+  });
+});
+
+describe('thresholds at their edges', () => {
+  it.each([
+    ['preflight.1.4', { used_pct: 84.9 }, true],
+    ['preflight.1.4', { used_pct: 85 }, false],
+    ['preflight.1.3.pgbouncer', { usage_pct: 69.9 }, true],
+    ['preflight.1.3.pgbouncer', { usage_pct: 70 }, false],
+    ['preflight.1.3.pgbouncer', { usage_pct: 5, cl_waiting: 1 }, false],
+    ['preflight.1.3.replica', { replay_lag_bytes: 1023 }, true],
+    ['preflight.1.3.replica', { replay_lag_bytes: 1024 }, false],
+    ['preflight.1.5', { age_h: 23.99 }, true],
+    ['preflight.1.5', { age_h: 24 }, false],
+    ['preflight.1.5', { age_h: -1 }, false],
+    ['preflight.1.2.file', { mode: '640' }, true],
+    ['preflight.1.2.file', { mode: '644' }, false],
+    ['preflight.1.1', { branch: 'main' }, false],
+    ['smoke.2', { db_response_ms: 499 }, true],
+    ['smoke.2', { db_response_ms: 500 }, false],
+    ['smoke.2', { db_response_ms: -1 }, false],
+    ['smoke.2', { db_response_ms: '3' }, false],
+    ['smoke.2', { dependencies: { db: 'down', redis: 'healthy' } }, false],
+    ['smoke.2', { dependencies: { db: 'OK', redis: 'up' } }, true],
+    ['smoke.2', { dependencies: {} }, false],
+    ['smoke.3', { total: 0 }, false],
+    ['smoke.3', { total: 1.5 }, false],
+    ['smoke.4', { usd_priced: 0 }, false],
+    ['smoke.4', { usd_priced: 1 }, true],
+    ['smoke.4', { usd_priced: 1, not_objects: 1 }, false],
+    ['smoke.5', { first_product: '   ' }, false],
+    ['smoke.8', { total_active_products: 1_000_000 }, false],
+    ['smoke.8', { total_active_products: 1_000_001 }, true],
+    ['smoke.8', { total_active_products: '1000001' }, false],
+    ['smoke.10', { days_left: 31 }, true],
+    ['smoke.10', { days_left: 30 }, false],
+    ['smoke.10', { days_left: 29 }, false],
+    ['deploy.3', { seconds: 60 }, true],
+    ['deploy.3', { seconds: 60.1 }, false],
+    ['deploy.5', { seconds: 120 }, true],
+    ['deploy.5', { seconds: 121 }, false],
+    ['deploy.2.build', { exit_code: 1 }, false],
+    ['deploy.8', { critical: { api: 'running (starting)' } }, false],
+    ['rollback.6.errors', { error_pct: 0.49 }, true],
+    ['rollback.6.errors', { error_pct: 0.5 }, false],
+  ] as const)('%s with %j: met = %s', (id, change, ok) => {
+    const why = met(id, change);
+    if (ok) expect(why).toBeUndefined();
+    else expect(why).toEqual(expect.any(String));
+  });
+
+  it('smoke 9: a p99 from fewer samples than the minimum, a failed sample or a slow one is not met', () => {
+    const fast = Array(p99MinSamples).fill(10);
+    expect(met('smoke.9', { samples_ms: fast })).toBeUndefined();
+    expect(met('smoke.9', { samples_ms: fast.slice(1) })).toMatch(new RegExp(`${p99MinSamples - 1} samples`));
+    expect(met('smoke.9', { samples_ms: [...fast.slice(1), null], failed: 1 })).toMatch(/failed/);
+    expect(met('smoke.9', { samples_ms: [...fast.slice(1), 1999] })).toBeUndefined();
+    expect(met('smoke.9', { samples_ms: [...fast.slice(1), 2000] })).toMatch(/p99 is 2000 ms/);
+    expect(met('smoke.9', { runbook_three_ms: [10, 2000, 10] })).toMatch(/3 requests took/);
+  });
+
+  it(`smoke 6: exactly ${maxRedirects} redirects pass and ${maxRedirects + 1} fail; only 301, 302, 303, 307, 308 are redirects`, () => {
+    expect(met('smoke.6', { statuses: Array(maxRedirects).fill(302) })).toBeUndefined();
+    expect(met('smoke.6', { statuses: Array(maxRedirects + 1).fill(302) })).toMatch(/6 redirects/);
+    expect(met('smoke.6', { statuses: [300] })).toMatch(/only 301/);
+    expect(met('smoke.6', { statuses: [304] })).toMatch(/only 301/);
+    expect(met('smoke.6', { statuses: [308] })).toBeUndefined();
+  });
+
+  it.each([
+    [`https://www.amazon.com/dp/x?tag=${affiliateTag}`, undefined],
+    [`https://amazon.com/dp/x?tag=${affiliateTag}`, undefined],
+    [`https://WWW.AMAZON.COM./dp/x?tag=${affiliateTag}`, undefined],
+    [`http://www.amazon.com/dp/x?tag=${affiliateTag}`, /not https/],
+    [`https://www.amazon.com.evil.example/dp/x?tag=${affiliateTag}`, /not amazon.com/],
+    [`https://xn--amzon-0qa.com/dp/x?tag=${affiliateTag}`, /not amazon.com/],
+    [`https://notamazon.com/dp/x?tag=${affiliateTag}`, /not amazon.com/],
+    [`https://www.amazon.com:8443/dp/x?tag=${affiliateTag}`, /port 8443/],
+    [`https://user:pw@www.amazon.com/dp/x?tag=${affiliateTag}`, /userinfo/],
+    [`https://www.amazon.com/dp/x?tag=${affiliateTag}&tag=other`, /2 tag parameters/],
+    ['https://www.amazon.com/dp/x', /0 tag parameters/],
+    [`https://www.amazon.com/dp/x?TAG=${affiliateTag}`, /0 tag parameters/],
+    [`https://www.amazon.com/dp/x?tag=${affiliateTag}0`, /expected buywhere-20/],
+    ['not a url', /does not parse/],
+  ])('affiliate URL %s', (url, why) => {
+    const p = affiliateUrlProblem(url);
+    if (why) expect(p).toMatch(why);
+    else expect(p).toBeUndefined();
+  });
+});
+
+describe('one source of truth', () => {
+  const root = join(__dirname, '..');
+  const sources = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const p = join(dir, name);
+      if (['node_modules', '.staging', 'reports', '.git', 'test', 'bench', 'staging'].includes(name)) return [];
+      if (statSync(p).isDirectory()) return sources(p);
+      return /\.ts$/.test(name) && !/\.test\.ts$/.test(name) && !p.endsWith(join('runbook', 'catalogue.ts')) ? [p] : [];
+    });
+
+  it('no runbook threshold is written outside the catalogue', () => {
+    const literals = [/< ?85\b|85 ?%/, /< ?70\b|70 ?%/, /\b24 ?h\b/, /\b500 ?ms\b|< ?500\b/, /1[,_]?000[,_]?000\b/, /\b2 ?s\b|< ?2000\b/, /\b30 days\b|> ?30\b/, /buywhere-20\b/];
+    const found: string[] = [];
+    for (const f of sources(root)) {
+      const text = readFileSync(f, 'utf8');
+      for (const re of literals) if (re.test(text)) found.push(`${relative(root, f)}: ${re.source}`);
+    }
+    expect(found).toEqual([]);
+  });
+});
