@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { parseEnvFile } from './envfile.js';
 import { Secret, redactUrl } from './secret.js';
 import { p99MinSamples } from '../runbook/catalogue.js';
+import { backupFormats, type BackupFormat } from './backup.js';
 
 export type TargetName = 'staging' | 'production';
 
@@ -30,6 +31,9 @@ export interface Target {
   apiKey: Secret;
   backupsDir: string;
   backupCommand: string[];
+  /** File names of real backups, and the dump format they start with. */
+  backupPattern: string;
+  backupFormat: BackupFormat;
   diskPath: string;
   deployBranch: string;
   criticalServices: string[];
@@ -55,7 +59,7 @@ export interface Target {
 
 export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-type Kind = 'path' | 'url' | 'secret-url' | 'secret' | 'int' | 'bool' | 'list' | 'name' | 'file' | 'sha';
+type Kind = 'path' | 'url' | 'secret-url' | 'secret' | 'int' | 'bool' | 'list' | 'name' | 'file' | 'sha' | 'glob' | 'backup-format';
 
 interface Setting {
   key: keyof Target;
@@ -81,6 +85,8 @@ export const settings: Setting[] = [
   { key: 'apiKey', env: 'BUYWHERE_API_KEY', kind: 'secret', doc: 'API key for /v1/status' },
   { key: 'backupsDir', env: 'RUNBOOK_BACKUPS_DIR', kind: 'path', doc: 'backups directory' },
   { key: 'backupCommand', env: 'RUNBOOK_BACKUP_COMMAND', kind: 'list', doc: 'backup command, space-separated, run in the project directory' },
+  { key: 'backupPattern', env: 'RUNBOOK_BACKUP_PATTERN', kind: 'glob', doc: 'file names the backup command writes (* and ? only)' },
+  { key: 'backupFormat', env: 'RUNBOOK_BACKUP_FORMAT', kind: 'backup-format', doc: 'dump format of a backup: custom (PGDMP), gzip or sql' },
   { key: 'diskPath', env: 'RUNBOOK_DISK_PATH', kind: 'path', doc: 'filesystem to measure for 1.4' },
   { key: 'deployBranch', env: 'RUNBOOK_DEPLOY_BRANCH', kind: 'name', doc: 'branch that may be deployed' },
   { key: 'monitoringServices', env: 'RUNBOOK_MONITORING_SERVICES', kind: 'list', doc: 'services started by deploy step 7' },
@@ -118,6 +124,9 @@ const production: Raw = {
   mcpUrl: 'http://localhost:8080',
   backupsDir: '/home/paperclip/buywhere-api/backups',
   backupCommand: './deploy.sh backup',
+  // What ./deploy.sh backup is taken to write: pg_dump custom-format files. Set both where it writes otherwise.
+  backupPattern: '*.dump',
+  backupFormat: 'custom',
   monitoringServices: 'backup-cron metrics-collector blackbox-exporter alertmanager loki fluent-bit grafana',
 };
 
@@ -146,6 +155,8 @@ function stagingDefaults(env: NodeJS.ProcessEnv): { raw: Raw; problems: string[]
       apiKey: need('BUYWHERE_API_KEY'),
       backupsDir: join(projectDir, 'backups'),
       backupCommand: `${join(repoRoot, 'node_modules', '.bin', 'tsx')} ${join(repoRoot, 'staging', 'cli.ts')} backup`,
+      backupPattern: 'catalog-*.dump',
+      backupFormat: 'custom',
       monitoringServices: 'backup-cron metrics-collector blackbox-exporter alertmanager',
       prometheusUrl: `http://127.0.0.1:${need('PROMETHEUS_PORT')}`,
       alertmanagerUrl: `http://127.0.0.1:${need('ALERTMANAGER_PORT')}`,
@@ -260,6 +271,12 @@ function parse(s: Setting, value: string): unknown {
     }
     case 'name':
       if (!/^[\w.@/-]+$/.test(value)) throw bad('a plain name');
+      return value;
+    case 'glob':
+      if (!/^[\w.*?@-]+$/.test(value)) throw bad('a file name pattern such as catalog-*.dump');
+      return value;
+    case 'backup-format':
+      if (!(value in backupFormats)) throw bad(Object.keys(backupFormats).join(', '));
       return value;
     case 'sha':
       if (!/^[0-9a-f]{7,40}$/.test(value)) throw bad('a git SHA of 7 to 40 lower-case hex digits');

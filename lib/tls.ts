@@ -7,7 +7,14 @@ export interface CertInfo {
   issuer: string;
   notAfter: Date;
   daysLeft: number;
+  /** "RSA" or "EC", and the key size in bits (the curve's size for EC). */
+  keyType: string;
+  keyBits: number;
+  /** The leaf may serve TLS: its extended key usage names serverAuth, or it has no such extension. */
+  serverAuth: boolean;
 }
+
+const serverAuthOid = '1.3.6.1.5.5.7.3.1';
 
 /**
  * Reads the certificate a TLS server presents. Verification stays on: a certificate that does not chain to
@@ -41,11 +48,16 @@ export function peerCertificate(url: string, opts: { caFile?: string; timeoutMs?
       socket.end();
       const notAfter = new Date(cert.valid_to);
       const now = opts.now ?? new Date();
+      const eku = (cert as { ext_key_usage?: string[] }).ext_key_usage;
+      const ec = (cert as { asn1Curve?: string; nistCurve?: string }).asn1Curve;
       resolve({
         subject: String(cert.subject?.CN ?? ''),
         issuer: String(cert.issuer?.CN ?? ''),
         notAfter,
         daysLeft: (notAfter.getTime() - now.getTime()) / 86_400_000,
+        keyType: ec ? 'EC' : cert.modulus ? 'RSA' : 'unknown',
+        keyBits: Number(cert.bits ?? 0),
+        serverAuth: !eku || eku.includes(serverAuthOid),
       });
     });
   });

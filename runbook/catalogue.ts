@@ -48,6 +48,8 @@ export const redirectStatuses = [301, 302, 303, 307, 308];
 export const p99MinSamples = 50;
 /** Clocks of the host and the harness may disagree this much before a date counts as "in the future". */
 export const clockSkewMs = 2 * 60_000;
+/** The weakest TLS keys smoke 10 accepts. */
+export const minKeyBits = { RSA: 2048, EC: 256 };
 /** The words /health/detailed may use for a dependency that is up. */
 export const healthyWords = ['healthy', 'ok', 'up'];
 
@@ -282,6 +284,7 @@ const entries = [
     expected: `${formatThreshold(t.backupAge)} old`,
     action: 'HOLD — run backup first. Do not proceed without a backup',
     judge: (m, s) => {
+      if (m.file === null) return `no backup in ${show(m.dir)}${Array.isArray(m.not_backups) && m.not_backups.length ? ` (not backups: ${m.not_backups.join(', ')})` : ''}`;
       if (!isNum(m.age_h)) return `no backup age recorded (${show(m.age_h)})`;
       if (m.age_h < -clockSkewMs / 3_600_000) return `the newest backup ${show(m.file)} is dated ${(-m.age_h).toFixed(2)} h in the future`;
       return compare({ age_h: m.age_h + (s.evidenceAgeH ?? 0) }, 'age_h', t.backupAge, `age of ${show(m.file)} by now`);
@@ -474,11 +477,18 @@ const entries = [
   },
   {
     id: 'smoke.10', phase: 'smoke', section: 'Smoke 10', kind: 'advisory', threshold: t.certDays,
-    title: `TLS certificate valid for the host, notAfter ${formatThreshold(t.certDays)} from now (advisory)`,
-    expected: formatThreshold(t.certDays),
+    title: `TLS certificate valid for the host and for server auth, key of at least RSA ${minKeyBits.RSA} / EC ${minKeyBits.EC} bits, notAfter ${formatThreshold(t.certDays)} from now (advisory)`,
+    expected: `serverAuth, RSA ≥ ${minKeyBits.RSA} or EC ≥ ${minKeyBits.EC} bits, notAfter ${formatThreshold(t.certDays)}`,
     action: 'Renew the certificate before it gets close to expiry',
-    judge: (m) => compare(m, 'days_left', t.certDays, 'days until notAfter'),
-    example: { days_left: 200, not_after: '2027-06-01T00:00:00.000Z' },
+    judge: (m) =>
+      first(
+        [m.server_auth === true, 'the leaf certificate is not for server authentication (extended key usage without serverAuth)'],
+        [
+          (m.key_type === 'RSA' && isNum(m.key_bits) && m.key_bits >= minKeyBits.RSA) || (m.key_type === 'EC' && isNum(m.key_bits) && m.key_bits >= minKeyBits.EC),
+          () => `weak key: ${show(m.key_type)} ${show(m.key_bits)} bits (at least RSA ${minKeyBits.RSA} or EC ${minKeyBits.EC})`,
+        ],
+      ) ?? compare(m, 'days_left', t.certDays, 'days until notAfter'),
+    example: { days_left: 200, not_after: '2027-06-01T00:00:00.000Z', key_type: 'RSA', key_bits: 2048, server_auth: true },
   },
 
   // Sections 5.2 and 6: rollback and its verification.

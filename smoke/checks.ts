@@ -115,5 +115,5 @@ export async function searchLatency(ctx: TestContext, id: CheckId = 'smoke.9') {
 export async function tlsCertificate(ctx: TestContext, id: CheckId = 'smoke.10') {
   const c = check(ctx, id);
   const cert = await c.probe(() => peerCertificate(t.apiUrl, { caFile: t.caFile }));
-  c.judge({ days_left: Math.floor(cert.daysLeft), not_after: cert.notAfter.toISOString(), subject: cert.subject });
+  c.judge({ days_left: Math.floor(cert.daysLeft), not_after: cert.notAfter.toISOString(), subject: cert.subject, key_type: cert.keyType, key_bits: cert.keyBits, server_auth: cert.serverAuth });
 }

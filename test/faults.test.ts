@@ -85,6 +85,12 @@ const matrix: Fault[] = [
   { name: 'redirect without tag', phase: 'smoke', around: api({ untaggedRedirect: true }), check: 'smoke.6', status: 'fail', decision: 'HOLD', action: 'HOLD — page Sol/Link' },
   { name: 'redirect with tag=buywhere-200', phase: 'smoke', around: api({ wrongTag: true }), check: 'smoke.6', status: 'fail', message: /buywhere-200/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
   { name: 'redirect to a lookalike host', phase: 'smoke', around: api({ lookalikeRedirect: true }), check: 'smoke.6', status: 'fail', message: /evil\.example/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
+  { name: 'detailed health "healthy" with db down', phase: 'smoke', around: api({ lyingHealth: true }), check: 'smoke.2', status: 'fail', message: /dependencies not healthy: db="down"/, decision: 'HOLD', action: 'HOLD — page Bolt' },
+  { name: 'USD products without a price', phase: 'smoke', around: api({ usdNoPrice: true }), check: 'smoke.4', status: 'fail', message: /0 products with currency "USD" and a price > 0/, decision: 'HOLD', action: 'HOLD — page Bolt' },
+  { name: '/go/ answers 300 with an Amazon Location', phase: 'smoke', around: api({ redirectStatus: 300 }), check: 'smoke.6', status: 'fail', message: /statuses \[300\]: only 301, 302, 303, 307, 308 are redirects/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
+  { name: '/go/ answers 304 with an Amazon Location', phase: 'smoke', around: api({ redirectStatus: 304 }), check: 'smoke.6', status: 'fail', message: /statuses \[304\]/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
+  { name: 'redirect to amazon.com on port 8443', phase: 'smoke', around: api({ redirectPort: true }), check: 'smoke.6', status: 'fail', message: /names port 8443/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
+  { name: 'redirect with userinfo', phase: 'smoke', around: api({ redirectUserinfo: true }), check: 'smoke.6', status: 'fail', message: /carries userinfo/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
   { name: 'slow search (2.1 s)', phase: 'smoke', around: api({ searchDelayMs: 2100 }), check: 'smoke.9', status: 'fail', decision: 'HOLD', action: 'HOLD — investigate warm-up' },
   { name: 'every response 6 s late', phase: 'smoke', around: api({ responseDelayMs: 6000 }), check: 'smoke.1', status: 'error', message: /no complete answer within 5000 ms/, decision: 'HOLD', action: 'HOLD — page Bolt' },
   { name: 'MCP stopped (non-blocking)', phase: 'smoke', around: stopped('mcp'), check: 'smoke.7', status: 'error', decision: 'GO' },
@@ -109,7 +115,7 @@ const matrix: Fault[] = [
   { name: 'Redis stopped (1.3)', phase: 'preflight', around: stopped('redis'), check: 'preflight.1.3.redis', status: 'error', decision: 'HOLD' },
   { name: 'PgBouncer pool held at 75%', phase: 'preflight', around: holdPool(15), check: 'preflight.1.3.pgbouncer', status: 'fail', message: /usage is 75%, expected < 70%/, decision: 'HOLD' },
   { name: 'disk 90% full', phase: 'preflight', around: fullDisk, env: () => ({ RUNBOOK_DISK_PATH: diskMount }), check: 'preflight.1.4', status: 'fail', decision: 'HOLD', action: 'HOLD — emergency cleanup' },
-  { name: 'backup 25 h old', phase: 'preflight', env: () => ({ RUNBOOK_BACKUPS_DIR: oldBackups() }), check: 'preflight.1.5', status: 'fail', decision: 'HOLD', action: 'HOLD — run backup first' },
+  { name: 'backup 25 h old, newer files not backups', phase: 'preflight', env: () => ({ RUNBOOK_BACKUPS_DIR: oldBackups() }), check: 'preflight.1.5', status: 'fail', message: /catalog-old.dump.* is 25(\.\d+)? h, expected < 24 h/, decision: 'HOLD', action: 'HOLD — run backup first' },
   { name: 'no backup at all', phase: 'preflight', env: () => ({ RUNBOOK_BACKUPS_DIR: mkdtempSync(join(tmpdir(), 'rb-none-')) }), check: 'preflight.1.5', status: 'fail', decision: 'HOLD', action: 'HOLD — run backup first' },
   { name: 'deploy while another holds the lock', phase: 'deploy', around: async (r) => { const l = acquireLock(t.projectDir, 'fault matrix'); try { await r(); } finally { l.release(); } }, check: 'deploy.lock', status: 'error', message: /holds the deploy lock/, decision: 'HOLD' },
   { name: 'rollback with nothing to roll back to', phase: 'rollback', env: () => ({ RUNBOOK_API_IMAGE: 'buywhere-none', RUNBOOK_MCP_IMAGE: 'buywhere-none-mcp' }), check: 'rollback.target', status: 'error', message: /nothing to roll back to/, decision: 'none' },
@@ -127,11 +133,15 @@ async function fullDisk(runIt: () => Promise<void>) {
   }
 }
 
+/** A real dump 25 h old, beside newer files that are not backups: a log, an empty dump, a headerless dump. */
 function oldBackups(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rb-old-'));
-  writeFileSync(join(dir, 'catalog-old.dump'), 'x');
+  writeFileSync(join(dir, 'catalog-old.dump'), 'PGDMP');
   const old = new Date(Date.now() - 25 * 3_600_000);
   utimesSync(join(dir, 'catalog-old.dump'), old, old);
+  writeFileSync(join(dir, 'backup.log'), 'backup written');
+  writeFileSync(join(dir, 'catalog-empty.dump'), '');
+  writeFileSync(join(dir, 'catalog-text.dump'), 'not a dump');
   return dir;
 }
 

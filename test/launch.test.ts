@@ -9,7 +9,7 @@ import { phase, reportsDir } from './support/harness';
 describe('npm run launch', () => {
   it('stops at a failing preflight, never deploys, and writes a HOLD artefact with the reason', async () => {
     const backups = mkdtempSync(join(tmpdir(), 'rb-old-'));
-    writeFileSync(join(backups, 'catalog-old.dump'), 'x');
+    writeFileSync(join(backups, 'catalog-old.dump'), 'PGDMP');
     const old = new Date(Date.now() - 30 * 3_600_000);
     utimesSync(join(backups, 'catalog-old.dump'), old, old);
     const reports = reportsDir();

@@ -160,7 +160,7 @@ describe('1.4 disk and 1.5 backup', () => {
 
   it('a backup older than 24 h fails: "Do not proceed without a backup"; RUNBOOK_RUN_BACKUP=1 runs one and passes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rb-backups-'));
-    writeFileSync(join(dir, 'catalog-old.dump'), 'x');
+    writeFileSync(join(dir, 'catalog-old.dump'), 'PGDMP');
     const old = new Date(Date.now() - 25 * 3_600_000);
     utimesSync(join(dir, 'catalog-old.dump'), old, old);
     mkdirSync(join(dir, 'sub'));

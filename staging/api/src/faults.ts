@@ -19,6 +19,16 @@ export interface Faults {
   healthDown: boolean;
   /** Delay before every response, emulating a remote network, in ms. Env FAULT_RESPONSE_DELAY_MS. @default 0 */
   responseDelayMs: number;
+  /** /health/detailed says "healthy" while reporting the db dependency down. Env FAULT_LYING_HEALTH. @default false */
+  lyingHealth: boolean;
+  /** Search results are USD products whose price is null. Env FAULT_USD_NO_PRICE. @default false */
+  usdNoPrice: boolean;
+  /** /go/:asin answers this non-redirect 3xx (300 or 304) with an Amazon Location; 0 is off. Env FAULT_REDIRECT_STATUS. @default 0 */
+  redirectStatus: number;
+  /** /go/:asin sends the tagged Amazon URL on port 8443. Env FAULT_REDIRECT_PORT. @default false */
+  redirectPort: boolean;
+  /** /go/:asin sends the tagged Amazon URL with user:pw@ userinfo. Env FAULT_REDIRECT_USERINFO. @default false */
+  redirectUserinfo: boolean;
 }
 
 const envNames: Record<keyof Faults, string> = {
@@ -31,6 +41,11 @@ const envNames: Record<keyof Faults, string> = {
   degradedHealth: 'FAULT_DEGRADED_HEALTH',
   healthDown: 'FAULT_HEALTH_DOWN',
   responseDelayMs: 'FAULT_RESPONSE_DELAY_MS',
+  lyingHealth: 'FAULT_LYING_HEALTH',
+  usdNoPrice: 'FAULT_USD_NO_PRICE',
+  redirectStatus: 'FAULT_REDIRECT_STATUS',
+  redirectPort: 'FAULT_REDIRECT_PORT',
+  redirectUserinfo: 'FAULT_REDIRECT_USERINFO',
 };
 
 export const noFaults = (): Faults => ({
@@ -43,6 +58,11 @@ export const noFaults = (): Faults => ({
   degradedHealth: false,
   healthDown: false,
   responseDelayMs: 0,
+  lyingHealth: false,
+  usdNoPrice: false,
+  redirectStatus: 0,
+  redirectPort: false,
+  redirectUserinfo: false,
 });
 
 /** Validates a partial set of switches, as given to the admin endpoint. */

@@ -98,7 +98,7 @@ async function countActive(): Promise<number> {
 }
 
 function presentProducts(rows: Array<Record<string, unknown>>) {
-  return rows.map((p) => ({ ...p, currency: faults.wrongCurrency ? 'SGD' : p.currency }));
+  return rows.map((p) => ({ ...p, currency: faults.wrongCurrency ? 'SGD' : p.currency, price: faults.usdNoPrice ? null : p.price }));
 }
 
 function intParam(url: URL, name: string, fallback: number, max: number): number {
@@ -128,7 +128,8 @@ async function route(req: IncomingMessage, url: URL): Promise<[string, Reply]> {
       db_replica: rep.status === 'fulfilled' && rep.value.rows[0]?.r === true ? 'healthy' : 'down',
       redis: cache.status === 'fulfilled' ? 'healthy' : 'down',
     };
-    const healthy = !faults.degradedHealth && Object.values(dependencies).every((s) => s === 'healthy');
+    if (faults.lyingHealth) dependencies.db = 'down';
+    const healthy = faults.lyingHealth || (!faults.degradedHealth && Object.values(dependencies).every((s) => s === 'healthy'));
     return [
       path,
       {
@@ -173,7 +174,9 @@ async function route(req: IncomingMessage, url: URL): Promise<[string, Reply]> {
     const host = faults.lookalikeRedirect ? 'www.amazon.com.evil.example' : 'www.amazon.com';
     const target = new URL(`https://${host}/dp/${asin}`);
     if (!faults.untaggedRedirect) target.searchParams.set('tag', faults.wrongTag ? `${affiliateTag}0` : affiliateTag);
-    return ['/go/:asin', { status: 302, headers: { location: target.toString() } }];
+    if (faults.redirectPort) target.port = '8443';
+    if (faults.redirectUserinfo) [target.username, target.password] = ['user', 'pw'];
+    return ['/go/:asin', { status: faults.redirectStatus || 302, headers: { location: target.toString() } }];
   }
 
   if (path === '/v1/status') {
