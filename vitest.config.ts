@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import RunbookReporter from './lib/reporter';
 import RunbookSequencer from './lib/sequencer';
+import { runOnlyWhenNamed } from './lib/project-guard';
 
 const projectArg = process.argv.find((a, i) => process.argv[i - 1] === '--project' || a.startsWith('--project='));
 const phase = projectArg?.replace('--project=', '') ?? 'all';
@@ -20,6 +21,7 @@ const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/phas
 });
 
 export default defineConfig({
+  plugins: [runOnlyWhenNamed(['unit'])],
   test: {
     sequence: { sequencer: RunbookSequencer },
     reporters: ['default', new RunbookReporter(), ['html', { outputFile: `reports/html/${phase}/index.html` }]],

@@ -18,7 +18,7 @@ const gate = decide({
 
 afterAll(async () => {
   writeGateArtefacts(gate, t.reportsDir, t.secretValues);
-  const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, gateMarkdown(gate));
+  const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, gateMarkdown(gate), t.secretValues);
   process.stdout.write(`\nGo/No-Go: ${gate.decision} for build ${gate.deploySha} — ${t.reportsDir}/gonogo.html${slack ? ` (${slack}; the decision stands)` : ''}\n`);
 });
 

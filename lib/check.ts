@@ -2,6 +2,7 @@ import type { TestContext } from 'vitest';
 import { entry, judge, type CheckId, type Measured } from '../runbook/catalogue.js';
 import { target } from './config.js';
 import { CouldNotCheck } from './errors.js';
+import { scrub, scrubValue } from './secret.js';
 
 export interface CheckMeta {
   /** Stable catalogue id the gate reads: "preflight.1.4", "smoke.9". */
@@ -38,11 +39,13 @@ export interface Check {
 /** Declares the running test as the catalogue's check `id` and returns its recording helpers. */
 export function check(ctx: TestContext, id: CheckId): Check {
   const e = entry(id);
+  // Scrubbed here, in the worker, before anything reaches Vitest's results, its HTML report data or the console.
+  const secrets = target().secretValues;
   const meta: CheckMeta = { id, threshold: e.expected, action: e.action, advisory: e.kind === 'advisory' };
   ctx.task.meta.check = meta;
   const c: Check = {
     measured(record) {
-      meta.measured = record;
+      meta.measured = scrubValue(record, secrets);
       return record;
     },
     judge(record) {
@@ -50,18 +53,21 @@ export function check(ctx: TestContext, id: CheckId): Check {
       const t = target();
       const why = judge(id, record, { deployBranch: t.deployBranch, replicaMaxLagBytes: t.replicaMaxLagBytes });
       if (why) {
-        throw Object.assign(new Error(`${e.section} — ${e.title}\n  expected: ${e.expected}\n  found:    ${why}\n  action:   ${e.action}`), { name: 'AssertionError' });
+        throw Object.assign(new Error(scrub(`${e.section} — ${e.title}\n  expected: ${e.expected}\n  found:    ${why}\n  action:   ${e.action}`, secrets)), { name: 'AssertionError' });
       }
     },
     async probe(fn) {
       try {
         return await fn();
       } catch (err) {
-        if (err instanceof CouldNotCheck) throw err;
-        throw new CouldNotCheck((err as Error).message ?? String(err), { cause: err });
+        const raw = (err as Error).message ?? String(err);
+        const message = scrub(raw, secrets);
+        if (err instanceof CouldNotCheck && message === raw) throw err;
+        // A fresh error: the stack of the original would still carry the unscrubbed message.
+        throw Object.assign(new CouldNotCheck(message), { name: err instanceof CouldNotCheck ? err.name : 'CouldNotCheck' });
       }
     },
-    says: (what) => `${what} [${e.action}]`,
+    says: (what) => scrub(`${what} [${e.action}]`, secrets),
     skip(reason) {
       ctx.skip(reason);
       throw new Error('unreachable');

@@ -192,7 +192,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
     if (given === undefined || given === '') continue;
     raw[s.key] = given;
     if (given !== defaults[s.key]) {
-      const shown = s.kind === 'secret' ? '[redacted]' : s.kind === 'secret-url' ? redactUrl(given) : given;
+      const shown = s.kind === 'secret' ? '[redacted]' : s.kind === 'secret-url' || s.kind === 'url' ? redactUrl(given) : given;
       overrides.push({ env: s.env, value: shown });
     }
   }
@@ -220,7 +220,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
   if (target.p99Samples < p99MinSamples) {
     throw new ConfigError('RUNBOOK_P99_SAMPLES', `at least ${p99MinSamples}: a p99 from fewer samples is not a p99 the gate accepts`, String(target.p99Samples), 'Raise RUNBOOK_P99_SAMPLES or unset it.');
   }
-  Object.defineProperty(target, 'secretValues', { value: collectSecrets(target), enumerable: false });
+  Object.defineProperty(target, 'secretValues', { value: collectSecrets(target, env), enumerable: false });
   return { target, overrides };
 }
 
@@ -284,11 +284,14 @@ function parse(s: Setting, value: string): unknown {
   }
 }
 
-function collectSecrets(t: Target): string[] {
+function collectSecrets(t: Target, env: NodeJS.ProcessEnv): string[] {
   const values = new Set<string>();
-  for (const s of [t.databaseUrl, t.replicaUrl, t.pgbouncerAdminUrl, t.redisUrl, t.apiKey]) {
-    const v = s.reveal();
-    values.add(v);
+  // Every secret setting whole, and the password inside every URL setting, plain or secret; a Slack webhook
+  // URL is a credential by itself.
+  const urls = [t.apiUrl, t.mcpUrl, t.prometheusUrl, t.alertmanagerUrl, env.SLACK_WEBHOOK_URL].filter((u): u is string => !!u);
+  if (env.SLACK_WEBHOOK_URL) values.add(env.SLACK_WEBHOOK_URL);
+  for (const v of [...[t.databaseUrl, t.replicaUrl, t.pgbouncerAdminUrl, t.redisUrl, t.apiKey].map((s) => s.reveal()), ...urls]) {
+    if (!urls.includes(v)) values.add(v);
     try {
       const u = new URL(v);
       if (u.password) {

@@ -10,7 +10,7 @@ import { resolveTarget } from './config.js';
 import { phases, writeAtomic, writeEvidence, type CheckRecord, type CheckStatus, type Phase, type PhaseEvidence } from './evidence.js';
 import { headSha } from './git.js';
 import { identify, type Identity } from './identity.js';
-import { scrub } from './secret.js';
+import { scrub, scrubOutput } from './secret.js';
 
 const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
 
@@ -67,6 +67,11 @@ export default class RunbookReporter implements Reporter {
   onInit(vitest: Vitest) {
     this.vitest = vitest;
     this.startedAt = new Date().toISOString();
+    try {
+      scrubOutput(resolveTarget().target.secretValues);
+    } catch {
+      // No target, no secrets known: the configuration error is reported by the phase's setup.
+    }
   }
 
   async onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<{ message?: string }>, reason: TestRunEndReason) {

@@ -45,3 +45,30 @@ export function redactUrl(url: string): string {
     return REDACTED;
   }
 }
+
+/** A JSON-shaped value with every secret replaced, at any depth. */
+export function scrubValue<T>(value: T, secrets: Iterable<string>): T {
+  if (value === undefined) return value;
+  return JSON.parse(scrub(JSON.stringify(value), secrets)) as T;
+}
+
+let installed: string[] | undefined;
+/**
+ * Scrubs everything this process writes to stdout and stderr, Vitest's own failure output and diffs included.
+ * Installed once per process; later calls add secrets to the list.
+ */
+export function scrubOutput(secrets: readonly string[]) {
+  if (installed) {
+    installed.push(...secrets);
+    return;
+  }
+  installed = [...secrets];
+  const list = installed;
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined;
+      return write(text === undefined ? chunk : scrub(text, list), ...rest);
+    }) as typeof stream.write;
+  }
+}

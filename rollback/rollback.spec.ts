@@ -81,7 +81,7 @@ describe('Before step 1 — lock, a rollback target that exists, a safe downgrad
     });
     const initiated = rollbackPost('initiated', { at: startedAt, reason, from, to: `sha-${choice.sha}` });
     writeAtomic(join(t.reportsDir, 'rollback-initiated.md'), initiated);
-    const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, initiated);
+    const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, initiated, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "ROLLBACK INITIATED" to #us-launch-ops by hand\n`);
     return choice;
   });
@@ -176,7 +176,7 @@ describe('Step 7 — Communicate', () => {
   const s = seq.step('step 7', async () => {
     const post = rollbackPost('complete', { at: new Date(), reason, from, to: `sha-${choice.sha}` });
     writeAtomic(join(t.reportsDir, 'rollback-complete.md'), post);
-    const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, post);
+    const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, post, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "rollback complete" to #us-launch-ops by hand\n`);
     appendHistory(t.projectDir, { event: 'rollback', at: new Date().toISOString(), deploySha: choice.sha, note: `rolled back from ${from} to sha-${choice.sha}: ${reason}` });
     return { post, recorded: readHistory(t.projectDir).at(-1)?.event === 'rollback' };

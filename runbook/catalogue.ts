@@ -452,8 +452,12 @@ const entries = [
     title: `/v1/status with the API key: HTTP 200, total_active_products ${formatThreshold(t.activeProducts)}`,
     expected: `total_active_products ${formatThreshold(t.activeProducts)}`,
     action: 'HOLD — page Bolt: the catalog is incomplete',
-    judge: (m) => first([m.http === 200, `HTTP ${show(m.http)}, expected 200`], [isInt(m.total_active_products), `total_active_products is ${show(m.total_active_products)}, not an integer`]) ?? compare(m, 'total_active_products', t.activeProducts),
-    example: { http: 200, total_active_products: 1_000_001 },
+    judge: (m) =>
+      first(
+        [m.http === 200, () => `HTTP ${show(m.http)}, expected 200${typeof m.error === 'string' ? `: ${m.error}` : ''}`],
+        [isInt(m.total_active_products), `total_active_products is ${show(m.total_active_products)}, not an integer`],
+      ) ?? compare(m, 'total_active_products', t.activeProducts),
+    example: { http: 200, total_active_products: 1_000_001, error: null },
   },
   {
     id: 'smoke.9', phase: 'smoke', section: 'Smoke 9', kind: 'blocking', threshold: t.searchLatency,

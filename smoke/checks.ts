@@ -82,7 +82,8 @@ export async function catalogStatus(ctx: TestContext, id: CheckId = 'smoke.8') {
   const c = check(ctx, id);
   if (t.apiKey.isEmpty) throw new CouldNotCheck('BUYWHERE_API_KEY is not set: smoke 8 cannot authenticate');
   const a = await getJson(c, '/v1/status', { authorization: `Bearer ${t.apiKey.reveal()}` });
-  c.judge({ http: a.http, total_active_products: a.problem ?? a.body.total_active_products ?? null });
+  // The error body is what Bolt needs to see; an API that echoes the key back has it scrubbed before any sink.
+  c.judge({ http: a.http, total_active_products: a.problem ?? a.body.total_active_products ?? null, error: typeof a.body.error === 'string' ? a.body.error.slice(0, 200) : null });
 }
 
 /** The runbook's own query first, then terms across the catalogue, so one cached query cannot stand in for search. */

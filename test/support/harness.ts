@@ -68,7 +68,7 @@ export async function setFaults(faults: Record<string, number | boolean>) {
 export const noFaults = {
   searchDelayMs: 0, search5xx: false, wrongCurrency: false, untaggedRedirect: false, wrongTag: false,
   lookalikeRedirect: false, degradedHealth: false, healthDown: false, responseDelayMs: 0,
-  lyingHealth: false, usdNoPrice: false, redirectStatus: 0, redirectPort: false, redirectUserinfo: false,
+  lyingHealth: false, usdNoPrice: false, redirectStatus: 0, redirectPort: false, redirectUserinfo: false, echoKey: false,
 };
 
 export async function resetFaults() {

@@ -29,6 +29,8 @@ export interface Faults {
   redirectPort: boolean;
   /** /go/:asin sends the tagged Amazon URL with user:pw@ userinfo. Env FAULT_REDIRECT_USERINFO. @default false */
   redirectUserinfo: boolean;
+  /** /v1/status answers 403 with the presented API key echoed in the body. Env FAULT_ECHO_KEY. @default false */
+  echoKey: boolean;
 }
 
 const envNames: Record<keyof Faults, string> = {
@@ -46,6 +48,7 @@ const envNames: Record<keyof Faults, string> = {
   redirectStatus: 'FAULT_REDIRECT_STATUS',
   redirectPort: 'FAULT_REDIRECT_PORT',
   redirectUserinfo: 'FAULT_REDIRECT_USERINFO',
+  echoKey: 'FAULT_ECHO_KEY',
 };
 
 export const noFaults = (): Faults => ({
@@ -63,6 +66,7 @@ export const noFaults = (): Faults => ({
   redirectStatus: 0,
   redirectPort: false,
   redirectUserinfo: false,
+  echoKey: false,
 });
 
 /** Validates a partial set of switches, as given to the admin endpoint. */

@@ -181,6 +181,7 @@ async function route(req: IncomingMessage, url: URL): Promise<[string, Reply]> {
 
   if (path === '/v1/status') {
     const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    if (faults.echoKey) return [path, { status: 403, body: { error: `key ${given} is not allowed here` } }];
     const a = Buffer.from(given);
     const b = Buffer.from(apiKey);
     if (a.length !== b.length || !timingSafeEqual(a, b)) {
