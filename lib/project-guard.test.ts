@@ -6,7 +6,7 @@ import { run } from './exec';
 const vitest = (...args: string[]) => run([join(repoRoot, 'node_modules', '.bin', 'vitest'), ...args], { cwd: repoRoot, timeoutMs: 60_000, env: { FORCE_COLOR: '0' } });
 const files = (output: string) => (JSON.parse(output.slice(output.indexOf('['))) as Array<{ file: string; projectName: string }>).map((f) => f.file.replace(`${repoRoot}/`, ''));
 
-describe('a bare vitest runs the unit tests only', () => {
+describe('a bare vitest runs the unit tests only', { timeout: 60_000 }, () => {
   it('`vitest list` with no arguments lists nothing from deploy/, rollback/, test/ or the other phases', async () => {
     const r = await vitest('list', '--filesOnly', '--json');
     expect(r.exitCode, r.output).toBe(0);
