@@ -87,7 +87,7 @@ export async function catalogStatus(ctx: TestContext, id: CheckId = 'smoke.8') {
 }
 
 /** The runbook's own query first, then terms across the catalogue, so one cached query cannot stand in for search. */
-const latencyQueries = ['phone', 'laptop', 'iphone', 'headphones', 'camera', 'monitor', 'keyboard', 'charger', 'tablet', 'speaker', 'watch', 'router'];
+const latencyQueries = ['phone', 'laptop', 'iphone', 'headphones', 'camera', 'monitor', 'tablet', 'smartwatch', 'console', 'coffee', 'ssd', 'tv'];
 
 export async function searchLatency(ctx: TestContext, id: CheckId = 'smoke.9') {
   const c = check(ctx, id);
