@@ -88,7 +88,7 @@ function send(res: ServerResponse, reply: Reply) {
   res.end(payload);
 }
 
-const searchCountCap = 10_000;
+const searchCountCap = 1_000;
 const productColumns = 'name, brand, category, price::float8 AS price, currency, asin';
 
 async function countActive(): Promise<number> {
