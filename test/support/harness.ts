@@ -122,7 +122,8 @@ export async function healthyEvidence(): Promise<{ deploy: string; preflight: st
   const d = await phase('deploy', { reports: deploy });
   const p = await phase('preflight', { reports: preflight });
   const s = await phase('smoke', { reports: smoke });
-  if (d.exitCode !== 0 || p.exitCode !== 0 || s.exitCode !== 0) throw new Error(`the healthy stack did not pass:\n${d.output.slice(-1500)}\n${p.output.slice(-1500)}\n${s.output.slice(-1500)}`);
+  const failing = [d, p, s].flatMap((r) => r.evidence.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id} ${c.status}: ${c.message ?? ''}`));
+  if (d.exitCode !== 0 || p.exitCode !== 0 || s.exitCode !== 0) throw new Error(`the healthy stack did not pass:\n${failing.join('\n')}`);
   return { deploy, preflight, smoke };
 }
 

@@ -26,7 +26,9 @@ const apiKey = required('BUYWHERE_API_KEY');
 const faults: Faults = loadFaults(env, existsSync('/app/build.env') ? readFileSync('/app/build.env', 'utf8') : '');
 const metrics = new Metrics();
 
-const primary = new pg.Pool({ connectionString: required('DATABASE_URL'), max: 10, connectionTimeoutMillis: 2000 });
+// Idle connections stay open (idleTimeoutMillis 0): a health check after a quiet spell must not pay for a new
+// SCRAM login, or /health/detailed's db_response_ms measures the login instead of the database.
+const primary = new pg.Pool({ connectionString: required('DATABASE_URL'), max: 10, connectionTimeoutMillis: 2000, idleTimeoutMillis: 0 });
 const replica = new pg.Pool({
   host: '127.0.0.1',
   port: Number(required('DB_REPLICA_PORT')),
@@ -35,6 +37,7 @@ const replica = new pg.Pool({
   database: 'catalog',
   max: 2,
   connectionTimeoutMillis: 2000,
+  idleTimeoutMillis: 0,
 });
 primary.on('error', () => {});
 replica.on('error', () => {});
