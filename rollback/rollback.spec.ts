@@ -1,17 +1,17 @@
 // Runbook sections 5.2 and 6: the rollback, one setup hook per step, then its verification.
 import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
-import { path as migrationPath, readRevisions } from '../lib/alembic';
 import { check } from '../lib/check';
 import { composeArgs } from '../lib/compose';
 import { target } from '../lib/config';
-import { imageInfo, listImages, serviceStates, tagImage } from '../lib/docker';
-import { CouldNotCheck, Refused } from '../lib/errors';
+import { imageInfo, serviceStates, tagImage } from '../lib/docker';
+import { CouldNotCheck } from '../lib/errors';
 import { writeAtomic } from '../lib/evidence';
 import { acquireLock, type Lock } from '../lib/lock';
 import { alembicVersion } from '../lib/postgres';
 import { activeAlerts, errorRate, errorRateSinceStart, isP1 } from '../lib/prometheus';
-import { appendHistory, chooseRollbackTarget, interruptedRollback, readHistory, readState, type RollbackState } from '../lib/rollback-state';
+import { planRollback, type RollbackChoice } from '../lib/planning';
+import { appendHistory, readHistory } from '../lib/rollback-state';
 import { composeFor, composeStep, up, waitHttp200 } from '../lib/stack';
 import { sequence } from '../lib/steps';
 import { stepInProgress } from '../lib/killpoint';
@@ -30,48 +30,16 @@ const startedAt = new Date();
 const seq = sequence('rollback');
 let lock: Lock | undefined;
 let from = 'unknown';
-let choice: Extract<ReturnType<typeof chooseRollbackTarget>, { ok: true }>;
+let choice: RollbackChoice;
 
 afterAll(() => lock?.release());
-
-/** A downgrade is refused before anything is stopped unless every migration it crosses has a real downgrade. */
-async function refuseUnsafeDowngrade(to: string) {
-  const revisions = await readRevisions(join(t.projectDir, 'alembic', 'versions'));
-  const current = await alembicVersion(t.databaseUrl);
-  if (current.length !== 1) throw new Refused(`downgrade refused: alembic_version holds ${current.length} rows`, 'resolve the heads by hand with Bolt');
-  const between = migrationPath(revisions, current[0]!, to);
-  if (!between) throw new Refused(`downgrade refused: ${to} is not an ancestor of ${current[0]}`, 'pick a revision from alembic/versions below the current one');
-  const irreversible = between.filter((r) => !r.reversible);
-  if (irreversible.length) {
-    throw new Refused(
-      `downgrade refused before stopping anything: ${irreversible.map((r) => `${r.revision} (${r.file})`).join(', ')} has no real downgrade`,
-      'restore from backup with Bolt instead; never downgrade across an irreversible migration',
-    );
-  }
-}
 
 describe('Before step 1 — lock, a rollback target that exists, a safe downgrade when one is asked for', () => {
   const s = seq.step('target', async () => {
     lock = acquireLock(t.projectDir, 'npm run rollback');
-    let state: RollbackState | undefined;
-    let stateError: string | undefined;
-    try {
-      state = readState(t.projectDir);
-    } catch (err) {
-      stateError = (err as Error).message;
-    }
-    const [apiImages, mcpImages, running, latest] = await Promise.all([listImages(t.apiImage), listImages(t.mcpImage), serviceStates(t.composeProject, ['api']), imageInfo(`${t.apiImage}:latest`)]);
-    // What runs is what the api container runs. :latest alone proves nothing: an interrupted rollback may
-    // already have re-tagged it to the previous build without starting it.
-    const runningApiIds = new Set([...running.values()].filter((r) => r.state === 'running').map((r) => r.imageId));
-    from = [...apiImages.find((i) => runningApiIds.has(i.id))?.tags ?? []].find((x) => x.includes(':sha-')) ?? latest?.id.slice(0, 19) ?? 'unknown';
-    const existingIds = new Set([...apiImages, ...mcpImages].map((i) => i.id));
-    const interrupted = interruptedRollback(readHistory(t.projectDir));
-    const chosen = chooseRollbackTarget({ state, stateError, interrupted, existingIds, runningApiIds, apiImages, mcpImages });
-    if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.remedy);
-    choice = chosen;
-    if (interrupted && chosen.api === interrupted.target.api) from = interrupted.target.from;
-    if (downgradeTo) await refuseUnsafeDowngrade(downgradeTo);
+    const planned = await planRollback(t, downgradeTo);
+    choice = planned.choice;
+    from = planned.choice.from;
     appendHistory(t.projectDir, {
       event: 'rollback-started',
       at: startedAt.toISOString(),
