@@ -28,6 +28,9 @@ export default async function setup(project: TestProject) {
     } catch {
       // No decision written: the gate's tests did not run.
     }
-    if (decision !== 'GO') throw new Error(`Go/No-Go: ${decision ?? 'no decision was written (were the gate tests filtered out?)'} — see ${reportsDir}/gonogo.html`);
+    if (decision === 'GO') return;
+    // Vitest only reports an error thrown here; the exit code it leaves alone unless a test failed.
+    process.stderr.write(`Go/No-Go: ${decision ?? 'no decision was written (were the gate tests filtered out?)'} — see ${reportsDir}/gonogo.html\n`);
+    process.exitCode = 1;
   };
 }
