@@ -244,11 +244,14 @@ describe('fault matrix', () => {
 
 describe('no flaky HOLD on a healthy stack', () => {
   it('20 consecutive smoke + gonogo runs give 20 GOs', async () => {
+    // Preflight evidence of its own: the matrix above takes longer than the gate's freshness window.
+    const preflight = await phase('preflight');
+    expect(preflight.exitCode, preflight.output).toBe(0);
     const decisions: string[] = [];
     for (let i = 0; i < 20; i++) {
       const dir = reportsDir();
       mkdirSync(join(dir, 'evidence'), { recursive: true });
-      cpSync(join(healthyPreflight, 'evidence', 'preflight.json'), join(dir, 'evidence', 'preflight.json'));
+      cpSync(join(preflight.reports, 'evidence', 'preflight.json'), join(dir, 'evidence', 'preflight.json'));
       cpSync(join(healthyDeploy, 'evidence', 'deploy.json'), join(dir, 'evidence', 'deploy.json'));
       const s = await phase('smoke', { reports: dir });
       const g = await phase('gonogo', { reports: dir });
