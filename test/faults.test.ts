@@ -253,9 +253,9 @@ describe('no flaky HOLD on a healthy stack', () => {
       mkdirSync(join(dir, 'evidence'), { recursive: true });
       cpSync(join(preflight.reports, 'evidence', 'preflight.json'), join(dir, 'evidence', 'preflight.json'));
       cpSync(join(healthyDeploy, 'evidence', 'deploy.json'), join(dir, 'evidence', 'deploy.json'));
-      const s = await phase('smoke', { reports: dir });
-      const g = await phase('gonogo', { reports: dir });
-      decisions.push(g.exitCode === 0 ? 'GO' : `HOLD: ${s.evidence.checks.filter((c) => c.status !== 'pass').map((c) => c.id).join(',')}`);
+      await phase('smoke', { reports: dir });
+      const g = await gonogo(dir);
+      decisions.push(g.exitCode === 0 ? 'GO' : `HOLD: ${g.reasons.split('\n').filter((r) => r !== 'met').join('; ')}`);
     }
     expect(decisions).toEqual(Array(20).fill('GO'));
   }, 900_000);
