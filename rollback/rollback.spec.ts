@@ -17,6 +17,7 @@ import { sequence } from '../lib/steps';
 import { stepInProgress } from '../lib/killpoint';
 import * as smoke from '../smoke/checks';
 import { postToSlack } from '../lib/slack';
+import { scrub } from '../lib/secret';
 import { rollbackPost } from './posts';
 import { deadlineMs, titleOf } from '../runbook/catalogue';
 
@@ -48,7 +49,7 @@ describe('Before step 1 — lock, a rollback target that exists, a safe downgrad
       note: `rolling back from ${from} to sha-${choice.sha}: ${reason}`,
     });
     const initiated = rollbackPost('initiated', { at: startedAt, reason, from, to: `sha-${choice.sha}` });
-    writeAtomic(join(t.reportsDir, 'rollback-initiated.md'), initiated);
+    writeAtomic(join(t.reportsDir, 'rollback-initiated.md'), scrub(initiated, t.secretValues));
     const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, initiated, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "ROLLBACK INITIATED" to #us-launch-ops by hand\n`);
     return choice;
@@ -143,7 +144,7 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
 describe('Step 7 — Communicate', () => {
   const s = seq.step('step 7', async () => {
     const post = rollbackPost('complete', { at: new Date(), reason, from, to: `sha-${choice.sha}` });
-    writeAtomic(join(t.reportsDir, 'rollback-complete.md'), post);
+    writeAtomic(join(t.reportsDir, 'rollback-complete.md'), scrub(post, t.secretValues));
     const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, post, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "rollback complete" to #us-launch-ops by hand\n`);
     appendHistory(t.projectDir, { event: 'rollback', at: new Date().toISOString(), deploySha: choice.sha, note: `rolled back from ${from} to sha-${choice.sha}: ${reason}` });
