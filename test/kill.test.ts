@@ -89,7 +89,7 @@ describe('SIGKILL during npm run deploy, at each step', () => {
 
     const d = await phase('deploy');
     expect(d.exitCode, d.output).toBe(0);
-    if (point !== 'deploy lock') expect(d.check('deploy.lock').measured).toMatch(/took over a stale lock/);
+    if (point !== 'deploy lock') expect((d.check('deploy.lock').measured as { took_over: string | null }).took_over).toMatch(/took over a stale lock/);
     await expectStateConsistent();
     await expectHealthyOn(next);
   }, 600_000);
