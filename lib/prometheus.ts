@@ -79,3 +79,28 @@ export async function errorRateSinceStart(apiUrl: string, caFile?: string): Prom
   if (r.total === 0) throw new CouldNotCheck(`${apiUrl}/metrics has no http_requests_total samples`);
   return r;
 }
+
+/** When each firing or pending alert's condition began to hold (Prometheus' activeAt), by alert name. */
+export async function alertConditionsSince(prometheusUrl: string): Promise<Map<string, Date>> {
+  const res = await get(`${prometheusUrl}/api/v1/alerts`, { timeoutMs: 5000 });
+  const body = json(res);
+  const alerts = body.ok ? ((body.value.data as { alerts?: unknown } | undefined)?.alerts ?? []) : [];
+  if (res.status !== 200 || !Array.isArray(alerts)) throw new CouldNotCheck(`Prometheus answered HTTP ${res.status} for its alerts`);
+  const out = new Map<string, Date>();
+  for (const a of alerts as Array<{ labels?: Record<string, string>; activeAt?: string }>) {
+    const name = a.labels?.alertname;
+    const at = new Date(a.activeAt ?? NaN);
+    if (name && Number.isFinite(at.getTime()) && !(out.get(name)! <= at)) out.set(name, at);
+  }
+  return out;
+}
+
+/**
+ * Alerts raised by what runs since `since`: an alert counts as new when its condition began after it. An alert
+ * whose condition already held before (the bad build's errors still inside a rate window) is still resolving,
+ * even when its `for` delay makes it start firing later. Without Prometheus, Alertmanager's startsAt decides.
+ */
+export function newSince(alerts: Alert[], since: Date, conditionSince: Map<string, Date> = new Map()): { fresh: Alert[]; resolving: Alert[] } {
+  const began = (a: Alert) => conditionSince.get(a.name) ?? a.startsAt;
+  return { fresh: alerts.filter((a) => began(a) >= since), resolving: alerts.filter((a) => began(a) < since) };
+}

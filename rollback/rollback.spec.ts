@@ -9,7 +9,7 @@ import { CouldNotCheck } from '../lib/errors';
 import { writeAtomic } from '../lib/evidence';
 import { acquireLock, type Lock } from '../lib/lock';
 import { alembicVersion } from '../lib/postgres';
-import { activeAlerts, errorRate, errorRateSinceStart, isP1 } from '../lib/prometheus';
+import { activeAlerts, alertConditionsSince, errorRate, errorRateSinceStart, isP1, newSince } from '../lib/prometheus';
 import { planRollback, type RollbackChoice } from '../lib/planning';
 import { appendHistory, readHistory } from '../lib/rollback-state';
 import { composeFor, composeStep, up, waitHttp200 } from '../lib/stack';
@@ -135,9 +135,11 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
     s.get(ctx);
     if (!t.alertmanagerUrl) throw new CouldNotCheck('RUNBOOK_ALERTMANAGER_URL is not set: no way to see P1 alerts');
     const p1 = (await c.probe(() => activeAlerts(t.alertmanagerUrl!))).filter(isP1);
-    // The runbook asks for no *new* P1s: alerts raised by the bad build may still be resolving.
-    const fresh = p1.filter((a) => a.startsAt >= startedAt);
-    c.judge({ new: fresh.map((a) => a.name), still_resolving: p1.filter((a) => a.startsAt < startedAt).map((a) => a.name) });
+    // The runbook asks for no *new* P1s: alerts raised by the bad build may still be resolving, or only now
+    // firing because their condition held before the rollback.
+    const conditions = t.prometheusUrl ? await c.probe(() => alertConditionsSince(t.prometheusUrl!)) : undefined;
+    const { fresh, resolving } = newSince(p1, startedAt, conditions);
+    c.judge({ new: fresh.map((a) => a.name), still_resolving: resolving.map((a) => a.name) });
   });
 });
 

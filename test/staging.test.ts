@@ -24,7 +24,7 @@ describe('reference API over TLS, trusted through the staging CA', () => {
   it('GET /health', async () => {
     const r = await api('/health');
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.text)).toEqual({ status: 'ok' });
+    expect(JSON.parse(r.text)).toEqual({ status: 'ok', build: expect.stringMatching(/^[0-9a-f]{7,40}$/) });
   });
 
   it('GET /health/detailed reports each dependency', async () => {
