@@ -51,11 +51,20 @@ describe('reference API over TLS, trusted through the staging CA', () => {
   });
 
   it('GET /metrics exposes request counts and a latency histogram, and Prometheus scrapes it', async () => {
+    // A freshly restarted API has served nothing yet and Prometheus has not scraped it: give it both.
+    await api('/health');
+    await api('/v1/search?q=laptop&limit=1&currency=USD');
     const m = (await api('/metrics')).text;
     expect(m).toMatch(/http_requests_total\{route="\/health",status="200"\} \d+/);
     expect(m).toMatch(/http_request_duration_seconds_bucket\{route="\/v1\/search",le="0.1"\}/);
-    const up = json(await get(`${t.prometheusUrl}/api/v1/query?query=up%7Bjob%3D%22api%22%7D`));
-    expect(up.ok && JSON.stringify(up.value)).toMatch(/"value":\[[\d.]+,"1"\]/);
+    await waitUntil(
+      async () => {
+        const up = json(await get(`${t.prometheusUrl}/api/v1/query?query=up%7Bjob%3D%22api%22%7D`));
+        const text = up.ok ? JSON.stringify(up.value) : 'no answer';
+        return /"value":\[[\d.]+,"1"\]/.test(text) ? { ready: true, value: text } : { ready: false, last: text };
+      },
+      { what: 'Prometheus scrapes the API (up == 1)', timeoutMs: 30_000, intervalMs: 1000 },
+    );
   });
 
   it('the certificate does not verify without the staging CA', async () => {
