@@ -1,12 +1,12 @@
 import { defineConfig } from 'vitest/config';
-import RunbookReporter from './lib/reporter';
-import RunbookSequencer from './lib/sequencer';
-import { runOnlyWhenNamed } from './lib/project-guard';
+import RunbookReporter from './lib/harness/reporter';
+import RunbookSequencer from './lib/harness/sequencer';
+import { runOnlyWhenNamed } from './lib/harness/project-guard';
 
 const projectArg = process.argv.find((a, i) => process.argv[i - 1] === '--project' || a.startsWith('--project='));
 const phase = projectArg?.replace('--project=', '') ?? 'all';
 
-const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/phase-setup.ts') => ({
+const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/harness/phase-setup.ts') => ({
   extends: true as const,
   test: {
     name,

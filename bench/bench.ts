@@ -4,17 +4,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { resolveTarget, repoRoot } from '../lib/config.js';
-import { composeArgs, compose } from '../lib/compose.js';
-import { onHealthEvents, serviceStates } from '../lib/docker.js';
-import { writeAtomic } from '../lib/evidence.js';
-import { run } from '../lib/exec.js';
-import { get, json } from '../lib/http.js';
-import { waitHealthy } from '../lib/health.js';
-import { instant } from '../lib/prometheus.js';
-import { readState } from '../lib/rollback-state.js';
-import { composeFor, waitHttp200 } from '../lib/stack.js';
-import { median, percentile } from '../lib/stats.js';
+import { resolveTarget, repoRoot } from '../lib/harness/config.js';
+import { composeArgs, compose } from '../lib/probes/compose.js';
+import { onHealthEvents, serviceStates } from '../lib/probes/docker.js';
+import { writeAtomic } from '../lib/core/atomic.js';
+import { run } from '../lib/core/exec.js';
+import { get, json } from '../lib/probes/http.js';
+import { waitHealthy } from '../lib/probes/health.js';
+import { instant } from '../lib/probes/prometheus.js';
+import { readState } from '../lib/operations/rollback-state.js';
+import { composeFor, waitHttp200 } from '../lib/operations/stack.js';
+import { median, percentile } from '../lib/core/stats.js';
 import { runPhase } from '../scripts/phases.js';
 import { stagingUp } from '../staging/project.js';
 

@@ -2,19 +2,19 @@
 // stops every later one; those are reported not run.
 import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
-import { heads, readRevisions } from '../lib/alembic';
-import { check } from '../lib/check';
-import { composeArgs } from '../lib/compose';
-import { target } from '../lib/config';
-import { imageInfo, listImages, serviceStates, tagImage } from '../lib/docker';
-import { readEvidence } from '../lib/evidence';
-import { headSha } from '../lib/git';
-import { waitHealthy } from '../lib/health';
-import { acquireLock, type Lock } from '../lib/lock';
-import { alembicVersion } from '../lib/postgres';
-import { planDeployState, readState, saveState, appendHistory } from '../lib/rollback-state';
-import { composeFor, composeStep, up, waitHttp200 } from '../lib/stack';
-import { sequence } from '../lib/steps';
+import { heads, readRevisions } from '../lib/probes/alembic';
+import { check } from '../lib/harness/check';
+import { composeArgs } from '../lib/probes/compose';
+import { target } from '../lib/harness/config';
+import { imageInfo, listImages, serviceStates, tagImage } from '../lib/probes/docker';
+import { readEvidence } from '../lib/harness/evidence';
+import { headSha } from '../lib/probes/git';
+import { waitHealthy } from '../lib/probes/health';
+import { acquireLock, type Lock } from '../lib/operations/lock';
+import { alembicVersion } from '../lib/probes/postgres';
+import { planDeployState, readState, saveState, appendHistory } from '../lib/operations/rollback-state';
+import { composeFor, composeStep, up, waitHttp200 } from '../lib/operations/stack';
+import { sequence } from '../lib/harness/steps';
 import { deadlineMs, titleOf } from '../runbook/catalogue';
 
 const t = target();

@@ -3,9 +3,9 @@
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import type { Builder } from 'junit-report-builder';
-import { writeAtomic } from '../lib/evidence.js';
-import { schemaClean } from '../lib/reporter.js';
-import { scrub } from '../lib/secret.js';
+import { writeAtomic } from '../lib/core/atomic.js';
+import { schemaClean } from '../lib/harness/reporter.js';
+import { scrub } from '../lib/core/secret.js';
 import type { ConditionResult, GateResult } from './gate.js';
 
 const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;

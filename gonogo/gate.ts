@@ -5,8 +5,8 @@
 // rollback must have finished and put that build there. Anything else is HOLD, with the reason.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evidencePath, type CheckRecord, type Phase, type PhaseEvidence } from '../lib/evidence.js';
-import { identityDiff, probedBy, sameBuild, type Identity } from '../lib/identity.js';
+import { evidencePath, readLaunchStop, type CheckRecord, type Phase, type PhaseEvidence } from '../lib/harness/evidence.js';
+import { identityDiff, probedBy, sameBuild, type Identity } from '../lib/harness/identity.js';
 import { checksOf, clockSkewMs, conditions, entry, formatThreshold, judge, lookup, type JudgeSettings, type RunbookPhase } from '../runbook/catalogue.js';
 
 export type Verdict = 'GO' | 'HOLD';
@@ -284,14 +284,3 @@ export function decide(input: GateInput): GateResult {
     return holdEverything(`the gate could not read the evidence: ${(err as Error).message}`, { reportsDir: input.reportsDir, target: input.target, deploySha: input.identity.build, now: input.now });
   }
 }
-
-/** `npm run launch` leaves a note when it stopped before smoke; the gate shows it as the HOLD reason. */
-export function readLaunchStop(reportsDir: string): string | undefined {
-  try {
-    const note = JSON.parse(readFileSync(join(reportsDir, 'evidence', 'launch.json'), 'utf8')) as { stopped?: string };
-    return note.stopped || undefined;
-  } catch {
-    return undefined;
-  }
-}
-

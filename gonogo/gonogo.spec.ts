@@ -1,8 +1,8 @@
 // Runbook section 4: Rex's Go/No-Go, one test per mandatory condition, decided from the phases' evidence.
 import { afterAll, describe, expect, test } from 'vitest';
-import { target } from '../lib/config';
-import { identify } from '../lib/identity';
-import { postToSlack } from '../lib/slack';
+import { target } from '../lib/harness/config';
+import { identify } from '../lib/harness/identity';
+import { postToSlack } from '../lib/operations/slack';
 import { conditions } from '../runbook/catalogue';
 import { caseName, gateMarkdown, writeGateArtefacts } from './artefacts';
 import { decide } from './gate';

@@ -4,8 +4,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { repoRoot } from '../lib/config.js';
-import phaseSetup from '../lib/phase-setup.js';
+import { repoRoot } from '../lib/harness/config.js';
+import phaseSetup from '../lib/harness/phase-setup.js';
 import { writeGateArtefacts } from './artefacts.js';
 import { holdEverything, type GateResult } from './gate.js';
 

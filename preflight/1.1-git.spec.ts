@@ -1,7 +1,7 @@
 import { describe, test } from 'vitest';
-import { check } from '../lib/check';
-import { target } from '../lib/config';
-import { gitState } from '../lib/git';
+import { check } from '../lib/harness/check';
+import { target } from '../lib/harness/config';
+import { gitState } from '../lib/probes/git';
 import { titleOf } from '../runbook/catalogue';
 
 const t = target();

@@ -1,7 +1,7 @@
 import { describe, test } from 'vitest';
-import { check } from '../lib/check';
-import { target } from '../lib/config';
-import { inspectEnv, requiredEnvKeys } from '../lib/dotenv';
+import { check } from '../lib/harness/check';
+import { target } from '../lib/harness/config';
+import { inspectEnv, requiredEnvKeys } from '../lib/probes/env-file';
 import { titleOf } from '../runbook/catalogue';
 
 const t = target();

@@ -1,11 +1,11 @@
 import { describe, test } from 'vitest';
-import { check } from '../lib/check';
-import { target } from '../lib/config';
-import { serviceStates } from '../lib/docker';
-import { CouldNotCheck } from '../lib/errors';
-import { showPools } from '../lib/pgbouncer';
-import { replicaStatus, selectOne } from '../lib/postgres';
-import { ping } from '../lib/redis';
+import { check } from '../lib/harness/check';
+import { target } from '../lib/harness/config';
+import { serviceStates } from '../lib/probes/docker';
+import { CouldNotCheck } from '../lib/core/errors';
+import { showPools } from '../lib/probes/pgbouncer';
+import { replicaStatus, selectOne } from '../lib/probes/postgres';
+import { ping } from '../lib/probes/redis';
 import { titleOf } from '../runbook/catalogue';
 
 const t = target();

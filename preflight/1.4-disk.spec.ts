@@ -1,7 +1,7 @@
 import { describe, test } from 'vitest';
-import { check } from '../lib/check';
-import { target } from '../lib/config';
-import { diskUsage } from '../lib/disk';
+import { check } from '../lib/harness/check';
+import { target } from '../lib/harness/config';
+import { diskUsage } from '../lib/probes/disk';
 import { titleOf } from '../runbook/catalogue';
 
 const t = target();

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { newestBackup } from '../lib/backup';
-import { check } from '../lib/check';
-import { target } from '../lib/config';
-import { run } from '../lib/exec';
+import { newestBackup } from '../lib/probes/backup';
+import { check } from '../lib/harness/check';
+import { target } from '../lib/harness/config';
+import { run } from '../lib/core/exec';
 import { entry, titleOf } from '../runbook/catalogue';
 
 const t = target();

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, test } from 'vitest';
-import { heads, readRevisions } from '../lib/alembic';
-import { check } from '../lib/check';
-import { target } from '../lib/config';
-import { alembicVersion } from '../lib/postgres';
+import { heads, readRevisions } from '../lib/probes/alembic';
+import { check } from '../lib/harness/check';
+import { target } from '../lib/harness/config';
+import { alembicVersion } from '../lib/probes/postgres';
 import { titleOf } from '../runbook/catalogue';
 
 const t = target();

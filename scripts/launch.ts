@@ -1,21 +1,19 @@
 // npm run launch: preflight → deploy → smoke → gonogo. Stops at the first phase that fails and always
 // ends with the Go/No-Go decision artefact; a stop before smoke is a HOLD with the reason.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, resolveTarget } from '../lib/config.js';
-import { evidencePath, phases, writeAtomic } from '../lib/evidence.js';
+import { repoRoot, resolveTarget } from '../lib/harness/config.js';
+import { clearLaunchStop, forgetEvidence, phases, writeLaunchStop } from '../lib/harness/evidence.js';
 import { runPhase } from './phases.js';
 
 export async function launch(opts: { echo?: boolean; env?: Record<string, string | undefined> } = {}): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
   const env = { ...process.env, ...opts.env };
   const reportsDir = env.RUNBOOK_REPORTS_DIR || join(repoRoot, 'reports');
-  for (const p of phases) rmSync(evidencePath(reportsDir, p), { force: true });
-  const note = join(reportsDir, 'evidence', 'launch.json');
-  rmSync(note, { force: true });
+  for (const p of phases) forgetEvidence(reportsDir, p);
+  clearLaunchStop(reportsDir);
   const echo = opts.echo ?? true;
   const say = (s: string) => echo && process.stdout.write(s);
   const stop = (why: string) => {
-    writeAtomic(note, JSON.stringify({ stopped: why, at: new Date().toISOString() }) + '\n');
+    writeLaunchStop(reportsDir, why);
     return why;
   };
   let stopped: string | undefined;

@@ -1,9 +1,9 @@
 // Runs runbook phases as child Vitest processes: the pipelines (launch, demo) and the end-to-end tests
 // share this one runner.
 import { join } from 'node:path';
-import { repoRoot } from '../lib/config.js';
-import { run, type RunResult } from '../lib/exec.js';
-import type { Phase } from '../lib/evidence.js';
+import { repoRoot } from '../lib/harness/config.js';
+import { run, type RunResult } from '../lib/core/exec.js';
+import type { Phase } from '../lib/harness/evidence.js';
 
 export interface PhaseRunOptions {
   env?: Record<string, string | undefined>;

@@ -1,12 +1,12 @@
 // npm run status: runbook section 7's "useful commands" as one read-only report. Each section has its own
 // deadline; a section that cannot be read says why and the others still print.
-import { resolveTarget } from '../lib/config.js';
-import { diskUsage } from '../lib/disk.js';
-import { docker, serviceStates } from '../lib/docker.js';
-import { showPools } from '../lib/pgbouncer.js';
-import { queryOnce } from '../lib/postgres.js';
-import { memory } from '../lib/redis.js';
-import { scrub } from '../lib/secret.js';
+import { resolveTarget } from '../lib/harness/config.js';
+import { diskUsage } from '../lib/probes/disk.js';
+import { docker, serviceStates } from '../lib/probes/docker.js';
+import { showPools } from '../lib/probes/pgbouncer.js';
+import { queryOnce } from '../lib/probes/postgres.js';
+import { memory } from '../lib/probes/redis.js';
+import { scrub } from '../lib/core/secret.js';
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 

@@ -5,16 +5,16 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Builder } from 'junit-report-builder';
-import { resolveTarget, type Target } from '../lib/config.js';
-import { diskUsage } from '../lib/disk.js';
-import { writeAtomic } from '../lib/evidence.js';
-import { get } from '../lib/http.js';
-import { busiest, showPools } from '../lib/pgbouncer.js';
-import { instant } from '../lib/prometheus.js';
-import { memory } from '../lib/redis.js';
-import { schemaClean } from '../lib/reporter.js';
-import { scrub } from '../lib/secret.js';
-import { TriggerTracker, triggers, type Sample } from '../lib/triggers.js';
+import { resolveTarget, type Target } from '../lib/harness/config.js';
+import { diskUsage } from '../lib/probes/disk.js';
+import { writeAtomic } from '../lib/core/atomic.js';
+import { get } from '../lib/probes/http.js';
+import { busiest, showPools } from '../lib/probes/pgbouncer.js';
+import { instant } from '../lib/probes/prometheus.js';
+import { memory } from '../lib/probes/redis.js';
+import { schemaClean } from '../lib/harness/reporter.js';
+import { scrub } from '../lib/core/secret.js';
+import { TriggerTracker, triggers, type Sample } from '../lib/operations/triggers.js';
 import { runPhase } from './phases.js';
 
 const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;

@@ -1,11 +1,11 @@
 // The smoke checks of runbook section 3, shared by `npm run smoke` and rollback verification (step 6). Each
 // records one structured measurement and asserts it with the catalogue's judge, the same one the gate re-runs.
 import type { TestContext } from 'vitest';
-import { check, type Check } from '../lib/check';
-import { target } from '../lib/config';
-import { CouldNotCheck } from '../lib/errors';
-import { get, json, walkRedirects } from '../lib/http';
-import { peerCertificate } from '../lib/tls';
+import { check, type Check } from '../lib/harness/check';
+import { target } from '../lib/harness/config';
+import { CouldNotCheck } from '../lib/core/errors';
+import { get, json, walkRedirects } from '../lib/probes/http';
+import { peerCertificate } from '../lib/probes/tls';
 import { entry, maxRedirects, meets, type CheckId } from '../runbook/catalogue';
 
 const t = target();

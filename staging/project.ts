@@ -5,11 +5,11 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
-import { compose, composeArgs, detectCompose, type ComposeProject } from '../lib/compose.js';
-import { parseEnvFile, formatEnvFile } from '../lib/envfile.js';
-import { run, tail } from '../lib/exec.js';
-import { waitHealthy } from '../lib/health.js';
-import { imageInfo, tagImage } from '../lib/docker.js';
+import { compose, composeArgs, detectCompose, type ComposeProject } from '../lib/probes/compose.js';
+import { parseEnvFile, formatEnvFile } from '../lib/core/env-syntax.js';
+import { run, tail } from '../lib/core/exec.js';
+import { waitHealthy } from '../lib/probes/health.js';
+import { imageInfo, tagImage } from '../lib/probes/docker.js';
 import { ensureCa, issueServerCert } from './tls.js';
 
 export const stagingSource = dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../lib/exec.js';
+import { run } from '../lib/core/exec.js';
 
 async function openssl(args: string[], cwd: string) {
   const r = await run(['openssl', ...args] as [string, ...string[]], { cwd, timeoutMs: 30_000 });

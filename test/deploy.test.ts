@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageInfo, serviceStates } from '../lib/docker';
-import { acquireLock } from '../lib/lock';
-import { queryOnce } from '../lib/postgres';
-import { readHistory, readState } from '../lib/rollback-state';
-import { compose, composeArgs } from '../lib/compose';
-import { composeFor } from '../lib/stack';
+import { imageInfo, serviceStates } from '../lib/probes/docker';
+import { acquireLock } from '../lib/operations/lock';
+import { queryOnce } from '../lib/probes/postgres';
+import { readHistory, readState } from '../lib/operations/rollback-state';
+import { compose, composeArgs } from '../lib/probes/compose';
+import { composeFor } from '../lib/operations/stack';
 import { commitToProject, phase, projectHead, resetFaults, t } from './support/harness';
 
 const notRun = (r: Awaited<ReturnType<typeof phase>>, after: string) => {

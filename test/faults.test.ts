@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../lib/exec';
-import { acquireLock } from '../lib/lock';
-import type { Phase, PhaseEvidence } from '../lib/evidence';
+import { run } from '../lib/core/exec';
+import { acquireLock } from '../lib/operations/lock';
+import type { Phase, PhaseEvidence } from '../lib/harness/evidence';
 import { issueServerCert } from '../staging/tls';
 import { commitToProject, evidenceDir, gonogo, healthyEvidence, killPhaseAt, phase, projectHead, reportsDir, resetFaults, setFaults, t, withStopped } from './support/harness';
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../lib/exec';
+import { run } from '../lib/core/exec';
 import { evidenceDir, gonogo, healthyEvidence, phase, resetFaults } from './support/harness';
 
 let healthy: { deploy: string; preflight: string; smoke: string };

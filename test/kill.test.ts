@@ -3,10 +3,10 @@
 // boundaries (RUNBOOK_TEST_KILL_POINT), so every point is reached on every machine, however fast.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageInfo, serviceStates } from '../lib/docker';
-import { get } from '../lib/http';
-import { historyPath, readState, revisionOf, type HistoryEntry } from '../lib/rollback-state';
-import { run } from '../lib/exec';
+import { imageInfo, serviceStates } from '../lib/probes/docker';
+import { get } from '../lib/probes/http';
+import { historyPath, readState, revisionOf, type HistoryEntry } from '../lib/operations/rollback-state';
+import { run } from '../lib/core/exec';
 import { commitToProject, killPhaseAt, phase, projectHead, resetFaults, t } from './support/harness';
 
 const deployPoints = [

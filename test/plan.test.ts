@@ -4,9 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { docker, imageInfo } from '../lib/docker';
-import { evidencePath } from '../lib/evidence';
-import { historyPath, statePath } from '../lib/rollback-state';
+import { docker, imageInfo } from '../lib/probes/docker';
+import { evidencePath } from '../lib/harness/evidence';
+import { historyPath, statePath } from '../lib/operations/rollback-state';
 import { runPhase } from '../scripts/phases';
 import { commitToProject, phase, projectHead, reportsDir, t } from './support/harness';
 

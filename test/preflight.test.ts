@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../lib/exec';
+import { run } from '../lib/core/exec';
 import { phase, t, withStopped } from './support/harness';
 
 const envFile = join(t.projectDir, '.env');

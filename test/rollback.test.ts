@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageInfo, serviceStates } from '../lib/docker';
-import { get } from '../lib/http';
-import { queryOnce } from '../lib/postgres';
-import { readHistory, readState } from '../lib/rollback-state';
+import { imageInfo, serviceStates } from '../lib/probes/docker';
+import { get } from '../lib/probes/http';
+import { queryOnce } from '../lib/probes/postgres';
+import { readHistory, readState } from '../lib/operations/rollback-state';
 import { commitToProject, phase, reportsDir, resetFaults, t } from './support/harness';
 
 const irreversible = `"""Add price alerts; there is no way back."""

@@ -5,8 +5,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../lib/config';
-import { parseEnvFile } from '../lib/envfile';
+import { repoRoot } from '../lib/harness/config';
+import { parseEnvFile } from '../lib/core/env-syntax';
 import { setFaults, resetFaults, t } from './support/harness';
 import { launch } from '../scripts/launch';
 

@@ -3,12 +3,12 @@
 import { readdirSync } from 'node:fs';
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { compose, composeArgs } from '../lib/compose';
-import { get, json } from '../lib/http';
-import { queryOnce, replicaStatus } from '../lib/postgres';
-import { showPools } from '../lib/pgbouncer';
-import { composeFor, waitHttp200 } from '../lib/stack';
-import { waitUntil } from '../lib/wait';
+import { compose, composeArgs } from '../lib/probes/compose';
+import { get, json } from '../lib/probes/http';
+import { queryOnce, replicaStatus } from '../lib/probes/postgres';
+import { showPools } from '../lib/probes/pgbouncer';
+import { composeFor, waitHttp200 } from '../lib/operations/stack';
+import { waitUntil } from '../lib/core/wait';
 import { resetFaults, setFaults, t } from './support/harness';
 
 const api = (p: string, headers?: Record<string, string>) => get(`${t.apiUrl}${p}`, { caFile: t.caFile, headers });

@@ -1,11 +1,11 @@
 // The rollback-trigger watch on the real stack, with shortened windows: a sustained 5xx burst is critical
 // and recommends a rollback; a short one is only a warning; --auto-rollback rolls back.
 import { afterEach, describe, expect, it } from 'vitest';
-import { imageInfo } from '../lib/docker';
-import { get } from '../lib/http';
-import { readState } from '../lib/rollback-state';
+import { imageInfo } from '../lib/probes/docker';
+import { get } from '../lib/probes/http';
+import { readState } from '../lib/operations/rollback-state';
 import { watch } from '../scripts/watch';
-import { waitUntil } from '../lib/wait';
+import { waitUntil } from '../lib/core/wait';
 import { status } from '../scripts/status';
 import { commitToProject, phase, resetFaults, setFaults, t } from './support/harness';
 

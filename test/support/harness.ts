@@ -4,14 +4,14 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { repoRoot, resolveTarget, type Target } from '../../lib/config';
-import { compose, composeArgs } from '../../lib/compose';
-import { run } from '../../lib/exec';
-import { readEvidence, type CheckRecord, type Phase, type PhaseEvidence } from '../../lib/evidence';
-import { waitHealthy } from '../../lib/health';
-import { composeFor } from '../../lib/stack';
+import { repoRoot, resolveTarget, type Target } from '../../lib/harness/config';
+import { compose, composeArgs } from '../../lib/probes/compose';
+import { run } from '../../lib/core/exec';
+import { readEvidence, type CheckRecord, type Phase, type PhaseEvidence } from '../../lib/harness/evidence';
+import { waitHealthy } from '../../lib/probes/health';
+import { composeFor } from '../../lib/operations/stack';
 import { runPhase } from '../../scripts/phases';
-import { killPointEnv, killPointMarker } from '../../lib/killpoint';
+import { killPointEnv, killPointMarker } from '../../lib/harness/killpoint';
 import { request } from 'undici';
 
 export const t: Target = resolveTarget().target;

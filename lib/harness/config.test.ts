@@ -1,0 +1,83 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveTarget } from './config';
+import { ConfigError } from '../core/errors';
+
+const prodEnv = {
+  RUNBOOK_TARGET: 'production',
+  RUNBOOK_DB_URL: 'postgresql://buywhere:pw-primary-1234@127.0.0.1:5432/catalog',
+  RUNBOOK_REPLICA_URL: 'postgresql://buywhere:pw-replica-1234@127.0.0.1:5433/catalog',
+  RUNBOOK_PGBOUNCER_ADMIN_URL: 'postgresql://pgbouncer:pw-bouncer-1234@127.0.0.1:6432/pgbouncer',
+  RUNBOOK_REDIS_URL: 'redis://:pw-redis-1234@127.0.0.1:6379/0',
+  BUYWHERE_API_KEY: 'bw_live_key_123456',
+};
+
+describe('resolveTarget', () => {
+  it('production keeps the runbook values', () => {
+    const { target } = resolveTarget(prodEnv);
+    expect(target.projectDir).toBe('/home/paperclip/buywhere-api');
+    expect(target.composeFile).toBe('docker-compose.prod.yml');
+    expect(target.apiUrl).toBe('https://api.buywhere.ai');
+    expect(target.mcpUrl).toBe('http://localhost:8080');
+    expect(target.deployBranch).toBe('master');
+    expect(target.backupCommand).toEqual(['./deploy.sh', 'backup']);
+    expect(target.monitoringServices).toContain('grafana');
+  });
+
+  it('secrets print as [redacted] and overrides are listed without secret values', () => {
+    const { target, overrides } = resolveTarget({ ...prodEnv, RUNBOOK_API_URL: 'https://127.0.0.1:9443' });
+    expect(String(target.apiKey)).toBe('[redacted]');
+    expect(JSON.stringify(target)).not.toContain('pw-primary-1234');
+    expect(JSON.stringify(target)).not.toContain('bw_live_key_123456');
+    const shown = JSON.stringify(overrides);
+    expect(shown).toContain('RUNBOOK_API_URL');
+    expect(shown).not.toContain('pw-');
+    expect(shown).not.toContain('bw_live');
+    expect(target.secretValues).toEqual(expect.arrayContaining(['pw-primary-1234', 'bw_live_key_123456']));
+  });
+
+  it('a missing production setting stops the run, naming it and where to set it', () => {
+    const { RUNBOOK_REDIS_URL: _, ...rest } = prodEnv;
+    expect(() => resolveTarget(rest)).toThrow(ConfigError);
+    expect(() => resolveTarget(rest)).toThrow(/RUNBOOK_REDIS_URL.*Export RUNBOOK_REDIS_URL/s);
+  });
+
+  it.each([
+    ['RUNBOOK_API_URL', 'ftp://x', /http or https URL/],
+    ['RUNBOOK_P99_SAMPLES', 'many', /whole number/],
+    ['RUNBOOK_RUN_BACKUP', 'perhaps', /true or false/],
+    ['RUNBOOK_DISK_PATH', 'relative/path', /absolute path/],
+    ['RUNBOOK_CA_FILE', '/nonexistent/ca.pem', /readable file/],
+    ['RUNBOOK_TARGET', 'prod', /"staging" or "production"/],
+  ])('rejects a malformed %s', (env, value, message) => {
+    expect(() => resolveTarget({ ...prodEnv, [env]: value })).toThrow(message);
+  });
+
+  it('a malformed secret URL is rejected without echoing it', () => {
+    try {
+      resolveTarget({ ...prodEnv, RUNBOOK_DB_URL: 'not a url with hunter2secret' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).message).toContain('RUNBOOK_DB_URL');
+      expect((e as Error).message).not.toContain('hunter2secret');
+    }
+  });
+
+  it('staging without a laid-out project says to run staging:up', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-'));
+    expect(() => resolveTarget({ RUNBOOK_STAGING_DIR: join(dir, 'none') })).toThrow(/staging:up/);
+  });
+
+  it('staging reads its secrets from the project .env and builds loopback URLs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-'));
+    mkdirSync(join(dir, 'tls'));
+    writeFileSync(join(dir, 'tls', 'ca.crt'), 'PEM');
+    writeFileSync(join(dir, '.env'), 'COMPOSE_PROJECT_NAME=p\nAPI_PORT=1\nMCP_PORT=2\nDB_PORT=3\nDB_REPLICA_PORT=4\nPGBOUNCER_PORT=5\nPROMETHEUS_PORT=6\nALERTMANAGER_PORT=7\nPOSTGRES_PASSWORD=abc/def\nREDIS_URL=redis://:r@127.0.0.1:8/0\nBUYWHERE_API_KEY=bw_x1234\n');
+    const { target } = resolveTarget({ RUNBOOK_STAGING_DIR: dir });
+    expect(target.apiUrl).toBe('https://localhost:1');
+    expect(new URL(target.databaseUrl.reveal()).password).toBe('abc%2Fdef');
+    expect(target.composeProject).toBe('p');
+  });
+});

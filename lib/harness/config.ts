@@ -1,0 +1,324 @@
+// Resolves the target the runbook runs against (RUNBOOK_TARGET, staging by default), applies the RUNBOOK_*
+// overrides and validates every setting once, before any check. Secrets are wrapped so they print as [redacted].
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../core/errors.js';
+import { parseEnvFile } from '../core/env-syntax.js';
+import { Secret, redactUrl } from '../core/secret.js';
+import { p99MinSamples } from '../../runbook/catalogue.js';
+import { backupFormats, type BackupFormat } from '../probes/backup.js';
+
+export type TargetName = 'staging' | 'production';
+
+export interface Target {
+  name: TargetName;
+  /** The deployed app's checkout: /home/paperclip/buywhere-api on production. */
+  projectDir: string;
+  composeFile: string;
+  composeProject: string;
+  /** Image repositories the compose file tags as :latest. */
+  apiImage: string;
+  mcpImage: string;
+  apiUrl: string;
+  mcpUrl: string;
+  /** CA to trust for the API's certificate; the system store when unset. */
+  caFile: string | undefined;
+  databaseUrl: Secret;
+  replicaUrl: Secret;
+  pgbouncerAdminUrl: Secret;
+  redisUrl: Secret;
+  apiKey: Secret;
+  backupsDir: string;
+  backupCommand: string[];
+  /** File names of real backups, and the dump format they start with. */
+  backupPattern: string;
+  backupFormat: BackupFormat;
+  diskPath: string;
+  deployBranch: string;
+  criticalServices: string[];
+  monitoringServices: string[];
+  prometheusUrl: string | undefined;
+  alertmanagerUrl: string | undefined;
+  /** Loopback admin endpoint of the staging API's fault switches; never set on production. */
+  adminUrl: string | undefined;
+  /** Requests in the smoke 9 p99 sample. */
+  p99Samples: number;
+  /** Max WAL received but not replayed on the replica, in bytes. */
+  replicaMaxLagBytes: number;
+  /** Evidence older than this is stale for the gate, in minutes. */
+  evidenceMaxAgeMin: number;
+  /** The running build as the operator states it (RUNBOOK_DEPLOY_SHA); Docker's answer must agree. */
+  deploySha: string | undefined;
+  /** Run the backup command when preflight 1.5 finds no fresh backup. */
+  runBackup: boolean;
+  reportsDir: string;
+  /** Secret values to scrub from any text the harness writes. */
+  secretValues: string[];
+}
+
+export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+type Kind = 'path' | 'url' | 'secret-url' | 'secret' | 'int' | 'bool' | 'list' | 'name' | 'file' | 'sha' | 'glob' | 'backup-format';
+
+interface Setting {
+  key: keyof Target;
+  env: string;
+  kind: Kind;
+  doc: string;
+}
+
+/** Every setting a user can override, with its environment variable. Defaults live in the target tables below. */
+export const settings: Setting[] = [
+  { key: 'projectDir', env: 'RUNBOOK_PROJECT_DIR', kind: 'path', doc: 'the deployed app checkout' },
+  { key: 'composeFile', env: 'RUNBOOK_COMPOSE_FILE', kind: 'name', doc: 'compose file, relative to the project directory' },
+  { key: 'composeProject', env: 'RUNBOOK_COMPOSE_PROJECT', kind: 'name', doc: 'compose project name' },
+  { key: 'apiImage', env: 'RUNBOOK_API_IMAGE', kind: 'name', doc: 'API image repository' },
+  { key: 'mcpImage', env: 'RUNBOOK_MCP_IMAGE', kind: 'name', doc: 'MCP image repository' },
+  { key: 'apiUrl', env: 'RUNBOOK_API_URL', kind: 'url', doc: 'API base URL' },
+  { key: 'mcpUrl', env: 'RUNBOOK_MCP_URL', kind: 'url', doc: 'MCP base URL' },
+  { key: 'caFile', env: 'RUNBOOK_CA_FILE', kind: 'file', doc: 'PEM CA bundle to trust for the API' },
+  { key: 'databaseUrl', env: 'RUNBOOK_DB_URL', kind: 'secret-url', doc: 'primary database URL' },
+  { key: 'replicaUrl', env: 'RUNBOOK_REPLICA_URL', kind: 'secret-url', doc: 'replica database URL' },
+  { key: 'pgbouncerAdminUrl', env: 'RUNBOOK_PGBOUNCER_ADMIN_URL', kind: 'secret-url', doc: 'PgBouncer admin console URL (database pgbouncer)' },
+  { key: 'redisUrl', env: 'RUNBOOK_REDIS_URL', kind: 'secret-url', doc: 'Redis URL' },
+  { key: 'apiKey', env: 'BUYWHERE_API_KEY', kind: 'secret', doc: 'API key for /v1/status' },
+  { key: 'backupsDir', env: 'RUNBOOK_BACKUPS_DIR', kind: 'path', doc: 'backups directory' },
+  { key: 'backupCommand', env: 'RUNBOOK_BACKUP_COMMAND', kind: 'list', doc: 'backup command, space-separated, run in the project directory' },
+  { key: 'backupPattern', env: 'RUNBOOK_BACKUP_PATTERN', kind: 'glob', doc: 'file names the backup command writes (* and ? only)' },
+  { key: 'backupFormat', env: 'RUNBOOK_BACKUP_FORMAT', kind: 'backup-format', doc: 'dump format of a backup: custom (PGDMP), gzip or sql' },
+  { key: 'diskPath', env: 'RUNBOOK_DISK_PATH', kind: 'path', doc: 'filesystem to measure for 1.4' },
+  { key: 'deployBranch', env: 'RUNBOOK_DEPLOY_BRANCH', kind: 'name', doc: 'branch that may be deployed' },
+  { key: 'monitoringServices', env: 'RUNBOOK_MONITORING_SERVICES', kind: 'list', doc: 'services started by deploy step 7' },
+  { key: 'prometheusUrl', env: 'RUNBOOK_PROMETHEUS_URL', kind: 'url', doc: 'Prometheus base URL' },
+  { key: 'alertmanagerUrl', env: 'RUNBOOK_ALERTMANAGER_URL', kind: 'url', doc: 'Alertmanager base URL' },
+  { key: 'p99Samples', env: 'RUNBOOK_P99_SAMPLES', kind: 'int', doc: `requests in the smoke 9 p99 sample (at least ${p99MinSamples})` },
+  { key: 'replicaMaxLagBytes', env: 'RUNBOOK_REPLICA_MAX_LAG_BYTES', kind: 'int', doc: 'replica replay lag threshold' },
+  { key: 'evidenceMaxAgeMin', env: 'RUNBOOK_EVIDENCE_MAX_AGE_MIN', kind: 'int', doc: 'evidence freshness window for the gate' },
+  { key: 'runBackup', env: 'RUNBOOK_RUN_BACKUP', kind: 'bool', doc: 'run the backup command when no fresh backup exists' },
+  { key: 'reportsDir', env: 'RUNBOOK_REPORTS_DIR', kind: 'path', doc: 'where reports and evidence go' },
+  { key: 'deploySha', env: 'RUNBOOK_DEPLOY_SHA', kind: 'sha', doc: 'the build running on the target, where Docker cannot be asked; must agree with Docker where it can' },
+];
+
+type Raw = Partial<Record<keyof Target, string>>;
+
+const common: Raw = {
+  p99Samples: String(p99MinSamples),
+  replicaMaxLagBytes: String(16 * 1024 * 1024),
+  evidenceMaxAgeMin: '30',
+  runBackup: 'false',
+  reportsDir: join(repoRoot, 'reports'),
+  diskPath: '/',
+  deployBranch: 'master',
+  composeProject: 'buywhere-api',
+  apiImage: 'buywhere-api',
+  mcpImage: 'buywhere-mcp',
+};
+
+/** The runbook's own values. Database and Redis URLs have no safe default on the host and must be given. */
+const production: Raw = {
+  ...common,
+  projectDir: '/home/paperclip/buywhere-api',
+  composeFile: 'docker-compose.prod.yml',
+  apiUrl: 'https://api.buywhere.ai',
+  mcpUrl: 'http://localhost:8080',
+  backupsDir: '/home/paperclip/buywhere-api/backups',
+  backupCommand: './deploy.sh backup',
+  // What ./deploy.sh backup is taken to write: pg_dump custom-format files. Set both where it writes otherwise.
+  backupPattern: '*.dump',
+  backupFormat: 'custom',
+  monitoringServices: 'backup-cron metrics-collector blackbox-exporter alertmanager loki fluent-bit grafana',
+};
+
+function stagingDefaults(env: NodeJS.ProcessEnv): { raw: Raw; problems: string[] } {
+  const projectDir = resolve(env.RUNBOOK_STAGING_DIR ?? join(repoRoot, '.staging', 'buywhere-api'));
+  const envFile = join(projectDir, '.env');
+  if (!existsSync(envFile)) {
+    return { raw: { ...common, projectDir }, problems: [`${envFile} does not exist: run \`npm run staging:up\` first`] };
+  }
+  const v = parseEnvFile(readFileSync(envFile, 'utf8'), envFile).values;
+  const need = (k: string) => v.get(k) ?? '';
+  const pw = encodeURIComponent(need('POSTGRES_PASSWORD'));
+  return {
+    raw: {
+      ...common,
+      projectDir,
+      composeFile: 'docker-compose.yml',
+      composeProject: need('COMPOSE_PROJECT_NAME') || 'buywhere-api',
+      apiUrl: `https://localhost:${need('API_PORT')}`,
+      mcpUrl: `http://127.0.0.1:${need('MCP_PORT')}`,
+      caFile: join(projectDir, 'tls', 'ca.crt'),
+      databaseUrl: `postgresql://buywhere:${pw}@127.0.0.1:${need('DB_PORT')}/catalog`,
+      replicaUrl: `postgresql://buywhere:${pw}@127.0.0.1:${need('DB_REPLICA_PORT')}/catalog`,
+      pgbouncerAdminUrl: `postgresql://buywhere:${pw}@127.0.0.1:${need('PGBOUNCER_PORT')}/pgbouncer`,
+      redisUrl: need('REDIS_URL'),
+      apiKey: need('BUYWHERE_API_KEY'),
+      backupsDir: join(projectDir, 'backups'),
+      backupCommand: `${join(repoRoot, 'node_modules', '.bin', 'tsx')} ${join(repoRoot, 'staging', 'cli.ts')} backup`,
+      backupPattern: 'catalog-*.dump',
+      backupFormat: 'custom',
+      monitoringServices: 'backup-cron metrics-collector blackbox-exporter alertmanager',
+      prometheusUrl: `http://127.0.0.1:${need('PROMETHEUS_PORT')}`,
+      alertmanagerUrl: `http://127.0.0.1:${need('ALERTMANAGER_PORT')}`,
+      adminUrl: v.get('ADMIN_ENABLED') === '1' ? `http://127.0.0.1:${need('API_ADMIN_PORT')}` : undefined,
+    } as Raw & { adminUrl?: string },
+    problems: [],
+  };
+}
+
+export interface Resolved {
+  target: Target;
+  /** Settings that differ from the target's defaults, for the start-of-run banner; secrets redacted. */
+  overrides: Array<{ env: string; value: string }>;
+}
+
+export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
+  const name = (env.RUNBOOK_TARGET ?? 'staging') as TargetName;
+  if (name !== 'staging' && name !== 'production') {
+    throw new ConfigError('RUNBOOK_TARGET', '"staging" or "production"', JSON.stringify(env.RUNBOOK_TARGET), 'Unset it for staging, or set RUNBOOK_TARGET=production on the production host.');
+  }
+  let defaults: Raw;
+  let stagingProblems: string[] = [];
+  if (name === 'staging') {
+    const s = stagingDefaults(env);
+    defaults = s.raw;
+    stagingProblems = s.problems;
+  } else defaults = production;
+
+  const raw: Raw = { ...defaults };
+  const overrides: Resolved['overrides'] = [];
+  for (const s of settings) {
+    const given = env[s.env];
+    if (given === undefined || given === '') continue;
+    raw[s.key] = given;
+    if (given !== defaults[s.key]) {
+      const shown = s.kind === 'secret' ? '[redacted]' : s.kind === 'secret-url' || s.kind === 'url' ? redactUrl(given) : given;
+      overrides.push({ env: s.env, value: shown });
+    }
+  }
+
+  const missing = (s: Setting) => {
+    const where = name === 'production' ? `export ${s.env}=… before running (see README, "On the production host")` : `set ${s.env}, or run \`npm run staging:up\` to lay out the staging project`;
+    return new ConfigError(s.env, s.doc, stagingProblems[0] ?? 'nothing', where[0]!.toUpperCase() + where.slice(1) + '.');
+  };
+  const out: Record<string, unknown> = { name };
+  for (const s of settings) {
+    const value = raw[s.key];
+    if (value === undefined || value === '') {
+      if (['caFile', 'prometheusUrl', 'alertmanagerUrl', 'deploySha'].includes(s.key)) {
+        out[s.key] = undefined;
+        continue;
+      }
+      throw missing(s);
+    }
+    out[s.key] = parse(s, value);
+  }
+  out.criticalServices = ['api', 'db', 'db_replica', 'pgbouncer', 'redis'];
+  out.adminUrl = name === 'staging' ? (defaults as { adminUrl?: string }).adminUrl : undefined;
+  const target = out as unknown as Target;
+  // Not enumerable: the list must never travel with a serialised or printed target.
+  if (target.p99Samples < p99MinSamples) {
+    throw new ConfigError('RUNBOOK_P99_SAMPLES', `at least ${p99MinSamples}: a p99 from fewer samples is not a p99 the gate accepts`, String(target.p99Samples), 'Raise RUNBOOK_P99_SAMPLES or unset it.');
+  }
+  Object.defineProperty(target, 'secretValues', { value: collectSecrets(target, env), enumerable: false });
+  return { target, overrides };
+}
+
+function parse(s: Setting, value: string): unknown {
+  const bad = (expected: string) =>
+    new ConfigError(s.env, expected, s.kind.startsWith('secret') ? 'a value that does not parse' : JSON.stringify(value), `Fix ${s.env} (${s.doc}).`);
+  switch (s.kind) {
+    case 'url': {
+      try {
+        const u = new URL(value);
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad('an http or https URL');
+        return value.replace(/\/+$/, '');
+      } catch (e) {
+        if (e instanceof ConfigError) throw e;
+        throw bad('an http or https URL');
+      }
+    }
+    case 'secret-url': {
+      try {
+        new URL(value);
+      } catch {
+        throw bad('a URL such as postgresql://user:password@host:port/db');
+      }
+      return new Secret(value);
+    }
+    case 'secret':
+      return new Secret(value);
+    case 'int': {
+      if (!/^\d+$/.test(value) || Number(value) <= 0) throw bad('a whole number greater than 0');
+      return Number(value);
+    }
+    case 'bool': {
+      if (!['1', '0', 'true', 'false', 'yes', 'no'].includes(value)) throw bad('true or false');
+      return ['1', 'true', 'yes'].includes(value);
+    }
+    case 'list':
+      return value.split(/\s+/).filter(Boolean);
+    case 'path':
+      if (!isAbsolute(value)) throw bad('an absolute path');
+      return value;
+    case 'file': {
+      try {
+        accessSync(value, constants.R_OK);
+      } catch {
+        throw bad('a readable file');
+      }
+      return value;
+    }
+    case 'name':
+      if (!/^[\w.@/-]+$/.test(value)) throw bad('a plain name');
+      return value;
+    case 'glob':
+      if (!/^[\w.*?@-]+$/.test(value)) throw bad('a file name pattern such as catalog-*.dump');
+      return value;
+    case 'backup-format':
+      if (!(value in backupFormats)) throw bad(Object.keys(backupFormats).join(', '));
+      return value;
+    case 'sha':
+      if (!/^[0-9a-f]{7,40}$/.test(value)) throw bad('a git SHA of 7 to 40 lower-case hex digits');
+      return value;
+  }
+}
+
+function collectSecrets(t: Target, env: NodeJS.ProcessEnv): string[] {
+  const values = new Set<string>();
+  // Every secret setting whole, and the password inside every URL setting, plain or secret; a Slack webhook
+  // URL is a credential by itself.
+  const urls = [t.apiUrl, t.mcpUrl, t.prometheusUrl, t.alertmanagerUrl, env.SLACK_WEBHOOK_URL].filter((u): u is string => !!u);
+  if (env.SLACK_WEBHOOK_URL) values.add(env.SLACK_WEBHOOK_URL);
+  for (const v of [...[t.databaseUrl, t.replicaUrl, t.pgbouncerAdminUrl, t.redisUrl, t.apiKey].map((s) => s.reveal()), ...urls]) {
+    if (!urls.includes(v)) values.add(v);
+    try {
+      const u = new URL(v);
+      if (u.password) {
+        values.add(u.password);
+        values.add(decodeURIComponent(u.password));
+      }
+    } catch {
+      // A bare secret, already added.
+    }
+  }
+  const envFile = join(t.projectDir, '.env');
+  if (existsSync(envFile)) {
+    try {
+      const v = parseEnvFile(readFileSync(envFile, 'utf8'), envFile).values;
+      for (const k of ['JWT_SECRET_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'BUYWHERE_API_KEY', 'DATABASE_URL', 'REDIS_URL']) {
+        const x = v.get(k);
+        if (x) values.add(x);
+      }
+    } catch {
+      // Preflight 1.2 reports a malformed .env; scrubbing still covers the URLs above.
+    }
+  }
+  return [...values].filter((x) => x.length >= 4);
+}
+
+let cached: Resolved | undefined;
+export function target(): Target {
+  cached ??= resolveTarget();
+  return cached.target;
+}

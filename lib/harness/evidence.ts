@@ -1,0 +1,91 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAtomic } from '../core/atomic.js';
+import type { Identity } from './identity.js';
+
+export const phases = ['preflight', 'deploy', 'smoke', 'gonogo', 'rollback'] as const;
+export type Phase = (typeof phases)[number];
+
+/** pass, fail (checked and failed), error (could not check), skipped (with a reason), not-run (never reached). */
+export type CheckStatus = 'pass' | 'fail' | 'error' | 'skipped' | 'not-run';
+
+export interface CheckRecord {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  measured?: unknown;
+  threshold?: string;
+  action?: string;
+  advisory?: boolean;
+  message?: string;
+  durationMs?: number;
+  at: string;
+}
+
+export interface PhaseEvidence {
+  phase: Phase;
+  target: string;
+  /** The build this evidence vouches for (see the reporter): never simply the checkout's HEAD after a deploy. */
+  deploySha: string;
+  startedAt: string;
+  finishedAt: string;
+  /** How the run ended: passed, failed, interrupted; or a setup error that stopped it before any check. */
+  outcome: string;
+  /** Why the run was not the whole phase; the gate accepts no partial run. */
+  partial?: string[];
+  /** What the run probed, and the build that was running. */
+  identity?: Identity;
+  checks: CheckRecord[];
+}
+
+export const evidencePath = (reportsDir: string, phase: Phase) => join(reportsDir, 'evidence', `${phase}.json`);
+
+export function writeEvidence(reportsDir: string, e: PhaseEvidence) {
+  writeAtomic(evidencePath(reportsDir, e.phase), JSON.stringify(e, null, 2) + '\n');
+}
+
+export type ReadResult = { ok: true; evidence: PhaseEvidence } | { ok: false; problem: string };
+
+export function readEvidence(reportsDir: string, phase: Phase): ReadResult {
+  const path = evidencePath(reportsDir, phase);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return { ok: false, problem: `no ${phase} evidence at ${path}: run \`npm run ${phase}\`` };
+  }
+  try {
+    const e = JSON.parse(text) as PhaseEvidence;
+    if (e.phase !== phase || !Array.isArray(e.checks) || typeof e.finishedAt !== 'string') {
+      return { ok: false, problem: `${path} is not ${phase} evidence` };
+    }
+    return { ok: true, evidence: e };
+  } catch {
+    return { ok: false, problem: `${path} is not valid JSON` };
+  }
+}
+
+const launchNotePath = (reportsDir: string) => join(reportsDir, 'evidence', 'launch.json');
+
+/** `npm run launch` notes where it stopped before the gate; the gate shows it as the HOLD reason. */
+export function writeLaunchStop(reportsDir: string, stopped: string) {
+  writeAtomic(launchNotePath(reportsDir), JSON.stringify({ stopped, at: new Date().toISOString() }) + '\n');
+}
+
+export function clearLaunchStop(reportsDir: string) {
+  rmSync(launchNotePath(reportsDir), { force: true });
+}
+
+export function readLaunchStop(reportsDir: string): string | undefined {
+  try {
+    const note = JSON.parse(readFileSync(launchNotePath(reportsDir), 'utf8')) as { stopped?: unknown };
+    return typeof note.stopped === 'string' && note.stopped ? note.stopped : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Forgets a phase's evidence, so a run that dies early never leaves an older result behind. */
+export function forgetEvidence(reportsDir: string, phase: Phase) {
+  rmSync(evidencePath(reportsDir, phase), { force: true });
+}

@@ -1,0 +1,99 @@
+// What a phase actually probed: the endpoints, the CA, the directories, and the build running on the target.
+// Evidence carries it, and the gate compares it with its own, so a result measured against another endpoint
+// or another build is never taken as evidence for this one.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Target } from './config.js';
+import { imageInfo, serviceStates } from '../probes/docker.js';
+import { revisionOf } from '../operations/rollback-state.js';
+
+export interface Identity {
+  apiOrigin: string;
+  mcpOrigin: string;
+  /** sha256 of the trusted CA bundle, or "system" for the system store. */
+  caFingerprint: string;
+  projectDir: string;
+  diskPath: string;
+  backupsDir: string;
+  /** The running build's SHA, or "unknown" (with `buildProblem`) when no source could say. */
+  build: string;
+  /** Each source that named the build: "docker" (the api container's image revision), "RUNBOOK_DEPLOY_SHA". */
+  buildSources: Record<string, string>;
+  buildProblem?: string;
+}
+
+export const comparedFields = ['apiOrigin', 'mcpOrigin', 'caFingerprint', 'projectDir', 'diskPath', 'backupsDir'] as const;
+
+export function caFingerprint(caFile: string | undefined): string {
+  if (!caFile) return 'system';
+  try {
+    return `sha256:${createHash('sha256').update(readFileSync(caFile)).digest('hex')}`;
+  } catch (err) {
+    return `unreadable: ${(err as Error).message}`;
+  }
+}
+
+/** Short and full SHAs of one commit agree: one is a prefix of the other, seven hex digits at least. */
+export function sameBuild(a: string, b: string): boolean {
+  if (!/^[0-9a-f]{7,40}$/.test(a) || !/^[0-9a-f]{7,40}$/.test(b)) return false;
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+/** Reconciles the sources that named the running build; they must all agree. */
+export function reconcileBuild(sources: Record<string, string>, problems: string[] = []): Pick<Identity, 'build' | 'buildSources' | 'buildProblem'> {
+  const named = Object.entries(sources);
+  if (named.length === 0) return { build: 'unknown', buildSources: sources, buildProblem: problems.join('; ') || 'no source named the running build' };
+  const [first] = named;
+  const disagree = named.filter(([, sha]) => !sameBuild(sha, first![1]));
+  if (disagree.length) {
+    return { build: 'unknown', buildSources: sources, buildProblem: `the sources disagree on the running build: ${named.map(([k, v]) => `${k} says ${v}`).join(', ')}` };
+  }
+  const shortest = named.map(([, v]) => v).sort((a, b) => a.length - b.length)[0]!;
+  return { build: shortest, buildSources: sources };
+}
+
+/** The build running on the target: the revision of the image the running api container was started from. */
+export async function runningBuild(t: Target): Promise<Pick<Identity, 'build' | 'buildSources' | 'buildProblem'>> {
+  const sources: Record<string, string> = {};
+  const problems: string[] = [];
+  if (t.deploySha) sources.RUNBOOK_DEPLOY_SHA = t.deploySha;
+  try {
+    const api = (await serviceStates(t.composeProject, ['api'])).get('api');
+    if (api?.state !== 'running') problems.push(`no running api container in compose project ${t.composeProject}`);
+    else {
+      const rev = revisionOf(await imageInfo(api.imageId));
+      if (rev) sources.docker = rev;
+      else problems.push(`the running api image ${api.imageId.slice(0, 19)} carries no revision label or sha- tag`);
+    }
+  } catch (err) {
+    if (!t.deploySha) problems.push(`Docker did not answer (${(err as Error).message.split('\n')[0]}); set RUNBOOK_DEPLOY_SHA where Docker cannot be asked`);
+  }
+  if (problems.length && !sources.RUNBOOK_DEPLOY_SHA) return reconcileBuild({}, problems);
+  return reconcileBuild(sources, problems);
+}
+
+export async function identify(t: Target): Promise<Identity> {
+  return {
+    apiOrigin: new URL(t.apiUrl).origin,
+    mcpOrigin: new URL(t.mcpUrl).origin,
+    caFingerprint: caFingerprint(t.caFile),
+    projectDir: t.projectDir,
+    diskPath: t.diskPath,
+    backupsDir: t.backupsDir,
+    ...(await runningBuild(t)),
+  };
+}
+
+/** What each phase probes, so what its evidence must agree with the gate on. */
+export const probedBy: Record<string, ReadonlyArray<(typeof comparedFields)[number]>> = {
+  preflight: ['projectDir', 'diskPath', 'backupsDir'],
+  smoke: ['apiOrigin', 'mcpOrigin', 'caFingerprint'],
+  deploy: ['projectDir', 'apiOrigin', 'caFingerprint'],
+  rollback: ['projectDir', 'apiOrigin', 'caFingerprint'],
+};
+
+/** The fields on which two identities differ, as "apiOrigin: measured "https://a", the gate's is "https://b"". */
+export function identityDiff(recorded: Partial<Identity> | undefined, expected: Identity, fields: ReadonlyArray<(typeof comparedFields)[number]> = comparedFields): string[] {
+  if (!recorded || typeof recorded !== 'object') return ['no identity recorded'];
+  return fields.filter((f) => recorded[f] !== expected[f]).map((f) => `${f}: measured ${JSON.stringify(recorded[f] ?? null)}, the gate's is ${JSON.stringify(expected[f])}`);
+}

@@ -1,0 +1,110 @@
+// Gathers what a deploy or rollback plan is made of (images, rollback state, history, migrations) and, before
+// the phase starts, prints the plan, honours a dry run, and holds a production run until it is confirmed.
+import { createInterface } from 'node:readline/promises';
+import { join } from 'node:path';
+import { heads, path as migrationPath, readRevisions } from '../probes/alembic.js';
+import type { Target } from './config.js';
+import { imageInfo, listImages, serviceStates } from '../probes/docker.js';
+import { Refused } from '../core/errors.js';
+import { headSha } from '../probes/git.js';
+import { buildOf, confirm, confirmationFor, deployPlan, formatPlan, rollbackPlan, type Plan } from '../operations/plan.js';
+import { alembicVersion } from '../probes/postgres.js';
+import { chooseRollbackTarget, interruptedRollback, readHistory, readState, type HistoryEntry, type RollbackState, type RollbackTarget } from '../operations/rollback-state.js';
+
+export const dryRunEnv = 'RUNBOOK_DRY_RUN';
+export const confirmEnv = 'RUNBOOK_CONFIRM';
+/** How long a production run waits for Bolt to type the confirmation. */
+const promptMs = 5 * 60_000;
+
+async function running(t: Target) {
+  const states = await serviceStates(t.composeProject, ['api', 'mcp']);
+  const id = (svc: string) => (states.get(svc)?.state === 'running' ? states.get(svc)!.imageId : undefined);
+  const [api, mcp] = await Promise.all([id('api'), id('mcp')].map((i) => (i ? imageInfo(i) : Promise.resolve(undefined))));
+  return { api, mcp, runningApiIds: new Set([id('api')].filter((x): x is string => !!x)) };
+}
+
+const currentRevisions = (t: Target) => alembicVersion(t.databaseUrl).catch(() => [] as string[]);
+
+export async function planDeploy(t: Target): Promise<Plan> {
+  const [now, deploySha, revisions, current] = await Promise.all([running(t), headSha(t.projectDir), readRevisions(join(t.projectDir, 'alembic', 'versions')), currentRevisions(t)]);
+  return deployPlan({ running: buildOf(now.api, now.mcp), deploySha, apiImage: t.apiImage, mcpImage: t.mcpImage, revisions, current, head: heads(revisions) });
+}
+
+export type RollbackChoice = Extract<RollbackTarget, { ok: true }> & { from: string; interrupted: HistoryEntry | undefined };
+
+/**
+ * Where a rollback goes and what it crosses, decided before anything is stopped: the target must exist and
+ * not be what runs, and a downgrade, when asked for, may cross only migrations with a real downgrade.
+ */
+export async function planRollback(t: Target, downgradeTo: string | undefined): Promise<{ plan: Plan; choice: RollbackChoice }> {
+  let state: RollbackState | undefined;
+  let stateError: string | undefined;
+  try {
+    state = readState(t.projectDir);
+  } catch (err) {
+    stateError = (err as Error).message;
+  }
+  const [apiImages, mcpImages, now, revisions, current] = await Promise.all([listImages(t.apiImage), listImages(t.mcpImage), running(t), readRevisions(join(t.projectDir, 'alembic', 'versions')), currentRevisions(t)]);
+  // What runs is what the api container runs. :latest alone proves nothing: an interrupted rollback may
+  // already have re-tagged it to the previous build without starting it.
+  const existingIds = new Set([...apiImages, ...mcpImages].map((i) => i.id));
+  const interrupted = interruptedRollback(readHistory(t.projectDir));
+  const chosen = chooseRollbackTarget({ state, stateError, interrupted, existingIds, runningApiIds: now.runningApiIds, apiImages, mcpImages });
+  if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.remedy);
+  const runningTag = now.api?.tags.find((x) => x.includes(':sha-'));
+  const from = interrupted?.target && chosen.api === interrupted.target.api ? interrupted.target.from : (runningTag ?? now.api?.id.slice(0, 19) ?? 'unknown');
+  if (downgradeTo) {
+    if (current.length !== 1) throw new Refused(`downgrade refused: alembic_version holds ${current.length} rows`, 'resolve the heads by hand with Bolt');
+    const between = migrationPath(revisions, current[0]!, downgradeTo);
+    if (!between) throw new Refused(`downgrade refused: ${downgradeTo} is not an ancestor of ${current[0]}`, 'pick a revision from alembic/versions below the current one');
+    const irreversible = between.filter((r) => !r.reversible);
+    if (irreversible.length) {
+      throw new Refused(
+        `downgrade refused before stopping anything: ${irreversible.map((r) => `${r.revision} (${r.file})`).join(', ')} has no real downgrade`,
+        'restore from backup with Bolt instead; never downgrade across an irreversible migration',
+      );
+    }
+  }
+  const plan = rollbackPlan({ running: buildOf(now.api, now.mcp), target: chosen, downgradeTo, revisions, current });
+  return { plan, choice: { ...chosen, from, interrupted } };
+}
+
+async function typed(question: string): Promise<string | undefined> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await rl.question(question, { signal: AbortSignal.timeout(promptMs) });
+  } catch {
+    return undefined;
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * Before a deploy or rollback starts: prints the plan; a dry run stops here, having changed nothing; a
+ * production run goes on only when confirmed with the short SHA it puts in place (RUNBOOK_CONFIRM, or typed
+ * on a terminal). Runs before the phase touches its evidence, its lock or the stack.
+ */
+export async function gatekeep(phase: 'deploy' | 'rollback', t: Target, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<void> {
+  let plan: Plan;
+  try {
+    plan = phase === 'deploy' ? await planDeploy(t) : (await planRollback(t, env.RUNBOOK_DOWNGRADE_TO)).plan;
+  } catch (err) {
+    if (env[dryRunEnv] === '1') {
+      out(`Dry run: the ${phase} would not start: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    // On staging the phase's first check records the refusal; production stops here, with nothing changed.
+    if (t.name === 'production') throw err;
+    return;
+  }
+  out(`${formatPlan(plan)}\n`);
+  if (env[dryRunEnv] === '1') {
+    out(`Dry run: nothing was changed. To ${phase}${t.name === 'production' ? `, confirm with RUNBOOK_CONFIRM=${confirmationFor(plan)}` : ''}: npm run ${phase}\n`);
+    process.exit(0);
+  }
+  let given = env[confirmEnv];
+  if (t.name === 'production' && !given && process.stdin.isTTY) given = await typed(`Type ${confirmationFor(plan)} to ${phase} production: `);
+  const c = confirm(plan, t.name, given);
+  if (!c.ok) throw new Refused(c.why, `nothing was changed; confirm with ${confirmEnv}=${confirmationFor(plan)}`);
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Agent, request, type Dispatcher } from 'undici';
+import { CouldNotCheck } from '../core/errors.js';
+import { redirectStatuses } from '../../runbook/catalogue.js';
+
+export interface HttpOptions {
+  /** PEM file of the CA to trust in addition to none: when set, only this CA is trusted. */
+  caFile?: string;
+  /** Deadline for the whole exchange, connect to last byte, in ms. @default 5000 */
+  timeoutMs?: number;
+  /** Bodies larger than this fail the check rather than fill memory. @default 1048576 */
+  maxBodyBytes?: number;
+  headers?: Record<string, string>;
+}
+
+export interface HttpResponse {
+  url: string;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  ms: number;
+}
+
+const decoders: Record<string, () => Transform> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
+
+const agents = new Map<string, Agent>();
+function agentFor(caFile: string | undefined, timeoutMs: number): Dispatcher {
+  const key = `${caFile ?? ''}|${timeoutMs}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = new Agent({
+      connect: { timeout: timeoutMs, ...(caFile ? { ca: readFileSync(caFile) } : {}), rejectUnauthorized: true },
+      keepAliveTimeout: 4000,
+      connections: 16,
+    });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** One GET, no redirects followed, with a hard deadline and a body size cap. Transport trouble is CouldNotCheck. */
+export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResponse> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
+  const started = performance.now();
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await request(url, {
+      method: 'GET',
+      headers: opts.headers,
+      dispatcher: agentFor(opts.caFile, timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // The cap counts decompressed bytes, chunk by chunk: a small gzip that inflates to gigabytes stops at the cap.
+    const encoding = String(res.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+    const decoder = decoders[encoding];
+    if (!decoder && encoding !== 'identity') {
+      res.body.destroy();
+      throw new CouldNotCheck(`GET ${url}: unsupported content-encoding ${JSON.stringify(encoding)}`);
+    }
+    const body = decoder ? res.body.pipe(decoder()) : res.body;
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBodyBytes) {
+        res.body.destroy();
+        body.destroy();
+        throw new CouldNotCheck(`GET ${url}: body larger than ${maxBodyBytes} bytes${decoder ? ` once decompressed (${encoding})` : ''}; stopped reading`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return {
+      url,
+      status: res.statusCode,
+      headers: res.headers,
+      text: Buffer.concat(chunks).toString('utf8'),
+      ms: performance.now() - started,
+    };
+  } catch (err) {
+    if (err instanceof CouldNotCheck) throw err;
+    const elapsed = Math.round(performance.now() - started);
+    const reason = signal.aborted ? `no complete answer within ${timeoutMs} ms` : describeError(err);
+    throw new CouldNotCheck(`GET ${url}: ${reason} (after ${elapsed} ms)`, { cause: err });
+  }
+}
+
+function describeError(err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  const msg = e.cause?.message ?? e.message ?? String(err);
+  return code ? `${code}: ${msg}` : msg;
+}
+
+/** Parses a JSON body. A body that is not JSON is an answer, and a wrong one: the caller fails the check. */
+export function json(res: HttpResponse): { ok: true; value: Record<string, unknown> } | { ok: false; problem: string } {
+  try {
+    const value = JSON.parse(res.text) as unknown;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, problem: `JSON that is not an object: ${res.text.slice(0, 80)}` };
+    return { ok: true, value: value as Record<string, unknown> };
+  } catch {
+    return { ok: false, problem: `a body that is not JSON (${res.text.length} bytes, starting ${JSON.stringify(res.text.slice(0, 40))})` };
+  }
+}
+
+export interface RedirectChain {
+  hops: Array<{ url: string; status: number }>;
+  /** Where the chain ends: the first URL outside the allowed hosts (never requested) or the last answer. */
+  finalUrl: string;
+  problem?: string;
+}
+
+/**
+ * Walks a redirect chain hop by hop. Only URLs on `allowedOrigins` are requested; the first hop that leaves
+ * them is the chain's end and is inspected, not fetched. A loop or more than `maxHops` is a problem.
+ */
+export async function walkRedirects(start: string, opts: HttpOptions & { allowedOrigins: string[]; maxHops?: number }): Promise<RedirectChain> {
+  const maxHops = opts.maxHops ?? 5;
+  const hops: RedirectChain['hops'] = [];
+  const seen = new Set<string>();
+  let current = start;
+  for (;;) {
+    if (seen.has(current)) return { hops, finalUrl: current, problem: `redirect loop back to ${current}` };
+    seen.add(current);
+    const res = await get(current, opts);
+    hops.push({ url: current, status: res.status });
+    // As a browser: only these statuses are redirects; a Location on any other answer is not followed.
+    if (!redirectStatuses.includes(res.status)) return { hops, finalUrl: current };
+    const location = res.headers.location;
+    if (typeof location !== 'string' || !location) return { hops, finalUrl: current, problem: `HTTP ${res.status} without a Location header` };
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      return { hops, finalUrl: current, problem: `unparseable Location ${JSON.stringify(location.slice(0, 100))}` };
+    }
+    if (!opts.allowedOrigins.includes(next.origin)) return { hops, finalUrl: next.toString() };
+    if (hops.length >= maxHops) return { hops, finalUrl: next.toString(), problem: `more than ${maxHops} redirects` };
+    current = next.toString();
+  }
+}

@@ -1,0 +1,51 @@
+import pg from 'pg';
+import { CouldNotCheck } from '../core/errors.js';
+import type { Secret } from '../core/secret.js';
+
+/** Connect and statement deadline for every database probe, in ms. @default 5000 */
+export const DB_TIMEOUT_MS = 5000;
+
+/** Runs one query on a fresh connection with connect and query deadlines; the password stays in memory. */
+export async function queryOnce<T extends pg.QueryResultRow>(url: Secret, sql: string, what: string, timeoutMs = DB_TIMEOUT_MS): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url.reveal(), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const r = await client.query<T>(sql);
+    return r.rows;
+  } catch (err) {
+    throw new CouldNotCheck(`${what}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function selectOne(url: Secret, what: string): Promise<{ value: number; ms: number }> {
+  const t0 = performance.now();
+  const rows = await queryOnce<{ one: number }>(url, 'SELECT 1 AS one', what);
+  return { value: rows[0]?.one ?? NaN, ms: performance.now() - t0 };
+}
+
+export interface ReplicaStatus {
+  inRecovery: boolean;
+  /** WAL received but not yet replayed, in bytes. */
+  replayLagBytes: number;
+  walReceiver: string;
+}
+
+export async function replicaStatus(url: Secret): Promise<ReplicaStatus> {
+  const rows = await queryOnce<{ in_recovery: boolean; lag: string | null; receiver: string | null }>(
+    url,
+    `SELECT pg_is_in_recovery() AS in_recovery,
+            pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text AS lag,
+            (SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver`,
+    'replica',
+  );
+  const r = rows[0]!;
+  return { inRecovery: r.in_recovery, replayLagBytes: r.lag === null ? NaN : Number(r.lag), walReceiver: r.receiver ?? 'none' };
+}
+
+export async function alembicVersion(url: Secret): Promise<string[]> {
+  const rows = await queryOnce<{ version_num: string }>(url, 'SELECT version_num FROM alembic_version ORDER BY 1', 'alembic_version');
+  return rows.map((r) => r.version_num);
+}

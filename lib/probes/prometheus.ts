@@ -1,0 +1,106 @@
+import { CouldNotCheck } from '../core/errors.js';
+import { get, json } from './http.js';
+
+/** The value of an instant PromQL query that returns one sample, or undefined for an empty result. */
+export async function instant(baseUrl: string, promql: string): Promise<number | undefined> {
+  const res = await get(`${baseUrl}/api/v1/query?query=${encodeURIComponent(promql)}`, { timeoutMs: 5000 });
+  const body = json(res);
+  if (res.status !== 200 || !body.ok) throw new CouldNotCheck(`Prometheus query failed: HTTP ${res.status} ${body.ok ? '' : body.problem}`);
+  const data = body.value.data as { resultType?: string; result?: Array<{ value?: [number, string] }> } | undefined;
+  const first = data?.result?.[0]?.value?.[1];
+  return first === undefined ? undefined : Number(first);
+}
+
+export interface ErrorRate {
+  errors: number;
+  total: number;
+  pct: number;
+}
+
+/** 5xx share of API requests over a window, from the API's own counters as Prometheus scraped them. */
+export async function errorRate(baseUrl: string, window = '5m'): Promise<ErrorRate> {
+  const total = await instant(baseUrl, `sum(increase(http_requests_total[${window}]))`);
+  if (total === undefined) throw new CouldNotCheck(`Prometheus at ${baseUrl} has no http_requests_total series: is the API scraped?`);
+  const errors = (await instant(baseUrl, `sum(increase(http_requests_total{status=~"5.."}[${window}]))`)) ?? 0;
+  return { errors, total, pct: total > 0 ? (errors / total) * 100 : 0 };
+}
+
+export interface Alert {
+  name: string;
+  severity: string;
+  priority: string;
+  state: string;
+  startsAt: Date;
+}
+
+/** Alerts Alertmanager holds as active. */
+export async function activeAlerts(alertmanagerUrl: string): Promise<Alert[]> {
+  const res = await get(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=false&inhibited=false`, { timeoutMs: 5000 });
+  let list: unknown;
+  try {
+    list = JSON.parse(res.text);
+  } catch {
+    throw new CouldNotCheck(`Alertmanager answered HTTP ${res.status} with a body that is not JSON`);
+  }
+  if (res.status !== 200 || !Array.isArray(list)) throw new CouldNotCheck(`Alertmanager answered HTTP ${res.status}`);
+  return list.map((a: { labels?: Record<string, string>; status?: { state?: string }; startsAt?: string }) => ({
+    name: a.labels?.alertname ?? '?',
+    severity: a.labels?.severity ?? '',
+    priority: a.labels?.priority ?? '',
+    state: a.status?.state ?? '',
+    startsAt: new Date(a.startsAt ?? 0),
+  }));
+}
+
+export const isP1 = (a: Alert) => a.severity === 'critical' || a.priority === 'P1';
+
+/** Sums http_requests_total from a Prometheus text exposition, split into 5xx and all. */
+export function parseRequestCounts(text: string): ErrorRate {
+  let errors = 0;
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const m = /^http_requests_total\{([^}]*)\}\s+([0-9.eE+-]+)/.exec(line);
+    if (!m) continue;
+    const n = Number(m[2]);
+    total += n;
+    if (/status="5\d\d"/.test(m[1]!)) errors += n;
+  }
+  return { errors, total, pct: total > 0 ? (errors / total) * 100 : 0 };
+}
+
+/**
+ * 5xx share since the API process started, from its own /metrics. After a rollback the API has just been
+ * restarted, so this covers exactly the rolled-back build, which a 5-minute Prometheus window would not.
+ */
+export async function errorRateSinceStart(apiUrl: string, caFile?: string): Promise<ErrorRate> {
+  const res = await get(`${apiUrl}/metrics`, { caFile, timeoutMs: 5000, maxBodyBytes: 4 * 1024 * 1024 });
+  if (res.status !== 200) throw new CouldNotCheck(`GET ${apiUrl}/metrics answered HTTP ${res.status}`);
+  const r = parseRequestCounts(res.text);
+  if (r.total === 0) throw new CouldNotCheck(`${apiUrl}/metrics has no http_requests_total samples`);
+  return r;
+}
+
+/** When each firing or pending alert's condition began to hold (Prometheus' activeAt), by alert name. */
+export async function alertConditionsSince(prometheusUrl: string): Promise<Map<string, Date>> {
+  const res = await get(`${prometheusUrl}/api/v1/alerts`, { timeoutMs: 5000 });
+  const body = json(res);
+  const alerts = body.ok ? ((body.value.data as { alerts?: unknown } | undefined)?.alerts ?? []) : [];
+  if (res.status !== 200 || !Array.isArray(alerts)) throw new CouldNotCheck(`Prometheus answered HTTP ${res.status} for its alerts`);
+  const out = new Map<string, Date>();
+  for (const a of alerts as Array<{ labels?: Record<string, string>; activeAt?: string }>) {
+    const name = a.labels?.alertname;
+    const at = new Date(a.activeAt ?? NaN);
+    if (name && Number.isFinite(at.getTime()) && !(out.get(name)! <= at)) out.set(name, at);
+  }
+  return out;
+}
+
+/**
+ * Alerts raised by what runs since `since`: an alert counts as new when its condition began after it. An alert
+ * whose condition already held before (the bad build's errors still inside a rate window) is still resolving,
+ * even when its `for` delay makes it start firing later. Without Prometheus, Alertmanager's startsAt decides.
+ */
+export function newSince(alerts: Alert[], since: Date, conditionSince: Map<string, Date> = new Map()): { fresh: Alert[]; resolving: Alert[] } {
+  const began = (a: Alert) => conditionSince.get(a.name) ?? a.startsAt;
+  return { fresh: alerts.filter((a) => began(a) >= since), resolving: alerts.filter((a) => began(a) < since) };
+}
