@@ -31,7 +31,13 @@ export default defineConfig({
       runbookPhase('smoke', 60_000),
       runbookPhase('gonogo', 30_000, 'gonogo/setup.ts'),
       runbookPhase('rollback', 300_000),
-      { extends: true, test: { name: 'unit', include: ['lib/**/*.test.ts', 'staging/**/*.test.ts', 'gonogo/**/*.test.ts', 'runbook/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['lib/**/*.test.ts', 'staging/**/*.test.ts', 'gonogo/**/*.test.ts', 'runbook/**/*.test.ts'],
+        },
+      },
       {
         extends: true,
         test: {

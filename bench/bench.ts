@@ -29,7 +29,12 @@ interface Figure {
   max: number;
   runs: number[];
 }
-const figure = (xs: number[]): Figure => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.map((x) => Math.round(x)) });
+const figure = (xs: number[]): Figure => ({
+  median: median(xs),
+  min: Math.min(...xs),
+  max: Math.max(...xs),
+  runs: xs.map((x) => Math.round(x)),
+});
 const ms = (f: Figure) => `${Math.round(f.median)} ms (min ${Math.round(f.min)}, max ${Math.round(f.max)})`;
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -53,12 +58,16 @@ async function smokeVsBaseline() {
     const baseline: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       harness.push(await timed(() => runPhase('smoke', { env: { RUNBOOK_REPORTS_DIR: join(dir, 'r') } })));
-      baseline.push(await timed(() => run(['bash', join(repoRoot, 'bench', 'runbook-smoke.sh')], { env, timeoutMs: 300_000 })));
+      baseline.push(
+        await timed(() => run(['bash', join(repoRoot, 'bench', 'runbook-smoke.sh')], { env, timeoutMs: 300_000 })),
+      );
     }
     const h = figure(harness);
     const b = figure(baseline);
     results[`smoke_delay_${delay}ms`] = { harness: h, baseline: b, ratio: h.median / b.median };
-    log(`smoke, ${delay} ms emulated delay: harness ${ms(h)} vs runbook ${ms(b)} → ${(h.median / b.median).toFixed(2)}×`);
+    log(
+      `smoke, ${delay} ms emulated delay: harness ${ms(h)} vs runbook ${ms(b)} → ${(h.median / b.median).toFixed(2)}×`,
+    );
   }
   await setDelay(0);
 }
@@ -74,13 +83,18 @@ async function detectionLag() {
     let ready = 0;
     const reference = (async () => {
       for (;;) {
-        const ok = await get(url, { caFile: t.caFile, timeoutMs: 1000 }).then((r) => r.status === 200).catch(() => false);
+        const ok = await get(url, { caFile: t.caFile, timeoutMs: 1000 })
+          .then((r) => r.status === 200)
+          .catch(() => false);
         if (ok) return (ready = performance.now());
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
     const harness = waitHttp200(url, { caFile: t.caFile, timeoutMs: 120_000 }).then(() => performance.now());
-    const shell = run(['bash', join(repoRoot, 'bench', 'runbook-health-wait.sh')], { env: { URL: url, CA: t.caFile ?? '' }, timeoutMs: 180_000 }).then(() => performance.now());
+    const shell = run(['bash', join(repoRoot, 'bench', 'runbook-health-wait.sh')], {
+      env: { URL: url, CA: t.caFile ?? '' },
+      timeoutMs: 180_000,
+    }).then(() => performance.now());
     const [h, s] = await Promise.all([harness, shell, reference]);
     lags.harness5.push(h - ready);
     lags.shell5.push(s - ready);
@@ -95,7 +109,10 @@ async function detectionLag() {
     const container = (await serviceStates(t.composeProject, ['redis'])).get('redis')!.name;
     const [h3, s3] = await Promise.all([
       waitHealthy(t.composeProject, ['redis'], { timeoutMs: 60_000 }).then(() => performance.now()),
-      run(['bash', join(repoRoot, 'bench', 'runbook-service-wait.sh')], { env: { CONTAINER: container }, timeoutMs: 120_000 }).then(() => performance.now()),
+      run(['bash', join(repoRoot, 'bench', 'runbook-service-wait.sh')], {
+        env: { CONTAINER: container },
+        timeoutMs: 120_000,
+      }).then(() => performance.now()),
     ]);
     unsubscribe();
     if (eventAt) {
@@ -104,8 +121,13 @@ async function detectionLag() {
     }
   }
   for (const [k, xs] of Object.entries(lags)) results[`detection_lag_${k}`] = figure(xs);
-  log(`readiness detection lag, step 5 (API /health): harness ${ms(figure(lags.harness5))} vs runbook 2 s loop ${ms(figure(lags.shell5))}`);
-  if (lags.harness3.length) log(`readiness detection lag, step 3 (redis health event): harness ${ms(figure(lags.harness3))} vs runbook 2 s loop ${ms(figure(lags.shell3))}`);
+  log(
+    `readiness detection lag, step 5 (API /health): harness ${ms(figure(lags.harness5))} vs runbook 2 s loop ${ms(figure(lags.shell5))}`,
+  );
+  if (lags.harness3.length)
+    log(
+      `readiness detection lag, step 3 (redis health event): harness ${ms(figure(lags.harness3))} vs runbook 2 s loop ${ms(figure(lags.shell3))}`,
+    );
   await waitHealthy(t.composeProject, ['api', 'redis'], { timeoutMs: 120_000 });
 }
 
@@ -115,7 +137,9 @@ async function recovered(image: string, deadlineMs: number): Promise<number> {
   while (performance.now() < until) {
     const api = (await serviceStates(t.composeProject, ['api']).catch(() => new Map())).get('api');
     if (api?.imageId === image && api.state === 'running') {
-      const ok = await get(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 1000 }).then((r) => r.status === 200).catch(() => false);
+      const ok = await get(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 1000 })
+        .then((r) => r.status === 200)
+        .catch(() => false);
       if (ok) return performance.now();
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -154,8 +178,15 @@ async function rollbackTimes() {
   }
   const h = figure(harness);
   const s = figure(shell);
-  results.rollback_to_recovery = { harness: h, baseline: s, ratio: h.median / s.median, harness_with_verification: figure(harnessTotal) };
-  log(`rollback, start to API healthy on the previous image: harness ${ms(h)} vs runbook commands ${ms(s)} → ${(h.median / s.median).toFixed(2)}×; harness including its verification ${ms(figure(harnessTotal))}`);
+  results.rollback_to_recovery = {
+    harness: h,
+    baseline: s,
+    ratio: h.median / s.median,
+    harness_with_verification: figure(harnessTotal),
+  };
+  log(
+    `rollback, start to API healthy on the previous image: harness ${ms(h)} vs runbook commands ${ms(s)} → ${(h.median / s.median).toFixed(2)}×; harness including its verification ${ms(figure(harnessTotal))}`,
+  );
   await commitToStaging();
   const again = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: mkdtempSync(join(tmpdir(), 'bench-')) } });
   if (again.exitCode !== 0) throw new Error('redeploy after the rollback benchmark failed');
@@ -164,7 +195,10 @@ async function rollbackTimes() {
 /** A new commit in the staging project, so the next deploy replaces a build and leaves a previous one. */
 async function commitToStaging() {
   writeFileSync(join(t.projectDir, 'api', 'build.env'), `# bench build ${Date.now()}\n`);
-  const git = (...args: string[]) => run(['git', '-c', 'user.name=bench', '-c', 'user.email=bench@buywhere.invalid', ...args] as [string, ...string[]], { cwd: t.projectDir });
+  const git = (...args: string[]) =>
+    run(['git', '-c', 'user.name=bench', '-c', 'user.email=bench@buywhere.invalid', ...args] as [string, ...string[]], {
+      cwd: t.projectDir,
+    });
   await git('commit', '-qam', 'Benchmark build');
   await git('push', '-q', 'origin', 'master');
 }
@@ -173,10 +207,12 @@ async function fullDeploy() {
   const xs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     await commitToStaging();
-    xs.push(await timed(async () => {
-      const d = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: mkdtempSync(join(tmpdir(), 'bench-')) } });
-      if (d.exitCode !== 0) throw new Error(`deploy failed:\n${d.output.slice(-2000)}`);
-    }));
+    xs.push(
+      await timed(async () => {
+        const d = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: mkdtempSync(join(tmpdir(), 'bench-')) } });
+        if (d.exitCode !== 0) throw new Error(`deploy failed:\n${d.output.slice(-2000)}`);
+      }),
+    );
   }
   results.full_deploy_wall = figure(xs);
   log(`full staging deploy of a new commit, images cached: ${ms(figure(xs))}`);
@@ -192,10 +228,20 @@ async function p99Accuracy() {
   }
   const seconds = Math.ceil((Date.now() - windowStart) / 1000) + 10;
   await new Promise((r) => setTimeout(r, 6000));
-  const prom = await instant(t.prometheusUrl!, `histogram_quantile(0.99, sum by (le) (increase(http_request_duration_seconds_bucket{route="/v1/search"}[${seconds}s])))`).catch(() => undefined);
+  const prom = await instant(
+    t.prometheusUrl!,
+    `histogram_quantile(0.99, sum by (le) (increase(http_request_duration_seconds_bucket{route="/v1/search"}[${seconds}s])))`,
+  ).catch(() => undefined);
   const harness = percentile(samples, 99);
-  results.search_p99_accuracy = { harness_ms: Math.round(harness * 10) / 10, prometheus_histogram_ms: prom === undefined ? null : Math.round(prom * 10000) / 10, samples: 200, p50_ms: Math.round(percentile(samples, 50) * 10) / 10 };
-  log(`search p99 over 200: harness ${harness.toFixed(1)} ms (client side, includes TLS and network) vs API histogram ${prom === undefined ? 'n/a' : `${(prom * 1000).toFixed(1)} ms (bucketed: 5, 10, 25, 50, 100 ms …)`}; p50 ${percentile(samples, 50).toFixed(1)} ms`);
+  results.search_p99_accuracy = {
+    harness_ms: Math.round(harness * 10) / 10,
+    prometheus_histogram_ms: prom === undefined ? null : Math.round(prom * 10000) / 10,
+    samples: 200,
+    p50_ms: Math.round(percentile(samples, 50) * 10) / 10,
+  };
+  log(
+    `search p99 over 200: harness ${harness.toFixed(1)} ms (client side, includes TLS and network) vs API histogram ${prom === undefined ? 'n/a' : `${(prom * 1000).toFixed(1)} ms (bucketed: 5, 10, 25, 50, 100 ms …)`}; p50 ${percentile(samples, 50).toFixed(1)} ms`,
+  );
 }
 
 async function gonogoCost() {
@@ -203,14 +249,27 @@ async function gonogoCost() {
   await runPhase('preflight', { env: { RUNBOOK_REPORTS_DIR: dir } });
   await runPhase('smoke', { env: { RUNBOOK_REPORTS_DIR: dir } });
   const xs: number[] = [];
-  for (let i = 0; i < RUNS + 2; i++) xs.push(await timed(() => runPhase('gonogo', { env: { RUNBOOK_REPORTS_DIR: dir } })));
+  for (let i = 0; i < RUNS + 2; i++)
+    xs.push(await timed(() => runPhase('gonogo', { env: { RUNBOOK_REPORTS_DIR: dir } })));
   results.gonogo_wall = figure(xs);
   log(`npm run gonogo on existing evidence (with Vitest start-up): ${ms(figure(xs))}`);
 }
 
 async function stagingFigures() {
   const p = await composeFor(t);
-  const services = ['db', 'db_replica', 'pgbouncer', 'redis', 'api', 'mcp', 'scraper-scheduler', 'backup-cron', 'metrics-collector', 'blackbox-exporter', 'alertmanager'];
+  const services = [
+    'db',
+    'db_replica',
+    'pgbouncer',
+    'redis',
+    'api',
+    'mcp',
+    'scraper-scheduler',
+    'backup-cron',
+    'metrics-collector',
+    'blackbox-exporter',
+    'alertmanager',
+  ];
   await compose(p, composeArgs.stop(p, services), { timeoutMs: 120_000 });
   const upMs = await timed(async () => {
     await compose(p, composeArgs.up(p, services), { timeoutMs: 120_000 });
@@ -222,25 +281,51 @@ async function stagingFigures() {
   const words = ['laptop', 'iphone', 'phone', 'tablet', 'camera', 'monitor', 'headphones', 'console'];
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now();
-    const r = await get(`${t.apiUrl}/v1/search?q=${words[i % words.length]}${i % 3 ? '' : `+${i}`}&limit=5&currency=USD`, { caFile: t.caFile });
+    const r = await get(
+      `${t.apiUrl}/v1/search?q=${words[i % words.length]}${i % 3 ? '' : `+${i}`}&limit=5&currency=USD`,
+      { caFile: t.caFile },
+    );
     if (!json(r).ok) throw new Error('search answered non-JSON');
     lat.push(performance.now() - t0);
   }
-  results.staging_search = { p50_ms: Math.round(percentile(lat, 50) * 10) / 10, p99_ms: Math.round(percentile(lat, 99) * 10) / 10, queries: 200 };
-  log(`staging: search latency over 200 queries: p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms`);
+  results.staging_search = {
+    p50_ms: Math.round(percentile(lat, 50) * 10) / 10,
+    p99_ms: Math.round(percentile(lat, 99) * 10) / 10,
+    queries: 200,
+  };
+  log(
+    `staging: search latency over 200 queries: p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms`,
+  );
   const seed = await timed(async () => {
     await compose(p, composeArgs.runRm(p, 'migrate', ['alembic', 'downgrade', '0001_catalog']), { timeoutMs: 600_000 });
     await compose(p, composeArgs.runRm(p, 'migrate', ['alembic', 'upgrade', 'head']), { timeoutMs: 600_000 });
   });
   results.seed_1m_ms = Math.round(seed);
-  log(`staging: seed of 1,000,001 products with its full-text index (downgrade to 0001, upgrade head): ${Math.round(seed)} ms`);
+  log(
+    `staging: seed of 1,000,001 products with its full-text index (downgrade to 0001, upgrade head): ${Math.round(seed)} ms`,
+  );
 }
 
-const sections: Record<string, () => Promise<void>> = { smoke: smokeVsBaseline, gonogo: gonogoCost, p99: p99Accuracy, lag: detectionLag, deploy: fullDeploy, rollback: rollbackTimes, staging: stagingFigures };
+const sections: Record<string, () => Promise<void>> = {
+  smoke: smokeVsBaseline,
+  gonogo: gonogoCost,
+  p99: p99Accuracy,
+  lag: detectionLag,
+  deploy: fullDeploy,
+  rollback: rollbackTimes,
+  staging: stagingFigures,
+};
 const only = process.argv.slice(2);
 
 await stagingUp(() => {});
-results.machine = { cpus: cpus().length, model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 1024 ** 3), node: process.version, runs: RUNS, at: new Date().toISOString() };
+results.machine = {
+  cpus: cpus().length,
+  model: cpus()[0]?.model,
+  memory_gib: Math.round(totalmem() / 1024 ** 3),
+  node: process.version,
+  runs: RUNS,
+  at: new Date().toISOString(),
+};
 log(`bench — ${cpus().length} × ${cpus()[0]?.model}, ${RUNS} runs each; absolute times depend on this machine`);
 for (const [name, fn] of Object.entries(sections)) {
   if (only.length && !only.includes(name)) continue;

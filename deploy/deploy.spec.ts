@@ -38,7 +38,9 @@ describe('Deploy lock', () => {
     c.judge({
       held: l.holder.pid === process.pid,
       holder: `pid ${l.holder.pid}`,
-      took_over: l.tookOverFrom ? `took over a stale lock from pid ${l.tookOverFrom.pid} (${l.tookOverFrom.command}, ${l.tookOverFrom.startedAt})` : null,
+      took_over: l.tookOverFrom
+        ? `took over a stale lock from pid ${l.tookOverFrom.pid} (${l.tookOverFrom.command}, ${l.tookOverFrom.startedAt})`
+        : null,
     });
   });
 });
@@ -51,26 +53,52 @@ describe('Step 1 — Save rollback state', () => {
       listImages(t.apiImage),
       listImages(t.mcpImage),
     ]);
-    const plan = planDeployState({ deploySha, now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), currentApi, currentMcp, existing: readState(t.projectDir), apiCandidates, mcpCandidates });
+    const plan = planDeployState({
+      deploySha,
+      now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      currentApi,
+      currentMcp,
+      existing: readState(t.projectDir),
+      apiCandidates,
+      mcpCandidates,
+    });
     if (plan.action === 'write') saveState(t.projectDir, plan.state, 'deploy', plan.note);
-    else appendHistory(t.projectDir, { event: 'deploy-kept-state', at: new Date().toISOString(), deploySha, note: plan.note });
+    else
+      appendHistory(t.projectDir, {
+        event: 'deploy-kept-state',
+        at: new Date().toISOString(),
+        deploySha,
+        note: plan.note,
+      });
     return { plan, saved: readState(t.projectDir) };
   });
   test(titleOf('deploy.1'), (ctx) => {
     const c = check(ctx, 'deploy.1');
     const { plan, saved } = s.get(ctx);
-    c.judge({ saved: !!saved, prev_sha: saved?.PREV_SHA ?? null, deploy_sha: deploySha, prev_api_image: saved?.PREV_API_IMAGE.slice(0, 19) ?? null, kept: plan.action === 'keep', note: plan.note ?? null });
+    c.judge({
+      saved: !!saved,
+      prev_sha: saved?.PREV_SHA ?? null,
+      deploy_sha: deploySha,
+      prev_api_image: saved?.PREV_API_IMAGE.slice(0, 19) ?? null,
+      kept: plan.action === 'keep',
+      note: plan.note ?? null,
+    });
   });
 });
 
 describe('Step 2 — Build Docker images', () => {
   const buildLog = join(logs, `build-${deploySha}.log`);
   const s = seq.step('step 2', async () => {
-    const r = await composeStep(project, `Step 2 — compose build --parallel (log: ${buildLog})`, composeArgs.build(project), {
-      logFile: buildLog,
-      timeoutMs: 20 * 60_000,
-      env: { DEPLOY_SHA: deploySha },
-    });
+    const r = await composeStep(
+      project,
+      `Step 2 — compose build --parallel (log: ${buildLog})`,
+      composeArgs.build(project),
+      {
+        logFile: buildLog,
+        timeoutMs: 20 * 60_000,
+        env: { DEPLOY_SHA: deploySha },
+      },
+    );
     if (r.exitCode === 0) {
       await tagImage(`${t.apiImage}:latest`, t.apiImage, `sha-${deploySha}`);
       await tagImage(`${t.mcpImage}:latest`, t.mcpImage, `sha-${deploySha}`);
@@ -80,12 +108,21 @@ describe('Step 2 — Build Docker images', () => {
   test(titleOf('deploy.2.build'), (ctx) => {
     const c = check(ctx, 'deploy.2.build');
     const r = s.get(ctx);
-    c.judge({ exit_code: r.exitCode ?? null, timed_out: r.timedOut, seconds: Math.round(r.durationMs / 1000), log: buildLog, last_output: r.exitCode === 0 ? null : r.tailText });
+    c.judge({
+      exit_code: r.exitCode ?? null,
+      timed_out: r.timedOut,
+      seconds: Math.round(r.durationMs / 1000),
+      log: buildLog,
+      last_output: r.exitCode === 0 ? null : r.tailText,
+    });
   });
   test(`${titleOf('deploy.2.tag')}: sha-${deploySha}`, async (ctx) => {
     const c = check(ctx, 'deploy.2.tag');
     if (s.get(ctx).exitCode !== 0) c.skip('not run: the build failed');
-    const [latest, tagged] = await Promise.all([imageInfo(`${t.apiImage}:latest`), imageInfo(`${t.apiImage}:sha-${deploySha}`)]);
+    const [latest, tagged] = await Promise.all([
+      imageInfo(`${t.apiImage}:latest`),
+      imageInfo(`${t.apiImage}:sha-${deploySha}`),
+    ]);
     c.judge({ tagged: tagged?.id ?? null, latest: latest?.id ?? null });
   });
 });
@@ -99,24 +136,44 @@ describe('Step 3 — Start DB and Redis', () => {
   test(titleOf('deploy.3'), (ctx) => {
     const c = check(ctx, 'deploy.3');
     const r = s.get(ctx);
-    c.judge({ seconds: Math.round(r.elapsedMs) / 1000, required: services, healthy: [...r.value.values()].filter((v) => v.state === 'running' && v.health === 'healthy').map((v) => v.service) });
+    c.judge({
+      seconds: Math.round(r.elapsedMs) / 1000,
+      required: services,
+      healthy: [...r.value.values()]
+        .filter((v) => v.state === 'running' && v.health === 'healthy')
+        .map((v) => v.service),
+    });
   });
 });
 
 describe('Step 4 — Run database migrations', () => {
   const migrateLog = join(logs, `migrate-${deploySha}.log`);
   const s = seq.step('step 4', async () => {
-    const r = await composeStep(project, `Step 4 — compose run --rm migrate (log: ${migrateLog})`, composeArgs.runRm(project, 'migrate'), { logFile: migrateLog, timeoutMs: 20 * 60_000 });
+    const r = await composeStep(
+      project,
+      `Step 4 — compose run --rm migrate (log: ${migrateLog})`,
+      composeArgs.runRm(project, 'migrate'),
+      { logFile: migrateLog, timeoutMs: 20 * 60_000 },
+    );
     const head = heads(await readRevisions(join(t.projectDir, 'alembic', 'versions')));
     const after = r.exitCode === 0 ? await alembicVersion(t.databaseUrl) : [];
     const pre = readEvidence(t.reportsDir, 'preflight');
-    const before = pre.ok ? ((pre.evidence.checks.find((x) => x.id === 'preflight.1.6')?.measured as { current?: string } | undefined)?.current ?? 'unknown') : 'unknown (no preflight evidence)';
+    const before = pre.ok
+      ? ((pre.evidence.checks.find((x) => x.id === 'preflight.1.6')?.measured as { current?: string } | undefined)
+          ?.current ?? 'unknown')
+      : 'unknown (no preflight evidence)';
     return { r, head, after, before };
   });
   test(titleOf('deploy.4.migrate'), (ctx) => {
     const c = check(ctx, 'deploy.4.migrate');
     const { r } = s.get(ctx);
-    c.judge({ exit_code: r.exitCode ?? null, timed_out: r.timedOut, seconds: Math.round(r.durationMs / 1000), log: migrateLog, last_output: r.exitCode === 0 ? null : r.tailText });
+    c.judge({
+      exit_code: r.exitCode ?? null,
+      timed_out: r.timedOut,
+      seconds: Math.round(r.durationMs / 1000),
+      log: migrateLog,
+      last_output: r.exitCode === 0 ? null : r.tailText,
+    });
   });
   test(titleOf('deploy.4.version'), (ctx) => {
     const c = check(ctx, 'deploy.4.version');
@@ -165,7 +222,11 @@ describe('Step 7 — Start monitoring and cron services', () => {
 });
 
 describe('Step 8 — Verify full stack', () => {
-  const s = seq.step('step 8', () => waitHealthy(t.composeProject, t.criticalServices, { timeoutMs: 30_000 }).then(() => serviceStates(t.composeProject)));
+  const s = seq.step('step 8', () =>
+    waitHealthy(t.composeProject, t.criticalServices, { timeoutMs: 30_000 }).then(() =>
+      serviceStates(t.composeProject),
+    ),
+  );
   test(`${titleOf('deploy.8')}: ${t.criticalServices.join(', ')}`, (ctx) => {
     const c = check(ctx, 'deploy.8');
     const states = s.get(ctx);
@@ -173,6 +234,9 @@ describe('Step 8 — Verify full stack', () => {
       const v = states.get(svc);
       return v ? (v.health === 'none' ? v.state : `${v.state} (${v.health})`) : 'no container';
     };
-    c.judge({ critical: Object.fromEntries(t.criticalServices.map((svc) => [svc, shown(svc)])), mcp: states.get('mcp')?.state ?? 'no container' });
+    c.judge({
+      critical: Object.fromEntries(t.criticalServices.map((svc) => [svc, shown(svc)])),
+      mcp: states.get('mcp')?.state ?? 'no container',
+    });
   });
 });

@@ -38,9 +38,11 @@ export function gateJunit(g: GateResult): string {
   return schemaClean(b.build());
 }
 
-export const caseName = (c: ConditionResult) => (c.n <= 7 ? `Condition ${c.n} — ${c.title}: ${c.threshold}` : `${c.title}: ${c.threshold}`);
+export const caseName = (c: ConditionResult) =>
+  c.n <= 7 ? `Condition ${c.n} — ${c.title}: ${c.threshold}` : `${c.title}: ${c.threshold}`;
 
-const age = (c: ConditionResult) => (c.evidenceAgeMin === undefined ? '—' : `${Math.max(0, Math.round(c.evidenceAgeMin))} min`);
+const age = (c: ConditionResult) =>
+  c.evidenceAgeMin === undefined ? '—' : `${Math.max(0, Math.round(c.evidenceAgeMin))} min`;
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
@@ -53,11 +55,19 @@ export function gateHtml(g: GateResult, reportsDir: string): string {
     )
     .join('\n');
   const advisories = g.advisories.length
-    ? g.advisories.map((a) => `<li class="${a.status === 'pass' ? 'ok' : 'warn'}">${esc(a.title)} — ${esc(a.status)} ${esc(a.measured)}${a.message ? `<br><small>${esc(a.message.split('\n')[0]!)}</small>` : ''}</li>`).join('\n')
+    ? g.advisories
+        .map(
+          (a) =>
+            `<li class="${a.status === 'pass' ? 'ok' : 'warn'}">${esc(a.title)} — ${esc(a.status)} ${esc(a.measured)}${a.message ? `<br><small>${esc(a.message.split('\n')[0]!)}</small>` : ''}</li>`,
+        )
+        .join('\n')
     : '<li>none</li>';
   const link = (p: string) => esc(relative(reportsDir, join(reportsDir, p)));
   const phases = ['preflight', 'deploy', 'smoke']
-    .map((p) => `<li>${p}: <a href="${link(`${p}.junit.xml`)}">JUnit</a> · <a href="${link(`evidence/${p}.json`)}">evidence</a> · <a href="${link(`html/${p}/index.html`)}">Vitest report</a> (serve with <code>npm run report</code>)</li>`)
+    .map(
+      (p) =>
+        `<li>${p}: <a href="${link(`${p}.junit.xml`)}">JUnit</a> · <a href="${link(`evidence/${p}.json`)}">evidence</a> · <a href="${link(`html/${p}/index.html`)}">Vitest report</a> (serve with <code>npm run report</code>)</li>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Go/No-Go — ${g.decision}</title>
@@ -87,13 +97,19 @@ ${phases}
 
 export function gateMarkdown(g: GateResult): string {
   const lines = [
-    g.decision === 'GO' ? `✅ GO — BuyWhere deploy ${g.deploySha} (${g.target})` : `⛔ HOLD — BuyWhere deploy ${g.deploySha} (${g.target})`,
+    g.decision === 'GO'
+      ? `✅ GO — BuyWhere deploy ${g.deploySha} (${g.target})`
+      : `⛔ HOLD — BuyWhere deploy ${g.deploySha} (${g.target})`,
     `Decided: ${g.decidedAt}`,
     '',
-    ...all(g).map((c) => `- ${c.verdict === 'GO' ? '✅' : '⛔'} ${c.n <= 7 ? `${c.n}. ` : ''}${c.title} (${c.threshold}): ${c.measured}${c.verdict === 'GO' ? '' : ` — ${c.action}. ${c.reason.split('\n')[0]}`}`),
+    ...all(g).map(
+      (c) =>
+        `- ${c.verdict === 'GO' ? '✅' : '⛔'} ${c.n <= 7 ? `${c.n}. ` : ''}${c.title} (${c.threshold}): ${c.measured}${c.verdict === 'GO' ? '' : ` — ${c.action}. ${c.reason.split('\n')[0]}`}`,
+    ),
   ];
   const warnings = g.advisories.filter((a) => a.status !== 'pass');
-  if (warnings.length) lines.push('', 'Advisory:', ...warnings.map((a) => `- ⚠️ ${a.title}: ${a.status} ${a.measured}`));
+  if (warnings.length)
+    lines.push('', 'Advisory:', ...warnings.map((a) => `- ⚠️ ${a.title}: ${a.status} ${a.measured}`));
   lines.push('', 'Lead: Bolt');
   return lines.join('\n') + '\n';
 }

@@ -37,7 +37,13 @@ function healthy(): Fixture {
     finishedAt: at(2),
     outcome: 'passed',
     identity: structuredClone(identity),
-    checks: checksOf(phase).map((e) => ({ id: e.id, title: `${e.section} — ${e.title}`, status: 'pass', measured: structuredClone(e.example), at: at(2) })),
+    checks: checksOf(phase).map((e) => ({
+      id: e.id,
+      title: `${e.section} — ${e.title}`,
+      status: 'pass',
+      measured: structuredClone(e.example),
+      at: at(2),
+    })),
   });
   return { preflight: ev('preflight'), deploy: ev('deploy'), smoke: ev('smoke') };
 }
@@ -51,7 +57,14 @@ function gate(mutate: (e: Fixture) => void = () => {}, opts: { identity?: Partia
   const e = healthy();
   mutate(e);
   write(dir, e);
-  const g = evaluateGate({ reportsDir: dir, target: 'production', identity: { ...identity, ...opts.identity }, settings, now: opts.now ?? now, maxAgeMin: 30 });
+  const g = evaluateGate({
+    reportsDir: dir,
+    target: 'production',
+    identity: { ...identity, ...opts.identity },
+    settings,
+    now: opts.now ?? now,
+    maxAgeMin: 30,
+  });
   return { dir, g, e };
 }
 const rec = (e: PhaseEvidence, id: CheckId) => e.checks.find((c) => c.id === id)!;
@@ -67,14 +80,19 @@ describe('Go/No-Go gate: the healthy fixture', () => {
   });
 
   const blocking = catalogue.filter((e) => e.kind === 'blocking' && e.phase !== 'rollback');
-  it.each(blocking.map((e) => [e.id, e.phase]))('without its %s record (%s) the gate holds and names it', (id, phase) => {
-    const { g } = gate((e) => {
-      const p = e[phase as Phases];
-      p.checks = p.checks.filter((c) => c.id !== id);
-    });
-    expect(g.decision).toBe('HOLD');
-    expect(JSON.stringify([g.completeness.reason, ...g.conditions.map((c) => c.reason)])).toContain(`${id} is missing`);
-  });
+  it.each(blocking.map((e) => [e.id, e.phase]))(
+    'without its %s record (%s) the gate holds and names it',
+    (id, phase) => {
+      const { g } = gate((e) => {
+        const p = e[phase as Phases];
+        p.checks = p.checks.filter((c) => c.id !== id);
+      });
+      expect(g.decision).toBe('HOLD');
+      expect(JSON.stringify([g.completeness.reason, ...g.conditions.map((c) => c.reason)])).toContain(
+        `${id} is missing`,
+      );
+    },
+  );
 
   it('every example in the catalogue meets its own rule, so the fixture is a real pass', () => {
     const { g } = gate();
@@ -161,8 +179,12 @@ describe('Go/No-Go gate: re-derived from the measurements, never from "status"',
 
   it('a backup dated in the future within the clock skew is fine; beyond it, HOLD', () => {
     const skewH = clockSkewMs / 3_600_000;
-    expect(gate((e) => (measured(e.preflight, 'preflight.1.5').age_h = -skewH / 2)).g.conditions[4]!.verdict).toBe('GO');
-    expect(gate((e) => (measured(e.preflight, 'preflight.1.5').age_h = -skewH * 2)).g.conditions[4]!.verdict).toBe('HOLD');
+    expect(gate((e) => (measured(e.preflight, 'preflight.1.5').age_h = -skewH / 2)).g.conditions[4]!.verdict).toBe(
+      'GO',
+    );
+    expect(gate((e) => (measured(e.preflight, 'preflight.1.5').age_h = -skewH * 2)).g.conditions[4]!.verdict).toBe(
+      'HOLD',
+    );
   });
 
   it('"advisory": true written on a blocking check changes nothing: it still blocks', () => {
@@ -183,20 +205,27 @@ describe('Go/No-Go gate: re-derived from the measurements, never from "status"',
     expect(g.completeness.reason).toMatch(/smoke.99 is not a smoke check/);
   });
 
-  it.each([null, 42, 'pass', [], { id: 'smoke.1' }, { id: 'smoke.1', status: 'great', at: at(1) }])('a malformed record (%j) is HOLD, never a crash', (bad) => {
-    const { g, dir } = gate((e) => (e.smoke.checks as unknown[]).push(bad));
-    expect(g.decision).toBe('HOLD');
-    expect(g.completeness.reason).toMatch(/malformed/);
-    writeGateArtefacts(g, dir, []);
-    for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md']) expect(readFileSync(join(dir, f), 'utf8')).toMatch(/HOLD/);
-  });
+  it.each([null, 42, 'pass', [], { id: 'smoke.1' }, { id: 'smoke.1', status: 'great', at: at(1) }])(
+    'a malformed record (%j) is HOLD, never a crash',
+    (bad) => {
+      const { g, dir } = gate((e) => (e.smoke.checks as unknown[]).push(bad));
+      expect(g.decision).toBe('HOLD');
+      expect(g.completeness.reason).toMatch(/malformed/);
+      writeGateArtefacts(g, dir, []);
+      for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md'])
+        expect(readFileSync(join(dir, f), 'utf8')).toMatch(/HOLD/);
+    },
+  );
 
-  it.each(['null', '[]', '"x"', '{"phase":"smoke","checks":{"0":1}}', '{"phase":"smo'])('evidence that is %s is HOLD, never a crash', (text) => {
-    const { dir } = gate();
-    writeFileSync(evidencePath(dir, 'smoke'), text);
-    const g = decide({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 });
-    expect(g.decision).toBe('HOLD');
-  });
+  it.each(['null', '[]', '"x"', '{"phase":"smoke","checks":{"0":1}}', '{"phase":"smo'])(
+    'evidence that is %s is HOLD, never a crash',
+    (text) => {
+      const { dir } = gate();
+      writeFileSync(evidencePath(dir, 'smoke'), text);
+      const g = decide({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 });
+      expect(g.decision).toBe('HOLD');
+    },
+  );
 });
 
 describe('Go/No-Go gate: whole, fresh evidence', () => {
@@ -215,8 +244,13 @@ describe('Go/No-Go gate: whole, fresh evidence', () => {
   });
 
   it('evidence or a record dated in the future beyond the clock skew is HOLD', () => {
-    expect(gate((e) => (e.smoke.finishedAt = new Date(now.getTime() + 2 * clockSkewMs).toISOString())).g.conditions[0]!.reason).toMatch(/in the future/);
-    expect(gate((e) => (rec(e.smoke, 'smoke.1').at = new Date(now.getTime() + 2 * clockSkewMs).toISOString())).g.decision).toBe('HOLD');
+    expect(
+      gate((e) => (e.smoke.finishedAt = new Date(now.getTime() + 2 * clockSkewMs).toISOString())).g.conditions[0]!
+        .reason,
+    ).toMatch(/in the future/);
+    expect(
+      gate((e) => (rec(e.smoke, 'smoke.1').at = new Date(now.getTime() + 2 * clockSkewMs).toISOString())).g.decision,
+    ).toBe('HOLD');
   });
 
   it('missing evidence is HOLD', () => {
@@ -248,7 +282,9 @@ describe('Go/No-Go gate: identity', () => {
   });
 
   it('a deploy against another API is HOLD; its MCP origin does not matter (its MCP check is advisory)', () => {
-    expect(gate((e) => (e.deploy.identity!.apiOrigin = 'https://127.0.0.1:9443')).g.completeness.reason).toMatch(/deploy evidence probed something else: apiOrigin/);
+    expect(gate((e) => (e.deploy.identity!.apiOrigin = 'https://127.0.0.1:9443')).g.completeness.reason).toMatch(
+      /deploy evidence probed something else: apiOrigin/,
+    );
     expect(gate((e) => (e.deploy.identity!.mcpOrigin = 'http://127.0.0.1:1')).g.decision).toBe('GO');
   });
 
@@ -294,7 +330,9 @@ describe('Go/No-Go gate: the last deploy or rollback', () => {
   });
 
   it('a deploy that started and never finished (killed) is HOLD', () => {
-    const { g } = gate((e) => ((e.deploy.outcome = 'started'), (e.deploy.checks = []), (e.deploy.deploySha = 'unknown')));
+    const { g } = gate(
+      (e) => ((e.deploy.outcome = 'started'), (e.deploy.checks = []), (e.deploy.deploySha = 'unknown')),
+    );
     expect(g.completeness.reason).toMatch(/a deploy started at .* and never finished/);
   });
 
@@ -317,13 +355,28 @@ describe('Go/No-Go gate: the last deploy or rollback', () => {
       finishedAt: at(2.2),
       outcome: 'passed',
       identity: { ...identity, build },
-      checks: checksOf('rollback').filter((c) => c.kind === 'blocking').map((c) => ({ id: c.id, title: c.title, status: 'pass' as const, measured: structuredClone(c.example), at: at(2.2) })),
+      checks: checksOf('rollback')
+        .filter((c) => c.kind === 'blocking')
+        .map((c) => ({
+          id: c.id,
+          title: c.title,
+          status: 'pass' as const,
+          measured: structuredClone(c.example),
+          at: at(2.2),
+        })),
     });
-    const { dir } = gate((e) => ((e.deploy.deploySha = 'fff0000'), (e.deploy.identity!.build = 'fff0000'), (e.deploy.startedAt = at(20))));
+    const { dir } = gate(
+      (e) => ((e.deploy.deploySha = 'fff0000'), (e.deploy.identity!.build = 'fff0000'), (e.deploy.startedAt = at(20))),
+    );
     writeEvidence(dir, rollback(running));
-    expect(evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 }).decision).toBe('GO');
+    expect(
+      evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 }).decision,
+    ).toBe('GO');
     writeEvidence(dir, { ...rollback(running), outcome: 'started', checks: [] });
-    expect(evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 }).completeness.reason).toMatch(/a rollback started .* never finished/);
+    expect(
+      evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 }).completeness
+        .reason,
+    ).toMatch(/a rollback started .* never finished/);
   });
 });
 

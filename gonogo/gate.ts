@@ -5,9 +5,25 @@
 // rollback must have finished and put that build there. Anything else is HOLD, with the reason.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evidencePath, readLaunchStop, type CheckRecord, type Phase, type PhaseEvidence } from '../lib/harness/evidence.js';
+import {
+  evidencePath,
+  readLaunchStop,
+  type CheckRecord,
+  type Phase,
+  type PhaseEvidence,
+} from '../lib/harness/evidence.js';
 import { identityDiff, probedBy, sameBuild, type Identity } from '../lib/harness/identity.js';
-import { checksOf, clockSkewMs, conditions, entry, formatThreshold, judge, lookup, type JudgeSettings, type RunbookPhase } from '../runbook/catalogue.js';
+import {
+  checksOf,
+  clockSkewMs,
+  conditions,
+  entry,
+  formatThreshold,
+  judge,
+  lookup,
+  type JudgeSettings,
+  type RunbookPhase,
+} from '../runbook/catalogue.js';
 
 export type Verdict = 'GO' | 'HOLD';
 /** pass: checked and met; fail: checked and not met; could-not-run: no trustworthy measurement. */
@@ -57,8 +73,10 @@ export interface GateInput {
   maxAgeMin: number;
 }
 
-export const completenessTitle = 'Every other blocking check, whole and untampered evidence, and a finished deploy of the running build';
-const completenessThreshold = 'all passed; evidence complete, fresh, of this target, its endpoints and the running build';
+export const completenessTitle =
+  'Every other blocking check, whole and untampered evidence, and a finished deploy of the running build';
+const completenessThreshold =
+  'all passed; evidence complete, fresh, of this target, its endpoints and the running build';
 
 function show(v: unknown): string {
   if (v === undefined || v === null) return 'nothing measured';
@@ -72,7 +90,9 @@ const statuses = new Set(['pass', 'fail', 'error', 'skipped', 'not-run']);
 const validDate = (s: unknown): s is string => typeof s === 'string' && Number.isFinite(Date.parse(s));
 
 /** A phase's evidence as the gate may use it, or every reason it may not. */
-type Loaded = { phase: Phase; ok: true; evidence: PhaseEvidence; ageMin: number; records: Map<string, CheckRecord> } | { phase: Phase; ok: false; problems: string[]; absent?: boolean };
+type Loaded =
+  | { phase: Phase; ok: true; evidence: PhaseEvidence; ageMin: number; records: Map<string, CheckRecord> }
+  | { phase: Phase; ok: false; problems: string[]; absent?: boolean };
 
 function load(input: GateInput, phase: Phase, now: Date, opts: { drifts: boolean }): Loaded {
   const path = evidencePath(input.reportsDir, phase);
@@ -81,29 +101,54 @@ function load(input: GateInput, phase: Phase, now: Date, opts: { drifts: boolean
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     const absent = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { phase, ok: false, absent, problems: [absent ? `no ${phase} evidence: run \`npm run ${phase}\`` : `${phase} evidence ${path} is not valid JSON`] };
+    return {
+      phase,
+      ok: false,
+      absent,
+      problems: [
+        absent ? `no ${phase} evidence: run \`npm run ${phase}\`` : `${phase} evidence ${path} is not valid JSON`,
+      ],
+    };
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { phase, ok: false, problems: [`${phase} evidence is not an object`] };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { phase, ok: false, problems: [`${phase} evidence is not an object`] };
   const e = raw as PhaseEvidence;
   const problems: string[] = [];
   if (e.phase !== phase) problems.push(`${path} is not ${phase} evidence`);
-  if (e.target !== input.target) problems.push(`${phase} evidence is from target ${show(e.target)}, not ${input.target}`);
-  if (!validDate(e.finishedAt) || !validDate(e.startedAt)) problems.push(`${phase} evidence has no valid start and finish time`);
+  if (e.target !== input.target)
+    problems.push(`${phase} evidence is from target ${show(e.target)}, not ${input.target}`);
+  if (!validDate(e.finishedAt) || !validDate(e.startedAt))
+    problems.push(`${phase} evidence has no valid start and finish time`);
   const ageMin = validDate(e.finishedAt) ? (now.getTime() - Date.parse(e.finishedAt)) / 60_000 : NaN;
   if (ageMin < -clockSkewMs / 60_000) problems.push(`${phase} evidence is dated in the future (${e.finishedAt})`);
-  if (opts.drifts && ageMin > input.maxAgeMin) problems.push(`${phase} evidence is ${Math.round(ageMin)} min old (window ${input.maxAgeMin} min): rerun \`npm run ${phase}\``);
-  if (e.outcome === 'started') problems.push(`a ${phase} started at ${e.startedAt} and never finished (killed or crashed)`);
-  if (Array.isArray(e.partial) && e.partial.length) problems.push(`the ${phase} run was partial (${e.partial.map(String).join('; ')}): only a whole run counts`);
-  else if (e.partial !== undefined && !Array.isArray(e.partial)) problems.push(`${phase} evidence: "partial" is malformed`);
-  problems.push(...identityDiff(e.identity, input.identity, probedBy[phase]).map((d) => `${phase} evidence probed something else: ${d}`));
+  if (opts.drifts && ageMin > input.maxAgeMin)
+    problems.push(
+      `${phase} evidence is ${Math.round(ageMin)} min old (window ${input.maxAgeMin} min): rerun \`npm run ${phase}\``,
+    );
+  if (e.outcome === 'started')
+    problems.push(`a ${phase} started at ${e.startedAt} and never finished (killed or crashed)`);
+  if (Array.isArray(e.partial) && e.partial.length)
+    problems.push(`the ${phase} run was partial (${e.partial.map(String).join('; ')}): only a whole run counts`);
+  else if (e.partial !== undefined && !Array.isArray(e.partial))
+    problems.push(`${phase} evidence: "partial" is malformed`);
+  problems.push(
+    ...identityDiff(e.identity, input.identity, probedBy[phase]).map(
+      (d) => `${phase} evidence probed something else: ${d}`,
+    ),
+  );
   const records = new Map<string, CheckRecord>();
   if (!Array.isArray(e.checks)) problems.push(`${phase} evidence holds no list of checks`);
   else {
     e.checks.forEach((r: unknown, i) => {
-      if (typeof r !== 'object' || r === null || Array.isArray(r)) return problems.push(`${phase} record #${i + 1} is malformed (${show(r)})`);
+      if (typeof r !== 'object' || r === null || Array.isArray(r))
+        return problems.push(`${phase} record #${i + 1} is malformed (${show(r)})`);
       const rec = r as CheckRecord;
-      if (typeof rec.id !== 'string' || !statuses.has(rec.status) || !validDate(rec.at)) return problems.push(`${phase} record #${i + 1} (${show(rec.id)}) is malformed: it needs an id, a status and a time`);
-      if (Date.parse(rec.at) - now.getTime() > clockSkewMs) problems.push(`${rec.id} is dated in the future (${rec.at})`);
+      if (typeof rec.id !== 'string' || !statuses.has(rec.status) || !validDate(rec.at))
+        return problems.push(
+          `${phase} record #${i + 1} (${show(rec.id)}) is malformed: it needs an id, a status and a time`,
+        );
+      if (Date.parse(rec.at) - now.getTime() > clockSkewMs)
+        problems.push(`${rec.id} is dated in the future (${rec.at})`);
       if (records.has(rec.id)) return problems.push(`${rec.id} is recorded more than once in the ${phase} evidence`);
       const known = lookup(rec.id)?.phase === phase || rec.id === `${phase}.load` || rec.id === `${phase}.config`;
       if (!known) problems.push(`${rec.id} is not a ${phase} check of the runbook`);
@@ -115,16 +160,34 @@ function load(input: GateInput, phase: Phase, now: Date, opts: { drifts: boolean
 }
 
 /** Why one record does not show its check passed: not run, failed, or a measurement that breaks the rule. */
-function recordProblem(rec: CheckRecord | undefined, id: string, settings: JudgeSettings): { outcome: Outcome; why: string } | undefined {
+function recordProblem(
+  rec: CheckRecord | undefined,
+  id: string,
+  settings: JudgeSettings,
+): { outcome: Outcome; why: string } | undefined {
   if (!rec) return { outcome: 'could-not-run', why: `${id} is missing from the evidence` };
-  if (rec.status === 'fail') return { outcome: 'fail', why: `${id} failed: ${(rec.message ?? 'no reason given').split('\n').slice(0, 4).join(' ')}` };
-  if (rec.status !== 'pass') return { outcome: 'could-not-run', why: `${id} ${rec.status}: ${(rec.message ?? 'no reason given').split('\n')[0]}` };
+  if (rec.status === 'fail')
+    return {
+      outcome: 'fail',
+      why: `${id} failed: ${(rec.message ?? 'no reason given').split('\n').slice(0, 4).join(' ')}`,
+    };
+  if (rec.status !== 'pass')
+    return {
+      outcome: 'could-not-run',
+      why: `${id} ${rec.status}: ${(rec.message ?? 'no reason given').split('\n')[0]}`,
+    };
   const why = judge(id, rec.measured, settings);
-  return why ? { outcome: 'fail', why: `${id} was recorded as a pass, but its measurement does not meet the runbook: ${why}` } : undefined;
+  return why
+    ? { outcome: 'fail', why: `${id} was recorded as a pass, but its measurement does not meet the runbook: ${why}` }
+    : undefined;
 }
 
 /** Blocking checks of a phase that are missing, did not pass, or whose measurement breaks the rule. */
-function phaseProblems(l: Extract<Loaded, { ok: true }>, settings: JudgeSettings, skip: Set<string> = new Set()): string[] {
+function phaseProblems(
+  l: Extract<Loaded, { ok: true }>,
+  settings: JudgeSettings,
+  skip: Set<string> = new Set(),
+): string[] {
   const out: string[] = [];
   for (const rec of l.records.values()) {
     if (!lookup(rec.id)) out.push(`${rec.id}: ${rec.status} — ${(rec.message ?? '').split('\n')[0]}`);
@@ -142,9 +205,11 @@ export function evaluateGate(input: GateInput): GateResult {
   const running = input.identity.build;
   const runningKnown = running !== 'unknown';
   const problems: string[] = [];
-  if (!runningKnown) problems.push(`the running build is unknown: ${input.identity.buildProblem ?? 'no source named it'}`);
+  if (!runningKnown)
+    problems.push(`the running build is unknown: ${input.identity.buildProblem ?? 'no source named it'}`);
 
-  const refuse = (l: Loaded, why: string | undefined): Loaded => (why ? { phase: l.phase, ok: false, problems: [why] } : l);
+  const refuse = (l: Loaded, why: string | undefined): Loaded =>
+    why ? { phase: l.phase, ok: false, problems: [why] } : l;
   let preflight = load(input, 'preflight', now, { drifts: true });
   let smoke = load(input, 'smoke', now, { drifts: true });
   // Deploy and rollback evidence record an event, not a state that drifts: they only have to name the running build.
@@ -155,7 +220,12 @@ export function evaluateGate(input: GateInput): GateResult {
     // Preflight precedes a deploy: it vouches for the build it was about to deploy, or for the one then running.
     const e = preflight.evidence;
     const named = sameBuild(e.deploySha, running) || sameBuild(e.identity?.build ?? '', running);
-    preflight = refuse(preflight, named ? undefined : `preflight checked build ${e.deploySha} (running then: ${e.identity?.build}), but ${running} is running: rerun \`npm run preflight\``);
+    preflight = refuse(
+      preflight,
+      named
+        ? undefined
+        : `preflight checked build ${e.deploySha} (running then: ${e.identity?.build}), but ${running} is running: rerun \`npm run preflight\``,
+    );
   }
   if (runningKnown && smoke.ok) {
     const measured = smoke.evidence.identity?.build ?? '';
@@ -174,14 +244,32 @@ export function evaluateGate(input: GateInput): GateResult {
   const results = conditions.map((c): ConditionResult => {
     const e = entry(c.check);
     const l = e.phase === 'preflight' ? preflight : smoke;
-    const base = { n: c.n, title: c.title, threshold: e.threshold ? formatThreshold(e.threshold) : e.expected, action: c.action, evidenceFile: evidencePath(input.reportsDir, l.phase) };
-    const hold = (outcome: Outcome, reason: string, measured = 'nothing measured', ageMin?: number): ConditionResult => ({ ...base, verdict: 'HOLD', outcome, measured, reason, evidenceAgeMin: ageMin });
+    const base = {
+      n: c.n,
+      title: c.title,
+      threshold: e.threshold ? formatThreshold(e.threshold) : e.expected,
+      action: c.action,
+      evidenceFile: evidencePath(input.reportsDir, l.phase),
+    };
+    const hold = (
+      outcome: Outcome,
+      reason: string,
+      measured = 'nothing measured',
+      ageMin?: number,
+    ): ConditionResult => ({ ...base, verdict: 'HOLD', outcome, measured, reason, evidenceAgeMin: ageMin });
     if (!l.ok) return hold('could-not-run', l.problems.join('; '));
     const rec = l.records.get(c.check);
     const settings = { ...input.settings, evidenceAgeH: l.ageMin / 60 };
     const p = recordProblem(rec, c.check, settings);
     if (p) return hold(p.outcome, p.why, show(rec?.measured), l.ageMin);
-    return { ...base, verdict: 'GO', outcome: 'pass', measured: show(rec!.measured), reason: 'met', evidenceAgeMin: l.ageMin };
+    return {
+      ...base,
+      verdict: 'GO',
+      outcome: 'pass',
+      measured: show(rec!.measured),
+      reason: 'met',
+      evidenceAgeMin: l.ageMin,
+    };
   });
 
   const gateIds = new Set(conditions.map((c) => c.check));
@@ -195,7 +283,11 @@ export function evaluateGate(input: GateInput): GateResult {
   const startedAt = (l: Loaded) => {
     if (l.ok) return Date.parse(l.evidence.startedAt);
     try {
-      return Date.parse((JSON.parse(readFileSync(evidencePath(input.reportsDir, l.phase), 'utf8')) as PhaseEvidence).startedAt) || Infinity;
+      return (
+        Date.parse(
+          (JSON.parse(readFileSync(evidencePath(input.reportsDir, l.phase), 'utf8')) as PhaseEvidence).startedAt,
+        ) || Infinity
+      );
     } catch {
       return Infinity;
     }
@@ -207,7 +299,9 @@ export function evaluateGate(input: GateInput): GateResult {
     problems.push(...phaseProblems(last, input.settings));
     const vouched = last.evidence.deploySha;
     if (runningKnown && !sameBuild(vouched, running)) {
-      problems.push(`the last ${last.phase} (${last.evidence.startedAt}) put build ${vouched} in place, but ${running} is running`);
+      problems.push(
+        `the last ${last.phase} (${last.evidence.startedAt}) put build ${vouched} in place, but ${running} is running`,
+      );
     }
   }
 
@@ -217,7 +311,12 @@ export function evaluateGate(input: GateInput): GateResult {
     for (const rec of l.records.values()) {
       if (lookup(rec.id)?.kind !== 'advisory') continue;
       const why = rec.status === 'pass' ? judge(rec.id, rec.measured, input.settings) : undefined;
-      advisories.push({ title: rec.title, status: why ? 'fail' : rec.status, measured: show(rec.measured), message: why ?? rec.message ?? '' });
+      advisories.push({
+        title: rec.title,
+        status: why ? 'fail' : rec.status,
+        measured: show(rec.measured),
+        message: why ?? rec.message ?? '',
+      });
     }
   }
 
@@ -245,13 +344,18 @@ export function evaluateGate(input: GateInput): GateResult {
     conditions: results,
     completeness,
     advisories,
-    evidenceFiles: (['preflight', 'deploy', 'smoke', 'rollback'] as Phase[]).map((p) => evidencePath(input.reportsDir, p)),
+    evidenceFiles: (['preflight', 'deploy', 'smoke', 'rollback'] as Phase[]).map((p) =>
+      evidencePath(input.reportsDir, p),
+    ),
     launchStop,
   };
 }
 
 /** The gate's answer when it cannot evaluate at all: HOLD on every condition, with the reason. */
-export function holdEverything(reason: string, base: { reportsDir: string; target: string; deploySha: string; now?: Date }): GateResult {
+export function holdEverything(
+  reason: string,
+  base: { reportsDir: string; target: string; deploySha: string; now?: Date },
+): GateResult {
   const hold = (c: { n: number; title: string; threshold: string; action: string }): ConditionResult => ({
     ...c,
     verdict: 'HOLD',
@@ -268,9 +372,19 @@ export function holdEverything(reason: string, base: { reportsDir: string; targe
     decidedAt: (base.now ?? new Date()).toISOString(),
     conditions: conditions.map((c) => {
       const e = entry(c.check);
-      return hold({ n: c.n, title: c.title, threshold: e.threshold ? formatThreshold(e.threshold) : e.expected, action: c.action });
+      return hold({
+        n: c.n,
+        title: c.title,
+        threshold: e.threshold ? formatThreshold(e.threshold) : e.expected,
+        action: c.action,
+      });
     }),
-    completeness: hold({ n: 8, title: completenessTitle, threshold: completenessThreshold, action: 'HOLD — page Bolt' }),
+    completeness: hold({
+      n: 8,
+      title: completenessTitle,
+      threshold: completenessThreshold,
+      action: 'HOLD — page Bolt',
+    }),
     advisories: [],
     evidenceFiles: [],
   };
@@ -281,6 +395,11 @@ export function decide(input: GateInput): GateResult {
   try {
     return evaluateGate(input);
   } catch (err) {
-    return holdEverything(`the gate could not read the evidence: ${(err as Error).message}`, { reportsDir: input.reportsDir, target: input.target, deploySha: input.identity.build, now: input.now });
+    return holdEverything(`the gate could not read the evidence: ${(err as Error).message}`, {
+      reportsDir: input.reportsDir,
+      target: input.target,
+      deploySha: input.identity.build,
+      now: input.now,
+    });
   }
 }

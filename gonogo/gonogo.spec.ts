@@ -19,14 +19,17 @@ const gate = decide({
 afterAll(async () => {
   writeGateArtefacts(gate, t.reportsDir, t.secretValues);
   const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, gateMarkdown(gate), t.secretValues);
-  process.stdout.write(`\nGo/No-Go: ${gate.decision} for build ${gate.deploySha} — ${t.reportsDir}/gonogo.html${slack ? ` (${slack}; the decision stands)` : ''}\n`);
+  process.stdout.write(
+    `\nGo/No-Go: ${gate.decision} for build ${gate.deploySha} — ${t.reportsDir}/gonogo.html${slack ? ` (${slack}; the decision stands)` : ''}\n`,
+  );
 });
 
 describe('4. Go/No-Go — mandatory conditions', () => {
   for (const [i, c] of conditions.entries()) {
     const r = gate.conditions[i]!;
     test(caseName(r), () => {
-      if (r.outcome === 'could-not-run') throw Object.assign(new Error(`${r.reason}\n  action: ${c.action}`), { name: 'CouldNotCheck' });
+      if (r.outcome === 'could-not-run')
+        throw Object.assign(new Error(`${r.reason}\n  action: ${c.action}`), { name: 'CouldNotCheck' });
       expect(r.verdict, `${r.reason}; measured ${r.measured} [${c.action}]`).toBe('GO');
     });
   }

@@ -12,11 +12,16 @@ import { holdEverything, type GateResult } from './gate.js';
 export default async function setup(project: TestProject) {
   const reportsDir = process.env.RUNBOOK_REPORTS_DIR ?? join(repoRoot, 'reports');
   const decisionFile = join(reportsDir, 'evidence', 'gate.json');
-  for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')]) rmSync(join(reportsDir, f), { force: true });
+  for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')])
+    rmSync(join(reportsDir, f), { force: true });
   try {
     await phaseSetup(project);
   } catch (err) {
-    const g = holdEverything(`the gate could not start: ${(err as Error).message}`, { reportsDir, target: process.env.RUNBOOK_TARGET ?? 'staging', deploySha: 'unknown' });
+    const g = holdEverything(`the gate could not start: ${(err as Error).message}`, {
+      reportsDir,
+      target: process.env.RUNBOOK_TARGET ?? 'staging',
+      deploySha: 'unknown',
+    });
     // No secrets are known yet: the configuration that would name them is what failed. Config errors never echo secret values.
     writeGateArtefacts(g, reportsDir, []);
     throw err;
@@ -30,7 +35,9 @@ export default async function setup(project: TestProject) {
     }
     if (decision === 'GO') return;
     // Vitest only reports an error thrown here; the exit code it leaves alone unless a test failed.
-    process.stderr.write(`Go/No-Go: ${decision ?? 'no decision was written (were the gate tests filtered out?)'} — see ${reportsDir}/gonogo.html\n`);
+    process.stderr.write(
+      `Go/No-Go: ${decision ?? 'no decision was written (were the gate tests filtered out?)'} — see ${reportsDir}/gonogo.html\n`,
+    );
     process.exitCode = 1;
   };
 }

@@ -15,7 +15,10 @@ export function layerOf(file: string): number {
 
 /** Every relative import of a source text, `import type` included: a type from a higher layer is a dependency too. */
 export function importsOf(text: string): string[] {
-  const found = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]/g), ...text.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)];
+  const found = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]/g),
+    ...text.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g),
+  ];
   return found.map((m) => m[1]!);
 }
 
@@ -25,7 +28,8 @@ export function upwardImports(files: Array<{ path: string; text: string }>): str
     const from = layerOf(f.path);
     for (const spec of importsOf(f.text)) {
       const to = relative(root, resolve(root, dirname(f.path), spec)).replace(/\.js$/, '');
-      if (layerOf(to) > from) out.push(`${f.path} → ${to} (${layers[from] ?? 'top'} imports ${layers[layerOf(to)] ?? 'top'})`);
+      if (layerOf(to) > from)
+        out.push(`${f.path} → ${to} (${layers[from] ?? 'top'} imports ${layers[layerOf(to)] ?? 'top'})`);
     }
   }
   return out;
@@ -41,7 +45,10 @@ function sources(dir: string): string[] {
 
 describe('layers', () => {
   test('no module imports from a layer above its own', () => {
-    const files = [...sources('runbook'), ...sources('lib')].map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
+    const files = [...sources('runbook'), ...sources('lib')].map((path) => ({
+      path,
+      text: readFileSync(join(root, path), 'utf8'),
+    }));
     expect(files.length).toBeGreaterThan(40);
     expect(upwardImports(files)).toEqual([]);
   });
@@ -52,7 +59,10 @@ describe('layers', () => {
         { path: 'lib/probes/docker.ts', text: "import { target } from '../harness/config.js';" },
         { path: 'lib/core/wait.ts', text: "import type { Lock } from '../operations/lock.js';" },
         { path: 'runbook/catalogue.ts', text: "const m = await import('../lib/core/errors.js');" },
-        { path: 'lib/operations/lock.ts', text: "import { CouldNotCheck } from '../core/errors.js';\nimport { x } from '../../smoke/checks.js';" },
+        {
+          path: 'lib/operations/lock.ts',
+          text: "import { CouldNotCheck } from '../core/errors.js';\nimport { x } from '../../smoke/checks.js';",
+        },
       ]),
     ).toEqual([
       'lib/probes/docker.ts → lib/harness/config (lib/probes imports lib/harness)',
@@ -65,8 +75,14 @@ describe('layers', () => {
   test('imports down, sideways within a layer, and from packages pass', () => {
     expect(
       upwardImports([
-        { path: 'lib/harness/check.ts', text: "import { entry } from '../../runbook/catalogue.js';\nimport { target } from './config.js';\nimport { x } from '../probes/http.js';" },
-        { path: 'lib/core/exec.ts', text: "import { execa } from 'execa';\nimport { CouldNotCheck } from './errors.js';" },
+        {
+          path: 'lib/harness/check.ts',
+          text: "import { entry } from '../../runbook/catalogue.js';\nimport { target } from './config.js';\nimport { x } from '../probes/http.js';",
+        },
+        {
+          path: 'lib/core/exec.ts',
+          text: "import { execa } from 'execa';\nimport { CouldNotCheck } from './errors.js';",
+        },
       ]),
     ).toEqual([]);
   });

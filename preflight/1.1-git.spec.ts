@@ -10,6 +10,14 @@ describe('1.1 Git state', () => {
   test(`${titleOf('preflight.1.1')} (${t.deployBranch})`, async (ctx) => {
     const c = check(ctx, 'preflight.1.1');
     const g = await c.probe(() => gitState(t.projectDir));
-    c.judge({ sha: g.sha, branch: g.branch, dirty: g.dirty.length, ahead: g.ahead, behind: g.behind, upstream: g.upstream ?? null, fetch_error: g.fetchError ?? null });
+    c.judge({
+      sha: g.sha,
+      branch: g.branch,
+      dirty: g.dirty.length,
+      ahead: g.ahead,
+      behind: g.behind,
+      upstream: g.upstream ?? null,
+      fetch_error: g.fetchError ?? null,
+    });
   });
 });

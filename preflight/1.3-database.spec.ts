@@ -16,8 +16,12 @@ const running = await serviceStates(t.composeProject, ['db', 'db_replica', 'pgbo
   .catch((err: Error) => err);
 
 function precondition(c: ReturnType<typeof check>) {
-  if (running instanceof Error) throw new CouldNotCheck(`Docker did not answer (${running.message}); 1.3 could not run`);
-  if (!running) c.skip(`stack ${t.composeProject} is not running: the runbook runs 1.3 only on a running stack; rerun preflight once it runs`);
+  if (running instanceof Error)
+    throw new CouldNotCheck(`Docker did not answer (${running.message}); 1.3 could not run`);
+  if (!running)
+    c.skip(
+      `stack ${t.composeProject} is not running: the runbook runs 1.3 only on a running stack; rerun preflight once it runs`,
+    );
 }
 
 describe('1.3 Database health (running stack)', () => {
@@ -33,14 +37,22 @@ describe('1.3 Database health (running stack)', () => {
     precondition(c);
     const one = await c.probe(() => selectOne(t.replicaUrl, 'DB replica'));
     const s = await c.probe(() => replicaStatus(t.replicaUrl));
-    c.judge({ select1: one.value, in_recovery: s.inRecovery, wal_receiver: s.walReceiver ?? null, replay_lag_bytes: s.replayLagBytes });
+    c.judge({
+      select1: one.value,
+      in_recovery: s.inRecovery,
+      wal_receiver: s.walReceiver ?? null,
+      replay_lag_bytes: s.replayLagBytes,
+    });
   });
 
   test(titleOf('preflight.1.3.pgbouncer'), async (ctx) => {
     const c = check(ctx, 'preflight.1.3.pgbouncer');
     precondition(c);
     const pools = await c.probe(() => showPools(t.pgbouncerAdminUrl));
-    const busiest = pools.reduce((a, p) => (p.usagePct > a.usagePct ? p : a), pools[0] ?? { database: '-', user: '-', usagePct: 0, waiting: 0 });
+    const busiest = pools.reduce(
+      (a, p) => (p.usagePct > a.usagePct ? p : a),
+      pools[0] ?? { database: '-', user: '-', usagePct: 0, waiting: 0 },
+    );
     const waiting = pools.filter((p) => p.waiting > 0);
     c.judge({
       usage_pct: Math.round(busiest.usagePct * 10) / 10,

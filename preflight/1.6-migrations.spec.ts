@@ -14,7 +14,9 @@ describe('1.6 Pending migrations', () => {
     const revisions = await c.probe(() => readRevisions(join(t.projectDir, 'alembic', 'versions')));
     const h = heads(revisions);
     // Before the first deploy there is no alembic_version to read; the blocking part of 1.6 is the single head.
-    const current = await alembicVersion(t.databaseUrl).catch((err: Error) => [`unreadable: ${err.message.split('\n')[0]}`]);
+    const current = await alembicVersion(t.databaseUrl).catch((err: Error) => [
+      `unreadable: ${err.message.split('\n')[0]}`,
+    ]);
     c.judge({ current: current.join(','), head: h.join(','), heads: h.length, pending: !current.includes(h[0] ?? '') });
   });
 });

@@ -1,6 +1,14 @@
 /** The runbook's #us-launch-ops posts, in its format. Times are shown in EST, as the runbook writes them. */
-export function rollbackPost(kind: 'initiated' | 'complete', p: { at: Date; reason: string; from: string; to: string }): string {
-  const est = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', hour12: false }).format(p.at);
+export function rollbackPost(
+  kind: 'initiated' | 'complete',
+  p: { at: Date; reason: string; from: string; to: string },
+): string {
+  const est = new Intl.DateTimeFormat('en-US', {
+    timeZone: 'America/New_York',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).format(p.at);
   if (kind === 'initiated') {
     return `⚠️ ROLLBACK INITIATED — ${est} EST\nReason: ${p.reason}\nLead: Bolt\nETA: ~5 min (from ${p.from} to ${p.to})\n`;
   }

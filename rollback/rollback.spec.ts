@@ -9,7 +9,14 @@ import { CouldNotCheck } from '../lib/core/errors';
 import { writeAtomic } from '../lib/core/atomic';
 import { acquireLock, type Lock } from '../lib/operations/lock';
 import { alembicVersion } from '../lib/probes/postgres';
-import { activeAlerts, alertConditionsSince, errorRate, errorRateSinceStart, isP1, newSince } from '../lib/probes/prometheus';
+import {
+  activeAlerts,
+  alertConditionsSince,
+  errorRate,
+  errorRateSinceStart,
+  isP1,
+  newSince,
+} from '../lib/probes/prometheus';
 import { planRollback, type RollbackChoice } from '../lib/harness/planning';
 import { appendHistory, readHistory } from '../lib/operations/rollback-state';
 import { composeFor, composeStep, up, waitHttp200 } from '../lib/operations/stack';
@@ -62,7 +69,14 @@ describe('Before step 1 — lock, a rollback target that exists, a safe downgrad
 });
 
 describe('Step 1 — Stop API and MCP', () => {
-  const s = seq.step('step 1', () => composeStep(project, 'Step 1 — compose stop api mcp scraper-scheduler', composeArgs.stop(project, ['api', 'mcp', 'scraper-scheduler']), { logFile: composeLog }));
+  const s = seq.step('step 1', () =>
+    composeStep(
+      project,
+      'Step 1 — compose stop api mcp scraper-scheduler',
+      composeArgs.stop(project, ['api', 'mcp', 'scraper-scheduler']),
+      { logFile: composeLog },
+    ),
+  );
   test(`${titleOf('rollback.1')}: api, mcp, scraper-scheduler stopped`, (ctx) => {
     const c = check(ctx, 'rollback.1');
     const r = s.get(ctx);
@@ -80,7 +94,12 @@ describe('Steps 2–3 — Load rollback state; restore the previous image tags',
   test(titleOf('rollback.3'), (ctx) => {
     const c = check(ctx, 'rollback.3');
     const latest = s.get(ctx);
-    c.judge({ latest: latest?.id ?? null, target: choice.api, sha: choice.sha, mcp: choice.mcp ? 'restored' : 'no previous MCP image; left as is' });
+    c.judge({
+      latest: latest?.id ?? null,
+      target: choice.api,
+      sha: choice.sha,
+      mcp: choice.mcp ? 'restored' : 'no previous MCP image; left as is',
+    });
   });
 });
 
@@ -93,21 +112,41 @@ describe('Step 4 — Restart services with the prior image', () => {
     const c = check(ctx, 'rollback.4');
     const r = s.get(ctx);
     const running = await c.probe(() => serviceStates(t.composeProject, ['api']));
-    c.judge({ http: r.value, seconds: Math.round(r.elapsedMs) / 1000, running_image: running.get('api')?.imageId ?? null, target: choice.api });
+    c.judge({
+      http: r.value,
+      seconds: Math.round(r.elapsedMs) / 1000,
+      running_image: running.get('api')?.imageId ?? null,
+      target: choice.api,
+    });
   });
 });
 
 describe('Step 5 — Migration downgrade (only when asked, only when reversible)', () => {
   const s = seq.step('step 5', async () => {
     if (!downgradeTo) return { skipped: 'not requested (set RUNBOOK_DOWNGRADE_TO=<revision> to ask for it)' };
-    const r = await composeStep(project, `Step 5 — alembic downgrade ${downgradeTo}`, composeArgs.runRm(project, 'migrate', ['alembic', 'downgrade', downgradeTo]), { logFile: join(logs, 'rollback-migrate.log'), timeoutMs: 20 * 60_000 });
-    return { skipped: undefined, exitCode: r.exitCode, tailText: r.tailText, after: await alembicVersion(t.databaseUrl) };
+    const r = await composeStep(
+      project,
+      `Step 5 — alembic downgrade ${downgradeTo}`,
+      composeArgs.runRm(project, 'migrate', ['alembic', 'downgrade', downgradeTo]),
+      { logFile: join(logs, 'rollback-migrate.log'), timeoutMs: 20 * 60_000 },
+    );
+    return {
+      skipped: undefined,
+      exitCode: r.exitCode,
+      tailText: r.tailText,
+      after: await alembicVersion(t.databaseUrl),
+    };
   });
   test(titleOf('rollback.5'), (ctx) => {
     const c = check(ctx, 'rollback.5');
     const r = s.get(ctx);
     if (r.skipped) c.skip(r.skipped);
-    c.judge({ exit_code: r.exitCode ?? null, after: r.after?.join(',') ?? null, target: downgradeTo ?? null, last_output: r.exitCode === 0 ? null : r.tailText });
+    c.judge({
+      exit_code: r.exitCode ?? null,
+      after: r.after?.join(',') ?? null,
+      target: downgradeTo ?? null,
+      last_output: r.exitCode === 0 ? null : r.tailText,
+    });
   });
 });
 
@@ -149,7 +188,12 @@ describe('Step 7 — Communicate', () => {
     writeAtomic(join(t.reportsDir, 'rollback-complete.md'), scrub(post, t.secretValues));
     const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, post, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "rollback complete" to #us-launch-ops by hand\n`);
-    appendHistory(t.projectDir, { event: 'rollback', at: new Date().toISOString(), deploySha: choice.sha, note: `rolled back from ${from} to sha-${choice.sha}: ${reason}` });
+    appendHistory(t.projectDir, {
+      event: 'rollback',
+      at: new Date().toISOString(),
+      deploySha: choice.sha,
+      note: `rolled back from ${from} to sha-${choice.sha}: ${reason}`,
+    });
     return { post, recorded: readHistory(t.projectDir).at(-1)?.event === 'rollback' };
   });
   test(titleOf('rollback.7'), (ctx) => {

@@ -1,10 +1,22 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { affiliateTag, affiliateUrlProblem, catalogue, conditions, entry, formatThreshold, judge, maxRedirects, p99MinSamples, titleOf } from './catalogue';
+import {
+  affiliateTag,
+  affiliateUrlProblem,
+  catalogue,
+  conditions,
+  entry,
+  formatThreshold,
+  judge,
+  maxRedirects,
+  p99MinSamples,
+  titleOf,
+} from './catalogue';
 
 const settings = { deployBranch: 'master', replicaMaxLagBytes: 1024 };
-const met = (id: Parameters<typeof entry>[0], change: Record<string, unknown>) => judge(id, { ...entry(id).example, ...change }, settings);
+const met = (id: Parameters<typeof entry>[0], change: Record<string, unknown>) =>
+  judge(id, { ...entry(id).example, ...change }, settings);
 
 describe('the runbook catalogue', () => {
   it('ids are unique and name their phase', () => {
@@ -23,7 +35,8 @@ describe('the runbook catalogue', () => {
   });
 
   it('anything but a record is not met, and an unknown id is not a check', () => {
-    for (const bad of [null, undefined, 42, 'pass', []]) expect(judge('smoke.1', bad, settings)).toMatch(/nothing was measured/);
+    for (const bad of [null, undefined, 42, 'pass', []])
+      expect(judge('smoke.1', bad, settings)).toMatch(/nothing was measured/);
     expect(judge('smoke.99', {}, settings)).toMatch(/not a runbook check/);
   });
 
@@ -140,7 +153,16 @@ describe('one source of truth', () => {
     });
 
   it('no runbook threshold is written outside the catalogue', () => {
-    const literals = [/< ?85\b|85 ?%/, /< ?70\b|70 ?%/, /\b24 ?h\b/, /\b500 ?ms\b|< ?500\b/, /1[,_]?000[,_]?000\b/, /\b2 ?s\b|< ?2000\b/, /\b30 days\b|> ?30\b/, /buywhere-20\b/];
+    const literals = [
+      /< ?85\b|85 ?%/,
+      /< ?70\b|70 ?%/,
+      /\b24 ?h\b/,
+      /\b500 ?ms\b|< ?500\b/,
+      /1[,_]?000[,_]?000\b/,
+      /\b2 ?s\b|< ?2000\b/,
+      /\b30 days\b|> ?30\b/,
+      /buywhere-20\b/,
+    ];
     const found: string[] = [];
     for (const f of sources(root)) {
       const text = readFileSync(f, 'utf8');

@@ -108,11 +108,17 @@ function first(...rules: Array<[boolean, string | (() => string)]>): string | un
 function compare(m: Measured, key: string, th: Threshold, what = key): string | undefined {
   const v = m[key];
   if (!isNum(v)) return `${what} is ${show(v)}, not a number`;
-  return meets(v, th) ? undefined : `${what} is ${v}${th.unit === '%' ? '%' : ` ${th.unit}`}, expected ${formatThreshold(th)}`;
+  return meets(v, th)
+    ? undefined
+    : `${what} is ${v}${th.unit === '%' ? '%' : ` ${th.unit}`}, expected ${formatThreshold(th)}`;
 }
 
 const exitZero = (m: Measured) =>
-  first([m.exit_code === 0, () => `exit code ${show(m.exit_code)}${m.timed_out ? ' (timed out)' : ''}, expected 0${typeof m.last_output === 'string' ? `; last output:\n${m.last_output}` : ''}`]);
+  first([
+    m.exit_code === 0,
+    () =>
+      `exit code ${show(m.exit_code)}${m.timed_out ? ' (timed out)' : ''}, expected 0${typeof m.last_output === 'string' ? `; last output:\n${m.last_output}` : ''}`,
+  ]);
 
 /**
  * Why an affiliate URL is not the one the runbook promises: https, on amazon.com or a subdomain (compared on
@@ -135,56 +141,96 @@ export function affiliateUrlProblem(url: unknown): string | undefined {
     [u.port === '', `${url} names port ${u.port}`],
     [u.username === '' && u.password === '', `${url} carries userinfo`],
     [tags.length === 1, `${url} has ${tags.length} tag parameters, expected exactly 1`],
-    [u.searchParams.get('tag') === affiliateTag, () => `tag is ${JSON.stringify(u.searchParams.get('tag'))}, expected ${affiliateTag}`],
+    [
+      u.searchParams.get('tag') === affiliateTag,
+      () => `tag is ${JSON.stringify(u.searchParams.get('tag'))}, expected ${affiliateTag}`,
+    ],
   );
 }
 
 const judges = {
-  health: (m: Measured) => first([m.http === 200, `HTTP ${show(m.http)}, expected 200`], [m.status === 'ok', `status ${show(m.status)}, expected "ok"`]),
+  health: (m: Measured) =>
+    first(
+      [m.http === 200, `HTTP ${show(m.http)}, expected 200`],
+      [m.status === 'ok', `status ${show(m.status)}, expected "ok"`],
+    ),
   detailedHealth: (m: Measured) => {
     const deps = m.dependencies;
     const isObj = typeof deps === 'object' && deps !== null && !Array.isArray(deps);
-    const down = isObj ? Object.entries(deps as Record<string, unknown>).filter(([, v]) => !healthyWords.includes(String(v).toLowerCase())) : [];
-    return first(
-      [down.length === 0, () => `dependencies not healthy: ${down.map(([k, v]) => `${k}=${show(v)}`).join(', ')}`],
-      [m.http === 200, `HTTP ${show(m.http)}, expected 200`],
-      [m.status === 'healthy', `status ${show(m.status)}, expected "healthy"`],
-      [isObj && Object.keys(deps as object).length > 0, `dependencies is ${show(deps)}, expected an object naming each dependency`],
-      [isNum(m.db_response_ms) && m.db_response_ms >= 0, `db_response_ms is ${show(m.db_response_ms)}, not a number ≥ 0`],
-    ) ?? compare(m, 'db_response_ms', t.dbResponse);
+    const down = isObj
+      ? Object.entries(deps as Record<string, unknown>).filter(
+          ([, v]) => !healthyWords.includes(String(v).toLowerCase()),
+        )
+      : [];
+    return (
+      first(
+        [down.length === 0, () => `dependencies not healthy: ${down.map(([k, v]) => `${k}=${show(v)}`).join(', ')}`],
+        [m.http === 200, `HTTP ${show(m.http)}, expected 200`],
+        [m.status === 'healthy', `status ${show(m.status)}, expected "healthy"`],
+        [
+          isObj && Object.keys(deps as object).length > 0,
+          `dependencies is ${show(deps)}, expected an object naming each dependency`,
+        ],
+        [
+          isNum(m.db_response_ms) && m.db_response_ms >= 0,
+          `db_response_ms is ${show(m.db_response_ms)}, not a number ≥ 0`,
+        ],
+      ) ?? compare(m, 'db_response_ms', t.dbResponse)
+    );
   },
   products: (m: Measured) =>
     first(
       [m.http === 200, `HTTP ${show(m.http)}, expected 200`],
       [isInt(m.total) && (m.total as number) > 0, `total is ${show(m.total)}, expected an integer > 0`],
-      [isInt(m.products) && (m.products as number) > 0, `products holds ${show(m.products)} objects, expected at least one`],
+      [
+        isInt(m.products) && (m.products as number) > 0,
+        `products holds ${show(m.products)} objects, expected at least one`,
+      ],
     ),
   searchUsd: (m: Measured) =>
     first(
       [m.http === 200, `HTTP ${show(m.http)}, expected 200`],
       [isInt(m.total) && (m.total as number) > 0, `total is ${show(m.total)}, expected an integer > 0`],
       [!m.not_objects, () => `${show(m.not_objects)} entries of products are not objects`],
-      [isInt(m.usd_priced) && (m.usd_priced as number) >= 1, () => `${show(m.usd_priced)} products with currency "USD" and a price > 0 (currencies seen: ${show(m.currencies)})`],
+      [
+        isInt(m.usd_priced) && (m.usd_priced as number) >= 1,
+        () =>
+          `${show(m.usd_priced)} products with currency "USD" and a price > 0 (currencies seen: ${show(m.currencies)})`,
+      ],
     ),
   namedProduct: (m: Measured) =>
     first(
       [m.http === 200, `HTTP ${show(m.http)}, expected 200`],
-      [typeof m.first_product === 'string' && m.first_product.trim() !== '', `products[0].name is ${show(m.first_product)}, expected a non-blank string`],
+      [
+        typeof m.first_product === 'string' && m.first_product.trim() !== '',
+        `products[0].name is ${show(m.first_product)}, expected a non-blank string`,
+      ],
     ),
   redirect: (m: Measured) => {
     const statuses = Array.isArray(m.statuses) ? m.statuses : [];
-    return first(
-      [m.problem === null, `redirect chain: ${show(m.problem)}`],
-      [statuses.length >= 1 && statuses.length <= maxRedirects, `${statuses.length} redirects, expected 1 to ${maxRedirects}`],
-      [statuses.every((s) => redirectStatuses.includes(s as number)), `statuses ${show(statuses)}: only ${redirectStatuses.join(', ')} are redirects`],
-    ) ?? affiliateUrlProblem(m.final);
+    return (
+      first(
+        [m.problem === null, `redirect chain: ${show(m.problem)}`],
+        [
+          statuses.length >= 1 && statuses.length <= maxRedirects,
+          `${statuses.length} redirects, expected 1 to ${maxRedirects}`,
+        ],
+        [
+          statuses.every((s) => redirectStatuses.includes(s as number)),
+          `statuses ${show(statuses)}: only ${redirectStatuses.join(', ')} are redirects`,
+        ],
+      ) ?? affiliateUrlProblem(m.final)
+    );
   },
 };
 
 const entries = [
   // Section 1: pre-deploy checklist.
   {
-    id: 'preflight.1.1', phase: 'preflight', section: '1.1', kind: 'blocking',
+    id: 'preflight.1.1',
+    phase: 'preflight',
+    section: '1.1',
+    kind: 'blocking',
     title: 'Git state: working tree clean, on the deploy branch, in sync with its upstream',
     expected: 'clean, on the deploy branch, 0 ahead / 0 behind its upstream',
     action: 'Commit or stash, check out the deploy branch and sync it with its upstream',
@@ -192,14 +238,28 @@ const entries = [
       first(
         [m.dirty === 0, `${show(m.dirty)} uncommitted changes`],
         [m.branch === s.deployBranch, `on branch ${show(m.branch)}, expected ${s.deployBranch}`],
-        [typeof m.upstream === 'string', `${show(m.branch)} has no upstream, so "fully synced" cannot be shown; set one with git branch -u`],
+        [
+          typeof m.upstream === 'string',
+          `${show(m.branch)} has no upstream, so "fully synced" cannot be shown; set one with git branch -u`,
+        ],
         [m.fetch_error === null, `git fetch failed: ${show(m.fetch_error)}`],
         [m.ahead === 0 && m.behind === 0, `${show(m.ahead)} ahead, ${show(m.behind)} behind ${show(m.upstream)}`],
       ),
-    example: { sha: 'abc1234', branch: 'master', dirty: 0, ahead: 0, behind: 0, upstream: 'origin/master', fetch_error: null },
+    example: {
+      sha: 'abc1234',
+      branch: 'master',
+      dirty: 0,
+      ahead: 0,
+      behind: 0,
+      upstream: 'origin/master',
+      fetch_error: null,
+    },
   },
   {
-    id: 'preflight.1.2.file', phase: 'preflight', section: '1.2', kind: 'blocking',
+    id: 'preflight.1.2.file',
+    phase: 'preflight',
+    section: '1.2',
+    kind: 'blocking',
     title: '.env present (not .env.example), not zero-length, parses, not readable by others',
     expected: 'exists, > 0 bytes, KEY=VALUE lines, mode without o+r',
     action: 'Create .env from the deploy secrets (not .env.example) and chmod 600 it',
@@ -208,20 +268,33 @@ const entries = [
         [m.present === true, m.example_only ? '.env is missing; only .env.example exists' : '.env is missing'],
         [isInt(m.bytes) && (m.bytes as number) > 0, `.env is ${show(m.bytes)} bytes`],
         [m.malformed === null, `.env does not parse: ${show(m.malformed)}`],
-        [typeof m.mode === 'string' && /^[0-7]{3,4}$/.test(m.mode) && (parseInt(m.mode, 8) & 0o004) === 0, `.env mode ${show(m.mode)} is readable by others`],
+        [
+          typeof m.mode === 'string' && /^[0-7]{3,4}$/.test(m.mode) && (parseInt(m.mode, 8) & 0o004) === 0,
+          `.env mode ${show(m.mode)} is readable by others`,
+        ],
       ),
     example: { present: true, bytes: 812, mode: '600', malformed: null },
   },
   {
-    id: 'preflight.1.2.keys', phase: 'preflight', section: '1.2', kind: 'blocking',
+    id: 'preflight.1.2.keys',
+    phase: 'preflight',
+    section: '1.2',
+    kind: 'blocking',
     title: 'All required keys present with non-empty values',
     expected: 'no required key missing or empty',
     action: 'Add the missing keys to .env',
-    judge: (m) => first([Array.isArray(m.missing) && m.missing.length === 0, `missing or empty: ${show(m.missing)}`], [isInt(m.required) && (m.required as number) > 0, 'no required keys were checked']),
+    judge: (m) =>
+      first(
+        [Array.isArray(m.missing) && m.missing.length === 0, `missing or empty: ${show(m.missing)}`],
+        [isInt(m.required) && (m.required as number) > 0, 'no required keys were checked'],
+      ),
     example: { required: 12, missing: [] },
   },
   {
-    id: 'preflight.1.2.values', phase: 'preflight', section: '1.2', kind: 'blocking',
+    id: 'preflight.1.2.values',
+    phase: 'preflight',
+    section: '1.2',
+    kind: 'blocking',
     title: `USD_DEFAULT set, US_REGION=us, AFFILIATE_TAG=${affiliateTag}`,
     expected: `USD_DEFAULT non-empty, US_REGION=us, AFFILIATE_TAG=${affiliateTag}`,
     action: 'Fix the values in .env',
@@ -234,7 +307,10 @@ const entries = [
     example: { USD_DEFAULT: 'USD', US_REGION: 'us', AFFILIATE_TAG: affiliateTag },
   },
   {
-    id: 'preflight.1.3.primary', phase: 'preflight', section: '1.3', kind: 'blocking',
+    id: 'preflight.1.3.primary',
+    phase: 'preflight',
+    section: '1.3',
+    kind: 'blocking',
     title: 'DB primary: SELECT 1 returns 1',
     expected: 'SELECT 1 = 1',
     action: 'HOLD — page Bolt: check `docker logs` of db',
@@ -242,7 +318,10 @@ const entries = [
     example: { select1: 1, ms: 3 },
   },
   {
-    id: 'preflight.1.3.replica', phase: 'preflight', section: '1.3', kind: 'blocking',
+    id: 'preflight.1.3.replica',
+    phase: 'preflight',
+    section: '1.3',
+    kind: 'blocking',
     title: 'DB replica: SELECT 1, in recovery, streaming, replay lag under the limit',
     expected: 'in recovery, WAL receiver streaming, lag < RUNBOOK_REPLICA_MAX_LAG_BYTES',
     action: 'HOLD — page Bolt: check db_replica and its WAL receiver',
@@ -255,15 +334,24 @@ const entries = [
     example: { select1: 1, in_recovery: true, wal_receiver: 'streaming', replay_lag_bytes: 0 },
   },
   {
-    id: 'preflight.1.3.pgbouncer', phase: 'preflight', section: '1.3', kind: 'blocking', threshold: t.pool,
+    id: 'preflight.1.3.pgbouncer',
+    phase: 'preflight',
+    section: '1.3',
+    kind: 'blocking',
+    threshold: t.pool,
     title: `PgBouncer: busiest pool usage ${formatThreshold(t.pool)} and no client waiting`,
     expected: `${formatThreshold(t.pool)}, cl_waiting = 0 in every pool`,
     action: 'HOLD — page Bolt: find what holds the pool (SHOW CLIENTS)',
-    judge: (m) => first([m.cl_waiting === 0, `${show(m.cl_waiting)} clients waiting (pool ${show(m.waiting_pool)})`]) ?? compare(m, 'usage_pct', t.pool, `pool ${show(m.pool)} usage`),
+    judge: (m) =>
+      first([m.cl_waiting === 0, `${show(m.cl_waiting)} clients waiting (pool ${show(m.waiting_pool)})`]) ??
+      compare(m, 'usage_pct', t.pool, `pool ${show(m.pool)} usage`),
     example: { usage_pct: 5, pool: 'catalog/buywhere', cl_waiting: 0, waiting_pool: null },
   },
   {
-    id: 'preflight.1.3.redis', phase: 'preflight', section: '1.3', kind: 'blocking',
+    id: 'preflight.1.3.redis',
+    phase: 'preflight',
+    section: '1.3',
+    kind: 'blocking',
     title: 'Redis: PING returns PONG',
     expected: 'PONG',
     action: 'HOLD — page Bolt: check `docker logs` of redis',
@@ -271,7 +359,11 @@ const entries = [
     example: { reply: 'PONG' },
   },
   {
-    id: 'preflight.1.4', phase: 'preflight', section: '1.4', kind: 'blocking', threshold: t.disk,
+    id: 'preflight.1.4',
+    phase: 'preflight',
+    section: '1.4',
+    kind: 'blocking',
+    threshold: t.disk,
     title: `Disk usage ${formatThreshold(t.disk)}`,
     expected: formatThreshold(t.disk),
     action: 'HOLD — emergency cleanup: docker system prune -f --volumes=false; delete logs older than 7 days',
@@ -279,30 +371,46 @@ const entries = [
     example: { used_pct: 40, path: '/' },
   },
   {
-    id: 'preflight.1.5', phase: 'preflight', section: '1.5', kind: 'blocking', threshold: t.backupAge,
+    id: 'preflight.1.5',
+    phase: 'preflight',
+    section: '1.5',
+    kind: 'blocking',
+    threshold: t.backupAge,
     title: `A backup newer than ${t.backupAge.value} h exists`,
     expected: `${formatThreshold(t.backupAge)} old`,
     action: 'HOLD — run backup first. Do not proceed without a backup',
     judge: (m, s) => {
-      if (m.file === null) return `no backup in ${show(m.dir)}${Array.isArray(m.not_backups) && m.not_backups.length ? ` (not backups: ${m.not_backups.join(', ')})` : ''}`;
+      if (m.file === null)
+        return `no backup in ${show(m.dir)}${Array.isArray(m.not_backups) && m.not_backups.length ? ` (not backups: ${m.not_backups.join(', ')})` : ''}`;
       if (!isNum(m.age_h)) return `no backup age recorded (${show(m.age_h)})`;
-      if (m.age_h < -clockSkewMs / 3_600_000) return `the newest backup ${show(m.file)} is dated ${(-m.age_h).toFixed(2)} h in the future`;
+      if (m.age_h < -clockSkewMs / 3_600_000)
+        return `the newest backup ${show(m.file)} is dated ${(-m.age_h).toFixed(2)} h in the future`;
       return compare({ age_h: m.age_h + (s.evidenceAgeH ?? 0) }, 'age_h', t.backupAge, `age of ${show(m.file)} by now`);
     },
     example: { age_h: 2, file: 'catalog-20260423T0500Z.dump' },
   },
   {
-    id: 'preflight.1.6', phase: 'preflight', section: '1.6', kind: 'blocking',
+    id: 'preflight.1.6',
+    phase: 'preflight',
+    section: '1.6',
+    kind: 'blocking',
     title: 'Current alembic_version recorded; exactly one head in alembic/versions',
     expected: 'alembic_version readable; exactly one head',
     action: 'Resolve multiple heads (alembic merge) before deploying',
-    judge: (m) => first([m.heads === 1, `${show(m.heads)} heads in alembic/versions`], [typeof m.current === 'string' && m.current !== '', `alembic_version is ${show(m.current)}`]),
+    judge: (m) =>
+      first(
+        [m.heads === 1, `${show(m.heads)} heads in alembic/versions`],
+        [typeof m.current === 'string' && m.current !== '', `alembic_version is ${show(m.current)}`],
+      ),
     example: { current: '0003_click_log', head: '0003_click_log', heads: 1, pending: false },
   },
 
   // Section 2: deploy steps.
   {
-    id: 'deploy.lock', phase: 'deploy', section: 'Before step 1', kind: 'blocking',
+    id: 'deploy.lock',
+    phase: 'deploy',
+    section: 'Before step 1',
+    kind: 'blocking',
     title: 'Deploy lock held by this run: no other deploy or rollback running',
     expected: 'lock held by this run',
     action: 'Wait for the running deploy or rollback to finish',
@@ -310,15 +418,32 @@ const entries = [
     example: { held: true, holder: 'pid 100', took_over: null },
   },
   {
-    id: 'deploy.1', phase: 'deploy', section: 'Step 1', kind: 'blocking',
+    id: 'deploy.1',
+    phase: 'deploy',
+    section: 'Step 1',
+    kind: 'blocking',
     title: 'Save rollback state atomically: previous images and the SHA they were built from',
     expected: 'PREV_API_IMAGE, PREV_MCP_IMAGE, PREV_SHA, DEPLOY_TIME saved; PREV_SHA is not the build being deployed',
     action: 'Stop: without a rollback state there is nothing to roll back to',
-    judge: (m) => first([m.saved === true, '.rollback_state unreadable after the write'], [m.prev_sha !== m.deploy_sha, `PREV_SHA ${show(m.prev_sha)} is the build being deployed`]),
-    example: { saved: true, prev_sha: 'fff0000', deploy_sha: 'abc1234', prev_api_image: 'sha256:0000', kept: false, note: null },
+    judge: (m) =>
+      first(
+        [m.saved === true, '.rollback_state unreadable after the write'],
+        [m.prev_sha !== m.deploy_sha, `PREV_SHA ${show(m.prev_sha)} is the build being deployed`],
+      ),
+    example: {
+      saved: true,
+      prev_sha: 'fff0000',
+      deploy_sha: 'abc1234',
+      prev_api_image: 'sha256:0000',
+      kept: false,
+      note: null,
+    },
   },
   {
-    id: 'deploy.2.build', phase: 'deploy', section: 'Step 2', kind: 'blocking',
+    id: 'deploy.2.build',
+    phase: 'deploy',
+    section: 'Step 2',
+    kind: 'blocking',
     title: 'Build Docker images: the build’s own exit code is 0 (not tee’s)',
     expected: 'exit 0',
     action: 'Stop — do not proceed. Read the build log',
@@ -326,15 +451,26 @@ const entries = [
     example: { exit_code: 0, timed_out: false, seconds: 12 },
   },
   {
-    id: 'deploy.2.tag', phase: 'deploy', section: 'Step 2', kind: 'blocking',
+    id: 'deploy.2.tag',
+    phase: 'deploy',
+    section: 'Step 2',
+    kind: 'blocking',
     title: 'Images tagged with the deployed SHA',
     expected: 'sha-<DEPLOY_SHA> = :latest',
     action: 'Stop — tag the images by hand or rebuild',
-    judge: (m) => first([typeof m.tagged === 'string' && m.tagged !== '' && m.tagged === m.latest, `sha- tag ${show(m.tagged)} is not :latest ${show(m.latest)}`]),
+    judge: (m) =>
+      first([
+        typeof m.tagged === 'string' && m.tagged !== '' && m.tagged === m.latest,
+        `sha- tag ${show(m.tagged)} is not :latest ${show(m.latest)}`,
+      ]),
     example: { tagged: 'sha256:1111', latest: 'sha256:1111' },
   },
   {
-    id: 'deploy.3', phase: 'deploy', section: 'Step 3', kind: 'blocking', threshold: t.dataServices,
+    id: 'deploy.3',
+    phase: 'deploy',
+    section: 'Step 3',
+    kind: 'blocking',
+    threshold: t.dataServices,
     title: `Start DB and Redis: db, db_replica, pgbouncer, redis healthy within ${t.dataServices.value} s`,
     expected: `all healthy ${formatThreshold(t.dataServices)}`,
     action: 'Stop — check docker logs of the service named above',
@@ -342,12 +478,24 @@ const entries = [
       const req = Array.isArray(m.required) ? (m.required as unknown[]) : [];
       const healthy = Array.isArray(m.healthy) ? (m.healthy as unknown[]) : [];
       const missing = req.filter((x) => !healthy.includes(x));
-      return first([req.length > 0, 'no services were waited for'], [missing.length === 0, `not healthy: ${missing.join(', ')}`]) ?? compare(m, 'seconds', t.dataServices, 'time to healthy');
+      return (
+        first(
+          [req.length > 0, 'no services were waited for'],
+          [missing.length === 0, `not healthy: ${missing.join(', ')}`],
+        ) ?? compare(m, 'seconds', t.dataServices, 'time to healthy')
+      );
     },
-    example: { seconds: 4, required: ['db', 'db_replica', 'pgbouncer', 'redis'], healthy: ['db', 'db_replica', 'pgbouncer', 'redis'] },
+    example: {
+      seconds: 4,
+      required: ['db', 'db_replica', 'pgbouncer', 'redis'],
+      healthy: ['db', 'db_replica', 'pgbouncer', 'redis'],
+    },
   },
   {
-    id: 'deploy.4.migrate', phase: 'deploy', section: 'Step 4', kind: 'blocking',
+    id: 'deploy.4.migrate',
+    phase: 'deploy',
+    section: 'Step 4',
+    kind: 'blocking',
     title: 'Run database migrations: migrate exits 0',
     expected: 'exit 0',
     action: 'Stop immediately — do not bring up the API. Read the migrate log',
@@ -355,15 +503,26 @@ const entries = [
     example: { exit_code: 0, timed_out: false, seconds: 3 },
   },
   {
-    id: 'deploy.4.version', phase: 'deploy', section: 'Step 4', kind: 'blocking',
+    id: 'deploy.4.version',
+    phase: 'deploy',
+    section: 'Step 4',
+    kind: 'blocking',
     title: 'alembic_version equals the single head of alembic/versions',
     expected: 'alembic_version = head',
     action: 'Stop — do not bring up the API',
-    judge: (m) => first([typeof m.head === 'string' && m.head !== '' && !m.head.includes(','), `heads: ${show(m.head)}`], [m.after === m.head, `alembic_version ${show(m.after)}, head ${show(m.head)}`]),
+    judge: (m) =>
+      first(
+        [typeof m.head === 'string' && m.head !== '' && !m.head.includes(','), `heads: ${show(m.head)}`],
+        [m.after === m.head, `alembic_version ${show(m.after)}, head ${show(m.head)}`],
+      ),
     example: { before: '0003_click_log', after: '0003_click_log', head: '0003_click_log' },
   },
   {
-    id: 'deploy.5', phase: 'deploy', section: 'Step 5', kind: 'blocking', threshold: t.apiUp,
+    id: 'deploy.5',
+    phase: 'deploy',
+    section: 'Step 5',
+    kind: 'blocking',
+    threshold: t.apiUp,
     title: `Start API: /health answers HTTP 200 within ${t.apiUp.value} s`,
     expected: `HTTP 200 ${formatThreshold(t.apiUp)}`,
     action: 'Stop — docker logs --tail=50 of the api container; consider rollback',
@@ -371,7 +530,10 @@ const entries = [
     example: { http: 200, seconds: 2 },
   },
   {
-    id: 'deploy.6.up', phase: 'deploy', section: 'Step 6', kind: 'blocking',
+    id: 'deploy.6.up',
+    phase: 'deploy',
+    section: 'Step 6',
+    kind: 'blocking',
     title: 'Start MCP and supporting services: mcp and scraper-scheduler started',
     expected: 'compose up exits 0',
     action: 'Stop — read the compose log',
@@ -379,15 +541,24 @@ const entries = [
     example: { exit_code: 0 },
   },
   {
-    id: 'deploy.6.mcp', phase: 'deploy', section: 'Step 6', kind: 'advisory', threshold: t.mcpUp,
+    id: 'deploy.6.mcp',
+    phase: 'deploy',
+    section: 'Step 6',
+    kind: 'advisory',
+    threshold: t.mcpUp,
     title: `MCP /health 200 within ${t.mcpUp.value} s (non-blocking: a warning, the deploy goes on)`,
     expected: `HTTP 200 ${formatThreshold(t.mcpUp)}`,
     action: 'Non-blocking for launch: log it and tell Bolt',
-    judge: (m) => first([m.healthy === true, `MCP not healthy: ${show(m.why)}`]) ?? compare(m, 'seconds', t.mcpUp, 'time to HTTP 200'),
+    judge: (m) =>
+      first([m.healthy === true, `MCP not healthy: ${show(m.why)}`]) ??
+      compare(m, 'seconds', t.mcpUp, 'time to HTTP 200'),
     example: { healthy: true, seconds: 1, why: null },
   },
   {
-    id: 'deploy.7', phase: 'deploy', section: 'Step 7', kind: 'blocking',
+    id: 'deploy.7',
+    phase: 'deploy',
+    section: 'Step 7',
+    kind: 'blocking',
     title: 'Start monitoring and cron services',
     expected: 'compose up exits 0',
     action: 'Stop — read the compose log',
@@ -395,72 +566,137 @@ const entries = [
     example: { exit_code: 0 },
   },
   {
-    id: 'deploy.8', phase: 'deploy', section: 'Step 8', kind: 'blocking',
+    id: 'deploy.8',
+    phase: 'deploy',
+    section: 'Step 8',
+    kind: 'blocking',
     title: 'Verify full stack: critical services Up (healthy); mcp Up',
     expected: 'critical services running and healthy; mcp running',
     action: 'HOLD — page Bolt; consider rollback',
     judge: (m) => {
-      const c = typeof m.critical === 'object' && m.critical !== null ? Object.entries(m.critical as Record<string, unknown>) : [];
+      const c =
+        typeof m.critical === 'object' && m.critical !== null
+          ? Object.entries(m.critical as Record<string, unknown>)
+          : [];
       const bad = c.filter(([, v]) => v !== 'running (healthy)');
-      return first([c.length > 0, 'no critical services recorded'], [bad.length === 0, () => `not healthy: ${bad.map(([k, v]) => `${k}: ${show(v)}`).join(', ')}`], [m.mcp === 'running', `mcp is ${show(m.mcp)}`]);
+      return first(
+        [c.length > 0, 'no critical services recorded'],
+        [bad.length === 0, () => `not healthy: ${bad.map(([k, v]) => `${k}: ${show(v)}`).join(', ')}`],
+        [m.mcp === 'running', `mcp is ${show(m.mcp)}`],
+      );
     },
     example: { critical: { api: 'running (healthy)', db: 'running (healthy)' }, mcp: 'running' },
   },
 
   // Section 3: smoke tests.
   {
-    id: 'smoke.1', phase: 'smoke', section: 'Smoke 1', kind: 'blocking',
-    title: '/health: HTTP 200, status ok', expected: 'HTTP 200, status: ok',
-    action: 'HOLD — page Bolt', judge: judges.health, example: { http: 200, status: 'ok', build: 'abc1234' },
+    id: 'smoke.1',
+    phase: 'smoke',
+    section: 'Smoke 1',
+    kind: 'blocking',
+    title: '/health: HTTP 200, status ok',
+    expected: 'HTTP 200, status: ok',
+    action: 'HOLD — page Bolt',
+    judge: judges.health,
+    example: { http: 200, status: 'ok', build: 'abc1234' },
   },
   {
-    id: 'smoke.2', phase: 'smoke', section: 'Smoke 2', kind: 'blocking', threshold: t.dbResponse,
+    id: 'smoke.2',
+    phase: 'smoke',
+    section: 'Smoke 2',
+    kind: 'blocking',
+    threshold: t.dbResponse,
     title: `/health/detailed: HTTP 200, status healthy, every dependency healthy, db_response_ms ${formatThreshold(t.dbResponse)}`,
     expected: `healthy, every dependency healthy, db_response_ms ${formatThreshold(t.dbResponse)}`,
-    action: 'HOLD — page Bolt', judge: judges.detailedHealth,
-    example: { http: 200, status: 'healthy', db_response_ms: 3, dependencies: { db: 'healthy', db_replica: 'healthy', redis: 'healthy' } },
+    action: 'HOLD — page Bolt',
+    judge: judges.detailedHealth,
+    example: {
+      http: 200,
+      status: 'healthy',
+      db_response_ms: 3,
+      dependencies: { db: 'healthy', db_replica: 'healthy', redis: 'healthy' },
+    },
   },
   {
-    id: 'smoke.3', phase: 'smoke', section: 'Smoke 3', kind: 'blocking',
-    title: '/v1/products?limit=1: HTTP 200, total > 0, products non-empty', expected: 'HTTP 200, total > 0, products non-empty',
-    action: 'HOLD — page Bolt', judge: judges.products, example: { http: 200, total: 1_000_001, products: 1 },
+    id: 'smoke.3',
+    phase: 'smoke',
+    section: 'Smoke 3',
+    kind: 'blocking',
+    title: '/v1/products?limit=1: HTTP 200, total > 0, products non-empty',
+    expected: 'HTTP 200, total > 0, products non-empty',
+    action: 'HOLD — page Bolt',
+    judge: judges.products,
+    example: { http: 200, total: 1_000_001, products: 1 },
   },
   {
-    id: 'smoke.4', phase: 'smoke', section: 'Smoke 4', kind: 'blocking',
-    title: 'search "laptop" in USD: HTTP 200, total > 0, a product priced in USD', expected: 'HTTP 200, total > 0, ≥ 1 product with currency USD and a price > 0',
-    action: 'HOLD — page Bolt', judge: judges.searchUsd, example: { http: 200, total: 420, usd_priced: 3, currencies: ['USD'], not_objects: 0 },
+    id: 'smoke.4',
+    phase: 'smoke',
+    section: 'Smoke 4',
+    kind: 'blocking',
+    title: 'search "laptop" in USD: HTTP 200, total > 0, a product priced in USD',
+    expected: 'HTTP 200, total > 0, ≥ 1 product with currency USD and a price > 0',
+    action: 'HOLD — page Bolt',
+    judge: judges.searchUsd,
+    example: { http: 200, total: 420, usd_priced: 3, currencies: ['USD'], not_objects: 0 },
   },
   {
-    id: 'smoke.5', phase: 'smoke', section: 'Smoke 5', kind: 'blocking',
-    title: 'search "iphone": returns a named product', expected: 'products[0].name non-blank',
-    action: 'HOLD — page Bolt', judge: judges.namedProduct, example: { http: 200, total: 12, first_product: 'Apple iPhone 15' },
+    id: 'smoke.5',
+    phase: 'smoke',
+    section: 'Smoke 5',
+    kind: 'blocking',
+    title: 'search "iphone": returns a named product',
+    expected: 'products[0].name non-blank',
+    action: 'HOLD — page Bolt',
+    judge: judges.namedProduct,
+    example: { http: 200, total: 12, first_product: 'Apple iPhone 15' },
   },
   {
-    id: 'smoke.6', phase: 'smoke', section: 'Smoke 6', kind: 'blocking',
+    id: 'smoke.6',
+    phase: 'smoke',
+    section: 'Smoke 6',
+    kind: 'blocking',
     title: `/go/B09G9HDHJT ends on https amazon.com with tag=${affiliateTag} (≤ ${maxRedirects} redirects)`,
     expected: `https on amazon.com, default port, no userinfo, exactly one tag=${affiliateTag}; ≤ ${maxRedirects} redirects`,
-    action: 'HOLD — page Sol/Link', judge: judges.redirect,
+    action: 'HOLD — page Sol/Link',
+    judge: judges.redirect,
     example: { statuses: [302], final: `https://www.amazon.com/dp/B09G9HDHJT?tag=${affiliateTag}`, problem: null },
   },
   {
-    id: 'smoke.7', phase: 'smoke', section: 'Smoke 7', kind: 'advisory',
-    title: 'MCP /health: HTTP 200, status ok (non-blocking)', expected: 'HTTP 200, status: ok',
-    action: 'Non-blocking for launch: log it and tell Bolt', judge: judges.health, example: { http: 200, status: 'ok' },
+    id: 'smoke.7',
+    phase: 'smoke',
+    section: 'Smoke 7',
+    kind: 'advisory',
+    title: 'MCP /health: HTTP 200, status ok (non-blocking)',
+    expected: 'HTTP 200, status: ok',
+    action: 'Non-blocking for launch: log it and tell Bolt',
+    judge: judges.health,
+    example: { http: 200, status: 'ok' },
   },
   {
-    id: 'smoke.8', phase: 'smoke', section: 'Smoke 8', kind: 'blocking', threshold: t.activeProducts,
+    id: 'smoke.8',
+    phase: 'smoke',
+    section: 'Smoke 8',
+    kind: 'blocking',
+    threshold: t.activeProducts,
     title: `/v1/status with the API key: HTTP 200, total_active_products ${formatThreshold(t.activeProducts)}`,
     expected: `total_active_products ${formatThreshold(t.activeProducts)}`,
     action: 'HOLD — page Bolt: the catalog is incomplete',
     judge: (m) =>
       first(
-        [m.http === 200, () => `HTTP ${show(m.http)}, expected 200${typeof m.error === 'string' ? `: ${m.error}` : ''}`],
+        [
+          m.http === 200,
+          () => `HTTP ${show(m.http)}, expected 200${typeof m.error === 'string' ? `: ${m.error}` : ''}`,
+        ],
         [isInt(m.total_active_products), `total_active_products is ${show(m.total_active_products)}, not an integer`],
       ) ?? compare(m, 'total_active_products', t.activeProducts),
     example: { http: 200, total_active_products: 1_000_001, error: null },
   },
   {
-    id: 'smoke.9', phase: 'smoke', section: 'Smoke 9', kind: 'blocking', threshold: t.searchLatency,
+    id: 'smoke.9',
+    phase: 'smoke',
+    section: 'Smoke 9',
+    kind: 'blocking',
+    threshold: t.searchLatency,
     title: `search latency: the runbook's 3 requests each ${formatThreshold(t.searchLatency)}, and p99 of at least ${p99MinSamples} ${formatThreshold(t.searchLatency)}`,
     expected: `each ${formatThreshold(t.searchLatency)}; p99 ${formatThreshold(t.searchLatency)} over ≥ ${p99MinSamples} valid samples`,
     action: 'HOLD — investigate warm-up; flag to Rex before Go',
@@ -471,102 +707,241 @@ const entries = [
       const p99 = percentile(samples.filter(isNum), 99);
       const fast = (ms: unknown) => isNum(ms) && meets(ms, t.searchLatency);
       return first(
-        [bad === 0 && m.failed === 0 && three.every(isNum), () => `${m.failed || bad} requests failed (an error or timeout is never a fast sample): ${show(m.failures)}`],
-        [three.length === 3 && three.every(fast), `the runbook's 3 requests took ${show(three)} ms, expected each ${formatThreshold(t.searchLatency)}`],
-        [!m.stopped_early, () => `sampling stopped: ${show(m.stopped_early)}; ${samples.filter((s) => !fast(s)).length} slow samples of ${samples.length}`],
+        [
+          bad === 0 && m.failed === 0 && three.every(isNum),
+          () => `${m.failed || bad} requests failed (an error or timeout is never a fast sample): ${show(m.failures)}`,
+        ],
+        [
+          three.length === 3 && three.every(fast),
+          `the runbook's 3 requests took ${show(three)} ms, expected each ${formatThreshold(t.searchLatency)}`,
+        ],
+        [
+          !m.stopped_early,
+          () =>
+            `sampling stopped: ${show(m.stopped_early)}; ${samples.filter((s) => !fast(s)).length} slow samples of ${samples.length}`,
+        ],
         [samples.length >= p99MinSamples, `${samples.length} samples, the p99 needs at least ${p99MinSamples}`],
-        [meets(p99, t.searchLatency), `p99 is ${Math.round(p99)} ms over ${samples.length} samples, expected ${formatThreshold(t.searchLatency)}`],
+        [
+          meets(p99, t.searchLatency),
+          `p99 is ${Math.round(p99)} ms over ${samples.length} samples, expected ${formatThreshold(t.searchLatency)}`,
+        ],
       );
     },
-    example: { runbook_three_ms: [10, 8, 9], samples_ms: Array.from({ length: p99MinSamples }, (_, i) => 5 + (i % 7)), failed: 0, failures: [], stopped_early: null },
+    example: {
+      runbook_three_ms: [10, 8, 9],
+      samples_ms: Array.from({ length: p99MinSamples }, (_, i) => 5 + (i % 7)),
+      failed: 0,
+      failures: [],
+      stopped_early: null,
+    },
   },
   {
-    id: 'smoke.10', phase: 'smoke', section: 'Smoke 10', kind: 'advisory', threshold: t.certDays,
+    id: 'smoke.10',
+    phase: 'smoke',
+    section: 'Smoke 10',
+    kind: 'advisory',
+    threshold: t.certDays,
     title: `TLS certificate valid for the host and for server auth, key of at least RSA ${minKeyBits.RSA} / EC ${minKeyBits.EC} bits, notAfter ${formatThreshold(t.certDays)} from now (advisory)`,
     expected: `serverAuth, RSA ≥ ${minKeyBits.RSA} or EC ≥ ${minKeyBits.EC} bits, notAfter ${formatThreshold(t.certDays)}`,
     action: 'Renew the certificate before it gets close to expiry',
     judge: (m) =>
       first(
-        [m.server_auth === true, 'the leaf certificate is not for server authentication (extended key usage without serverAuth)'],
         [
-          (m.key_type === 'RSA' && isNum(m.key_bits) && m.key_bits >= minKeyBits.RSA) || (m.key_type === 'EC' && isNum(m.key_bits) && m.key_bits >= minKeyBits.EC),
-          () => `weak key: ${show(m.key_type)} ${show(m.key_bits)} bits (at least RSA ${minKeyBits.RSA} or EC ${minKeyBits.EC})`,
+          m.server_auth === true,
+          'the leaf certificate is not for server authentication (extended key usage without serverAuth)',
+        ],
+        [
+          (m.key_type === 'RSA' && isNum(m.key_bits) && m.key_bits >= minKeyBits.RSA) ||
+            (m.key_type === 'EC' && isNum(m.key_bits) && m.key_bits >= minKeyBits.EC),
+          () =>
+            `weak key: ${show(m.key_type)} ${show(m.key_bits)} bits (at least RSA ${minKeyBits.RSA} or EC ${minKeyBits.EC})`,
         ],
       ) ?? compare(m, 'days_left', t.certDays, 'days until notAfter'),
-    example: { days_left: 200, not_after: '2027-06-01T00:00:00.000Z', key_type: 'RSA', key_bits: 2048, server_auth: true },
+    example: {
+      days_left: 200,
+      not_after: '2027-06-01T00:00:00.000Z',
+      key_type: 'RSA',
+      key_bits: 2048,
+      server_auth: true,
+    },
   },
 
   // Sections 5.2 and 6: rollback and its verification.
   {
-    id: 'rollback.target', phase: 'rollback', section: '5.2', kind: 'blocking',
+    id: 'rollback.target',
+    phase: 'rollback',
+    section: '5.2',
+    kind: 'blocking',
     title: 'Previous images exist and are not the running build (checked before anything is stopped)',
     expected: 'PREV_API_IMAGE exists and differs from the running image',
     action: 'Refused: nothing stopped. List candidates with docker images buywhere-api | grep sha',
-    judge: (m) => first([typeof m.api === 'string' && m.api !== '' && typeof m.sha === 'string' && m.sha !== '', `no rollback target: ${show(m)}`]),
+    judge: (m) =>
+      first([
+        typeof m.api === 'string' && m.api !== '' && typeof m.sha === 'string' && m.sha !== '',
+        `no rollback target: ${show(m)}`,
+      ]),
     example: { api: 'sha256:0000', sha: 'fff0000', source: '.rollback_state' },
   },
   {
-    id: 'rollback.1', phase: 'rollback', section: 'Step 1', kind: 'blocking',
-    title: 'Stop API and MCP', expected: 'compose stop exits 0',
-    action: 'Stop them by hand: docker compose stop api mcp scraper-scheduler', judge: exitZero, example: { exit_code: 0 },
+    id: 'rollback.1',
+    phase: 'rollback',
+    section: 'Step 1',
+    kind: 'blocking',
+    title: 'Stop API and MCP',
+    expected: 'compose stop exits 0',
+    action: 'Stop them by hand: docker compose stop api mcp scraper-scheduler',
+    judge: exitZero,
+    example: { exit_code: 0 },
   },
   {
-    id: 'rollback.3', phase: 'rollback', section: 'Step 3', kind: 'blocking',
+    id: 'rollback.3',
+    phase: 'rollback',
+    section: 'Step 3',
+    kind: 'blocking',
     title: 'Restore the previous image tags: buywhere-api:latest is the previous image again',
     expected: ':latest = previous image',
     action: 'Re-tag by hand: docker tag <PREV_API_IMAGE> buywhere-api:latest',
-    judge: (m) => first([typeof m.latest === 'string' && m.latest === m.target, `:latest ${show(m.latest)} is not ${show(m.target)}`]),
+    judge: (m) =>
+      first([
+        typeof m.latest === 'string' && m.latest === m.target,
+        `:latest ${show(m.latest)} is not ${show(m.target)}`,
+      ]),
     example: { latest: 'sha256:0000', target: 'sha256:0000' },
   },
   {
-    id: 'rollback.4', phase: 'rollback', section: 'Step 4', kind: 'blocking', threshold: t.rollbackUp,
+    id: 'rollback.4',
+    phase: 'rollback',
+    section: 'Step 4',
+    kind: 'blocking',
+    threshold: t.rollbackUp,
     title: `Restart services with the prior image: /health 200 within ${t.rollbackUp.value} s`,
     expected: `HTTP 200 ${formatThreshold(t.rollbackUp)} on the prior image`,
     action: 'Rollback failing: consider step 5 (migration downgrade) with Bolt',
-    judge: (m) => first([m.http === 200, `HTTP ${show(m.http)}`], [typeof m.running_image === 'string' && m.running_image === m.target, `api runs ${show(m.running_image)}, not ${show(m.target)}`]) ?? compare(m, 'seconds', t.rollbackUp, 'time to HTTP 200'),
+    judge: (m) =>
+      first(
+        [m.http === 200, `HTTP ${show(m.http)}`],
+        [
+          typeof m.running_image === 'string' && m.running_image === m.target,
+          `api runs ${show(m.running_image)}, not ${show(m.target)}`,
+        ],
+      ) ?? compare(m, 'seconds', t.rollbackUp, 'time to HTTP 200'),
     example: { http: 200, seconds: 3, running_image: 'sha256:0000', target: 'sha256:0000' },
   },
   {
-    id: 'rollback.5', phase: 'rollback', section: 'Step 5', kind: 'optional',
+    id: 'rollback.5',
+    phase: 'rollback',
+    section: 'Step 5',
+    kind: 'optional',
     title: 'Migration downgrade to RUNBOOK_DOWNGRADE_TO, across reversible migrations only (only when asked)',
     expected: 'exit 0, alembic_version = target',
     action: 'Restore from backup with Bolt',
-    judge: (m) => first([m.exit_code === 0, `alembic downgrade exit code ${show(m.exit_code)}`], [typeof m.after === 'string' && m.after === m.target, `alembic_version ${show(m.after)}, expected ${show(m.target)}`]),
+    judge: (m) =>
+      first(
+        [m.exit_code === 0, `alembic downgrade exit code ${show(m.exit_code)}`],
+        [
+          typeof m.after === 'string' && m.after === m.target,
+          `alembic_version ${show(m.after)}, expected ${show(m.target)}`,
+        ],
+      ),
     example: { exit_code: 0, after: '0002_catalog', target: '0002_catalog' },
   },
-  { id: 'rollback.6.smoke1', phase: 'rollback', section: '6', kind: 'blocking', title: 'Smoke 1 — /health: HTTP 200, status ok', expected: 'HTTP 200, status: ok', action: 'Rollback not stable: page Bolt', judge: judges.health, example: { http: 200, status: 'ok' } },
   {
-    id: 'rollback.6.smoke2', phase: 'rollback', section: '6', kind: 'blocking', threshold: t.dbResponse,
-    title: 'Smoke 2 — /health/detailed: all dependencies healthy', expected: `healthy, every dependency healthy, db_response_ms ${formatThreshold(t.dbResponse)}`,
-    action: 'Rollback not stable: page Bolt', judge: judges.detailedHealth,
+    id: 'rollback.6.smoke1',
+    phase: 'rollback',
+    section: '6',
+    kind: 'blocking',
+    title: 'Smoke 1 — /health: HTTP 200, status ok',
+    expected: 'HTTP 200, status: ok',
+    action: 'Rollback not stable: page Bolt',
+    judge: judges.health,
+    example: { http: 200, status: 'ok' },
+  },
+  {
+    id: 'rollback.6.smoke2',
+    phase: 'rollback',
+    section: '6',
+    kind: 'blocking',
+    threshold: t.dbResponse,
+    title: 'Smoke 2 — /health/detailed: all dependencies healthy',
+    expected: `healthy, every dependency healthy, db_response_ms ${formatThreshold(t.dbResponse)}`,
+    action: 'Rollback not stable: page Bolt',
+    judge: judges.detailedHealth,
     example: { http: 200, status: 'healthy', db_response_ms: 3, dependencies: { db: 'healthy' } },
   },
-  { id: 'rollback.6.smoke3', phase: 'rollback', section: '6', kind: 'blocking', title: 'Smoke 3 — /v1/products returns products', expected: 'total > 0, products non-empty', action: 'Rollback not stable: page Bolt', judge: judges.products, example: { http: 200, total: 1, products: 1 } },
-  { id: 'rollback.6.smoke4', phase: 'rollback', section: '6', kind: 'blocking', title: 'Smoke 4 — search "laptop" returns results priced in USD', expected: '≥ 1 product in USD with a price > 0', action: 'Rollback not stable: page Bolt', judge: judges.searchUsd, example: { http: 200, total: 1, usd_priced: 1, currencies: ['USD'] } },
-  { id: 'rollback.6.smoke5', phase: 'rollback', section: '6', kind: 'blocking', title: 'Smoke 5 — search "iphone" returns a named product', expected: 'products[0].name non-blank', action: 'Rollback not stable: page Bolt', judge: judges.namedProduct, example: { http: 200, total: 1, first_product: 'x' } },
   {
-    id: 'rollback.6.redirect', phase: 'rollback', section: '6', kind: 'blocking',
-    title: `/go/B09G9HDHJT redirects with the ${affiliateTag} tag`, expected: `https on amazon.com with exactly one tag=${affiliateTag}`,
-    action: 'Rollback not stable: page Sol/Link', judge: judges.redirect,
+    id: 'rollback.6.smoke3',
+    phase: 'rollback',
+    section: '6',
+    kind: 'blocking',
+    title: 'Smoke 3 — /v1/products returns products',
+    expected: 'total > 0, products non-empty',
+    action: 'Rollback not stable: page Bolt',
+    judge: judges.products,
+    example: { http: 200, total: 1, products: 1 },
+  },
+  {
+    id: 'rollback.6.smoke4',
+    phase: 'rollback',
+    section: '6',
+    kind: 'blocking',
+    title: 'Smoke 4 — search "laptop" returns results priced in USD',
+    expected: '≥ 1 product in USD with a price > 0',
+    action: 'Rollback not stable: page Bolt',
+    judge: judges.searchUsd,
+    example: { http: 200, total: 1, usd_priced: 1, currencies: ['USD'] },
+  },
+  {
+    id: 'rollback.6.smoke5',
+    phase: 'rollback',
+    section: '6',
+    kind: 'blocking',
+    title: 'Smoke 5 — search "iphone" returns a named product',
+    expected: 'products[0].name non-blank',
+    action: 'Rollback not stable: page Bolt',
+    judge: judges.namedProduct,
+    example: { http: 200, total: 1, first_product: 'x' },
+  },
+  {
+    id: 'rollback.6.redirect',
+    phase: 'rollback',
+    section: '6',
+    kind: 'blocking',
+    title: `/go/B09G9HDHJT redirects with the ${affiliateTag} tag`,
+    expected: `https on amazon.com with exactly one tag=${affiliateTag}`,
+    action: 'Rollback not stable: page Sol/Link',
+    judge: judges.redirect,
     example: { statuses: [302], final: `https://www.amazon.com/dp/B09G9HDHJT?tag=${affiliateTag}`, problem: null },
   },
   {
-    id: 'rollback.6.errors', phase: 'rollback', section: '6', kind: 'blocking', threshold: t.errorRate,
-    title: `Error rate ${formatThreshold(t.errorRate)} since the rollback`, expected: formatThreshold(t.errorRate),
+    id: 'rollback.6.errors',
+    phase: 'rollback',
+    section: '6',
+    kind: 'blocking',
+    threshold: t.errorRate,
+    title: `Error rate ${formatThreshold(t.errorRate)} since the rollback`,
+    expected: formatThreshold(t.errorRate),
     action: 'Rollback not stable: page Bolt',
     judge: (m) => compare(m, 'error_pct', t.errorRate, '5xx share'),
     example: { error_pct: 0, errors: 0, total: 40 },
   },
   {
-    id: 'rollback.6.alerts', phase: 'rollback', section: '6', kind: 'blocking',
-    title: 'No new P1/critical alerts since the rollback began', expected: '0 new firing',
+    id: 'rollback.6.alerts',
+    phase: 'rollback',
+    section: '6',
+    kind: 'blocking',
+    title: 'No new P1/critical alerts since the rollback began',
+    expected: '0 new firing',
     action: 'Rollback not stable: page Bolt',
     judge: (m) => first([Array.isArray(m.new) && m.new.length === 0, `new P1 alerts: ${show(m.new)}`]),
     example: { new: [], still_resolving: [] },
   },
   {
-    id: 'rollback.7', phase: 'rollback', section: 'Step 7', kind: 'blocking',
-    title: 'Communicate: "rollback complete" post written and the rollback recorded in history', expected: 'post written, history appended',
+    id: 'rollback.7',
+    phase: 'rollback',
+    section: 'Step 7',
+    kind: 'blocking',
+    title: 'Communicate: "rollback complete" post written and the rollback recorded in history',
+    expected: 'post written, history appended',
     action: 'Post to #us-launch-ops and DM Rex by hand',
     judge: (m) => first([m.recorded === true, 'the rollback is not recorded in history']),
     example: { recorded: true, post: 'ROLLBACK COMPLETE' },
@@ -598,7 +973,8 @@ export const titleOf = (id: CheckId) => {
 export function judge(id: string, measured: unknown, s: JudgeSettings): string | undefined {
   const e = byId.get(id);
   if (!e) return `${id} is not a runbook check`;
-  if (typeof measured !== 'object' || measured === null || Array.isArray(measured)) return `nothing was measured (${show(measured)})`;
+  if (typeof measured !== 'object' || measured === null || Array.isArray(measured))
+    return `nothing was measured (${show(measured)})`;
   try {
     return e.judge(measured as Measured, s);
   } catch (err) {
@@ -643,12 +1019,20 @@ export interface TriggerDef {
   text: string;
 }
 
-const trigger = (name: string, unit: string, warning: number, critical: number, mode: TriggerDef['mode']): TriggerDef => {
+const trigger = (
+  name: string,
+  unit: string,
+  warning: number,
+  critical: number,
+  mode: TriggerDef['mode'],
+): TriggerDef => {
   const v = (n: number) => (unit === '%' ? `> ${n}%` : unit === 'failures' ? `${n}` : `> ${n} ${unit}`);
   const text =
-    mode === 'consecutive' ? `warning ${warning} failure; critical ${critical} consecutive failures`
-    : mode === 'sustained' ? `warning ${v(warning)} for 5 min; critical ${v(critical)} for 5 min`
-    : `warning ${v(warning)}; critical ${v(critical)}`;
+    mode === 'consecutive'
+      ? `warning ${warning} failure; critical ${critical} consecutive failures`
+      : mode === 'sustained'
+        ? `warning ${v(warning)} for 5 min; critical ${v(critical)} for 5 min`
+        : `warning ${v(warning)}; critical ${v(critical)}`;
   return { name, unit, warning, critical, mode, text };
 };
 

@@ -5,7 +5,9 @@ import { repoRoot, resolveTarget } from '../lib/harness/config.js';
 import { clearLaunchStop, forgetEvidence, phases, writeLaunchStop } from '../lib/harness/evidence.js';
 import { runPhase } from './phases.js';
 
-export async function launch(opts: { echo?: boolean; env?: Record<string, string | undefined> } = {}): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
+export async function launch(
+  opts: { echo?: boolean; env?: Record<string, string | undefined> } = {},
+): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
   const env = { ...process.env, ...opts.env };
   const reportsDir = env.RUNBOOK_REPORTS_DIR || join(repoRoot, 'reports');
   for (const p of phases) forgetEvidence(reportsDir, p);
@@ -39,7 +41,9 @@ export async function launch(opts: { echo?: boolean; env?: Record<string, string
 if (import.meta.url === `file://${process.argv[1]}`) {
   launch().then(
     (r) => {
-      process.stdout.write(`\nDecision: ${r.decision}${r.stopped ? ` — ${r.stopped}` : ''}\nArtefacts: ${r.reportsDir}/gonogo.html, gonogo.junit.xml, gonogo.md\n`);
+      process.stdout.write(
+        `\nDecision: ${r.decision}${r.stopped ? ` — ${r.stopped}` : ''}\nArtefacts: ${r.reportsDir}/gonogo.html, gonogo.junit.xml, gonogo.md\n`,
+      );
       process.exit(r.decision === 'GO' ? 0 : 1);
     },
     (err: Error) => {

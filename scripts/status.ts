@@ -34,18 +34,36 @@ export async function status(env: NodeJS.ProcessEnv = process.env): Promise<stri
   const t = resolveTarget(env).target;
   const parts = await Promise.all([
     section(`Containers (compose project ${t.composeProject})`, async () => {
-      const states = [...(await serviceStates(t.composeProject)).values()].sort((a, b) => a.service.localeCompare(b.service));
+      const states = [...(await serviceStates(t.composeProject)).values()].sort((a, b) =>
+        a.service.localeCompare(b.service),
+      );
       if (!states.length) return ['no containers: the stack is not running'];
-      return Promise.all(states.map(async (s) => `${s.service.padEnd(18)} ${`${s.state}${s.health === 'none' ? '' : ` (${s.health})`}`.padEnd(22)} ${s.state === 'running' ? await containerStats(s.id).catch(() => '') : ''}`));
+      return Promise.all(
+        states.map(
+          async (s) =>
+            `${s.service.padEnd(18)} ${`${s.state}${s.health === 'none' ? '' : ` (${s.health})`}`.padEnd(22)} ${s.state === 'running' ? await containerStats(s.id).catch(() => '') : ''}`,
+        ),
+      );
     }),
     section('DB connections by state (primary)', async () => {
-      const rows = await queryOnce<{ n: number; state: string | null }>(t.databaseUrl, 'SELECT count(*)::int AS n, state FROM pg_stat_activity GROUP BY state ORDER BY 1 DESC', 'pg_stat_activity');
+      const rows = await queryOnce<{ n: number; state: string | null }>(
+        t.databaseUrl,
+        'SELECT count(*)::int AS n, state FROM pg_stat_activity GROUP BY state ORDER BY 1 DESC',
+        'pg_stat_activity',
+      );
       return rows.map((r) => `${String(r.n).padStart(4)}  ${r.state ?? '(background)'}`);
     }),
-    section('PgBouncer pools', async () => (await showPools(t.pgbouncerAdminUrl)).map((p) => `${p.database}/${p.user}: ${p.active} of ${p.poolSize} active (${p.usagePct.toFixed(0)}%), ${p.waiting} waiting`)),
+    section('PgBouncer pools', async () =>
+      (await showPools(t.pgbouncerAdminUrl)).map(
+        (p) =>
+          `${p.database}/${p.user}: ${p.active} of ${p.poolSize} active (${p.usagePct.toFixed(0)}%), ${p.waiting} waiting`,
+      ),
+    ),
     section('Redis memory', async () => {
       const m = await memory(t.redisUrl);
-      return [`used ${mb(m.usedBytes)} of ${m.maxBytes > 0 ? mb(m.maxBytes) : 'no maxmemory (unbounded)'}${m.usagePct === undefined ? '' : ` (${m.usagePct.toFixed(1)}%)`}`];
+      return [
+        `used ${mb(m.usedBytes)} of ${m.maxBytes > 0 ? mb(m.maxBytes) : 'no maxmemory (unbounded)'}${m.usagePct === undefined ? '' : ` (${m.usagePct.toFixed(1)}%)`}`,
+      ];
     }),
     section(`Disk (${t.diskPath})`, async () => {
       const d = await diskUsage(t.diskPath);

@@ -39,7 +39,8 @@ function options(argv: string[], env: NodeJS.ProcessEnv): WatchOptions {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a number of seconds > 0, found ${JSON.stringify(raw)}`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new Error(`${name}: expected a number of seconds > 0, found ${JSON.stringify(raw)}`);
     return n;
   };
   return {
@@ -47,8 +48,12 @@ function options(argv: string[], env: NodeJS.ProcessEnv): WatchOptions {
     intervalS: num('RUNBOOK_WATCH_INTERVAL_S', 15),
     windowS: num('RUNBOOK_WATCH_WINDOW_S', 300),
     autoRollback: argv.includes('--auto-rollback') || env.RUNBOOK_AUTO_ROLLBACK === '1',
-    promql5xx: env.RUNBOOK_PROMQL_5XX_PCT ?? '100 * sum(rate(http_requests_total{status=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))',
-    promqlP99: env.RUNBOOK_PROMQL_SEARCH_P99 ?? 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{route="/v1/search"}[1m])))',
+    promql5xx:
+      env.RUNBOOK_PROMQL_5XX_PCT ??
+      '100 * sum(rate(http_requests_total{status=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))',
+    promqlP99:
+      env.RUNBOOK_PROMQL_SEARCH_P99 ??
+      'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{route="/v1/search"}[1m])))',
   };
 }
 
@@ -64,22 +69,40 @@ async function sampleAll(t: Target, o: WatchOptions): Promise<Sample[]> {
   return Promise.all([
     guard(promSample(t, o.promql5xx)),
     guard(promSample(t, o.promqlP99)),
-    guard(get(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 5000 }).then((r) => ({ ok: r.status === 200 })).catch(() => ({ ok: false }))),
-    guard(showPools(t.pgbouncerAdminUrl).then((p) => {
-      const b = busiest(p);
-      return { value: b.waiting > 0 ? Math.max(100, b.usagePct) : b.usagePct };
-    })),
-    guard(memory(t.redisUrl).then((m) => (m.usagePct === undefined ? { unknown: 'Redis has no maxmemory: no percentage to compute' } : { value: m.usagePct }))),
+    guard(
+      get(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 5000 })
+        .then((r) => ({ ok: r.status === 200 }))
+        .catch(() => ({ ok: false })),
+    ),
+    guard(
+      showPools(t.pgbouncerAdminUrl).then((p) => {
+        const b = busiest(p);
+        return { value: b.waiting > 0 ? Math.max(100, b.usagePct) : b.usagePct };
+      }),
+    ),
+    guard(
+      memory(t.redisUrl).then((m) =>
+        m.usagePct === undefined
+          ? { unknown: 'Redis has no maxmemory: no percentage to compute' }
+          : { value: m.usagePct },
+      ),
+    ),
     guard(diskUsage(t.diskPath).then((d) => ({ value: d.usedPct }))),
   ]);
 }
 
-export async function watch(argv: string[], env: NodeJS.ProcessEnv, write: (s: string) => void = (s) => void process.stdout.write(s)) {
+export async function watch(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  write: (s: string) => void = (s) => void process.stdout.write(s),
+) {
   const t = resolveTarget(env).target;
   const o = options(argv, env);
   const trackers = triggers.map((d) => new TriggerTracker(d, o.windowS * 1000));
   const started = Date.now();
-  write(`watch — target ${t.name}; every ${o.intervalS} s for ${o.durationS} s; sustained window ${o.windowS} s${o.autoRollback ? '; AUTO-ROLLBACK on' : ''}\n`);
+  write(
+    `watch — target ${t.name}; every ${o.intervalS} s for ${o.durationS} s; sustained window ${o.windowS} s${o.autoRollback ? '; AUTO-ROLLBACK on' : ''}\n`,
+  );
   let recommended: string | undefined;
   let rollback: { exitCode: number | undefined } | undefined;
   while (Date.now() - started < o.durationS * 1000) {
@@ -87,33 +110,67 @@ export async function watch(argv: string[], env: NodeJS.ProcessEnv, write: (s: s
     const samples = await sampleAll(t, o);
     const states = trackers.map((tr, i) => tr.update(Date.now(), samples[i]!));
     const clock = new Date().toISOString().slice(11, 19);
-    write(`${clock}  ${trackers.map((tr, i) => `${tr.def.name}: ${states[i]!.level === 'ok' ? '' : `${states[i]!.level.toUpperCase()} `}${states[i]!.detail}`).join(' | ')}\n`);
+    write(
+      `${clock}  ${trackers.map((tr, i) => `${tr.def.name}: ${states[i]!.level === 'ok' ? '' : `${states[i]!.level.toUpperCase()} `}${states[i]!.detail}`).join(' | ')}\n`,
+    );
     const critical = trackers.find((tr) => tr.state.level === 'critical');
     if (critical) {
       recommended = `${critical.def.name} (${critical.state.detail})`;
       write(`ROLLBACK RECOMMENDED: ${recommended}\n`);
       if (o.autoRollback) {
         write('auto-rollback: running npm run rollback\n');
-        const r = await runPhase('rollback', { echo: true, env: { ...env, RUNBOOK_ROLLBACK_REASON: `watch: ${recommended}` } });
+        const r = await runPhase('rollback', {
+          echo: true,
+          env: { ...env, RUNBOOK_ROLLBACK_REASON: `watch: ${recommended}` },
+        });
         rollback = { exitCode: r.exitCode };
         write(`auto-rollback: ${r.exitCode === 0 ? 'complete' : `FAILED (exit ${r.exitCode})`}\n`);
       }
       break;
     }
     const wait = o.intervalS * 1000 - (Date.now() - tick);
-    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, o.durationS * 1000 - (Date.now() - started)))));
+    if (wait > 0)
+      await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, o.durationS * 1000 - (Date.now() - started)))));
   }
 
   const b = junit.newBuilder();
-  const suite = b.testSuite().name('Rollback triggers').timestamp(new Date(started).toISOString()).property('target', t.name).property('window_s', String(o.windowS)).property('recommendation', recommended ? `ROLLBACK RECOMMENDED: ${recommended}` : 'none');
+  const suite = b
+    .testSuite()
+    .name('Rollback triggers')
+    .timestamp(new Date(started).toISOString())
+    .property('target', t.name)
+    .property('window_s', String(o.windowS))
+    .property('recommendation', recommended ? `ROLLBACK RECOMMENDED: ${recommended}` : 'none');
   if (rollback) suite.property('auto_rollback_exit', String(rollback.exitCode));
   for (const tr of trackers) {
-    const tc = suite.testCase().className('watch').name(`${tr.def.name}: ${tr.def.text}`).time((Date.now() - started) / 1000);
+    const tc = suite
+      .testCase()
+      .className('watch')
+      .name(`${tr.def.name}: ${tr.def.text}`)
+      .time((Date.now() - started) / 1000);
     tc.standardOutput(`worst: ${tr.state.worst}\nlast: ${tr.state.level} ${tr.state.detail}`);
-    if (tr.state.worst === 'critical') tc.failure(`${tr.def.name}: critical — ${tr.state.detail}. Rex calls the rollback (runbook 5.1).`);
+    if (tr.state.worst === 'critical')
+      tc.failure(`${tr.def.name}: critical — ${tr.state.detail}. Rex calls the rollback (runbook 5.1).`);
   }
   writeAtomic(join(t.reportsDir, 'watch.junit.xml'), scrub(schemaClean(b.build()), t.secretValues));
-  writeAtomic(join(t.reportsDir, 'evidence', 'watch.json'), scrub(JSON.stringify({ target: t.name, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), recommended, rollback, triggers: trackers.map((tr) => ({ name: tr.def.name, ...tr.state })) }, null, 2), t.secretValues));
+  writeAtomic(
+    join(t.reportsDir, 'evidence', 'watch.json'),
+    scrub(
+      JSON.stringify(
+        {
+          target: t.name,
+          startedAt: new Date(started).toISOString(),
+          finishedAt: new Date().toISOString(),
+          recommended,
+          rollback,
+          triggers: trackers.map((tr) => ({ name: tr.def.name, ...tr.state })),
+        },
+        null,
+        2,
+      ),
+      t.secretValues,
+    ),
+  );
   return { recommended, rollback, states: trackers.map((tr) => ({ name: tr.def.name, ...tr.state })) };
 }
 

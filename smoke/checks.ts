@@ -16,11 +16,17 @@ const http = { caFile: t.caFile };
 async function getJson(c: Check, path: string, headers?: Record<string, string>) {
   const res = await c.probe(() => get(api(path), { ...http, headers }));
   const body = json(res);
-  return { http: res.status, body: body.ok ? body.value : ({} as Record<string, unknown>), problem: body.ok ? null : body.problem };
+  return {
+    http: res.status,
+    body: body.ok ? body.value : ({} as Record<string, unknown>),
+    problem: body.ok ? null : body.problem,
+  };
 }
 
 const objects = (v: unknown): Array<Record<string, unknown>> =>
-  Array.isArray(v) ? v.filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null && !Array.isArray(p)) : [];
+  Array.isArray(v)
+    ? v.filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null && !Array.isArray(p))
+    : [];
 const searchUsd = (q: string, limit: number) => `/v1/search?q=${encodeURIComponent(q)}&limit=${limit}&currency=USD`;
 
 export async function health(ctx: TestContext, id: CheckId = 'smoke.1') {
@@ -32,13 +38,22 @@ export async function health(ctx: TestContext, id: CheckId = 'smoke.1') {
 export async function detailedHealth(ctx: TestContext, id: CheckId = 'smoke.2') {
   const c = check(ctx, id);
   const a = await getJson(c, '/health/detailed');
-  c.judge({ http: a.http, status: a.problem ?? a.body.status ?? null, db_response_ms: a.body.db_response_ms ?? null, dependencies: a.body.dependencies ?? null });
+  c.judge({
+    http: a.http,
+    status: a.problem ?? a.body.status ?? null,
+    db_response_ms: a.body.db_response_ms ?? null,
+    dependencies: a.body.dependencies ?? null,
+  });
 }
 
 export async function products(ctx: TestContext, id: CheckId = 'smoke.3') {
   const c = check(ctx, id);
   const a = await getJson(c, '/v1/products?limit=1');
-  c.judge({ http: a.http, total: a.problem ?? a.body.total ?? null, products: Array.isArray(a.body.products) ? objects(a.body.products).length : null });
+  c.judge({
+    http: a.http,
+    total: a.problem ?? a.body.total ?? null,
+    products: Array.isArray(a.body.products) ? objects(a.body.products).length : null,
+  });
 }
 
 export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
@@ -46,7 +61,9 @@ export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
   const a = await getJson(c, searchUsd('laptop', 3));
   const items = Array.isArray(a.body.products) ? (a.body.products as unknown[]) : [];
   const found = objects(items);
-  const priced = found.filter((p) => p.currency === 'USD' && typeof p.price === 'number' && Number.isFinite(p.price) && p.price > 0);
+  const priced = found.filter(
+    (p) => p.currency === 'USD' && typeof p.price === 'number' && Number.isFinite(p.price) && p.price > 0,
+  );
   c.judge({
     http: a.http,
     total: a.problem ?? a.body.total ?? null,
@@ -66,7 +83,13 @@ export async function searchIphone(ctx: TestContext, id: CheckId = 'smoke.5') {
 
 export async function affiliateRedirect(ctx: TestContext, id: CheckId = 'smoke.6') {
   const c = check(ctx, id);
-  const chain = await c.probe(() => walkRedirects(api('/go/B09G9HDHJT'), { ...http, allowedOrigins: [new URL(t.apiUrl).origin], maxHops: maxRedirects }));
+  const chain = await c.probe(() =>
+    walkRedirects(api('/go/B09G9HDHJT'), {
+      ...http,
+      allowedOrigins: [new URL(t.apiUrl).origin],
+      maxHops: maxRedirects,
+    }),
+  );
   c.judge({ statuses: chain.hops.map((h) => h.status), final: chain.finalUrl, problem: chain.problem ?? null });
 }
 
@@ -82,11 +105,28 @@ export async function catalogStatus(ctx: TestContext, id: CheckId = 'smoke.8') {
   if (t.apiKey.isEmpty) throw new CouldNotCheck('BUYWHERE_API_KEY is not set: smoke 8 cannot authenticate');
   const a = await getJson(c, '/v1/status', { authorization: `Bearer ${t.apiKey.reveal()}` });
   // The error body is what Bolt needs to see; an API that echoes the key back has it scrubbed before any sink.
-  c.judge({ http: a.http, total_active_products: a.problem ?? a.body.total_active_products ?? null, error: typeof a.body.error === 'string' ? a.body.error.slice(0, 200) : null });
+  c.judge({
+    http: a.http,
+    total_active_products: a.problem ?? a.body.total_active_products ?? null,
+    error: typeof a.body.error === 'string' ? a.body.error.slice(0, 200) : null,
+  });
 }
 
 /** The runbook's own query first, then terms across the catalogue, so one cached query cannot stand in for search. */
-const latencyQueries = ['phone', 'laptop', 'iphone', 'headphones', 'camera', 'monitor', 'tablet', 'smartwatch', 'console', 'coffee', 'ssd', 'tv'];
+const latencyQueries = [
+  'phone',
+  'laptop',
+  'iphone',
+  'headphones',
+  'camera',
+  'monitor',
+  'tablet',
+  'smartwatch',
+  'console',
+  'coffee',
+  'ssd',
+  'tv',
+];
 
 export async function searchLatency(ctx: TestContext, id: CheckId = 'smoke.9') {
   const c = check(ctx, id);
@@ -96,8 +136,11 @@ export async function searchLatency(ctx: TestContext, id: CheckId = 'smoke.9') {
     const ms = Math.round(performance.now() - started);
     if (res instanceof Error) return { ms: null, why: `${q}: ${res.message.split('\n')[0]}` };
     const body = json(res);
-    const valid = res.status === 200 && body.ok && Array.isArray(body.value.products) && Number.isInteger(body.value.total);
-    return valid ? { ms, why: null } : { ms: null, why: `${q}: HTTP ${res.status}${body.ok ? ', not a search body' : `, ${body.problem}`}` };
+    const valid =
+      res.status === 200 && body.ok && Array.isArray(body.value.products) && Number.isInteger(body.value.total);
+    return valid
+      ? { ms, why: null }
+      : { ms: null, why: `${q}: HTTP ${res.status}${body.ok ? ', not a search body' : `, ${body.problem}`}` };
   };
   // Sampling stops once the verdict is certain: a failed request fails the check, and so does a slow one once
   // more samples are slow than the p99 of the full sample may hold. A stalled API costs one timeout, not fifty.
@@ -114,7 +157,8 @@ export async function searchLatency(ctx: TestContext, id: CheckId = 'smoke.9') {
   }
   for (let i = 0; i < t.p99Samples && !stoppedEarly; i++) {
     sample.push(await timed(latencyQueries[i % latencyQueries.length]!));
-    if (sample.filter(bad).length > slowAllowed) stoppedEarly = `sample ${i + 1} ${sample.at(-1)!.ms === null ? 'failed' : 'was slow'} and settled the p99`;
+    if (sample.filter(bad).length > slowAllowed)
+      stoppedEarly = `sample ${i + 1} ${sample.at(-1)!.ms === null ? 'failed' : 'was slow'} and settled the p99`;
   }
   const failures = [...runbookThree, ...sample].filter((s) => s.why).map((s) => s.why);
   c.judge({
@@ -130,5 +174,12 @@ export async function searchLatency(ctx: TestContext, id: CheckId = 'smoke.9') {
 export async function tlsCertificate(ctx: TestContext, id: CheckId = 'smoke.10') {
   const c = check(ctx, id);
   const cert = await c.probe(() => peerCertificate(t.apiUrl, { caFile: t.caFile }));
-  c.judge({ days_left: Math.floor(cert.daysLeft), not_after: cert.notAfter.toISOString(), subject: cert.subject, key_type: cert.keyType, key_bits: cert.keyBits, server_auth: cert.serverAuth });
+  c.judge({
+    days_left: Math.floor(cert.daysLeft),
+    not_after: cert.notAfter.toISOString(),
+    subject: cert.subject,
+    key_type: cert.keyType,
+    key_bits: cert.keyBits,
+    server_auth: cert.serverAuth,
+  });
 }

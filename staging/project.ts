@@ -42,10 +42,16 @@ export function readStagingEnv(paths = stagingPaths()): Map<string, string> {
 }
 
 const git = (cwd: string, args: string[]) =>
-  run(['git', '-c', 'user.name=BuyWhere Staging', '-c', 'user.email=staging@buywhere.invalid', ...args] as [string, ...string[]], {
-    cwd,
-    timeoutMs: 30_000,
-  });
+  run(
+    ['git', '-c', 'user.name=BuyWhere Staging', '-c', 'user.email=staging@buywhere.invalid', ...args] as [
+      string,
+      ...string[],
+    ],
+    {
+      cwd,
+      timeoutMs: 30_000,
+    },
+  );
 
 async function mustGit(cwd: string, args: string[]) {
   const r = await git(cwd, args);
@@ -71,7 +77,8 @@ async function bundle(projectDir: string) {
 }
 
 function syncSources(projectDir: string) {
-  const copy = (from: string, to = from) => cpSync(join(stagingSource, from), join(projectDir, to), { recursive: true });
+  const copy = (from: string, to = from) =>
+    cpSync(join(stagingSource, from), join(projectDir, to), { recursive: true });
   copy('docker-compose.yml');
   copy('alembic.ini');
   copy('alembic');
@@ -87,7 +94,10 @@ const secret = (bytes: number) => randomBytes(bytes).toString('hex');
 
 /** Writes .env on first use, with fresh random secrets; later runs keep the secrets and refresh the rest. */
 function writeEnv(paths: StagingPaths, baseImage: string): { fresh: boolean } {
-  const defaults = parseEnvFile(readFileSync(join(stagingSource, 'defaults.env'), 'utf8'), 'staging/defaults.env').values;
+  const defaults = parseEnvFile(
+    readFileSync(join(stagingSource, 'defaults.env'), 'utf8'),
+    'staging/defaults.env',
+  ).values;
   const fresh = !existsSync(paths.envFile);
   const current = fresh ? new Map<string, string>() : readStagingEnv(paths);
   const pick = (k: string, make: () => string) => current.get(k) ?? make();
@@ -96,8 +106,14 @@ function writeEnv(paths: StagingPaths, baseImage: string): { fresh: boolean } {
   const values = new Map<string, string>([...defaults, ...[...current].filter(([k]) => !defaults.has(k))]);
   values.set('POSTGRES_PASSWORD', postgres);
   values.set('REDIS_PASSWORD', redis);
-  values.set('JWT_SECRET_KEY', pick('JWT_SECRET_KEY', () => secret(32)));
-  values.set('BUYWHERE_API_KEY', pick('BUYWHERE_API_KEY', () => `bw_${secret(16)}`));
+  values.set(
+    'JWT_SECRET_KEY',
+    pick('JWT_SECRET_KEY', () => secret(32)),
+  );
+  values.set(
+    'BUYWHERE_API_KEY',
+    pick('BUYWHERE_API_KEY', () => `bw_${secret(16)}`),
+  );
   values.set('DATABASE_URL', `postgresql://buywhere:${postgres}@127.0.0.1:${defaults.get('PGBOUNCER_PORT')}/catalog`);
   values.set('REDIS_URL', `redis://:${redis}@127.0.0.1:${defaults.get('REDIS_PORT')}/0`);
   values.set('BASE_IMAGE', baseImage);
@@ -112,13 +128,19 @@ function writeEnv(paths: StagingPaths, baseImage: string): { fresh: boolean } {
 }
 
 export async function buildBaseImage(): Promise<string> {
-  const r = await run(['bash', join(stagingSource, 'base', 'build-base.sh')], { timeoutMs: 20 * 60_000, onLine: (l) => process.stderr.write(`  base: ${l}\n`) });
+  const r = await run(['bash', join(stagingSource, 'base', 'build-base.sh')], {
+    timeoutMs: 20 * 60_000,
+    onLine: (l) => process.stderr.write(`  base: ${l}\n`),
+  });
   if (r.exitCode !== 0) throw new Error(`base image build failed:\n${tail(r.output)}`);
   return r.output.trim().split('\n').at(-1)!;
 }
 
 /** Creates or refreshes the project directory: sources, bundles, .env, TLS, and its git repo with upstream. */
-export async function layoutProject(opts: { baseImage: string; log?: (m: string) => void }): Promise<StagingPaths & { freshSecrets: boolean }> {
+export async function layoutProject(opts: {
+  baseImage: string;
+  log?: (m: string) => void;
+}): Promise<StagingPaths & { freshSecrets: boolean }> {
   const paths = stagingPaths();
   const log = opts.log ?? (() => {});
   mkdirSync(paths.projectDir, { recursive: true });
@@ -127,7 +149,8 @@ export async function layoutProject(opts: { baseImage: string; log?: (m: string)
   const { fresh } = writeEnv(paths, opts.baseImage);
   const tlsDir = join(paths.projectDir, 'tls');
   await ensureCa(tlsDir);
-  if (!existsSync(join(tlsDir, 'server.crt'))) await issueServerCert(tlsDir, { days: Number(process.env.API_CERT_DAYS ?? 365) });
+  if (!existsSync(join(tlsDir, 'server.crt')))
+    await issueServerCert(tlsDir, { days: Number(process.env.API_CERT_DAYS ?? 365) });
   if (!existsSync(join(paths.projectDir, '.git'))) {
     await mustGit(paths.projectDir, ['init', '-q', '-b', 'master']);
     await mustGit(dirname(paths.upstream), ['init', '-q', '--bare', '-b', 'master', paths.upstream]);
@@ -146,7 +169,12 @@ export async function layoutProject(opts: { baseImage: string; log?: (m: string)
 
 export async function stagingCompose(paths = stagingPaths()): Promise<ComposeProject> {
   const env = readStagingEnv(paths);
-  return { flavour: await detectCompose(), file: paths.composeFile, projectDir: paths.projectDir, projectName: env.get('COMPOSE_PROJECT_NAME')! };
+  return {
+    flavour: await detectCompose(),
+    file: paths.composeFile,
+    projectDir: paths.projectDir,
+    projectName: env.get('COMPOSE_PROJECT_NAME')!,
+  };
 }
 
 /** Builds buywhere-api and buywhere-mcp from the project directory's HEAD, labelled and tagged with its SHA. */
@@ -195,10 +223,15 @@ export async function stagingUp(log: (m: string) => void) {
   await up(dataServices);
   await waitHealthy(project.projectName, dataServices, { timeoutMs: 180_000 });
   log(`data services healthy after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const m = await compose(project, composeArgs.runRm(project, 'migrate'), { timeoutMs: 15 * 60_000, onLine: (l) => log(`  migrate: ${l}`) });
+  const m = await compose(project, composeArgs.runRm(project, 'migrate'), {
+    timeoutMs: 15 * 60_000,
+    onLine: (l) => log(`  migrate: ${l}`),
+  });
   if (m.exitCode !== 0) throw new Error(`migrations failed (exit ${m.exitCode}):\n${tail(m.output)}`);
   await up([...appServices, ...monitoringServices]);
-  await waitHealthy(project.projectName, [...dataServices, ...appServices, ...monitoringServices], { timeoutMs: 300_000 });
+  await waitHealthy(project.projectName, [...dataServices, ...appServices, ...monitoringServices], {
+    timeoutMs: 300_000,
+  });
   log(`staging is up and healthy after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return paths;
 }

@@ -41,7 +41,11 @@ describe('deploys of good builds', () => {
     expect(r.exitCode, r.output).toBe(0);
     expect(r.check('deploy.4.version').measured).toMatchObject({ after: '0003_click_log' });
     expect(r.check('deploy.8').status).toBe('pass');
-    const [n] = await queryOnce<{ n: number }>(t.databaseUrl, 'SELECT count(*)::int AS n FROM products WHERE active', 'count');
+    const [n] = await queryOnce<{ n: number }>(
+      t.databaseUrl,
+      'SELECT count(*)::int AS n FROM products WHERE active',
+      'count',
+    );
     expect(n!.n).toBeGreaterThan(1_000_000);
   }, 900_000);
 
@@ -79,10 +83,16 @@ describe('deploys that must stop', () => {
     try {
       const r = await phase('deploy');
       expect(r.exitCode).not.toBe(0);
-      expect(r.check('deploy.2.build')).toMatchObject({ status: 'fail', measured: expect.objectContaining({ exit_code: 1 }) });
+      expect(r.check('deploy.2.build')).toMatchObject({
+        status: 'fail',
+        measured: expect.objectContaining({ exit_code: 1 }),
+      });
       const later = notRun(r, 'deploy.2.build');
       expect(later.length).toBeGreaterThan(5);
-      expect(later.every((c) => c.status === 'not-run'), JSON.stringify(later.map((c) => [c.id, c.status]))).toBe(true);
+      expect(
+        later.every((c) => c.status === 'not-run'),
+        JSON.stringify(later.map((c) => [c.id, c.status])),
+      ).toBe(true);
       expect(r.junit).toMatch(/<skipped\/>/);
       const after = await apiContainer();
       expect(after.id).toBe(before.id);
@@ -95,7 +105,10 @@ describe('deploys that must stop', () => {
   it('a failing migration stops at step 4 and the API is not restarted on the new image', async () => {
     const before = await apiContainer();
     await commitToProject(
-      { 'alembic/versions/0004_broken.py': 'revision = "0004_broken"\ndown_revision = "0003_click_log"\n\n\ndef upgrade():\n    raise RuntimeError("this migration is broken")\n\n\ndef downgrade():\n    pass\n' },
+      {
+        'alembic/versions/0004_broken.py':
+          'revision = "0004_broken"\ndown_revision = "0003_click_log"\n\n\ndef upgrade():\n    raise RuntimeError("this migration is broken")\n\n\ndef downgrade():\n    pass\n',
+      },
       'Broken migration',
     );
     try {
@@ -107,7 +120,11 @@ describe('deploys that must stop', () => {
       const after = await apiContainer();
       expect(after.id).toBe(before.id);
       expect(after.imageId).toBe(before.imageId);
-      const [v] = await queryOnce<{ version_num: string }>(t.databaseUrl, 'SELECT version_num FROM alembic_version', 'version');
+      const [v] = await queryOnce<{ version_num: string }>(
+        t.databaseUrl,
+        'SELECT version_num FROM alembic_version',
+        'version',
+      );
       expect(v!.version_num).toBe('0003_click_log');
     } finally {
       await commitToProject({ 'alembic/versions/0004_broken.py': null }, 'Drop the broken migration');
@@ -119,7 +136,10 @@ describe('deploys that must stop', () => {
     try {
       const r = await phase('deploy');
       expect(r.exitCode).not.toBe(0);
-      expect(r.check('deploy.lock')).toMatchObject({ status: 'error', message: expect.stringMatching(new RegExp(`pid ${process.pid} on .* since`)) });
+      expect(r.check('deploy.lock')).toMatchObject({
+        status: 'error',
+        message: expect.stringMatching(new RegExp(`pid ${process.pid} on .* since`)),
+      });
       expect(r.check('deploy.1').status).toBe('not-run');
       expect(r.seconds).toBeLessThan(30);
     } finally {

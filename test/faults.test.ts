@@ -12,7 +12,20 @@ import { run } from '../lib/core/exec';
 import { acquireLock } from '../lib/operations/lock';
 import type { Phase, PhaseEvidence } from '../lib/harness/evidence';
 import { issueServerCert } from '../staging/tls';
-import { commitToProject, evidenceDir, gonogo, healthyEvidence, killPhaseAt, phase, projectHead, reportsDir, resetFaults, setFaults, t, withStopped } from './support/harness';
+import {
+  commitToProject,
+  evidenceDir,
+  gonogo,
+  healthyEvidence,
+  killPhaseAt,
+  phase,
+  projectHead,
+  reportsDir,
+  resetFaults,
+  setFaults,
+  t,
+  withStopped,
+} from './support/harness';
 
 interface Fault {
   name: string;
@@ -78,47 +91,399 @@ async function editedEnv(edit: (text: string) => string, mode: number, runIt: ()
 }
 
 const matrix: Fault[] = [
-  { name: '/health answers 503', phase: 'smoke', around: api({ healthDown: true }), check: 'smoke.1', status: 'fail', decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'detailed health degraded', phase: 'smoke', around: api({ degradedHealth: true }), check: 'smoke.2', status: 'fail', decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'search prices in SGD', phase: 'smoke', around: api({ wrongCurrency: true }), check: 'smoke.4', status: 'fail', decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'search answers 503', phase: 'smoke', around: api({ search5xx: true }), check: 'smoke.4', status: 'fail', decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'redirect without tag', phase: 'smoke', around: api({ untaggedRedirect: true }), check: 'smoke.6', status: 'fail', decision: 'HOLD', action: 'HOLD — page Sol/Link' },
-  { name: 'redirect with tag=buywhere-200', phase: 'smoke', around: api({ wrongTag: true }), check: 'smoke.6', status: 'fail', message: /buywhere-200/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
-  { name: 'redirect to a lookalike host', phase: 'smoke', around: api({ lookalikeRedirect: true }), check: 'smoke.6', status: 'fail', message: /evil\.example/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
-  { name: 'detailed health "healthy" with db down', phase: 'smoke', around: api({ lyingHealth: true }), check: 'smoke.2', status: 'fail', message: /dependencies not healthy: db="down"/, decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'USD products without a price', phase: 'smoke', around: api({ usdNoPrice: true }), check: 'smoke.4', status: 'fail', message: /0 products with currency "USD" and a price > 0/, decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: '/go/ answers 300 with an Amazon Location', phase: 'smoke', around: api({ redirectStatus: 300 }), check: 'smoke.6', status: 'fail', message: /statuses \[300\]: only 301, 302, 303, 307, 308 are redirects/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
-  { name: '/go/ answers 304 with an Amazon Location', phase: 'smoke', around: api({ redirectStatus: 304 }), check: 'smoke.6', status: 'fail', message: /statuses \[304\]/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
-  { name: 'redirect to amazon.com on port 8443', phase: 'smoke', around: api({ redirectPort: true }), check: 'smoke.6', status: 'fail', message: /names port 8443/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
-  { name: 'redirect with userinfo', phase: 'smoke', around: api({ redirectUserinfo: true }), check: 'smoke.6', status: 'fail', message: /carries userinfo/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
-  { name: 'slow search (2.1 s)', phase: 'smoke', around: api({ searchDelayMs: 2100 }), check: 'smoke.9', status: 'fail', decision: 'HOLD', action: 'HOLD — investigate warm-up' },
-  { name: 'every response 6 s late', phase: 'smoke', around: api({ responseDelayMs: 6000 }), check: 'smoke.1', status: 'error', message: /no complete answer within 5000 ms/, decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'MCP stopped (non-blocking)', phase: 'smoke', around: stopped('mcp'), check: 'smoke.7', status: 'error', decision: 'GO' },
-  { name: 'Redis stopped', phase: 'smoke', around: stopped('redis'), check: 'smoke.2', status: 'fail', message: /dependencies not healthy: redis="down"/, decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'replica stopped', phase: 'smoke', around: stopped('db_replica'), check: 'smoke.2', status: 'fail', decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'certificate expires in 10 days (advisory)', phase: 'smoke', around: (r) => serverCert({ days: 10 }, r), check: 'smoke.10', status: 'fail', decision: 'GO' },
-  { name: 'certificate for another host', phase: 'smoke', around: (r) => serverCert({ days: 365, hosts: ['other.example'] }, r), check: 'smoke.1', status: 'error', message: /other\.example|altname/i, decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'API port refuses connections', phase: 'smoke', env: () => ({ RUNBOOK_API_URL: 'https://localhost:9' }), check: 'smoke.1', status: 'error', message: /ECONNREFUSED/, decision: 'HOLD', action: 'HOLD — page Bolt' },
-  { name: 'socket accepts and never answers', phase: 'smoke', env: fakeApi, check: 'smoke.1', status: 'error', message: /no complete answer within/, decision: 'HOLD' },
-  { name: 'body that never ends', phase: 'smoke', env: fakeApi, check: 'smoke.2', status: 'error', message: /no complete answer within/, decision: 'HOLD' },
-  { name: 'non-JSON body', phase: 'smoke', env: fakeApi, check: 'smoke.3', status: 'fail', message: /total is "a body that is not JSON/, decision: 'HOLD' },
-  { name: '10 MB body', phase: 'smoke', env: fakeApi, check: 'smoke.4', status: 'error', message: /larger than 1048576 bytes/, decision: 'HOLD' },
-  { name: 'redirect loop', phase: 'smoke', env: fakeApi, check: 'smoke.6', status: 'fail', message: /redirect loop/, decision: 'HOLD', action: 'HOLD — page Sol/Link' },
-  { name: 'MCP hangs (non-blocking)', phase: 'smoke', env: () => ({ RUNBOOK_MCP_URL: fakeUrl }), check: 'smoke.7', status: 'error', message: /no complete answer within/, decision: 'GO' },
-  { name: 'wrong API key', phase: 'smoke', env: () => ({ BUYWHERE_API_KEY: 'bw_not_the_key' }), check: 'smoke.8', status: 'fail', message: /401/, decision: 'HOLD' },
-  { name: 'dirty working tree', phase: 'preflight', around: async (r) => { writeFileSync(join(t.projectDir, 'stray.txt'), 'x'); try { await r(); } finally { rmSync(join(t.projectDir, 'stray.txt')); } }, check: 'preflight.1.1', status: 'fail', message: /uncommitted/, decision: 'HOLD' },
-  { name: '.env readable by others', phase: 'preflight', around: (r) => editedEnv((x) => x, 0o644, r), check: 'preflight.1.2.file', status: 'fail', decision: 'HOLD' },
-  { name: '.env missing JWT_SECRET_KEY', phase: 'preflight', around: (r) => editedEnv((x) => x.replace(/^JWT_SECRET_KEY=.*\n/m, ''), 0o600, r), check: 'preflight.1.2.keys', status: 'fail', message: /JWT_SECRET_KEY/, decision: 'HOLD' },
-  { name: 'malformed .env', phase: 'preflight', around: (r) => editedEnv((x) => `${x}not an assignment\n`, 0o600, r), check: 'preflight.config', status: 'error', message: /line \d+/, decision: 'HOLD' },
-  { name: 'missing setting (production without RUNBOOK_DB_URL)', phase: 'preflight', env: () => ({ RUNBOOK_TARGET: 'production', BUYWHERE_API_KEY: 'x' }), check: 'preflight.config', status: 'error', message: /RUNBOOK_DB_URL/, decision: 'HOLD' },
-  { name: 'replica stopped (1.3)', phase: 'preflight', around: stopped('db_replica'), check: 'preflight.1.3.replica', status: 'error', decision: 'HOLD' },
-  { name: 'Redis stopped (1.3)', phase: 'preflight', around: stopped('redis'), check: 'preflight.1.3.redis', status: 'error', decision: 'HOLD' },
-  { name: 'PgBouncer pool held at 75%', phase: 'preflight', around: holdPool(15), check: 'preflight.1.3.pgbouncer', status: 'fail', message: /usage is 75%, expected < 70%/, decision: 'HOLD' },
-  { name: 'disk 90% full', phase: 'preflight', around: fullDisk, env: () => ({ RUNBOOK_DISK_PATH: diskMount }), check: 'preflight.1.4', status: 'fail', decision: 'HOLD', action: 'HOLD — emergency cleanup' },
-  { name: 'backup 25 h old, newer files not backups', phase: 'preflight', env: () => ({ RUNBOOK_BACKUPS_DIR: oldBackups() }), check: 'preflight.1.5', status: 'fail', message: /catalog-old.dump.* is 25(\.\d+)? h, expected < 24 h/, decision: 'HOLD', action: 'HOLD — run backup first' },
-  { name: 'no backup at all', phase: 'preflight', env: () => ({ RUNBOOK_BACKUPS_DIR: mkdtempSync(join(tmpdir(), 'rb-none-')) }), check: 'preflight.1.5', status: 'fail', decision: 'HOLD', action: 'HOLD — run backup first' },
-  { name: 'deploy while another holds the lock', phase: 'deploy', around: async (r) => { const l = acquireLock(t.projectDir, 'fault matrix'); try { await r(); } finally { l.release(); } }, check: 'deploy.lock', status: 'error', message: /holds the deploy lock/, decision: 'HOLD' },
-  { name: 'rollback with nothing to roll back to', phase: 'rollback', env: () => ({ RUNBOOK_API_IMAGE: 'buywhere-none', RUNBOOK_MCP_IMAGE: 'buywhere-none-mcp' }), check: 'rollback.target', status: 'error', message: /nothing to roll back to/, decision: 'none' },
+  {
+    name: '/health answers 503',
+    phase: 'smoke',
+    around: api({ healthDown: true }),
+    check: 'smoke.1',
+    status: 'fail',
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'detailed health degraded',
+    phase: 'smoke',
+    around: api({ degradedHealth: true }),
+    check: 'smoke.2',
+    status: 'fail',
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'search prices in SGD',
+    phase: 'smoke',
+    around: api({ wrongCurrency: true }),
+    check: 'smoke.4',
+    status: 'fail',
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'search answers 503',
+    phase: 'smoke',
+    around: api({ search5xx: true }),
+    check: 'smoke.4',
+    status: 'fail',
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'redirect without tag',
+    phase: 'smoke',
+    around: api({ untaggedRedirect: true }),
+    check: 'smoke.6',
+    status: 'fail',
+    decision: 'HOLD',
+    action: 'HOLD — page Sol/Link',
+  },
+  {
+    name: 'redirect with tag=buywhere-200',
+    phase: 'smoke',
+    around: api({ wrongTag: true }),
+    check: 'smoke.6',
+    status: 'fail',
+    message: /buywhere-200/,
+    decision: 'HOLD',
+    action: 'HOLD — page Sol/Link',
+  },
+  {
+    name: 'redirect to a lookalike host',
+    phase: 'smoke',
+    around: api({ lookalikeRedirect: true }),
+    check: 'smoke.6',
+    status: 'fail',
+    message: /evil\.example/,
+    decision: 'HOLD',
+    action: 'HOLD — page Sol/Link',
+  },
+  {
+    name: 'detailed health "healthy" with db down',
+    phase: 'smoke',
+    around: api({ lyingHealth: true }),
+    check: 'smoke.2',
+    status: 'fail',
+    message: /dependencies not healthy: db="down"/,
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'USD products without a price',
+    phase: 'smoke',
+    around: api({ usdNoPrice: true }),
+    check: 'smoke.4',
+    status: 'fail',
+    message: /0 products with currency "USD" and a price > 0/,
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: '/go/ answers 300 with an Amazon Location',
+    phase: 'smoke',
+    around: api({ redirectStatus: 300 }),
+    check: 'smoke.6',
+    status: 'fail',
+    message: /statuses \[300\]: only 301, 302, 303, 307, 308 are redirects/,
+    decision: 'HOLD',
+    action: 'HOLD — page Sol/Link',
+  },
+  {
+    name: '/go/ answers 304 with an Amazon Location',
+    phase: 'smoke',
+    around: api({ redirectStatus: 304 }),
+    check: 'smoke.6',
+    status: 'fail',
+    message: /statuses \[304\]/,
+    decision: 'HOLD',
+    action: 'HOLD — page Sol/Link',
+  },
+  {
+    name: 'redirect to amazon.com on port 8443',
+    phase: 'smoke',
+    around: api({ redirectPort: true }),
+    check: 'smoke.6',
+    status: 'fail',
+    message: /names port 8443/,
+    decision: 'HOLD',
+    action: 'HOLD — page Sol/Link',
+  },
+  {
+    name: 'redirect with userinfo',
+    phase: 'smoke',
+    around: api({ redirectUserinfo: true }),
+    check: 'smoke.6',
+    status: 'fail',
+    message: /carries userinfo/,
+    decision: 'HOLD',
+    action: 'HOLD — page Sol/Link',
+  },
+  {
+    name: 'slow search (2.1 s)',
+    phase: 'smoke',
+    around: api({ searchDelayMs: 2100 }),
+    check: 'smoke.9',
+    status: 'fail',
+    decision: 'HOLD',
+    action: 'HOLD — investigate warm-up',
+  },
+  {
+    name: 'every response 6 s late',
+    phase: 'smoke',
+    around: api({ responseDelayMs: 6000 }),
+    check: 'smoke.1',
+    status: 'error',
+    message: /no complete answer within 5000 ms/,
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'MCP stopped (non-blocking)',
+    phase: 'smoke',
+    around: stopped('mcp'),
+    check: 'smoke.7',
+    status: 'error',
+    decision: 'GO',
+  },
+  {
+    name: 'Redis stopped',
+    phase: 'smoke',
+    around: stopped('redis'),
+    check: 'smoke.2',
+    status: 'fail',
+    message: /dependencies not healthy: redis="down"/,
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'replica stopped',
+    phase: 'smoke',
+    around: stopped('db_replica'),
+    check: 'smoke.2',
+    status: 'fail',
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'certificate expires in 10 days (advisory)',
+    phase: 'smoke',
+    around: (r) => serverCert({ days: 10 }, r),
+    check: 'smoke.10',
+    status: 'fail',
+    decision: 'GO',
+  },
+  {
+    name: 'certificate for another host',
+    phase: 'smoke',
+    around: (r) => serverCert({ days: 365, hosts: ['other.example'] }, r),
+    check: 'smoke.1',
+    status: 'error',
+    message: /other\.example|altname/i,
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'API port refuses connections',
+    phase: 'smoke',
+    env: () => ({ RUNBOOK_API_URL: 'https://localhost:9' }),
+    check: 'smoke.1',
+    status: 'error',
+    message: /ECONNREFUSED/,
+    decision: 'HOLD',
+    action: 'HOLD — page Bolt',
+  },
+  {
+    name: 'socket accepts and never answers',
+    phase: 'smoke',
+    env: fakeApi,
+    check: 'smoke.1',
+    status: 'error',
+    message: /no complete answer within/,
+    decision: 'HOLD',
+  },
+  {
+    name: 'body that never ends',
+    phase: 'smoke',
+    env: fakeApi,
+    check: 'smoke.2',
+    status: 'error',
+    message: /no complete answer within/,
+    decision: 'HOLD',
+  },
+  {
+    name: 'non-JSON body',
+    phase: 'smoke',
+    env: fakeApi,
+    check: 'smoke.3',
+    status: 'fail',
+    message: /total is "a body that is not JSON/,
+    decision: 'HOLD',
+  },
+  {
+    name: '10 MB body',
+    phase: 'smoke',
+    env: fakeApi,
+    check: 'smoke.4',
+    status: 'error',
+    message: /larger than 1048576 bytes/,
+    decision: 'HOLD',
+  },
+  {
+    name: 'redirect loop',
+    phase: 'smoke',
+    env: fakeApi,
+    check: 'smoke.6',
+    status: 'fail',
+    message: /redirect loop/,
+    decision: 'HOLD',
+    action: 'HOLD — page Sol/Link',
+  },
+  {
+    name: 'MCP hangs (non-blocking)',
+    phase: 'smoke',
+    env: () => ({ RUNBOOK_MCP_URL: fakeUrl }),
+    check: 'smoke.7',
+    status: 'error',
+    message: /no complete answer within/,
+    decision: 'GO',
+  },
+  {
+    name: 'wrong API key',
+    phase: 'smoke',
+    env: () => ({ BUYWHERE_API_KEY: 'bw_not_the_key' }),
+    check: 'smoke.8',
+    status: 'fail',
+    message: /401/,
+    decision: 'HOLD',
+  },
+  {
+    name: 'dirty working tree',
+    phase: 'preflight',
+    around: async (r) => {
+      writeFileSync(join(t.projectDir, 'stray.txt'), 'x');
+      try {
+        await r();
+      } finally {
+        rmSync(join(t.projectDir, 'stray.txt'));
+      }
+    },
+    check: 'preflight.1.1',
+    status: 'fail',
+    message: /uncommitted/,
+    decision: 'HOLD',
+  },
+  {
+    name: '.env readable by others',
+    phase: 'preflight',
+    around: (r) => editedEnv((x) => x, 0o644, r),
+    check: 'preflight.1.2.file',
+    status: 'fail',
+    decision: 'HOLD',
+  },
+  {
+    name: '.env missing JWT_SECRET_KEY',
+    phase: 'preflight',
+    around: (r) => editedEnv((x) => x.replace(/^JWT_SECRET_KEY=.*\n/m, ''), 0o600, r),
+    check: 'preflight.1.2.keys',
+    status: 'fail',
+    message: /JWT_SECRET_KEY/,
+    decision: 'HOLD',
+  },
+  {
+    name: 'malformed .env',
+    phase: 'preflight',
+    around: (r) => editedEnv((x) => `${x}not an assignment\n`, 0o600, r),
+    check: 'preflight.config',
+    status: 'error',
+    message: /line \d+/,
+    decision: 'HOLD',
+  },
+  {
+    name: 'missing setting (production without RUNBOOK_DB_URL)',
+    phase: 'preflight',
+    env: () => ({ RUNBOOK_TARGET: 'production', BUYWHERE_API_KEY: 'x' }),
+    check: 'preflight.config',
+    status: 'error',
+    message: /RUNBOOK_DB_URL/,
+    decision: 'HOLD',
+  },
+  {
+    name: 'replica stopped (1.3)',
+    phase: 'preflight',
+    around: stopped('db_replica'),
+    check: 'preflight.1.3.replica',
+    status: 'error',
+    decision: 'HOLD',
+  },
+  {
+    name: 'Redis stopped (1.3)',
+    phase: 'preflight',
+    around: stopped('redis'),
+    check: 'preflight.1.3.redis',
+    status: 'error',
+    decision: 'HOLD',
+  },
+  {
+    name: 'PgBouncer pool held at 75%',
+    phase: 'preflight',
+    around: holdPool(15),
+    check: 'preflight.1.3.pgbouncer',
+    status: 'fail',
+    message: /usage is 75%, expected < 70%/,
+    decision: 'HOLD',
+  },
+  {
+    name: 'disk 90% full',
+    phase: 'preflight',
+    around: fullDisk,
+    env: () => ({ RUNBOOK_DISK_PATH: diskMount }),
+    check: 'preflight.1.4',
+    status: 'fail',
+    decision: 'HOLD',
+    action: 'HOLD — emergency cleanup',
+  },
+  {
+    name: 'backup 25 h old, newer files not backups',
+    phase: 'preflight',
+    env: () => ({ RUNBOOK_BACKUPS_DIR: oldBackups() }),
+    check: 'preflight.1.5',
+    status: 'fail',
+    message: /catalog-old.dump.* is 25(\.\d+)? h, expected < 24 h/,
+    decision: 'HOLD',
+    action: 'HOLD — run backup first',
+  },
+  {
+    name: 'no backup at all',
+    phase: 'preflight',
+    env: () => ({ RUNBOOK_BACKUPS_DIR: mkdtempSync(join(tmpdir(), 'rb-none-')) }),
+    check: 'preflight.1.5',
+    status: 'fail',
+    decision: 'HOLD',
+    action: 'HOLD — run backup first',
+  },
+  {
+    name: 'deploy while another holds the lock',
+    phase: 'deploy',
+    around: async (r) => {
+      const l = acquireLock(t.projectDir, 'fault matrix');
+      try {
+        await r();
+      } finally {
+        l.release();
+      }
+    },
+    check: 'deploy.lock',
+    status: 'error',
+    message: /holds the deploy lock/,
+    decision: 'HOLD',
+  },
+  {
+    name: 'rollback with nothing to roll back to',
+    phase: 'rollback',
+    env: () => ({ RUNBOOK_API_IMAGE: 'buywhere-none', RUNBOOK_MCP_IMAGE: 'buywhere-none-mcp' }),
+    check: 'rollback.target',
+    status: 'error',
+    message: /nothing to roll back to/,
+    decision: 'none',
+  },
 ];
 
 let diskMount = '';
@@ -168,8 +533,10 @@ beforeAll(async () => {
   fake = createServer((req, res) => {
     const u = req.url ?? '/';
     if (u === '/health') return; // accepts, never answers
-    if (u === '/health/detailed') return void res.writeHead(200, { 'content-type': 'application/json' }).write('{"status":');
-    if (u.startsWith('/v1/products')) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
+    if (u === '/health/detailed')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).write('{"status":');
+    if (u.startsWith('/v1/products'))
+      return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
     if (u.startsWith('/v1/search')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       for (let i = 0; i < 10; i++) res.write(Buffer.alloc(1024 * 1024, ' '));
@@ -189,13 +556,16 @@ afterAll(() => {
   fake?.close();
   const widths = [44, 10, 34, 34, 9];
   const line = (cells: string[]) => cells.map((c, i) => c.slice(0, widths[i]).padEnd(widths[i]!)).join(' │ ');
-  process.stdout.write(`\n${line(['fault', 'phase', 'expected', 'got', 'detect'])}\n${widths.map((w) => '─'.repeat(w)).join('─┼─')}\n${rows.map(line).join('\n')}\n`);
+  process.stdout.write(
+    `\n${line(['fault', 'phase', 'expected', 'got', 'detect'])}\n${widths.map((w) => '─'.repeat(w)).join('─┼─')}\n${rows.map(line).join('\n')}\n`,
+  );
 });
 
 function gateDir(fault: Fault, phaseReports: string): string {
   const dir = reportsDir();
   mkdirSync(join(dir, 'evidence'), { recursive: true });
-  const copy = (from: string, p: string) => cpSync(join(from, 'evidence', `${p}.json`), join(dir, 'evidence', `${p}.json`));
+  const copy = (from: string, p: string) =>
+    cpSync(join(from, 'evidence', `${p}.json`), join(dir, 'evidence', `${p}.json`));
   copy(fault.phase === 'preflight' ? phaseReports : healthyPreflight, 'preflight');
   copy(fault.phase === 'smoke' ? phaseReports : healthySmoke, 'smoke');
   copy(fault.phase === 'deploy' ? phaseReports : healthyDeploy, 'deploy');
@@ -229,14 +599,24 @@ describe('fault matrix', () => {
         if (fault.decision === 'none') return;
         // The gate runs with the settings the phase ran with, as Bolt would; only the fault differs.
         const g = await phase('gonogo', { reports: gateDir(fault, r.reports), env: fault.env?.() });
-        const decision = JSON.parse(readFileSync(join(g.reports, 'evidence', 'gate.json'), 'utf8')) as { decision: string; conditions: Array<{ action: string; verdict: string }> };
+        const decision = JSON.parse(readFileSync(join(g.reports, 'evidence', 'gate.json'), 'utf8')) as {
+          decision: string;
+          conditions: Array<{ action: string; verdict: string }>;
+        };
         got += `, ${decision.decision}`;
         if (decision.decision === 'HOLD' && fault.action) got += ` (${fault.action.replace('HOLD — ', '')})`;
         expect(decision.decision, 'Go/No-Go decision').toBe(fault.decision);
         expect(g.exitCode === 0, 'gonogo exit code matches the decision').toBe(fault.decision === 'GO');
-        if (fault.action && fault.decision === 'HOLD') expect(decision.conditions.some((x) => x.verdict === 'HOLD' && x.action === fault.action)).toBe(true);
+        if (fault.action && fault.decision === 'HOLD')
+          expect(decision.conditions.some((x) => x.verdict === 'HOLD' && x.action === fault.action)).toBe(true);
       } finally {
-        rows.push([fault.name, fault.phase, `${fault.check} ${fault.status}, ${fault.decision}`, got || 'crashed', detect]);
+        rows.push([
+          fault.name,
+          fault.phase,
+          `${fault.check} ${fault.status}, ${fault.decision}`,
+          got || 'crashed',
+          detect,
+        ]);
       }
     }, 240_000);
   }
@@ -255,14 +635,22 @@ describe('no flaky HOLD on a healthy stack', () => {
       cpSync(join(healthyDeploy, 'evidence', 'deploy.json'), join(dir, 'evidence', 'deploy.json'));
       await phase('smoke', { reports: dir });
       const g = await gonogo(dir);
-      decisions.push(g.exitCode === 0 ? 'GO' : `HOLD: ${g.reasons.split('\n').filter((r) => r !== 'met').join('; ')}`);
+      decisions.push(
+        g.exitCode === 0
+          ? 'GO'
+          : `HOLD: ${g.reasons
+              .split('\n')
+              .filter((r) => r !== 'met')
+              .join('; ')}`,
+      );
     }
     expect(decisions).toEqual(Array(20).fill('GO'));
   }, 900_000);
 });
 
 describe('attempts to argue the gate into a GO', () => {
-  const healthyDir = () => evidenceDir([healthyDeploy, 'deploy'], [healthyPreflight, 'preflight'], [healthySmoke, 'smoke']);
+  const healthyDir = () =>
+    evidenceDir([healthyDeploy, 'deploy'], [healthyPreflight, 'preflight'], [healthySmoke, 'smoke']);
   const edit = (dir: string, name: Phase, change: (e: PhaseEvidence) => void) => {
     const path = join(dir, 'evidence', `${name}.json`);
     const e = JSON.parse(readFileSync(path, 'utf8')) as PhaseEvidence;
@@ -304,7 +692,10 @@ describe('attempts to argue the gate into a GO', () => {
     expect(other).not.toBe(t.apiUrl);
     const s = await phase('smoke', { env: { RUNBOOK_API_URL: other } });
     expect(s.exitCode, s.output).toBe(0);
-    await hold(evidenceDir([healthyDeploy, 'deploy'], [healthyPreflight, 'preflight'], [s.reports, 'smoke']), /apiOrigin: measured "https:\/\/127\.0\.0\.1/);
+    await hold(
+      evidenceDir([healthyDeploy, 'deploy'], [healthyPreflight, 'preflight'], [s.reports, 'smoke']),
+      /apiOrigin: measured "https:\/\/127\.0\.0\.1/,
+    );
   });
 
   it('a check recorded twice, pass then fail: HOLD', async () => {
@@ -321,7 +712,9 @@ describe('attempts to argue the gate into a GO', () => {
 
   it('"advisory": true written on a failing blocking check: HOLD', async () => {
     const dir = healthyDir();
-    edit(dir, 'smoke', (e) => Object.assign(record(e, 'smoke.6'), { advisory: true, status: 'fail', message: 'edited' }));
+    edit(dir, 'smoke', (e) =>
+      Object.assign(record(e, 'smoke.6'), { advisory: true, status: 'fail', message: 'edited' }),
+    );
     await hold(dir, /smoke.6 failed/);
   });
 
@@ -329,13 +722,17 @@ describe('attempts to argue the gate into a GO', () => {
     const dir = healthyDir();
     edit(dir, 'smoke', (e) => (e.checks as unknown[]).push(null));
     await hold(dir, /smoke record #11 is malformed/);
-    for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md']) expect(readFileSync(join(dir, f), 'utf8')).toMatch(/HOLD/);
+    for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md'])
+      expect(readFileSync(join(dir, f), 'utf8')).toMatch(/HOLD/);
   });
 
   it('preflight 1.3 while Docker does not answer (DOCKER_HOST wrong): an error, never excused, HOLD', async () => {
     const dir = healthyDir();
     const p = await phase('preflight', { reports: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
-    expect(p.check('preflight.1.3.primary')).toMatchObject({ status: 'error', message: expect.stringMatching(/Docker did not answer/) });
+    expect(p.check('preflight.1.3.primary')).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/Docker did not answer/),
+    });
     await hold(dir, /preflight.1.3.primary error: Docker did not answer/);
   });
 

@@ -9,7 +9,8 @@ import { run } from '../lib/core/exec';
 import { evidenceDir, gonogo, healthyEvidence, phase, resetFaults } from './support/harness';
 
 let healthy: { deploy: string; preflight: string; smoke: string };
-const allHealthy = () => evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [healthy.smoke, 'smoke']);
+const allHealthy = () =>
+  evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [healthy.smoke, 'smoke']);
 const gate = gonogo;
 
 beforeAll(async () => {
@@ -23,14 +24,21 @@ describe('healthy stack', () => {
     const g = await gate(dir);
     expect(g.exitCode, g.output).toBe(0);
     expect(g.decision.decision).toBe('GO');
-    expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).toMatch(new RegExp(`^✅ GO — BuyWhere deploy ${g.decision.deploySha}`));
+    expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).toMatch(
+      new RegExp(`^✅ GO — BuyWhere deploy ${g.decision.deploySha}`),
+    );
   });
 
   it('JUnit artefacts validate against the published schema', async () => {
     const dir = allHealthy();
     await gate(dir);
     const schema = join(__dirname, 'fixtures', 'jenkins-xunit-junit-10.xsd');
-    for (const f of [join(dir, 'gonogo.junit.xml'), join(healthy.smoke, 'smoke.junit.xml'), join(healthy.preflight, 'preflight.junit.xml'), join(healthy.deploy, 'deploy.junit.xml')]) {
+    for (const f of [
+      join(dir, 'gonogo.junit.xml'),
+      join(healthy.smoke, 'smoke.junit.xml'),
+      join(healthy.preflight, 'preflight.junit.xml'),
+      join(healthy.deploy, 'deploy.junit.xml'),
+    ]) {
       const r = await run(['xmllint', '--noout', '--schema', schema, f]);
       expect(r.exitCode, r.output).toBe(0);
     }
@@ -41,7 +49,10 @@ describe('healthy stack', () => {
     const g = await phase('gonogo', { reports: dir, env: {}, args: ['-t', 'Condition 1'] });
     expect(g.exitCode).not.toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'evidence', 'gate.json'), 'utf8')).decision).toBe('HOLD');
-    const none = await phase('gonogo', { reports: evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [healthy.smoke, 'smoke']), args: ['-t', 'no test has this name'] });
+    const none = await phase('gonogo', {
+      reports: evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [healthy.smoke, 'smoke']),
+      args: ['-t', 'no test has this name'],
+    });
     expect(none.exitCode, 'no decision written is never a pass').not.toBe(0);
   });
 });
@@ -59,7 +70,9 @@ describe('advisory results', () => {
 
   it('the gate run without the MCP override smoke used is HOLD, naming the origin', async () => {
     const s = await phase('smoke', { env: { RUNBOOK_MCP_URL: 'http://127.0.0.1:9' } });
-    const g = await gate(evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [s.reports, 'smoke']));
+    const g = await gate(
+      evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [s.reports, 'smoke']),
+    );
     expect(g.decision.decision).toBe('HOLD');
     expect(g.reasons).toMatch(/mcpOrigin: measured "http:\/\/127.0.0.1:9"/);
   });
@@ -73,11 +86,17 @@ describe('fail closed on the evidence itself', () => {
 
     const dir = allHealthy();
     const ev = JSON.parse(readFileSync(join(dir, 'evidence', 'smoke.json'), 'utf8'));
-    writeFileSync(join(dir, 'evidence', 'smoke.json'), JSON.stringify({ ...ev, finishedAt: new Date(Date.now() - 3_600_000).toISOString() }));
+    writeFileSync(
+      join(dir, 'evidence', 'smoke.json'),
+      JSON.stringify({ ...ev, finishedAt: new Date(Date.now() - 3_600_000).toISOString() }),
+    );
     g = await gate(dir);
     expect(g.decision.conditions[0]!.reason).toMatch(/min old/);
 
-    writeFileSync(join(dir, 'evidence', 'smoke.json'), JSON.stringify({ ...ev, identity: { ...ev.identity, build: '0000000' } }));
+    writeFileSync(
+      join(dir, 'evidence', 'smoke.json'),
+      JSON.stringify({ ...ev, identity: { ...ev.identity, build: '0000000' } }),
+    );
     g = await gate(dir);
     expect(g.decision.conditions[0]!.reason).toMatch(/smoke measured build 0000000/);
   });
@@ -87,8 +106,18 @@ describe('the HTML artefact in headless Chromium', () => {
   const render = async (dir: string) => {
     const page = join(dir, 'gonogo.html');
     const shot = join(dir, 'gonogo.png');
-    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`];
-    const s = await run(['chromium', ...flags, `--screenshot=${shot}`, '--window-size=1280,1000', `file://${page}`], { timeoutMs: 60_000 });
+    const flags = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`,
+    ];
+    const s = await run(['chromium', ...flags, `--screenshot=${shot}`, '--window-size=1280,1000', `file://${page}`], {
+      timeoutMs: 60_000,
+    });
     expect(existsSync(shot), s.output).toBe(true);
     expect(statSync(shot).size).toBeGreaterThan(10_000);
     const d = await run(['chromium', ...flags, '--dump-dom', `file://${page}`], { timeoutMs: 60_000 });

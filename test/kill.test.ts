@@ -11,7 +11,9 @@ import { commitToProject, killPhaseAt, phase, projectHead, resetFaults, t } from
 
 const deployPoints = [
   'deploy lock',
-  ...[1, 2, 3, 4, 5, 6, 7, 8].flatMap((n) => (n === 1 ? [`deploy step ${n}`] : [`deploy step ${n}`, `deploy step ${n} in progress`])),
+  ...[1, 2, 3, 4, 5, 6, 7, 8].flatMap((n) =>
+    n === 1 ? [`deploy step ${n}`] : [`deploy step ${n}`, `deploy step ${n} in progress`],
+  ),
 ];
 const rollbackPoints = [
   'rollback target',
@@ -36,11 +38,16 @@ const checkout = async (sha: string) => {
 
 /** Every history line parses (appends are whole lines), and the state file is the last state history recorded. */
 async function expectStateConsistent() {
-  const lines = readFileSync(historyPath(t.projectDir), 'utf8').split('\n').filter((l) => l.trim());
+  const lines = readFileSync(historyPath(t.projectDir), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
   const history = lines.map((l) => JSON.parse(l) as HistoryEntry);
   const state = readState(t.projectDir);
   expect(state, '.rollback_state parses').toBeDefined();
-  expect(history.filter((h) => h.state).at(-1)?.state, '.rollback_state is the last state in .rollback_history').toEqual(state);
+  expect(
+    history.filter((h) => h.state).at(-1)?.state,
+    '.rollback_state is the last state in .rollback_history',
+  ).toEqual(state);
   for (const image of [state!.PREV_API_IMAGE, state!.PREV_MCP_IMAGE].filter((i) => i !== 'none')) {
     expect(await imageInfo(image), `${image.slice(0, 19)} named by .rollback_state exists`).toBeDefined();
   }
@@ -58,14 +65,18 @@ async function expectHealthyOn(sha: string) {
   expect((await get(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 5000 })).status).toBe(200);
 }
 
-const running = async () => revisionOf(await imageInfo((await serviceStates(t.composeProject, ['api'])).get('api')!.imageId))!;
+const running = async () =>
+  revisionOf(await imageInfo((await serviceStates(t.composeProject, ['api'])).get('api')!.imageId))!;
 
 beforeAll(async () => {
   await resetFaults();
   const first = await phase('deploy');
   expect(first.exitCode, first.output).toBe(0);
   const a = await projectHead();
-  const b = await commitToProject({ 'api/build.env': `# build ${Date.now()}\n` }, 'A build to deploy and roll back under SIGKILL');
+  const b = await commitToProject(
+    { 'api/build.env': `# build ${Date.now()}\n` },
+    'A build to deploy and roll back under SIGKILL',
+  );
   const second = await phase('deploy');
   expect(second.exitCode, second.output).toBe(0);
   builds = [a, b];
@@ -79,38 +90,52 @@ afterAll(async () => {
 }, 600_000);
 
 describe('SIGKILL during npm run deploy, at each step', () => {
-  it.each(deployPoints)('killed at %s: state whole and consistent; the next deploy succeeds and the API is healthy on the deployed build', async (point) => {
-    const now = await running();
-    const next = builds.find((b) => b !== now) ?? builds[1];
-    await checkout(next);
+  it.each(deployPoints)(
+    'killed at %s: state whole and consistent; the next deploy succeeds and the API is healthy on the deployed build',
+    async (point) => {
+      const now = await running();
+      const next = builds.find((b) => b !== now) ?? builds[1];
+      await checkout(next);
 
-    await killPhaseAt('deploy', point);
-    await expectStateConsistent();
+      await killPhaseAt('deploy', point);
+      await expectStateConsistent();
 
-    const d = await phase('deploy');
-    expect(d.exitCode, d.output).toBe(0);
-    if (point !== 'deploy lock') expect((d.check('deploy.lock').measured as { took_over: string | null }).took_over).toMatch(/took over a stale lock/);
-    await expectStateConsistent();
-    await expectHealthyOn(next);
-  }, 600_000);
+      const d = await phase('deploy');
+      expect(d.exitCode, d.output).toBe(0);
+      if (point !== 'deploy lock')
+        expect((d.check('deploy.lock').measured as { took_over: string | null }).took_over).toMatch(
+          /took over a stale lock/,
+        );
+      await expectStateConsistent();
+      await expectHealthyOn(next);
+    },
+    600_000,
+  );
 });
 
 describe('SIGKILL during npm run rollback, at each step', () => {
-  it.each(rollbackPoints)('killed at %s: state whole and consistent; the next rollback completes on the previous build', async (point) => {
-    await checkout(upstreamHead);
-    const d = await phase('deploy');
-    expect(d.exitCode, d.output).toBe(0);
-    const previous = readState(t.projectDir)!;
-    expect(previous.PREV_SHA).not.toBe(upstreamHead);
+  it.each(rollbackPoints)(
+    'killed at %s: state whole and consistent; the next rollback completes on the previous build',
+    async (point) => {
+      await checkout(upstreamHead);
+      const d = await phase('deploy');
+      expect(d.exitCode, d.output).toBe(0);
+      const previous = readState(t.projectDir)!;
+      expect(previous.PREV_SHA).not.toBe(upstreamHead);
 
-    await killPhaseAt('rollback', point);
-    await expectStateConsistent();
+      await killPhaseAt('rollback', point);
+      await expectStateConsistent();
 
-    const r = await phase('rollback');
-    expect(r.exitCode, r.output).toBe(0);
-    const history = await expectStateConsistent();
-    expect(history.at(-1), 'the last history record is the completed rollback').toMatchObject({ event: 'rollback', deploySha: previous.PREV_SHA });
-    await expectHealthyOn(previous.PREV_SHA);
-    expect((await serviceStates(t.composeProject, ['api'])).get('api')!.imageId).toBe(previous.PREV_API_IMAGE);
-  }, 600_000);
+      const r = await phase('rollback');
+      expect(r.exitCode, r.output).toBe(0);
+      const history = await expectStateConsistent();
+      expect(history.at(-1), 'the last history record is the completed rollback').toMatchObject({
+        event: 'rollback',
+        deploySha: previous.PREV_SHA,
+      });
+      await expectHealthyOn(previous.PREV_SHA);
+      expect((await serviceStates(t.composeProject, ['api'])).get('api')!.imageId).toBe(previous.PREV_API_IMAGE);
+    },
+    600_000,
+  );
 });

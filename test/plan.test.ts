@@ -34,7 +34,10 @@ const production = (): Record<string, string> => ({
 async function snapshot(reports: string) {
   const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : null);
   const images = await docker().listImages({ filters: { reference: [t.apiImage, t.mcpImage] } });
-  const containers = await docker().listContainers({ all: true, filters: { label: [`com.docker.compose.project=${t.composeProject}`] } });
+  const containers = await docker().listContainers({
+    all: true,
+    filters: { label: [`com.docker.compose.project=${t.composeProject}`] },
+  });
   return {
     state: read(statePath(t.projectDir)),
     history: read(historyPath(t.projectDir)),
@@ -58,7 +61,8 @@ beforeAll(async () => {
   expect(d.exitCode, d.output).toBe(0);
 }, 600_000);
 
-const run = (name: 'deploy' | 'rollback', env: Record<string, string>) => runPhase(name, { env: { RUNBOOK_REPORTS_DIR: reports, ...env }, timeoutMs: 5 * 60_000 });
+const run = (name: 'deploy' | 'rollback', env: Record<string, string>) =>
+  runPhase(name, { env: { RUNBOOK_REPORTS_DIR: reports, ...env }, timeoutMs: 5 * 60_000 });
 
 describe('production asks before it changes anything', () => {
   it('an unconfirmed production deploy prints the plan and the command, and changes nothing', async () => {

@@ -15,9 +15,17 @@ describe('preflight on the healthy stack', () => {
     const r = await phase('preflight');
     expect(r.exitCode, r.output).toBe(0);
     expect(r.evidence.checks.map((c) => c.id)).toEqual([
-      'preflight.1.1', 'preflight.1.2.file', 'preflight.1.2.keys', 'preflight.1.2.values',
-      'preflight.1.3.primary', 'preflight.1.3.replica', 'preflight.1.3.pgbouncer', 'preflight.1.3.redis',
-      'preflight.1.4', 'preflight.1.5', 'preflight.1.6',
+      'preflight.1.1',
+      'preflight.1.2.file',
+      'preflight.1.2.keys',
+      'preflight.1.2.values',
+      'preflight.1.3.primary',
+      'preflight.1.3.replica',
+      'preflight.1.3.pgbouncer',
+      'preflight.1.3.redis',
+      'preflight.1.4',
+      'preflight.1.5',
+      'preflight.1.6',
     ]);
     expect(r.evidence.checks.every((c) => c.status === 'pass')).toBe(true);
     expect(r.check('preflight.1.1').measured).toMatchObject({ branch: 'master', ahead: 0, behind: 0 });
@@ -27,7 +35,8 @@ describe('preflight on the healthy stack', () => {
 describe('1.1 git, in a temporary clone of the project', () => {
   const clone = mkdtempSync(join(tmpdir(), 'rb-git-'));
   const dir = join(clone, 'app');
-  const git = (...args: string[]) => run(['git', '-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args] as [string, ...string[]], { cwd: dir });
+  const git = (...args: string[]) =>
+    run(['git', '-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args] as [string, ...string[]], { cwd: dir });
   afterAll(() => rmSync(clone, { recursive: true, force: true }));
 
   it('a dirty tree fails, then a branch ahead of upstream fails, then a missing upstream fails with the reason', async () => {
@@ -63,7 +72,13 @@ describe('1.2 .env', () => {
     let r = await phase('preflight');
     expect(r.check('preflight.1.2.file').message).toMatch(/mode "644" is readable by others/);
     chmodSync(envFile, 0o600);
-    writeFileSync(envFile, original.replace(/^JWT_SECRET_KEY=.*$/m, 'JWT_SECRET_KEY=').replace(/^AFFILIATE_TAG=.*$/m, 'AFFILIATE_TAG=buywhere-200'), { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      original
+        .replace(/^JWT_SECRET_KEY=.*$/m, 'JWT_SECRET_KEY=')
+        .replace(/^AFFILIATE_TAG=.*$/m, 'AFFILIATE_TAG=buywhere-200'),
+      { mode: 0o600 },
+    );
     r = await phase('preflight');
     expect(r.check('preflight.1.2.keys').message).toMatch(/JWT_SECRET_KEY/);
     expect(r.check('preflight.1.2.values').message).toMatch(/AFFILIATE_TAG/);
@@ -134,7 +149,12 @@ describe('1.3 database health', () => {
 
   it('when the stack is not running, 1.3 is skipped with the reason, never passed', async () => {
     const r = await phase('preflight', { env: { RUNBOOK_COMPOSE_PROJECT: 'no-such-project' } });
-    for (const id of ['preflight.1.3.primary', 'preflight.1.3.replica', 'preflight.1.3.pgbouncer', 'preflight.1.3.redis']) {
+    for (const id of [
+      'preflight.1.3.primary',
+      'preflight.1.3.replica',
+      'preflight.1.3.pgbouncer',
+      'preflight.1.3.redis',
+    ]) {
       expect(r.check(id)).toMatchObject({ status: 'skipped', message: expect.stringMatching(/not running/) });
     }
     expect(r.junit).toMatch(/<skipped\/>/);
@@ -165,7 +185,10 @@ describe('1.4 disk and 1.5 backup', () => {
     utimesSync(join(dir, 'catalog-old.dump'), old, old);
     mkdirSync(join(dir, 'sub'));
     let r = await phase('preflight', { env: { RUNBOOK_BACKUPS_DIR: dir } });
-    expect(r.check('preflight.1.5')).toMatchObject({ status: 'fail', action: expect.stringMatching(/Do not proceed without a backup/) });
+    expect(r.check('preflight.1.5')).toMatchObject({
+      status: 'fail',
+      action: expect.stringMatching(/Do not proceed without a backup/),
+    });
     r = await phase('preflight', { env: { RUNBOOK_RUN_BACKUP: '1' } });
     expect(r.check('preflight.1.5').status).toBe('pass');
   });

@@ -38,18 +38,35 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await queryOnce(t.databaseUrl, "DROP TABLE IF EXISTS price_alerts; UPDATE alembic_version SET version_num = '0003_click_log'", 'cleanup');
-  await commitToProject({ 'api/build.env': '# Fault switches baked into this build (see staging/README.md). Empty for a good build.\n', 'alembic/versions/0004_price_alerts.py': null }, 'Revert the bad build');
+  await queryOnce(
+    t.databaseUrl,
+    "DROP TABLE IF EXISTS price_alerts; UPDATE alembic_version SET version_num = '0003_click_log'",
+    'cleanup',
+  );
+  await commitToProject(
+    {
+      'api/build.env': '# Fault switches baked into this build (see staging/README.md). Empty for a good build.\n',
+      'alembic/versions/0004_price_alerts.py': null,
+    },
+    'Revert the bad build',
+  );
   const d = await phase('deploy');
   expect(d.exitCode, d.output).toBe(0);
 }, 600_000);
 
 describe('deploy good → deploy bad → HOLD → rollback', () => {
   it('a bad build (untagged redirect baked in) deploys, smoke fails smoke 6 and the gate holds: page Sol/Link', async () => {
-    badSha = await commitToProject({ 'api/build.env': 'FAULT_UNTAGGED_REDIRECT=1\n', 'alembic/versions/0004_price_alerts.py': irreversible }, 'Bad build');
+    badSha = await commitToProject(
+      { 'api/build.env': 'FAULT_UNTAGGED_REDIRECT=1\n', 'alembic/versions/0004_price_alerts.py': irreversible },
+      'Bad build',
+    );
     const d = await phase('deploy');
     expect(d.exitCode, d.output).toBe(0);
-    expect(readState(t.projectDir)).toMatchObject({ PREV_SHA: good.sha, PREV_API_IMAGE: good.image, DEPLOY_SHA: badSha });
+    expect(readState(t.projectDir)).toMatchObject({
+      PREV_SHA: good.sha,
+      PREV_API_IMAGE: good.image,
+      DEPLOY_SHA: badSha,
+    });
     expect(await redirect()).toBe('https://www.amazon.com/dp/B09G9HDHJT');
 
     const reports = reportsDir();
@@ -67,7 +84,10 @@ describe('deploy good → deploy bad → HOLD → rollback', () => {
     const before = await apiImageRunning();
     const r = await phase('rollback', { env: { RUNBOOK_DOWNGRADE_TO: '0003_click_log' } });
     expect(r.exitCode).not.toBe(0);
-    expect(r.check('rollback.target')).toMatchObject({ status: 'error', message: expect.stringMatching(/0004_price_alerts .* has no real downgrade/) });
+    expect(r.check('rollback.target')).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/0004_price_alerts .* has no real downgrade/),
+    });
     expect(r.check('rollback.1').status).toBe('not-run');
     const after = await apiImageRunning();
     expect([after.id, after.state]).toEqual([before.id, 'running']);
@@ -75,7 +95,9 @@ describe('deploy good → deploy bad → HOLD → rollback', () => {
 
   it('a rollback with no usable previous image refuses before stopping anything, and the API keeps serving', async () => {
     const before = await apiImageRunning();
-    const r = await phase('rollback', { env: { RUNBOOK_API_IMAGE: 'buywhere-api-nothing-here', RUNBOOK_MCP_IMAGE: 'buywhere-mcp-nothing-here' } });
+    const r = await phase('rollback', {
+      env: { RUNBOOK_API_IMAGE: 'buywhere-api-nothing-here', RUNBOOK_MCP_IMAGE: 'buywhere-mcp-nothing-here' },
+    });
     expect(r.exitCode).not.toBe(0);
     expect(r.check('rollback.target').message).toMatch(/nothing to roll back to[\s\S]*docker images buywhere-api/);
     const after = await apiImageRunning();
@@ -90,7 +112,14 @@ describe('deploy good → deploy bad → HOLD → rollback', () => {
     expect((await imageInfo(`${t.apiImage}:latest`))!.id).toBe(good.image);
     expect((await apiImageRunning()).imageId).toBe(good.image);
     expect(await redirect()).toBe('https://www.amazon.com/dp/B09G9HDHJT?tag=buywhere-20');
-    for (const id of ['rollback.6.smoke1', 'rollback.6.smoke2', 'rollback.6.smoke4', 'rollback.6.redirect', 'rollback.6.errors', 'rollback.6.alerts']) {
+    for (const id of [
+      'rollback.6.smoke1',
+      'rollback.6.smoke2',
+      'rollback.6.smoke4',
+      'rollback.6.redirect',
+      'rollback.6.errors',
+      'rollback.6.alerts',
+    ]) {
       expect(r.check(id).status, id).toBe('pass');
     }
     expect(r.check('rollback.5').status).toBe('skipped');
@@ -102,7 +131,9 @@ describe('deploy good → deploy bad → HOLD → rollback', () => {
     expect(history.some((h) => h.event.startsWith('deploy') && h.deploySha === good.sha)).toBe(true);
     const state = readState(t.projectDir)!;
     expect(await imageInfo(state.PREV_API_IMAGE)).toBeDefined();
-    expect(readFileSync(join(reports, 'rollback-initiated.md'), 'utf8')).toMatch(/^⚠️ ROLLBACK INITIATED — \d\d:\d\d EST\nReason: affiliate tag missing on \/go\/\nLead: Bolt\nETA: /);
+    expect(readFileSync(join(reports, 'rollback-initiated.md'), 'utf8')).toMatch(
+      /^⚠️ ROLLBACK INITIATED — \d\d:\d\d EST\nReason: affiliate tag missing on \/go\/\nLead: Bolt\nETA: /,
+    );
     expect(readFileSync(join(reports, 'rollback-complete.md'), 'utf8')).toMatch(/ROLLBACK COMPLETE/);
   }, 300_000);
 });

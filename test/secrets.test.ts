@@ -13,7 +13,9 @@ import { launch } from '../scripts/launch';
 const env = parseEnvFile(readFileSync(join(t.projectDir, '.env'), 'utf8'), '.env').values;
 const prometheusPassword = 'pr0m-s3cret-pw';
 const secrets = [
-  ...['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'JWT_SECRET_KEY', 'BUYWHERE_API_KEY', 'DATABASE_URL', 'REDIS_URL'].map((k) => [k, env.get(k)!] as const),
+  ...['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'JWT_SECRET_KEY', 'BUYWHERE_API_KEY', 'DATABASE_URL', 'REDIS_URL'].map(
+    (k) => [k, env.get(k)!] as const,
+  ),
   ['password in RUNBOOK_PROMETHEUS_URL', prometheusPassword] as const,
 ];
 
@@ -52,13 +54,19 @@ describe('secrets stay out of every sink', () => {
     const printed: string[] = [];
     const sampler = setInterval(() => seen.push(...argvOfEveryProcess()), 100);
     const write = process.stdout.write;
-    process.stdout.write = ((chunk: string | Buffer) => (printed.push(String(chunk)), true)) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: string | Buffer) => (
+      printed.push(String(chunk)),
+      true
+    )) as typeof process.stdout.write;
     let decision: string;
     try {
       await setFaults({ echoKey: true });
       const url = new URL(t.prometheusUrl!);
       [url.username, url.password] = ['watch', prometheusPassword];
-      const r = await launch({ echo: true, env: { RUNBOOK_REPORTS_DIR: join(repoRoot, 'reports'), RUNBOOK_PROMETHEUS_URL: url.toString() } });
+      const r = await launch({
+        echo: true,
+        env: { RUNBOOK_REPORTS_DIR: join(repoRoot, 'reports'), RUNBOOK_PROMETHEUS_URL: url.toString() },
+      });
       decision = r.decision;
     } finally {
       process.stdout.write = write;
@@ -70,7 +78,9 @@ describe('secrets stay out of every sink', () => {
     expect(console).toMatch(/RUNBOOK_PROMETHEUS_URL=http:\/\/watch:redacted@/);
     expect(console).toMatch(/smoke.8|Smoke 8/);
     expect(console).toMatch(/key \[redacted\] is not allowed here/);
-    const smoke = JSON.parse(readFileSync(join(repoRoot, 'reports', 'evidence', 'smoke.json'), 'utf8')) as { checks: Array<{ id: string; measured: { error?: string } }> };
+    const smoke = JSON.parse(readFileSync(join(repoRoot, 'reports', 'evidence', 'smoke.json'), 'utf8')) as {
+      checks: Array<{ id: string; measured: { error?: string } }>;
+    };
     expect(smoke.checks.find((c) => c.id === 'smoke.8')?.measured.error).toBe('key [redacted] is not allowed here');
 
     const files = filesUnder(join(repoRoot, 'reports'));

@@ -29,15 +29,23 @@ describe('reference API over TLS, trusted through the staging CA', () => {
 
   it('GET /health/detailed reports each dependency', async () => {
     const b = await body('/health/detailed');
-    expect(b).toMatchObject({ status: 'healthy', dependencies: { db: 'healthy', db_replica: 'healthy', redis: 'healthy' } });
+    expect(b).toMatchObject({
+      status: 'healthy',
+      dependencies: { db: 'healthy', db_replica: 'healthy', redis: 'healthy' },
+    });
     expect(typeof b.db_response_ms).toBe('number');
   });
 
   it('GET /v1/products and /v1/search (USD) and /v1/status behind the API key', async () => {
-    expect(await body('/v1/products?limit=2')).toMatchObject({ total: 1_000_001, products: [expect.objectContaining({ name: expect.any(String) }), expect.anything()] });
+    expect(await body('/v1/products?limit=2')).toMatchObject({
+      total: 1_000_001,
+      products: [expect.objectContaining({ name: expect.any(String) }), expect.anything()],
+    });
     const s = await body('/v1/search?q=laptop&limit=3&currency=USD');
     expect(s.total as number).toBeGreaterThan(0);
-    expect((s.products as Array<{ currency: string; price: number }>).every((p) => p.currency === 'USD' && p.price > 0)).toBe(true);
+    expect(
+      (s.products as Array<{ currency: string; price: number }>).every((p) => p.currency === 'USD' && p.price > 0),
+    ).toBe(true);
     expect((await api('/v1/status')).status).toBe(401);
     expect((await api('/v1/status', { authorization: 'Bearer wrong' })).status).toBe(401);
     const st = json(await api('/v1/status', { authorization: `Bearer ${t.apiKey.reveal()}` }));
@@ -78,11 +86,22 @@ describe('databases', () => {
     expect(s.inRecovery).toBe(true);
     expect(s.walReceiver).toBe('streaming');
     const marker = `e2e-${Date.now()}`;
-    await queryOnce(t.databaseUrl, `CREATE TABLE IF NOT EXISTS e2e_marks (m text); INSERT INTO e2e_marks VALUES ('${marker}')`, 'write');
-    await waitUntil(async () => {
-      const rows = await queryOnce<{ n: number }>(t.replicaUrl, `SELECT count(*)::int AS n FROM e2e_marks WHERE m = '${marker}'`, 'read');
-      return rows[0]!.n === 1 ? { ready: true, value: 1 } : { ready: false, last: 'not replicated yet' };
-    }, { what: 'write visible on the replica', timeoutMs: 10_000 });
+    await queryOnce(
+      t.databaseUrl,
+      `CREATE TABLE IF NOT EXISTS e2e_marks (m text); INSERT INTO e2e_marks VALUES ('${marker}')`,
+      'write',
+    );
+    await waitUntil(
+      async () => {
+        const rows = await queryOnce<{ n: number }>(
+          t.replicaUrl,
+          `SELECT count(*)::int AS n FROM e2e_marks WHERE m = '${marker}'`,
+          'read',
+        );
+        return rows[0]!.n === 1 ? { ready: true, value: 1 } : { ready: false, last: 'not replicated yet' };
+      },
+      { what: 'write visible on the replica', timeoutMs: 10_000 },
+    );
     await queryOnce(t.databaseUrl, 'DROP TABLE e2e_marks', 'cleanup');
   });
 
@@ -111,7 +130,11 @@ describe('databases', () => {
     const run = async (args: string[]) => {
       const r = await compose(p, composeArgs.runRm(p, 'migrate', ['alembic', ...args]), { timeoutMs: 300_000 });
       expect(r.exitCode, r.output).toBe(0);
-      const [v] = await queryOnce<{ version_num: string }>(t.databaseUrl, 'SELECT version_num FROM alembic_version', 'version');
+      const [v] = await queryOnce<{ version_num: string }>(
+        t.databaseUrl,
+        'SELECT version_num FROM alembic_version',
+        'version',
+      );
       return v!.version_num;
     };
     expect(await run(['upgrade', 'head'])).toBe('0003_click_log');

@@ -11,15 +11,18 @@ import { commitToProject, phase, resetFaults, setFaults, t } from './support/har
 
 const fast = {
   RUNBOOK_WATCH_INTERVAL_S: '2',
-  RUNBOOK_PROMQL_5XX_PCT: '100 * sum(rate(http_requests_total{status=~"5.."}[10s])) / sum(rate(http_requests_total[10s]))',
-  RUNBOOK_PROMQL_SEARCH_P99: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{route="/v1/search"}[10s])))',
+  RUNBOOK_PROMQL_5XX_PCT:
+    '100 * sum(rate(http_requests_total{status=~"5.."}[10s])) / sum(rate(http_requests_total[10s]))',
+  RUNBOOK_PROMQL_SEARCH_P99:
+    'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{route="/v1/search"}[10s])))',
 };
 
 /** Search traffic while fn runs, so the API's counters move. */
 async function withTraffic<T>(fn: () => Promise<T>): Promise<T> {
   let on = true;
   const loop = (async () => {
-    while (on) await get(`${t.apiUrl}/v1/search?q=laptop&limit=1&currency=USD`, { caFile: t.caFile }).catch(() => undefined);
+    while (on)
+      await get(`${t.apiUrl}/v1/search?q=laptop&limit=1&currency=USD`, { caFile: t.caFile }).catch(() => undefined);
   })();
   try {
     return await fn();
@@ -35,7 +38,11 @@ describe('npm run watch', () => {
   it('5xx on for longer than the window: critical, "ROLLBACK RECOMMENDED: 5xx error rate"', async () => {
     await setFaults({ search5xx: true });
     const out: string[] = [];
-    const r = await withTraffic(() => watch([], { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '10', RUNBOOK_WATCH_DURATION_S: '90' }, (s) => out.push(s)));
+    const r = await withTraffic(() =>
+      watch([], { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '10', RUNBOOK_WATCH_DURATION_S: '90' }, (s) =>
+        out.push(s),
+      ),
+    );
     expect(r.recommended).toMatch(/^5xx error rate/);
     expect(out.join('')).toMatch(/ROLLBACK RECOMMENDED: 5xx error rate/);
     expect(r.states.find((s) => s.name === 'Disk')?.worst).toBe('ok');
@@ -45,14 +52,24 @@ describe('npm run watch', () => {
     const out: string[] = [];
     let wake: (() => void) | undefined;
     const printed = (what: string, re: RegExp) =>
-      waitUntil(async () => (out.some((l) => re.test(l)) ? { ready: true, value: true } : { ready: false, last: out.at(-1) ?? 'nothing printed' }), {
-        what: `watch prints ${what}`,
-        timeoutMs: 30_000,
-        intervalMs: 1000,
-        wake: (poll) => ((wake = poll), () => (wake = undefined)),
-      });
+      waitUntil(
+        async () =>
+          out.some((l) => re.test(l))
+            ? { ready: true, value: true }
+            : { ready: false, last: out.at(-1) ?? 'nothing printed' },
+        {
+          what: `watch prints ${what}`,
+          timeoutMs: 30_000,
+          intervalMs: 1000,
+          wake: (poll) => ((wake = poll), () => (wake = undefined)),
+        },
+      );
     const r = await withTraffic(async () => {
-      const w = watch([], { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '45', RUNBOOK_WATCH_DURATION_S: '40' }, (s) => (out.push(s), wake?.()));
+      const w = watch(
+        [],
+        { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '45', RUNBOOK_WATCH_DURATION_S: '40' },
+        (s) => (out.push(s), wake?.()),
+      );
       await printed('a healthy sample', /^\d\d:\d\d:\d\d {2}5xx error rate: (?!WARNING|CRITICAL|UNKNOWN)/);
       await setFaults({ search5xx: true });
       await printed('a 5xx warning', /5xx error rate: WARNING/);
@@ -71,7 +88,13 @@ describe('npm run watch', () => {
     expect(d.exitCode, d.output).toBe(0);
     const previous = readState(t.projectDir)!.PREV_API_IMAGE;
     await setFaults({ search5xx: true });
-    const r = await withTraffic(() => watch(['--auto-rollback'], { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '8', RUNBOOK_WATCH_DURATION_S: '90' }, () => {}));
+    const r = await withTraffic(() =>
+      watch(
+        ['--auto-rollback'],
+        { ...process.env, ...fast, RUNBOOK_WATCH_WINDOW_S: '8', RUNBOOK_WATCH_DURATION_S: '90' },
+        () => {},
+      ),
+    );
     expect(r.recommended).toMatch(/5xx/);
     expect(r.rollback?.exitCode).toBe(0);
     expect((await imageInfo(`${t.apiImage}:latest`))!.id).toBe(previous);
@@ -83,7 +106,8 @@ describe('npm run watch', () => {
 describe('npm run status', () => {
   it('reports containers, DB connections, pools, Redis memory and disk, without secrets', async () => {
     const s = await status();
-    for (const h of ['Containers', 'DB connections by state', 'PgBouncer pools', 'Redis memory', 'Disk']) expect(s).toContain(h);
+    for (const h of ['Containers', 'DB connections by state', 'PgBouncer pools', 'Redis memory', 'Disk'])
+      expect(s).toContain(h);
     expect(s).toMatch(/api\s+running \(healthy\)\s+cpu [\d.]+%\s+mem/);
     expect(s).toMatch(/catalog\/buywhere: \d+ of 20 active/);
     expect(s).toMatch(/used [\d.]+ MiB of 256.0 MiB/);

@@ -9,7 +9,8 @@ export interface EnvFile {
  * `export `, optional matching quotes. Anything else is an error that names the line, never a guess.
  */
 export function parseEnvFile(text: string, source: string): EnvFile {
-  if (text.includes('\u0000')) throw new ConfigError(source, 'a text file of KEY=VALUE lines', 'binary content', `Recreate ${source}.`);
+  if (text.includes('\u0000'))
+    throw new ConfigError(source, 'a text file of KEY=VALUE lines', 'binary content', `Recreate ${source}.`);
   const values = new Map<string, string>();
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
@@ -27,7 +28,12 @@ export function parseEnvFile(text: string, source: string): EnvFile {
     const q = value[0];
     if ((q === '"' || q === "'") && value.length >= 2 && value.endsWith(q)) value = value.slice(1, -1);
     else if (q === '"' || q === "'") {
-      throw new ConfigError(`${source} line ${i + 1}`, 'a closing quote', `an unterminated ${q} quote for ${m[1]}`, `Close the quote on line ${i + 1} of ${source}.`);
+      throw new ConfigError(
+        `${source} line ${i + 1}`,
+        'a closing quote',
+        `an unterminated ${q} quote for ${m[1]}`,
+        `Close the quote on line ${i + 1} of ${source}.`,
+      );
     } else value = value.replace(/\s+#.*$/, '');
     values.set(m[1]!, value);
   });

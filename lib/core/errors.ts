@@ -30,7 +30,10 @@ export class WaitTimeout extends CouldNotCheck {
 /** The harness refuses to act: a lock is held, nothing to roll back to, an unsafe downgrade. */
 export class Refused extends Error {
   override name = 'Refused';
-  constructor(message: string, readonly remedy: string) {
+  constructor(
+    message: string,
+    readonly remedy: string,
+  ) {
     super(`${message}\n  hint: ${remedy}`);
   }
 }

@@ -93,5 +93,9 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals) {
 
 /** The last n non-empty lines of a command's output, for a failure message. */
 export function tail(output: string, n = 15): string {
-  return output.split('\n').filter((l) => l.trim()).slice(-n).join('\n');
+  return output
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(-n)
+    .join('\n');
 }

@@ -9,7 +9,10 @@ export function progress(step: string, opts: { everyMs?: number; write?: (s: str
   let last = '';
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
   write(`▶ ${step}\n`);
-  const timer = setInterval(() => write(`  … ${step} — ${elapsed()}${last ? ` — ${last.slice(0, 140)}` : ''}\n`), everyMs);
+  const timer = setInterval(
+    () => write(`  … ${step} — ${elapsed()}${last ? ` — ${last.slice(0, 140)}` : ''}\n`),
+    everyMs,
+  );
   timer.unref();
   return {
     line(l: string) {

@@ -17,13 +17,18 @@ describe('Secret', () => {
     expect(redactUrl('postgresql://u:pw@h:1/db')).toBe('postgresql://u:redacted@h:1/db');
   });
   it('scrubs a measured record at any depth', () => {
-    expect(scrubValue({ body: { error: 'bad key bw_live_12345' }, list: ['bw_live_12345'] }, ['bw_live_12345'])).toEqual({ body: { error: 'bad key [redacted]' }, list: ['[redacted]'] });
+    expect(
+      scrubValue({ body: { error: 'bad key bw_live_12345' }, list: ['bw_live_12345'] }, ['bw_live_12345']),
+    ).toEqual({ body: { error: 'bad key [redacted]' }, list: ['[redacted]'] });
     expect(scrubValue(undefined, ['x'])).toBeUndefined();
   });
   it('scrubs what the process writes to stdout and stderr, strings and buffers alike', () => {
     const seen: string[] = [];
     const original = process.stderr.write;
-    process.stderr.write = ((chunk: string | Buffer) => (seen.push(String(chunk)), true)) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string | Buffer) => (
+      seen.push(String(chunk)),
+      true
+    )) as typeof process.stderr.write;
     try {
       scrubOutput(['sekrit-value-1']);
       process.stderr.write('diff: expected "sekrit-value-1"\n');

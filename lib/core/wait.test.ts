@@ -7,13 +7,20 @@ afterEach(() => vi.useRealTimers());
 describe('waitUntil', () => {
   it('returns as soon as the probe is ready', async () => {
     let n = 0;
-    const r = await waitUntil(async () => (++n >= 3 ? { ready: true, value: n } : { ready: false, last: `n=${n}` }), { what: 'x', intervalMs: 1 });
+    const r = await waitUntil(async () => (++n >= 3 ? { ready: true, value: n } : { ready: false, last: `n=${n}` }), {
+      what: 'x',
+      intervalMs: 1,
+    });
     expect(r.value).toBe(3);
   });
 
   it('times out with the target, the budget and the last state seen', async () => {
     vi.useFakeTimers();
-    const p = waitUntil(async () => ({ ready: false, last: 'HTTP 503' }), { what: 'GET /health → 200', timeoutMs: 1000, intervalMs: 100 });
+    const p = waitUntil(async () => ({ ready: false, last: 'HTTP 503' }), {
+      what: 'GET /health → 200',
+      timeoutMs: 1000,
+      intervalMs: 100,
+    });
     const check = expect(p).rejects.toThrow('GET /health → 200 not ready after 1000 ms (last: HTTP 503)');
     await vi.advanceTimersByTimeAsync(1200);
     await check;
@@ -22,10 +29,13 @@ describe('waitUntil', () => {
 
   it('a throwing probe counts as not ready', async () => {
     let n = 0;
-    const r = await waitUntil(async () => {
-      if (++n < 2) throw new Error('ECONNREFUSED');
-      return { ready: true, value: 'up' };
-    }, { what: 'x', intervalMs: 1 });
+    const r = await waitUntil(
+      async () => {
+        if (++n < 2) throw new Error('ECONNREFUSED');
+        return { ready: true, value: 'up' };
+      },
+      { what: 'x', intervalMs: 1 },
+    );
     expect(r.value).toBe('up');
   });
 

@@ -53,7 +53,15 @@ export function check(ctx: TestContext, id: CheckId): Check {
       const t = target();
       const why = judge(id, record, { deployBranch: t.deployBranch, replicaMaxLagBytes: t.replicaMaxLagBytes });
       if (why) {
-        throw Object.assign(new Error(scrub(`${e.section} — ${e.title}\n  expected: ${e.expected}\n  found:    ${why}\n  action:   ${e.action}`, secrets)), { name: 'AssertionError' });
+        throw Object.assign(
+          new Error(
+            scrub(
+              `${e.section} — ${e.title}\n  expected: ${e.expected}\n  found:    ${why}\n  action:   ${e.action}`,
+              secrets,
+            ),
+          ),
+          { name: 'AssertionError' },
+        );
       }
     },
     async probe(fn) {
@@ -64,7 +72,9 @@ export function check(ctx: TestContext, id: CheckId): Check {
         const message = scrub(raw, secrets);
         if (err instanceof CouldNotCheck && message === raw) throw err;
         // A fresh error: the stack of the original would still carry the unscrubbed message.
-        throw Object.assign(new CouldNotCheck(message), { name: err instanceof CouldNotCheck ? err.name : 'CouldNotCheck' });
+        throw Object.assign(new CouldNotCheck(message), {
+          name: err instanceof CouldNotCheck ? err.name : 'CouldNotCheck',
+        });
       }
     },
     says: (what) => scrub(`${what} [${e.action}]`, secrets),

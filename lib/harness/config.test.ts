@@ -74,7 +74,10 @@ describe('resolveTarget', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rb-'));
     mkdirSync(join(dir, 'tls'));
     writeFileSync(join(dir, 'tls', 'ca.crt'), 'PEM');
-    writeFileSync(join(dir, '.env'), 'COMPOSE_PROJECT_NAME=p\nAPI_PORT=1\nMCP_PORT=2\nDB_PORT=3\nDB_REPLICA_PORT=4\nPGBOUNCER_PORT=5\nPROMETHEUS_PORT=6\nALERTMANAGER_PORT=7\nPOSTGRES_PASSWORD=abc/def\nREDIS_URL=redis://:r@127.0.0.1:8/0\nBUYWHERE_API_KEY=bw_x1234\n');
+    writeFileSync(
+      join(dir, '.env'),
+      'COMPOSE_PROJECT_NAME=p\nAPI_PORT=1\nMCP_PORT=2\nDB_PORT=3\nDB_REPLICA_PORT=4\nPGBOUNCER_PORT=5\nPROMETHEUS_PORT=6\nALERTMANAGER_PORT=7\nPOSTGRES_PASSWORD=abc/def\nREDIS_URL=redis://:r@127.0.0.1:8/0\nBUYWHERE_API_KEY=bw_x1234\n',
+    );
     const { target } = resolveTarget({ RUNBOOK_STAGING_DIR: dir });
     expect(target.apiUrl).toBe('https://localhost:1');
     expect(new URL(target.databaseUrl.reveal()).password).toBe('abc%2Fdef');

@@ -59,7 +59,19 @@ export interface Target {
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-type Kind = 'path' | 'url' | 'secret-url' | 'secret' | 'int' | 'bool' | 'list' | 'name' | 'file' | 'sha' | 'glob' | 'backup-format';
+type Kind =
+  | 'path'
+  | 'url'
+  | 'secret-url'
+  | 'secret'
+  | 'int'
+  | 'bool'
+  | 'list'
+  | 'name'
+  | 'file'
+  | 'sha'
+  | 'glob'
+  | 'backup-format';
 
 interface Setting {
   key: keyof Target;
@@ -71,7 +83,12 @@ interface Setting {
 /** Every setting a user can override, with its environment variable. Defaults live in the target tables below. */
 export const settings: Setting[] = [
   { key: 'projectDir', env: 'RUNBOOK_PROJECT_DIR', kind: 'path', doc: 'the deployed app checkout' },
-  { key: 'composeFile', env: 'RUNBOOK_COMPOSE_FILE', kind: 'name', doc: 'compose file, relative to the project directory' },
+  {
+    key: 'composeFile',
+    env: 'RUNBOOK_COMPOSE_FILE',
+    kind: 'name',
+    doc: 'compose file, relative to the project directory',
+  },
   { key: 'composeProject', env: 'RUNBOOK_COMPOSE_PROJECT', kind: 'name', doc: 'compose project name' },
   { key: 'apiImage', env: 'RUNBOOK_API_IMAGE', kind: 'name', doc: 'API image repository' },
   { key: 'mcpImage', env: 'RUNBOOK_MCP_IMAGE', kind: 'name', doc: 'MCP image repository' },
@@ -80,24 +97,69 @@ export const settings: Setting[] = [
   { key: 'caFile', env: 'RUNBOOK_CA_FILE', kind: 'file', doc: 'PEM CA bundle to trust for the API' },
   { key: 'databaseUrl', env: 'RUNBOOK_DB_URL', kind: 'secret-url', doc: 'primary database URL' },
   { key: 'replicaUrl', env: 'RUNBOOK_REPLICA_URL', kind: 'secret-url', doc: 'replica database URL' },
-  { key: 'pgbouncerAdminUrl', env: 'RUNBOOK_PGBOUNCER_ADMIN_URL', kind: 'secret-url', doc: 'PgBouncer admin console URL (database pgbouncer)' },
+  {
+    key: 'pgbouncerAdminUrl',
+    env: 'RUNBOOK_PGBOUNCER_ADMIN_URL',
+    kind: 'secret-url',
+    doc: 'PgBouncer admin console URL (database pgbouncer)',
+  },
   { key: 'redisUrl', env: 'RUNBOOK_REDIS_URL', kind: 'secret-url', doc: 'Redis URL' },
   { key: 'apiKey', env: 'BUYWHERE_API_KEY', kind: 'secret', doc: 'API key for /v1/status' },
   { key: 'backupsDir', env: 'RUNBOOK_BACKUPS_DIR', kind: 'path', doc: 'backups directory' },
-  { key: 'backupCommand', env: 'RUNBOOK_BACKUP_COMMAND', kind: 'list', doc: 'backup command, space-separated, run in the project directory' },
-  { key: 'backupPattern', env: 'RUNBOOK_BACKUP_PATTERN', kind: 'glob', doc: 'file names the backup command writes (* and ? only)' },
-  { key: 'backupFormat', env: 'RUNBOOK_BACKUP_FORMAT', kind: 'backup-format', doc: 'dump format of a backup: custom (PGDMP), gzip or sql' },
+  {
+    key: 'backupCommand',
+    env: 'RUNBOOK_BACKUP_COMMAND',
+    kind: 'list',
+    doc: 'backup command, space-separated, run in the project directory',
+  },
+  {
+    key: 'backupPattern',
+    env: 'RUNBOOK_BACKUP_PATTERN',
+    kind: 'glob',
+    doc: 'file names the backup command writes (* and ? only)',
+  },
+  {
+    key: 'backupFormat',
+    env: 'RUNBOOK_BACKUP_FORMAT',
+    kind: 'backup-format',
+    doc: 'dump format of a backup: custom (PGDMP), gzip or sql',
+  },
   { key: 'diskPath', env: 'RUNBOOK_DISK_PATH', kind: 'path', doc: 'filesystem to measure for 1.4' },
   { key: 'deployBranch', env: 'RUNBOOK_DEPLOY_BRANCH', kind: 'name', doc: 'branch that may be deployed' },
-  { key: 'monitoringServices', env: 'RUNBOOK_MONITORING_SERVICES', kind: 'list', doc: 'services started by deploy step 7' },
+  {
+    key: 'monitoringServices',
+    env: 'RUNBOOK_MONITORING_SERVICES',
+    kind: 'list',
+    doc: 'services started by deploy step 7',
+  },
   { key: 'prometheusUrl', env: 'RUNBOOK_PROMETHEUS_URL', kind: 'url', doc: 'Prometheus base URL' },
   { key: 'alertmanagerUrl', env: 'RUNBOOK_ALERTMANAGER_URL', kind: 'url', doc: 'Alertmanager base URL' },
-  { key: 'p99Samples', env: 'RUNBOOK_P99_SAMPLES', kind: 'int', doc: `requests in the smoke 9 p99 sample (at least ${p99MinSamples})` },
+  {
+    key: 'p99Samples',
+    env: 'RUNBOOK_P99_SAMPLES',
+    kind: 'int',
+    doc: `requests in the smoke 9 p99 sample (at least ${p99MinSamples})`,
+  },
   { key: 'replicaMaxLagBytes', env: 'RUNBOOK_REPLICA_MAX_LAG_BYTES', kind: 'int', doc: 'replica replay lag threshold' },
-  { key: 'evidenceMaxAgeMin', env: 'RUNBOOK_EVIDENCE_MAX_AGE_MIN', kind: 'int', doc: 'evidence freshness window for the gate' },
-  { key: 'runBackup', env: 'RUNBOOK_RUN_BACKUP', kind: 'bool', doc: 'run the backup command when no fresh backup exists' },
+  {
+    key: 'evidenceMaxAgeMin',
+    env: 'RUNBOOK_EVIDENCE_MAX_AGE_MIN',
+    kind: 'int',
+    doc: 'evidence freshness window for the gate',
+  },
+  {
+    key: 'runBackup',
+    env: 'RUNBOOK_RUN_BACKUP',
+    kind: 'bool',
+    doc: 'run the backup command when no fresh backup exists',
+  },
   { key: 'reportsDir', env: 'RUNBOOK_REPORTS_DIR', kind: 'path', doc: 'where reports and evidence go' },
-  { key: 'deploySha', env: 'RUNBOOK_DEPLOY_SHA', kind: 'sha', doc: 'the build running on the target, where Docker cannot be asked; must agree with Docker where it can' },
+  {
+    key: 'deploySha',
+    env: 'RUNBOOK_DEPLOY_SHA',
+    kind: 'sha',
+    doc: 'the build running on the target, where Docker cannot be asked; must agree with Docker where it can',
+  },
 ];
 
 type Raw = Partial<Record<keyof Target, string>>;
@@ -134,7 +196,10 @@ function stagingDefaults(env: NodeJS.ProcessEnv): { raw: Raw; problems: string[]
   const projectDir = resolve(env.RUNBOOK_STAGING_DIR ?? join(repoRoot, '.staging', 'buywhere-api'));
   const envFile = join(projectDir, '.env');
   if (!existsSync(envFile)) {
-    return { raw: { ...common, projectDir }, problems: [`${envFile} does not exist: run \`npm run staging:up\` first`] };
+    return {
+      raw: { ...common, projectDir },
+      problems: [`${envFile} does not exist: run \`npm run staging:up\` first`],
+    };
   }
   const v = parseEnvFile(readFileSync(envFile, 'utf8'), envFile).values;
   const need = (k: string) => v.get(k) ?? '';
@@ -175,7 +240,12 @@ export interface Resolved {
 export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
   const name = (env.RUNBOOK_TARGET ?? 'staging') as TargetName;
   if (name !== 'staging' && name !== 'production') {
-    throw new ConfigError('RUNBOOK_TARGET', '"staging" or "production"', JSON.stringify(env.RUNBOOK_TARGET), 'Unset it for staging, or set RUNBOOK_TARGET=production on the production host.');
+    throw new ConfigError(
+      'RUNBOOK_TARGET',
+      '"staging" or "production"',
+      JSON.stringify(env.RUNBOOK_TARGET),
+      'Unset it for staging, or set RUNBOOK_TARGET=production on the production host.',
+    );
   }
   let defaults: Raw;
   let stagingProblems: string[] = [];
@@ -192,14 +262,23 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
     if (given === undefined || given === '') continue;
     raw[s.key] = given;
     if (given !== defaults[s.key]) {
-      const shown = s.kind === 'secret' ? '[redacted]' : s.kind === 'secret-url' || s.kind === 'url' ? redactUrl(given) : given;
+      const shown =
+        s.kind === 'secret' ? '[redacted]' : s.kind === 'secret-url' || s.kind === 'url' ? redactUrl(given) : given;
       overrides.push({ env: s.env, value: shown });
     }
   }
 
   const missing = (s: Setting) => {
-    const where = name === 'production' ? `export ${s.env}=… before running (see README, "On the production host")` : `set ${s.env}, or run \`npm run staging:up\` to lay out the staging project`;
-    return new ConfigError(s.env, s.doc, stagingProblems[0] ?? 'nothing', where[0]!.toUpperCase() + where.slice(1) + '.');
+    const where =
+      name === 'production'
+        ? `export ${s.env}=… before running (see README, "On the production host")`
+        : `set ${s.env}, or run \`npm run staging:up\` to lay out the staging project`;
+    return new ConfigError(
+      s.env,
+      s.doc,
+      stagingProblems[0] ?? 'nothing',
+      where[0]!.toUpperCase() + where.slice(1) + '.',
+    );
   };
   const out: Record<string, unknown> = { name };
   for (const s of settings) {
@@ -218,7 +297,12 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
   const target = out as unknown as Target;
   // Not enumerable: the list must never travel with a serialised or printed target.
   if (target.p99Samples < p99MinSamples) {
-    throw new ConfigError('RUNBOOK_P99_SAMPLES', `at least ${p99MinSamples}: a p99 from fewer samples is not a p99 the gate accepts`, String(target.p99Samples), 'Raise RUNBOOK_P99_SAMPLES or unset it.');
+    throw new ConfigError(
+      'RUNBOOK_P99_SAMPLES',
+      `at least ${p99MinSamples}: a p99 from fewer samples is not a p99 the gate accepts`,
+      String(target.p99Samples),
+      'Raise RUNBOOK_P99_SAMPLES or unset it.',
+    );
   }
   Object.defineProperty(target, 'secretValues', { value: collectSecrets(target, env), enumerable: false });
   return { target, overrides };
@@ -226,7 +310,12 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
 
 function parse(s: Setting, value: string): unknown {
   const bad = (expected: string) =>
-    new ConfigError(s.env, expected, s.kind.startsWith('secret') ? 'a value that does not parse' : JSON.stringify(value), `Fix ${s.env} (${s.doc}).`);
+    new ConfigError(
+      s.env,
+      expected,
+      s.kind.startsWith('secret') ? 'a value that does not parse' : JSON.stringify(value),
+      `Fix ${s.env} (${s.doc}).`,
+    );
   switch (s.kind) {
     case 'url': {
       try {
@@ -288,9 +377,14 @@ function collectSecrets(t: Target, env: NodeJS.ProcessEnv): string[] {
   const values = new Set<string>();
   // Every secret setting whole, and the password inside every URL setting, plain or secret; a Slack webhook
   // URL is a credential by itself.
-  const urls = [t.apiUrl, t.mcpUrl, t.prometheusUrl, t.alertmanagerUrl, env.SLACK_WEBHOOK_URL].filter((u): u is string => !!u);
+  const urls = [t.apiUrl, t.mcpUrl, t.prometheusUrl, t.alertmanagerUrl, env.SLACK_WEBHOOK_URL].filter(
+    (u): u is string => !!u,
+  );
   if (env.SLACK_WEBHOOK_URL) values.add(env.SLACK_WEBHOOK_URL);
-  for (const v of [...[t.databaseUrl, t.replicaUrl, t.pgbouncerAdminUrl, t.redisUrl, t.apiKey].map((s) => s.reveal()), ...urls]) {
+  for (const v of [
+    ...[t.databaseUrl, t.replicaUrl, t.pgbouncerAdminUrl, t.redisUrl, t.apiKey].map((s) => s.reveal()),
+    ...urls,
+  ]) {
     if (!urls.includes(v)) values.add(v);
     try {
       const u = new URL(v);
@@ -306,7 +400,14 @@ function collectSecrets(t: Target, env: NodeJS.ProcessEnv): string[] {
   if (existsSync(envFile)) {
     try {
       const v = parseEnvFile(readFileSync(envFile, 'utf8'), envFile).values;
-      for (const k of ['JWT_SECRET_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'BUYWHERE_API_KEY', 'DATABASE_URL', 'REDIS_URL']) {
+      for (const k of [
+        'JWT_SECRET_KEY',
+        'POSTGRES_PASSWORD',
+        'REDIS_PASSWORD',
+        'BUYWHERE_API_KEY',
+        'DATABASE_URL',
+        'REDIS_URL',
+      ]) {
         const x = v.get(k);
         if (x) values.add(x);
       }

@@ -22,7 +22,14 @@ export interface Identity {
   buildProblem?: string;
 }
 
-export const comparedFields = ['apiOrigin', 'mcpOrigin', 'caFingerprint', 'projectDir', 'diskPath', 'backupsDir'] as const;
+export const comparedFields = [
+  'apiOrigin',
+  'mcpOrigin',
+  'caFingerprint',
+  'projectDir',
+  'diskPath',
+  'backupsDir',
+] as const;
 
 export function caFingerprint(caFile: string | undefined): string {
   if (!caFile) return 'system';
@@ -40,13 +47,25 @@ export function sameBuild(a: string, b: string): boolean {
 }
 
 /** Reconciles the sources that named the running build; they must all agree. */
-export function reconcileBuild(sources: Record<string, string>, problems: string[] = []): Pick<Identity, 'build' | 'buildSources' | 'buildProblem'> {
+export function reconcileBuild(
+  sources: Record<string, string>,
+  problems: string[] = [],
+): Pick<Identity, 'build' | 'buildSources' | 'buildProblem'> {
   const named = Object.entries(sources);
-  if (named.length === 0) return { build: 'unknown', buildSources: sources, buildProblem: problems.join('; ') || 'no source named the running build' };
+  if (named.length === 0)
+    return {
+      build: 'unknown',
+      buildSources: sources,
+      buildProblem: problems.join('; ') || 'no source named the running build',
+    };
   const [first] = named;
   const disagree = named.filter(([, sha]) => !sameBuild(sha, first![1]));
   if (disagree.length) {
-    return { build: 'unknown', buildSources: sources, buildProblem: `the sources disagree on the running build: ${named.map(([k, v]) => `${k} says ${v}`).join(', ')}` };
+    return {
+      build: 'unknown',
+      buildSources: sources,
+      buildProblem: `the sources disagree on the running build: ${named.map(([k, v]) => `${k} says ${v}`).join(', ')}`,
+    };
   }
   const shortest = named.map(([, v]) => v).sort((a, b) => a.length - b.length)[0]!;
   return { build: shortest, buildSources: sources };
@@ -66,7 +85,10 @@ export async function runningBuild(t: Target): Promise<Pick<Identity, 'build' | 
       else problems.push(`the running api image ${api.imageId.slice(0, 19)} carries no revision label or sha- tag`);
     }
   } catch (err) {
-    if (!t.deploySha) problems.push(`Docker did not answer (${(err as Error).message.split('\n')[0]}); set RUNBOOK_DEPLOY_SHA where Docker cannot be asked`);
+    if (!t.deploySha)
+      problems.push(
+        `Docker did not answer (${(err as Error).message.split('\n')[0]}); set RUNBOOK_DEPLOY_SHA where Docker cannot be asked`,
+      );
   }
   if (problems.length && !sources.RUNBOOK_DEPLOY_SHA) return reconcileBuild({}, problems);
   return reconcileBuild(sources, problems);
@@ -93,7 +115,13 @@ export const probedBy: Record<string, ReadonlyArray<(typeof comparedFields)[numb
 };
 
 /** The fields on which two identities differ, as "apiOrigin: measured "https://a", the gate's is "https://b"". */
-export function identityDiff(recorded: Partial<Identity> | undefined, expected: Identity, fields: ReadonlyArray<(typeof comparedFields)[number]> = comparedFields): string[] {
+export function identityDiff(
+  recorded: Partial<Identity> | undefined,
+  expected: Identity,
+  fields: ReadonlyArray<(typeof comparedFields)[number]> = comparedFields,
+): string[] {
   if (!recorded || typeof recorded !== 'object') return ['no identity recorded'];
-  return fields.filter((f) => recorded[f] !== expected[f]).map((f) => `${f}: measured ${JSON.stringify(recorded[f] ?? null)}, the gate's is ${JSON.stringify(expected[f])}`);
+  return fields
+    .filter((f) => recorded[f] !== expected[f])
+    .map((f) => `${f}: measured ${JSON.stringify(recorded[f] ?? null)}, the gate's is ${JSON.stringify(expected[f])}`);
 }

@@ -17,7 +17,9 @@ function stagingDir(adminEnabled: boolean) {
 
 describe('kill points', () => {
   it('hold on staging with its admin switch on', () => {
-    expect(armedKillPoint({ RUNBOOK_STAGING_DIR: stagingDir(true), [killPointEnv]: 'deploy step 4' })).toBe('deploy step 4');
+    expect(armedKillPoint({ RUNBOOK_STAGING_DIR: stagingDir(true), [killPointEnv]: 'deploy step 4' })).toBe(
+      'deploy step 4',
+    );
   });
 
   it('are inert on staging with the admin switch off', () => {

@@ -37,7 +37,16 @@ export default async function setup(project: TestProject) {
       startedAt: now,
       finishedAt: now,
       outcome: `configuration error: ${message}`,
-      checks: [{ id: `${phase}.config`, title: `${phase}: configuration`, status: 'error' as const, message, action: 'Fix the setting named above', at: now }],
+      checks: [
+        {
+          id: `${phase}.config`,
+          title: `${phase}: configuration`,
+          status: 'error' as const,
+          message,
+          action: 'Fix the setting named above',
+          at: now,
+        },
+      ],
     };
     writeEvidence(reportsDir, evidence);
     if (phase !== 'gonogo') writeAtomic(join(reportsDir, `${phase}.junit.xml`), phaseJunit(evidence));
@@ -54,6 +63,14 @@ export default async function setup(project: TestProject) {
     // A marker that the reporter replaces when the run ends: a run killed part-way leaves it, and the gate
     // holds on a deploy or rollback that started and never finished.
     const now = new Date().toISOString();
-    writeEvidence(reportsDir, { phase, target: target.name, deploySha: 'unknown', startedAt: now, finishedAt: now, outcome: 'started', checks: [] });
+    writeEvidence(reportsDir, {
+      phase,
+      target: target.name,
+      deploySha: 'unknown',
+      startedAt: now,
+      finishedAt: now,
+      outcome: 'started',
+      checks: [],
+    });
   }
 }

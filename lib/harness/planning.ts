@@ -7,9 +7,25 @@ import type { Target } from './config.js';
 import { imageInfo, listImages, serviceStates } from '../probes/docker.js';
 import { Refused } from '../core/errors.js';
 import { headSha } from '../probes/git.js';
-import { buildOf, confirm, confirmationFor, deployPlan, formatPlan, rollbackPlan, type Plan } from '../operations/plan.js';
+import {
+  buildOf,
+  confirm,
+  confirmationFor,
+  deployPlan,
+  formatPlan,
+  rollbackPlan,
+  type Plan,
+} from '../operations/plan.js';
 import { alembicVersion } from '../probes/postgres.js';
-import { chooseRollbackTarget, interruptedRollback, readHistory, readState, type HistoryEntry, type RollbackState, type RollbackTarget } from '../operations/rollback-state.js';
+import {
+  chooseRollbackTarget,
+  interruptedRollback,
+  readHistory,
+  readState,
+  type HistoryEntry,
+  type RollbackState,
+  type RollbackTarget,
+} from '../operations/rollback-state.js';
 
 export const dryRunEnv = 'RUNBOOK_DRY_RUN';
 export const confirmEnv = 'RUNBOOK_CONFIRM';
@@ -19,24 +35,45 @@ const promptMs = 5 * 60_000;
 async function running(t: Target) {
   const states = await serviceStates(t.composeProject, ['api', 'mcp']);
   const id = (svc: string) => (states.get(svc)?.state === 'running' ? states.get(svc)!.imageId : undefined);
-  const [api, mcp] = await Promise.all([id('api'), id('mcp')].map((i) => (i ? imageInfo(i) : Promise.resolve(undefined))));
+  const [api, mcp] = await Promise.all(
+    [id('api'), id('mcp')].map((i) => (i ? imageInfo(i) : Promise.resolve(undefined))),
+  );
   return { api, mcp, runningApiIds: new Set([id('api')].filter((x): x is string => !!x)) };
 }
 
 const currentRevisions = (t: Target) => alembicVersion(t.databaseUrl).catch(() => [] as string[]);
 
 export async function planDeploy(t: Target): Promise<Plan> {
-  const [now, deploySha, revisions, current] = await Promise.all([running(t), headSha(t.projectDir), readRevisions(join(t.projectDir, 'alembic', 'versions')), currentRevisions(t)]);
-  return deployPlan({ running: buildOf(now.api, now.mcp), deploySha, apiImage: t.apiImage, mcpImage: t.mcpImage, revisions, current, head: heads(revisions) });
+  const [now, deploySha, revisions, current] = await Promise.all([
+    running(t),
+    headSha(t.projectDir),
+    readRevisions(join(t.projectDir, 'alembic', 'versions')),
+    currentRevisions(t),
+  ]);
+  return deployPlan({
+    running: buildOf(now.api, now.mcp),
+    deploySha,
+    apiImage: t.apiImage,
+    mcpImage: t.mcpImage,
+    revisions,
+    current,
+    head: heads(revisions),
+  });
 }
 
-export type RollbackChoice = Extract<RollbackTarget, { ok: true }> & { from: string; interrupted: HistoryEntry | undefined };
+export type RollbackChoice = Extract<RollbackTarget, { ok: true }> & {
+  from: string;
+  interrupted: HistoryEntry | undefined;
+};
 
 /**
  * Where a rollback goes and what it crosses, decided before anything is stopped: the target must exist and
  * not be what runs, and a downgrade, when asked for, may cross only migrations with a real downgrade.
  */
-export async function planRollback(t: Target, downgradeTo: string | undefined): Promise<{ plan: Plan; choice: RollbackChoice }> {
+export async function planRollback(
+  t: Target,
+  downgradeTo: string | undefined,
+): Promise<{ plan: Plan; choice: RollbackChoice }> {
   let state: RollbackState | undefined;
   let stateError: string | undefined;
   try {
@@ -44,19 +81,44 @@ export async function planRollback(t: Target, downgradeTo: string | undefined): 
   } catch (err) {
     stateError = (err as Error).message;
   }
-  const [apiImages, mcpImages, now, revisions, current] = await Promise.all([listImages(t.apiImage), listImages(t.mcpImage), running(t), readRevisions(join(t.projectDir, 'alembic', 'versions')), currentRevisions(t)]);
+  const [apiImages, mcpImages, now, revisions, current] = await Promise.all([
+    listImages(t.apiImage),
+    listImages(t.mcpImage),
+    running(t),
+    readRevisions(join(t.projectDir, 'alembic', 'versions')),
+    currentRevisions(t),
+  ]);
   // What runs is what the api container runs. :latest alone proves nothing: an interrupted rollback may
   // already have re-tagged it to the previous build without starting it.
   const existingIds = new Set([...apiImages, ...mcpImages].map((i) => i.id));
   const interrupted = interruptedRollback(readHistory(t.projectDir));
-  const chosen = chooseRollbackTarget({ state, stateError, interrupted, existingIds, runningApiIds: now.runningApiIds, apiImages, mcpImages });
+  const chosen = chooseRollbackTarget({
+    state,
+    stateError,
+    interrupted,
+    existingIds,
+    runningApiIds: now.runningApiIds,
+    apiImages,
+    mcpImages,
+  });
   if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.remedy);
   const runningTag = now.api?.tags.find((x) => x.includes(':sha-'));
-  const from = interrupted?.target && chosen.api === interrupted.target.api ? interrupted.target.from : (runningTag ?? now.api?.id.slice(0, 19) ?? 'unknown');
+  const from =
+    interrupted?.target && chosen.api === interrupted.target.api
+      ? interrupted.target.from
+      : (runningTag ?? now.api?.id.slice(0, 19) ?? 'unknown');
   if (downgradeTo) {
-    if (current.length !== 1) throw new Refused(`downgrade refused: alembic_version holds ${current.length} rows`, 'resolve the heads by hand with Bolt');
+    if (current.length !== 1)
+      throw new Refused(
+        `downgrade refused: alembic_version holds ${current.length} rows`,
+        'resolve the heads by hand with Bolt',
+      );
     const between = migrationPath(revisions, current[0]!, downgradeTo);
-    if (!between) throw new Refused(`downgrade refused: ${downgradeTo} is not an ancestor of ${current[0]}`, 'pick a revision from alembic/versions below the current one');
+    if (!between)
+      throw new Refused(
+        `downgrade refused: ${downgradeTo} is not an ancestor of ${current[0]}`,
+        'pick a revision from alembic/versions below the current one',
+      );
     const irreversible = between.filter((r) => !r.reversible);
     if (irreversible.length) {
       throw new Refused(
@@ -85,7 +147,12 @@ async function typed(question: string): Promise<string | undefined> {
  * production run goes on only when confirmed with the short SHA it puts in place (RUNBOOK_CONFIRM, or typed
  * on a terminal). Runs before the phase touches its evidence, its lock or the stack.
  */
-export async function gatekeep(phase: 'deploy' | 'rollback', t: Target, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<void> {
+export async function gatekeep(
+  phase: 'deploy' | 'rollback',
+  t: Target,
+  env: NodeJS.ProcessEnv,
+  out: (s: string) => void,
+): Promise<void> {
   let plan: Plan;
   try {
     plan = phase === 'deploy' ? await planDeploy(t) : (await planRollback(t, env.RUNBOOK_DOWNGRADE_TO)).plan;
@@ -100,11 +167,14 @@ export async function gatekeep(phase: 'deploy' | 'rollback', t: Target, env: Nod
   }
   out(`${formatPlan(plan)}\n`);
   if (env[dryRunEnv] === '1') {
-    out(`Dry run: nothing was changed. To ${phase}${t.name === 'production' ? `, confirm with RUNBOOK_CONFIRM=${confirmationFor(plan)}` : ''}: npm run ${phase}\n`);
+    out(
+      `Dry run: nothing was changed. To ${phase}${t.name === 'production' ? `, confirm with RUNBOOK_CONFIRM=${confirmationFor(plan)}` : ''}: npm run ${phase}\n`,
+    );
     process.exit(0);
   }
   let given = env[confirmEnv];
-  if (t.name === 'production' && !given && process.stdin.isTTY) given = await typed(`Type ${confirmationFor(plan)} to ${phase} production: `);
+  if (t.name === 'production' && !given && process.stdin.isTTY)
+    given = await typed(`Type ${confirmationFor(plan)} to ${phase} production: `);
   const c = confirm(plan, t.name, given);
   if (!c.ok) throw new Refused(c.why, `nothing was changed; confirm with ${confirmEnv}=${confirmationFor(plan)}`);
 }

@@ -12,7 +12,9 @@ export function runOnlyWhenNamed(free: readonly string[]): Vite.Plugin {
       if (free.includes(project.name)) return;
       const named = ([] as string[]).concat(vitest.config.project ?? []).includes(project.name);
       if (named && vitest.config.watch) {
-        throw new Error(`${project.name} never runs in watch mode: it would run again on every saved file. Use \`vitest run --project ${project.name}\`.`);
+        throw new Error(
+          `${project.name} never runs in watch mode: it would run again on every saved file. Use \`vitest run --project ${project.name}\`.`,
+        );
       }
       // Vitest calls this hook while iterating its list of projects: leave the list alone until it has called them all.
       await Promise.resolve();

@@ -8,7 +8,14 @@ import type { Builder } from 'junit-report-builder';
 import type { CheckMeta } from './check.js';
 import { resolveTarget } from './config.js';
 import { writeAtomic } from '../core/atomic.js';
-import { phases, writeEvidence, type CheckRecord, type CheckStatus, type Phase, type PhaseEvidence } from './evidence.js';
+import {
+  phases,
+  writeEvidence,
+  type CheckRecord,
+  type CheckStatus,
+  type Phase,
+  type PhaseEvidence,
+} from './evidence.js';
 import { headSha } from '../probes/git.js';
 import { identify, type Identity } from './identity.js';
 import { scrub, scrubOutput } from '../core/secret.js';
@@ -75,7 +82,11 @@ export default class RunbookReporter implements Reporter {
     }
   }
 
-  async onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<{ message?: string }>, reason: TestRunEndReason) {
+  async onTestRunEnd(
+    modules: ReadonlyArray<TestModule>,
+    errors: ReadonlyArray<{ message?: string }>,
+    reason: TestRunEndReason,
+  ) {
     const byPhase = new Map<Phase, TestModule[]>();
     for (const m of modules) {
       const name = m.project.name as Phase;
@@ -108,7 +119,13 @@ export default class RunbookReporter implements Reporter {
           if (t.options.mode === 'skip' || t.options.mode === 'todo') filteredOut.push(t.name);
         }
         for (const e of m.errors()) {
-          moduleErrors.push({ id: `${phase}.load`, title: `${m.relativeModuleId}: could not run`, status: 'error', message: e.message, at: new Date().toISOString() });
+          moduleErrors.push({
+            id: `${phase}.load`,
+            title: `${m.relativeModuleId}: could not run`,
+            status: 'error',
+            message: e.message,
+            at: new Date().toISOString(),
+          });
         }
       }
       // Whole records are scrubbed, measured values included: an API that echoes a key back must not leak it here.
@@ -117,10 +134,13 @@ export default class RunbookReporter implements Reporter {
       // The build this evidence vouches for: what preflight was about to deploy, what deploy deployed, what a
       // rollback restored, and for smoke and the gate the build that answered.
       const vouchesFor =
-        phase === 'preflight' ? head
-        : phase === 'deploy' ? String(measuredOf('deploy.1')?.deploy_sha ?? head)
-        : phase === 'rollback' ? String(measuredOf('rollback.target')?.sha ?? 'unknown')
-        : (identity?.build ?? 'unknown');
+        phase === 'preflight'
+          ? head
+          : phase === 'deploy'
+            ? String(measuredOf('deploy.1')?.deploy_sha ?? head)
+            : phase === 'rollback'
+              ? String(measuredOf('rollback.target')?.sha ?? 'unknown')
+              : (identity?.build ?? 'unknown');
       const evidence: PhaseEvidence = {
         phase,
         target,
@@ -145,22 +165,36 @@ async function partialReasons(vitest: Vitest, mods: TestModule[], filteredOut: s
   const reasons: string[] = [];
   if (vitest.config.testNamePattern) reasons.push(`-t ${String(vitest.config.testNamePattern)}`);
   if (vitest.config.bail) reasons.push(`--bail=${vitest.config.bail}`);
-  if (filteredOut.length) reasons.push(`${filteredOut.length} test(s) filtered out (-t, .only or .skip): ${filteredOut.slice(0, 3).join('; ')}`);
+  if (filteredOut.length)
+    reasons.push(
+      `${filteredOut.length} test(s) filtered out (-t, .only or .skip): ${filteredOut.slice(0, 3).join('; ')}`,
+    );
   const project = mods[0]?.project;
   if (project) {
     const { testFiles } = await project.globTestFiles();
-    if (mods.length < testFiles.length) reasons.push(`a file filter: ran ${mods.length} of ${testFiles.length} spec files`);
+    if (mods.length < testFiles.length)
+      reasons.push(`a file filter: ran ${mods.length} of ${testFiles.length} spec files`);
   }
   return reasons;
 }
 
-const label: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP', 'not-run': 'NOT RUN' };
+const label: Record<CheckStatus, string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  error: 'ERROR',
+  skipped: 'SKIP',
+  'not-run': 'NOT RUN',
+};
 
 export function summary(e: PhaseEvidence): string {
-  const lines = [`\n${e.phase} — target ${e.target}, build ${e.deploySha}${e.partial?.length ? ` — PARTIAL RUN (${e.partial.join('; ')}): the gate will not accept it` : ''}`];
+  const lines = [
+    `\n${e.phase} — target ${e.target}, build ${e.deploySha}${e.partial?.length ? ` — PARTIAL RUN (${e.partial.join('; ')}): the gate will not accept it` : ''}`,
+  ];
   for (const c of e.checks) {
     const measured = c.measured === undefined ? '' : `  measured ${formatMeasured(c.measured)}`;
-    lines.push(`  ${label[c.status].padEnd(7)} ${c.title}${measured}${c.advisory && c.status !== 'pass' ? '  (advisory)' : ''}`);
+    lines.push(
+      `  ${label[c.status].padEnd(7)} ${c.title}${measured}${c.advisory && c.status !== 'pass' ? '  (advisory)' : ''}`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -182,14 +216,20 @@ export function phaseJunit(e: PhaseEvidence): string {
     .property('DEPLOY_SHA', e.deploySha)
     .property('outcome', e.outcome);
   for (const c of e.checks) {
-    const tc = suite.testCase().className(e.phase).name(c.title).time((c.durationMs ?? 0) / 1000);
+    const tc = suite
+      .testCase()
+      .className(e.phase)
+      .name(c.title)
+      .time((c.durationMs ?? 0) / 1000);
     const detail = [
       `id: ${c.id}`,
       c.threshold ? `threshold: ${c.threshold}` : '',
       c.measured !== undefined ? `measured: ${formatMeasured(c.measured)}` : '',
       c.action ? `action: ${c.action}` : '',
       c.advisory ? 'advisory: does not block GO' : '',
-    ].filter(Boolean).join('\n');
+    ]
+      .filter(Boolean)
+      .join('\n');
     tc.standardOutput(detail);
     const text = `${c.title}\n${c.message ?? ''}${c.action ? `\nhint: ${c.action}` : ''}`;
     if (c.status === 'fail') tc.failure(text, 'failure');

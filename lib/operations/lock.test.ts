@@ -12,7 +12,10 @@ describe('deploy lock', () => {
   it('a second taker is refused with the holder pid, host and start time', () => {
     const d = dir();
     const l = acquireLock(d, 'deploy');
-    writeFileSync(join(d, '.deploy.lock'), JSON.stringify({ pid: 1, host: hostname(), startedAt: '2026-04-23T11:00:00Z', command: 'npm run deploy' }));
+    writeFileSync(
+      join(d, '.deploy.lock'),
+      JSON.stringify({ pid: 1, host: hostname(), startedAt: '2026-04-23T11:00:00Z', command: 'npm run deploy' }),
+    );
     try {
       acquireLock(d, 'rollback');
       expect.unreachable();
@@ -26,7 +29,10 @@ describe('deploy lock', () => {
   it('a stale lock whose holder is gone is reported and taken over', () => {
     const d = dir();
     const dead = spawnSync('true').pid!;
-    writeFileSync(join(d, '.deploy.lock'), JSON.stringify({ pid: dead, host: hostname(), startedAt: 'then', command: 'npm run deploy' }));
+    writeFileSync(
+      join(d, '.deploy.lock'),
+      JSON.stringify({ pid: dead, host: hostname(), startedAt: 'then', command: 'npm run deploy' }),
+    );
     const l = acquireLock(d, 'deploy');
     expect(l.tookOverFrom?.pid).toBe(dead);
     expect(JSON.parse(readFileSync(join(d, '.deploy.lock'), 'utf8')).pid).toBe(process.pid);
@@ -35,7 +41,10 @@ describe('deploy lock', () => {
 
   it('a lock from another host is never taken over', () => {
     const d = dir();
-    writeFileSync(join(d, '.deploy.lock'), JSON.stringify({ pid: 999999, host: 'other-host', startedAt: 'then', command: 'npm run deploy' }));
+    writeFileSync(
+      join(d, '.deploy.lock'),
+      JSON.stringify({ pid: 999999, host: 'other-host', startedAt: 'then', command: 'npm run deploy' }),
+    );
     expect(() => acquireLock(d, 'deploy')).toThrow(/other-host/);
   });
 });

@@ -2,18 +2,37 @@ import { describe, expect, it } from 'vitest';
 import type { Revision } from '../probes/alembic';
 import { buildOf, confirm, confirmationFor, deployPlan, formatPlan, rollbackPlan } from './plan';
 
-const rev = (revision: string, down: string | undefined, reversible = true): Revision => ({ revision, downRevisions: down ? [down] : [], file: `${revision}.py`, reversible });
+const rev = (revision: string, down: string | undefined, reversible = true): Revision => ({
+  revision,
+  downRevisions: down ? [down] : [],
+  file: `${revision}.py`,
+  reversible,
+});
 const revisions = [rev('0001', undefined), rev('0002', '0001'), rev('0003', '0002', false), rev('0004', '0003')];
-const image = (id: string, sha: string) => ({ id, tags: [`buywhere-api:sha-${sha}`], labels: { 'org.opencontainers.image.revision': sha } });
+const image = (id: string, sha: string) => ({
+  id,
+  tags: [`buywhere-api:sha-${sha}`],
+  labels: { 'org.opencontainers.image.revision': sha },
+});
 const running = buildOf(image('sha256:aaaaaaaaaaaaaaaa', 'a111111'), image('sha256:bbbbbbbbbbbbbbbb', 'a111111'));
 
 describe('deploy plan', () => {
   it('names what runs now, what runs after, and the migrations it will run, in order', () => {
-    const p = deployPlan({ running, deploySha: 'c333333', apiImage: 'buywhere-api', mcpImage: 'buywhere-mcp', revisions, current: ['0002'], head: ['0004'] });
+    const p = deployPlan({
+      running,
+      deploySha: 'c333333',
+      apiImage: 'buywhere-api',
+      mcpImage: 'buywhere-mcp',
+      revisions,
+      current: ['0002'],
+      head: ['0004'],
+    });
     expect(p.now).toEqual({ sha: 'a111111', api: 'aaaaaaaaaaaa', mcp: 'bbbbbbbbbbbb' });
     expect(p.after.sha).toBe('c333333');
     expect(p.migrations).toEqual({ direction: 'upgrade', revisions: ['0003', '0004'], irreversible: ['0003'] });
-    expect(formatPlan(p)).toMatch(/now: +build a111111[\s\S]*after: +build c333333[\s\S]*migrations: upgrade 0003 → 0004 \(no real downgrade: 0003\)/);
+    expect(formatPlan(p)).toMatch(
+      /now: +build a111111[\s\S]*after: +build c333333[\s\S]*migrations: upgrade 0003 → 0004 \(no real downgrade: 0003\)/,
+    );
   });
 
   it('no migration when the database is at the head; several heads or an unknown version are said plainly', () => {
@@ -35,12 +54,22 @@ describe('rollback plan', () => {
     const p = rollbackPlan({ running, target, downgradeTo: '0002', revisions, current: ['0004'] });
     expect(p.after).toEqual({ sha: 'f000000', api: 'ffffffffffff', mcp: 'bbbbbbbbbbbb (no previous MCP image)' });
     expect(p.migrations).toEqual({ direction: 'downgrade', revisions: ['0004', '0003'], irreversible: ['0003'] });
-    expect(rollbackPlan({ running, target, downgradeTo: undefined, revisions, current: ['0004'] }).migrations).toBeUndefined();
+    expect(
+      rollbackPlan({ running, target, downgradeTo: undefined, revisions, current: ['0004'] }).migrations,
+    ).toBeUndefined();
   });
 });
 
 describe('production confirmation', () => {
-  const p = deployPlan({ running, deploySha: 'c3333339abc', apiImage: 'a', mcpImage: 'm', revisions, current: ['0004'], head: ['0004'] });
+  const p = deployPlan({
+    running,
+    deploySha: 'c3333339abc',
+    apiImage: 'a',
+    mcpImage: 'm',
+    revisions,
+    current: ['0004'],
+    head: ['0004'],
+  });
   it('staging needs none', () => expect(confirm(p, 'staging', undefined)).toEqual({ ok: true }));
   it('production needs the short SHA it puts in place, exactly', () => {
     expect(confirmationFor(p)).toBe('c333333');

@@ -29,30 +29,67 @@ export interface Plan {
 const short = (id: string | undefined) => (id ? id.replace(/^sha256:/, '').slice(0, 12) : 'none');
 
 export function buildOf(api: ImageRef | undefined, mcp: ImageRef | undefined): Build {
-  return { sha: revisionOf(api) ?? 'unknown', api: api ? short(api.id) : 'none running', mcp: mcp ? short(mcp.id) : 'none running' };
+  return {
+    sha: revisionOf(api) ?? 'unknown',
+    api: api ? short(api.id) : 'none running',
+    mcp: mcp ? short(mcp.id) : 'none running',
+  };
 }
 
-export function deployPlan(input: { running: Build; deploySha: string; apiImage: string; mcpImage: string; revisions: Revision[]; current: string[]; head: string[] }): Plan {
-  const after = { sha: input.deploySha, api: `${input.apiImage}:sha-${input.deploySha} (built now)`, mcp: `${input.mcpImage}:sha-${input.deploySha} (built now)` };
+export function deployPlan(input: {
+  running: Build;
+  deploySha: string;
+  apiImage: string;
+  mcpImage: string;
+  revisions: Revision[];
+  current: string[];
+  head: string[];
+}): Plan {
+  const after = {
+    sha: input.deploySha,
+    api: `${input.apiImage}:sha-${input.deploySha} (built now)`,
+    mcp: `${input.mcpImage}:sha-${input.deploySha} (built now)`,
+  };
   let migrations: Plan['migrations'];
-  if (input.head.length !== 1) migrations = `${input.head.length} heads in alembic/versions: the deploy stops at step 4`;
-  else if (input.current.length === 0) migrations = `alembic_version unreadable or empty: every revision up to ${input.head[0]} will run`;
+  if (input.head.length !== 1)
+    migrations = `${input.head.length} heads in alembic/versions: the deploy stops at step 4`;
+  else if (input.current.length === 0)
+    migrations = `alembic_version unreadable or empty: every revision up to ${input.head[0]} will run`;
   else if (input.current.length === 1 && input.current[0] !== input.head[0]) {
     const crossed = path(input.revisions, input.head[0]!, input.current[0]!);
     migrations = crossed
-      ? { direction: 'upgrade', revisions: crossed.map((r) => r.revision).reverse(), irreversible: crossed.filter((r) => !r.reversible).map((r) => r.revision) }
+      ? {
+          direction: 'upgrade',
+          revisions: crossed.map((r) => r.revision).reverse(),
+          irreversible: crossed.filter((r) => !r.reversible).map((r) => r.revision),
+        }
       : `${input.current[0]} is not an ancestor of ${input.head[0]}`;
   }
   return { action: 'deploy', now: input.running, after, migrations };
 }
 
-export function rollbackPlan(input: { running: Build; target: { sha: string; api: string; mcp: string | undefined }; downgradeTo: string | undefined; revisions: Revision[]; current: string[] }): Plan {
-  const after = { sha: input.target.sha, api: short(input.target.api), mcp: input.target.mcp ? short(input.target.mcp) : `${input.running.mcp} (no previous MCP image)` };
+export function rollbackPlan(input: {
+  running: Build;
+  target: { sha: string; api: string; mcp: string | undefined };
+  downgradeTo: string | undefined;
+  revisions: Revision[];
+  current: string[];
+}): Plan {
+  const after = {
+    sha: input.target.sha,
+    api: short(input.target.api),
+    mcp: input.target.mcp ? short(input.target.mcp) : `${input.running.mcp} (no previous MCP image)`,
+  };
   let migrations: Plan['migrations'];
   if (input.downgradeTo) {
-    const crossed = input.current.length === 1 ? path(input.revisions, input.current[0]!, input.downgradeTo) : undefined;
+    const crossed =
+      input.current.length === 1 ? path(input.revisions, input.current[0]!, input.downgradeTo) : undefined;
     migrations = crossed
-      ? { direction: 'downgrade', revisions: crossed.map((r) => r.revision), irreversible: crossed.filter((r) => !r.reversible).map((r) => r.revision) }
+      ? {
+          direction: 'downgrade',
+          revisions: crossed.map((r) => r.revision),
+          irreversible: crossed.filter((r) => !r.reversible).map((r) => r.revision),
+        }
       : `downgrade to ${input.downgradeTo} from ${input.current.join(',') || 'nothing'}: not an ancestor, refused before anything is stopped`;
   }
   return { action: 'rollback', now: input.running, after, migrations };
@@ -64,9 +101,11 @@ export const confirmationFor = (p: Plan) => p.after.sha.slice(0, 7);
 export function formatPlan(p: Plan): string {
   const m = p.migrations;
   const migrations =
-    m === undefined ? 'none'
-    : typeof m === 'string' ? m
-    : `${m.direction} ${m.revisions.join(' → ')}${m.irreversible.length ? ` (no real downgrade: ${m.irreversible.join(', ')})` : ''}`;
+    m === undefined
+      ? 'none'
+      : typeof m === 'string'
+        ? m
+        : `${m.direction} ${m.revisions.join(' → ')}${m.irreversible.length ? ` (no real downgrade: ${m.irreversible.join(', ')})` : ''}`;
   return [
     `Plan: ${p.action} on this target`,
     `  now:        build ${p.now.sha}, API image ${p.now.api}, MCP image ${p.now.mcp}`,
@@ -86,6 +125,10 @@ export function confirm(p: Plan, target: 'staging' | 'production', given: string
   const expected = confirmationFor(p);
   const command = `RUNBOOK_CONFIRM=${expected} npm run ${p.action}`;
   if (!given) return { ok: false, why: `production ${p.action} not confirmed. Read the plan, then run: ${command}` };
-  if (given.trim() !== expected) return { ok: false, why: `confirmation "${given.trim()}" is not ${expected}, the build this ${p.action} puts in place. Read the plan, then run: ${command}` };
+  if (given.trim() !== expected)
+    return {
+      ok: false,
+      why: `confirmation "${given.trim()}" is not ${expected}, the build this ${p.action} puts in place. Read the plan, then run: ${command}`,
+    };
   return { ok: true };
 }

@@ -3,24 +3,52 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseRollbackTarget, formatState, interruptedRollback, parseState, planDeployState, readHistory, readState, saveState, statePath, historyPath, type ImageRef } from './rollback-state';
+import {
+  chooseRollbackTarget,
+  formatState,
+  interruptedRollback,
+  parseState,
+  planDeployState,
+  readHistory,
+  readState,
+  saveState,
+  statePath,
+  historyPath,
+  type ImageRef,
+} from './rollback-state';
 
-const img = (id: string, sha?: string, tags: string[] = []): ImageRef => ({ id, tags: sha ? [...tags, `buywhere-api:sha-${sha}`] : tags, labels: sha ? { 'org.opencontainers.image.revision': sha } : {} });
+const img = (id: string, sha?: string, tags: string[] = []): ImageRef => ({
+  id,
+  tags: sha ? [...tags, `buywhere-api:sha-${sha}`] : tags,
+  labels: sha ? { 'org.opencontainers.image.revision': sha } : {},
+});
 const now = '2026-04-23T11:05:00Z';
 
 describe('.rollback_state format', () => {
   it('round-trips and stays shell-sourceable', () => {
     const d = mkdtempSync(join(tmpdir(), 'rs-'));
-    const s = { PREV_API_IMAGE: 'sha256:aaa', PREV_MCP_IMAGE: 'none', PREV_SHA: 'abc1234', DEPLOY_TIME: now, DEPLOY_SHA: 'def5678' };
+    const s = {
+      PREV_API_IMAGE: 'sha256:aaa',
+      PREV_MCP_IMAGE: 'none',
+      PREV_SHA: 'abc1234',
+      DEPLOY_TIME: now,
+      DEPLOY_SHA: 'def5678',
+    };
     saveState(d, s);
     expect(readState(d)).toEqual(s);
-    const sourced = execFileSync('bash', ['-c', `source ${statePath(d)}; echo "$PREV_API_IMAGE|$PREV_SHA|$DEPLOY_TIME"`], { encoding: 'utf8' });
+    const sourced = execFileSync(
+      'bash',
+      ['-c', `source ${statePath(d)}; echo "$PREV_API_IMAGE|$PREV_SHA|$DEPLOY_TIME"`],
+      { encoding: 'utf8' },
+    );
     expect(sourced.trim()).toBe(`sha256:aaa|abc1234|${now}`);
     expect(readHistory(d)).toHaveLength(1);
   });
 
   it('refuses values that would run code when sourced', () => {
-    expect(() => formatState({ PREV_API_IMAGE: '$(rm -rf /)', PREV_MCP_IMAGE: 'none', PREV_SHA: 'x', DEPLOY_TIME: now })).toThrow(/refusing/);
+    expect(() =>
+      formatState({ PREV_API_IMAGE: '$(rm -rf /)', PREV_MCP_IMAGE: 'none', PREV_SHA: 'x', DEPLOY_TIME: now }),
+    ).toThrow(/refusing/);
   });
 
   it('a partial or foreign file is an error, not a guess', () => {
@@ -48,18 +76,41 @@ describe('deploy step 1 plan', () => {
   const base = { now, apiCandidates: [] as ImageRef[], mcpCandidates: [] as ImageRef[] };
 
   it('PREV_SHA is the build being replaced, not the one being deployed', () => {
-    const p = planDeployState({ ...base, deploySha: 'new1111', currentApi: img('sha256:old', 'old0000'), currentMcp: img('sha256:oldm', 'old0000') });
-    expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'sha256:old', PREV_MCP_IMAGE: 'sha256:oldm', PREV_SHA: 'old0000', DEPLOY_SHA: 'new1111' } });
+    const p = planDeployState({
+      ...base,
+      deploySha: 'new1111',
+      currentApi: img('sha256:old', 'old0000'),
+      currentMcp: img('sha256:oldm', 'old0000'),
+    });
+    expect(p).toMatchObject({
+      action: 'write',
+      state: {
+        PREV_API_IMAGE: 'sha256:old',
+        PREV_MCP_IMAGE: 'sha256:oldm',
+        PREV_SHA: 'old0000',
+        DEPLOY_SHA: 'new1111',
+      },
+    });
   });
 
   it('a redeploy of the running SHA keeps a usable saved state', () => {
-    const existing = { PREV_API_IMAGE: 'sha256:old', PREV_MCP_IMAGE: 'sha256:oldm', PREV_SHA: 'old0000', DEPLOY_TIME: now };
+    const existing = {
+      PREV_API_IMAGE: 'sha256:old',
+      PREV_MCP_IMAGE: 'sha256:oldm',
+      PREV_SHA: 'old0000',
+      DEPLOY_TIME: now,
+    };
     const p = planDeployState({ ...base, deploySha: 'new1111', currentApi: img('sha256:new', 'new1111'), existing });
     expect(p.action).toBe('keep');
   });
 
   it('a redeploy with no usable state falls back to the newest other sha- image', () => {
-    const p = planDeployState({ ...base, deploySha: 'new1111', currentApi: img('sha256:new', 'new1111'), apiCandidates: [img('sha256:new', 'new1111'), img('sha256:old', 'old0000')] });
+    const p = planDeployState({
+      ...base,
+      deploySha: 'new1111',
+      currentApi: img('sha256:new', 'new1111'),
+      apiCandidates: [img('sha256:new', 'new1111'), img('sha256:old', 'old0000')],
+    });
     expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'sha256:old', PREV_SHA: 'old0000' } });
   });
 
@@ -72,7 +123,11 @@ describe('deploy step 1 plan', () => {
 
   it('a first deploy records that there is nothing to roll back to', () => {
     const p = planDeployState({ ...base, deploySha: 'new1111' });
-    expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'none' }, note: expect.stringMatching(/first deploy/) });
+    expect(p).toMatchObject({
+      action: 'write',
+      state: { PREV_API_IMAGE: 'none' },
+      note: expect.stringMatching(/first deploy/),
+    });
   });
 });
 
@@ -81,38 +136,79 @@ describe('rollback target', () => {
   const images = [img('sha256:new', 'new1111'), img('sha256:old', 'old0000')];
 
   it('uses .rollback_state when its images exist and are not running', () => {
-    const t = chooseRollbackTarget({ state, existingIds: new Set(['sha256:old', 'sha256:oldm', 'sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: images, mcpImages: [] });
+    const t = chooseRollbackTarget({
+      state,
+      existingIds: new Set(['sha256:old', 'sha256:oldm', 'sha256:new']),
+      runningApiIds: new Set(['sha256:new']),
+      apiImages: images,
+      mcpImages: [],
+    });
     expect(t).toMatchObject({ ok: true, api: 'sha256:old', mcp: 'sha256:oldm', source: '.rollback_state' });
   });
 
   it('without a state file, the newest prior sha- image, never the running one', () => {
-    const t = chooseRollbackTarget({ state: undefined, existingIds: new Set(['sha256:old', 'sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: images, mcpImages: [] });
+    const t = chooseRollbackTarget({
+      state: undefined,
+      existingIds: new Set(['sha256:old', 'sha256:new']),
+      runningApiIds: new Set(['sha256:new']),
+      apiImages: images,
+      mcpImages: [],
+    });
     expect(t).toMatchObject({ ok: true, api: 'sha256:old', sha: 'old0000' });
   });
 
   it('after a rollback, the newer bad build is never the fallback target', () => {
     const good = { ...img('sha256:good', 'g000000'), created: '2026-04-23T10:00:00Z' };
     const bad = { ...img('sha256:bad', 'b000000'), created: '2026-04-23T11:00:00Z' };
-    const t = chooseRollbackTarget({ state: undefined, existingIds: new Set(['sha256:good', 'sha256:bad']), runningApiIds: new Set(['sha256:good']), apiImages: [bad, good], mcpImages: [] });
+    const t = chooseRollbackTarget({
+      state: undefined,
+      existingIds: new Set(['sha256:good', 'sha256:bad']),
+      runningApiIds: new Set(['sha256:good']),
+      apiImages: [bad, good],
+      mcpImages: [],
+    });
     expect(t.ok).toBe(false);
     const older = { ...img('sha256:old', 'o000000'), created: '2026-04-23T09:00:00Z' };
-    const t2 = chooseRollbackTarget({ state: undefined, existingIds: new Set(['sha256:good', 'sha256:bad', 'sha256:old']), runningApiIds: new Set(['sha256:good']), apiImages: [bad, good, older], mcpImages: [] });
+    const t2 = chooseRollbackTarget({
+      state: undefined,
+      existingIds: new Set(['sha256:good', 'sha256:bad', 'sha256:old']),
+      runningApiIds: new Set(['sha256:good']),
+      apiImages: [bad, good, older],
+      mcpImages: [],
+    });
     expect(t2).toMatchObject({ ok: true, api: 'sha256:old' });
   });
 
   it('nothing usable: refuses and says how to list candidates', () => {
-    const t = chooseRollbackTarget({ state: undefined, existingIds: new Set(['sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: [images[0]!], mcpImages: [] });
+    const t = chooseRollbackTarget({
+      state: undefined,
+      existingIds: new Set(['sha256:new']),
+      runningApiIds: new Set(['sha256:new']),
+      apiImages: [images[0]!],
+      mcpImages: [],
+    });
     expect(t.ok).toBe(false);
     expect(!t.ok && t.remedy).toMatch(/docker images buywhere-api/);
   });
 
   it('a state that points at the running image is not a rollback target', () => {
-    const t = chooseRollbackTarget({ state: { ...state, PREV_API_IMAGE: 'sha256:new' }, existingIds: new Set(['sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: [images[0]!], mcpImages: [] });
+    const t = chooseRollbackTarget({
+      state: { ...state, PREV_API_IMAGE: 'sha256:new' },
+      existingIds: new Set(['sha256:new']),
+      runningApiIds: new Set(['sha256:new']),
+      apiImages: [images[0]!],
+      mcpImages: [],
+    });
     expect(t.ok).toBe(false);
   });
 
   describe('an unfinished rollback', () => {
-    const started = { event: 'rollback-started' as const, at: now, deploySha: 'old0000', target: { api: 'sha256:old', mcp: 'sha256:oldm', sha: 'old0000', from: 'buywhere-api:sha-new1111' } };
+    const started = {
+      event: 'rollback-started' as const,
+      at: now,
+      deploySha: 'old0000',
+      target: { api: 'sha256:old', mcp: 'sha256:oldm', sha: 'old0000', from: 'buywhere-api:sha-new1111' },
+    };
     const deployed = { event: 'deploy' as const, at: now, deploySha: 'new1111', state };
 
     it('is the last rollback-started record with no deploy or finished rollback after it', () => {
@@ -124,15 +220,42 @@ describe('rollback target', () => {
     });
 
     it('is resumed to the same build, even when that build already runs (killed after its restart)', () => {
-      const t = chooseRollbackTarget({ state, interrupted: started, existingIds: new Set(['sha256:old', 'sha256:oldm', 'sha256:new']), runningApiIds: new Set(['sha256:old']), apiImages: images, mcpImages: [] });
-      expect(t).toMatchObject({ ok: true, api: 'sha256:old', mcp: 'sha256:oldm', sha: 'old0000', source: expect.stringMatching(/^resuming the rollback to sha-old0000/) });
+      const t = chooseRollbackTarget({
+        state,
+        interrupted: started,
+        existingIds: new Set(['sha256:old', 'sha256:oldm', 'sha256:new']),
+        runningApiIds: new Set(['sha256:old']),
+        apiImages: images,
+        mcpImages: [],
+      });
+      expect(t).toMatchObject({
+        ok: true,
+        api: 'sha256:old',
+        mcp: 'sha256:oldm',
+        sha: 'old0000',
+        source: expect.stringMatching(/^resuming the rollback to sha-old0000/),
+      });
     });
 
     it('whose image is gone falls back to the ordinary rules and says why', () => {
       const gone = { ...started, target: { ...started.target, api: 'sha256:gone' } };
-      const t = chooseRollbackTarget({ state, interrupted: gone, existingIds: new Set(['sha256:old', 'sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: images, mcpImages: [] });
+      const t = chooseRollbackTarget({
+        state,
+        interrupted: gone,
+        existingIds: new Set(['sha256:old', 'sha256:new']),
+        runningApiIds: new Set(['sha256:new']),
+        apiImages: images,
+        mcpImages: [],
+      });
       expect(t).toMatchObject({ ok: true, api: 'sha256:old', source: '.rollback_state' });
-      const none = chooseRollbackTarget({ state: undefined, interrupted: gone, existingIds: new Set(['sha256:new']), runningApiIds: new Set(['sha256:new']), apiImages: [images[0]!], mcpImages: [] });
+      const none = chooseRollbackTarget({
+        state: undefined,
+        interrupted: gone,
+        existingIds: new Set(['sha256:new']),
+        runningApiIds: new Set(['sha256:new']),
+        apiImages: [images[0]!],
+        mcpImages: [],
+      });
       expect(!none.ok && none.why).toMatch(/unfinished rollback's image sha256:gone/);
     });
   });

@@ -28,9 +28,15 @@ export interface HistoryEntry {
  * The rollback that was started and never finished (killed, or failed part-way), when no deploy or rollback
  * has completed since: a new rollback resumes it rather than stepping one build further back.
  */
-export function interruptedRollback(history: HistoryEntry[]): (HistoryEntry & { target: NonNullable<HistoryEntry['target']> }) | undefined {
-  const last = [...history].reverse().find((h) => h.event === 'deploy' || h.event === 'rollback' || h.event === 'rollback-started');
-  return last?.event === 'rollback-started' && last.target ? (last as HistoryEntry & { target: NonNullable<HistoryEntry['target']> }) : undefined;
+export function interruptedRollback(
+  history: HistoryEntry[],
+): (HistoryEntry & { target: NonNullable<HistoryEntry['target']> }) | undefined {
+  const last = [...history]
+    .reverse()
+    .find((h) => h.event === 'deploy' || h.event === 'rollback' || h.event === 'rollback-started');
+  return last?.event === 'rollback-started' && last.target
+    ? (last as HistoryEntry & { target: NonNullable<HistoryEntry['target']> })
+    : undefined;
 }
 
 export const statePath = (dir: string) => join(dir, '.rollback_state');
@@ -39,13 +45,20 @@ export const historyPath = (dir: string) => join(dir, '.rollback_history');
 const safe = /^[A-Za-z0-9:._@\/-]*$/;
 
 export function formatState(s: RollbackState): string {
-  const keys: Array<keyof RollbackState> = ['PREV_API_IMAGE', 'PREV_MCP_IMAGE', 'PREV_SHA', 'DEPLOY_TIME', 'DEPLOY_SHA'];
+  const keys: Array<keyof RollbackState> = [
+    'PREV_API_IMAGE',
+    'PREV_MCP_IMAGE',
+    'PREV_SHA',
+    'DEPLOY_TIME',
+    'DEPLOY_SHA',
+  ];
   return (
     keys
       .filter((k) => s[k] !== undefined)
       .map((k) => {
         const v = s[k]!;
-        if (!safe.test(v)) throw new Error(`refusing to write ${k}: ${JSON.stringify(v)} is not a plain image id, tag or SHA`);
+        if (!safe.test(v))
+          throw new Error(`refusing to write ${k}: ${JSON.stringify(v)} is not a plain image id, tag or SHA`);
         return `${k}="${v}"`;
       })
       .join('\n') + '\n'
@@ -148,12 +161,20 @@ export function planDeployState(input: {
   if (input.currentApi && currentRev !== input.deploySha) {
     return {
       action: 'write',
-      state: { ...base, PREV_API_IMAGE: input.currentApi.id, PREV_MCP_IMAGE: input.currentMcp?.id ?? 'none', PREV_SHA: currentRev ?? 'unknown' },
+      state: {
+        ...base,
+        PREV_API_IMAGE: input.currentApi.id,
+        PREV_MCP_IMAGE: input.currentMcp?.id ?? 'none',
+        PREV_SHA: currentRev ?? 'unknown',
+      },
     };
   }
   const ex = input.existing;
   if (ex && ex.PREV_API_IMAGE !== 'none' && ex.PREV_SHA !== input.deploySha) {
-    return { action: 'keep', note: `${input.deploySha} is already the running build; keeping the saved previous build ${ex.PREV_SHA}` };
+    return {
+      action: 'keep',
+      note: `${input.deploySha} is already the running build; keeping the saved previous build ${ex.PREV_SHA}`,
+    };
   }
   const before = input.currentApi?.created;
   const older = input.apiCandidates.find((i) => {
@@ -172,7 +193,9 @@ export function planDeployState(input: {
   return {
     action: 'write',
     state: { ...base, PREV_API_IMAGE: 'none', PREV_MCP_IMAGE: 'none', PREV_SHA: 'none' },
-    note: input.currentApi ? 'no earlier build exists: nothing to roll back to' : 'first deploy: nothing to roll back to',
+    note: input.currentApi
+      ? 'no earlier build exists: nothing to roll back to'
+      : 'first deploy: nothing to roll back to',
   };
 }
 
@@ -180,7 +203,8 @@ export type RollbackTarget =
   | { ok: true; api: string; mcp: string | undefined; sha: string; source: string }
   | { ok: false; why: string; remedy: string };
 
-const listHint = 'list the candidates with: docker images buywhere-api --format "table {{.Tag}}\\t{{.ID}}\\t{{.CreatedAt}}" | grep sha';
+const listHint =
+  'list the candidates with: docker images buywhere-api --format "table {{.Tag}}\\t{{.ID}}\\t{{.CreatedAt}}" | grep sha';
 
 /**
  * Where a rollback goes: the images in .rollback_state when they still exist and are not what runs now;
@@ -201,14 +225,22 @@ export function chooseRollbackTarget(input: {
   const resume = input.interrupted?.target;
   if (resume && input.existingIds.has(resume.api)) {
     const mcp = resume.mcp && input.existingIds.has(resume.mcp) ? resume.mcp : undefined;
-    return { ok: true, api: resume.api, mcp, sha: resume.sha, source: `resuming the rollback to sha-${resume.sha} started at ${input.interrupted!.at}, which did not finish` };
+    return {
+      ok: true,
+      api: resume.api,
+      mcp,
+      sha: resume.sha,
+      source: `resuming the rollback to sha-${resume.sha} started at ${input.interrupted!.at}, which did not finish`,
+    };
   }
   if (resume) problems.push(`the unfinished rollback's image ${resume.api.slice(0, 19)} no longer exists`);
   if (input.stateError) problems.push(`.rollback_state unreadable (${input.stateError})`);
   if (s) {
     if (s.PREV_API_IMAGE === 'none') problems.push('.rollback_state says there is no previous build');
-    else if (!input.existingIds.has(s.PREV_API_IMAGE)) problems.push(`PREV_API_IMAGE ${s.PREV_API_IMAGE.slice(0, 19)} no longer exists`);
-    else if (input.runningApiIds.has(s.PREV_API_IMAGE)) problems.push(`PREV_API_IMAGE ${s.PREV_API_IMAGE.slice(0, 19)} is the build running now`);
+    else if (!input.existingIds.has(s.PREV_API_IMAGE))
+      problems.push(`PREV_API_IMAGE ${s.PREV_API_IMAGE.slice(0, 19)} no longer exists`);
+    else if (input.runningApiIds.has(s.PREV_API_IMAGE))
+      problems.push(`PREV_API_IMAGE ${s.PREV_API_IMAGE.slice(0, 19)} is the build running now`);
     else {
       const mcp = s.PREV_MCP_IMAGE !== 'none' && input.existingIds.has(s.PREV_MCP_IMAGE) ? s.PREV_MCP_IMAGE : undefined;
       return { ok: true, api: s.PREV_API_IMAGE, mcp, sha: s.PREV_SHA, source: '.rollback_state' };
@@ -216,14 +248,25 @@ export function chooseRollbackTarget(input: {
   } else if (!input.stateError) problems.push('.rollback_state is missing');
   // "Prior" means built before what runs now: after one rollback, the bad build is newer and must never be
   // picked as the target of the next.
-  const runningCreated = input.apiImages.filter((i) => input.runningApiIds.has(i.id)).map((i) => i.created ?? '').sort().at(0);
+  const runningCreated = input.apiImages
+    .filter((i) => input.runningApiIds.has(i.id))
+    .map((i) => i.created ?? '')
+    .sort()
+    .at(0);
   const prior = input.apiImages.find(
-    (i) => i.tags.some((t) => /:sha-/.test(t)) && !input.runningApiIds.has(i.id) && (!runningCreated || !i.created || i.created < runningCreated),
+    (i) =>
+      i.tags.some((t) => /:sha-/.test(t)) &&
+      !input.runningApiIds.has(i.id) &&
+      (!runningCreated || !i.created || i.created < runningCreated),
   );
   if (prior) {
     const sha = revisionOf(prior) ?? 'unknown';
     const mcp = input.mcpImages.find((i) => revisionOf(i) === sha);
     return { ok: true, api: prior.id, mcp: mcp?.id, sha, source: `newest prior sha- image (${problems.join('; ')})` };
   }
-  return { ok: false, why: `nothing to roll back to: ${problems.join('; ')}, and no sha- tagged image other than the running one`, remedy: listHint };
+  return {
+    ok: false,
+    why: `nothing to roll back to: ${problems.join('; ')}, and no sha- tagged image other than the running one`,
+    remedy: listHint,
+  };
 }

@@ -2,7 +2,12 @@ import { request } from 'undici';
 import { scrub } from '../core/secret.js';
 
 /** Posts text, scrubbed of the given secrets, to a Slack incoming webhook. Never required: a failure is returned, never thrown. */
-export async function postToSlack(webhook: string | undefined, raw: string, secrets: readonly string[], timeoutMs = 5000): Promise<string | undefined> {
+export async function postToSlack(
+  webhook: string | undefined,
+  raw: string,
+  secrets: readonly string[],
+  timeoutMs = 5000,
+): Promise<string | undefined> {
   if (!webhook) return undefined;
   const text = scrub(raw, secrets);
   try {

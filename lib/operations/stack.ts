@@ -9,8 +9,17 @@ import { progress } from '../core/progress.js';
 import { waitUntil } from '../core/wait.js';
 
 /** The compose project of a target: its checkout, compose file and project name. */
-export async function composeFor(t: { projectDir: string; composeFile: string; composeProject: string }): Promise<ComposeProject> {
-  return { flavour: await detectCompose(), file: join(t.projectDir, t.composeFile), projectDir: t.projectDir, projectName: t.composeProject };
+export async function composeFor(t: {
+  projectDir: string;
+  composeFile: string;
+  composeProject: string;
+}): Promise<ComposeProject> {
+  return {
+    flavour: await detectCompose(),
+    file: join(t.projectDir, t.composeFile),
+    projectDir: t.projectDir,
+    projectName: t.composeProject,
+  };
 }
 
 export interface ComposeStepOptions {
@@ -20,16 +29,29 @@ export interface ComposeStepOptions {
 }
 
 /** Runs one compose command for a step with live progress; a non-zero exit is an error carrying the output tail. */
-export async function composeStep(p: ComposeProject, title: string, argv: Parameters<typeof compose>[1], opts: ComposeStepOptions) {
+export async function composeStep(
+  p: ComposeProject,
+  title: string,
+  argv: Parameters<typeof compose>[1],
+  opts: ComposeStepOptions,
+) {
   const show = progress(title);
-  const r = await compose(p, argv, { logFile: opts.logFile, timeoutMs: opts.timeoutMs ?? 120_000, env: opts.env, onLine: (l) => show.line(l) });
+  const r = await compose(p, argv, {
+    logFile: opts.logFile,
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    env: opts.env,
+    onLine: (l) => show.line(l),
+  });
   show.done(r.exitCode === 0 ? 'done' : r.timedOut ? 'TIMED OUT' : `FAILED (exit ${r.exitCode})`);
   return { ...r, tailText: tail(r.output) };
 }
 
 export async function up(p: ComposeProject, services: string[], logFile: string) {
   const r = await composeStep(p, `compose up -d ${services.join(' ')}`, composeArgs.up(p, services), { logFile });
-  if (r.exitCode !== 0) throw new CouldNotCheck(`compose up -d ${services.join(' ')} exited ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}:\n${r.tailText}`);
+  if (r.exitCode !== 0)
+    throw new CouldNotCheck(
+      `compose up -d ${services.join(' ')} exited ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}:\n${r.tailText}`,
+    );
   return r;
 }
 

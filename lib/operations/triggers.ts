@@ -29,7 +29,10 @@ export class TriggerTracker {
   private failures = 0;
   state: TriggerState = { level: 'ok', detail: 'no sample yet', worst: 'ok' };
 
-  constructor(readonly def: TriggerDef, readonly windowMs: number) {}
+  constructor(
+    readonly def: TriggerDef,
+    readonly windowMs: number,
+  ) {}
 
   update(now: number, s: Sample): TriggerState {
     const next = this.evaluate(now, s);
@@ -46,7 +49,8 @@ export class TriggerTracker {
       const ok = 'ok' in s ? s.ok : false;
       this.failures = ok ? 0 : this.failures + 1;
       if (this.failures >= d.critical) return { level: 'critical', detail: `${this.failures} consecutive failures` };
-      if (this.failures >= d.warning) return { level: 'warning', detail: `${this.failures} failure${this.failures > 1 ? 's' : ''} in a row` };
+      if (this.failures >= d.warning)
+        return { level: 'warning', detail: `${this.failures} failure${this.failures > 1 ? 's' : ''} in a row` };
       return { level: 'ok', detail: 'passing' };
     }
     const v = 'value' in s ? s.value : NaN;
@@ -60,10 +64,17 @@ export class TriggerTracker {
     this.warnSince = v > d.warning ? (this.warnSince ?? now) : undefined;
     const held = (since: number | undefined) => (since === undefined ? -1 : now - since);
     const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
-    if (held(this.critSince) >= this.windowMs) return { level: 'critical', detail: `${shown} > ${d.critical} sustained for ${secs(held(this.critSince))}` };
-    if (held(this.warnSince) >= this.windowMs) return { level: 'warning', detail: `${shown} > ${d.warning} sustained for ${secs(held(this.warnSince))}` };
-    if (this.critSince !== undefined) return { level: 'warning', detail: `${shown} > ${d.critical} for ${secs(held(this.critSince))}, not yet sustained` };
-    if (this.warnSince !== undefined) return { level: 'ok', detail: `${shown} > ${d.warning} for ${secs(held(this.warnSince))}, not yet sustained` };
+    if (held(this.critSince) >= this.windowMs)
+      return { level: 'critical', detail: `${shown} > ${d.critical} sustained for ${secs(held(this.critSince))}` };
+    if (held(this.warnSince) >= this.windowMs)
+      return { level: 'warning', detail: `${shown} > ${d.warning} sustained for ${secs(held(this.warnSince))}` };
+    if (this.critSince !== undefined)
+      return {
+        level: 'warning',
+        detail: `${shown} > ${d.critical} for ${secs(held(this.critSince))}, not yet sustained`,
+      };
+    if (this.warnSince !== undefined)
+      return { level: 'ok', detail: `${shown} > ${d.warning} for ${secs(held(this.warnSince))}, not yet sustained` };
     return { level: 'ok', detail: shown };
   }
 }

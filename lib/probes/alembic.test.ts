@@ -9,8 +9,16 @@ const root = `revision = '0001'\ndown_revision = None\ndef downgrade():\n    op.
 describe('alembic revisions', () => {
   it('parses plain and typed syntax, tuples for merges, and whether downgrade is real', () => {
     expect(parseRevision(plain, 'a.py')).toMatchObject({ revision: '0002', downRevisions: ['0001'], reversible: true });
-    expect(parseRevision(typed, 'b.py')).toMatchObject({ revision: '0003', downRevisions: ['0002'], reversible: false });
-    expect(parseRevision(merge, 'c.py')).toMatchObject({ revision: 'm1', downRevisions: ['a', 'b'], reversible: false });
+    expect(parseRevision(typed, 'b.py')).toMatchObject({
+      revision: '0003',
+      downRevisions: ['0002'],
+      reversible: false,
+    });
+    expect(parseRevision(merge, 'c.py')).toMatchObject({
+      revision: 'm1',
+      downRevisions: ['a', 'b'],
+      reversible: false,
+    });
     expect(parseRevision(root, 'd.py')).toMatchObject({ revision: '0001', downRevisions: [], reversible: true });
   });
 

@@ -25,7 +25,8 @@ export function parseRevision(source: string, file: string): Revision | undefine
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#') && !l.startsWith('"""'));
-  const reversible = statements.length > 0 && !statements.every((l) => l === 'pass') && !statements.some((l) => /^raise\b/.test(l));
+  const reversible =
+    statements.length > 0 && !statements.every((l) => l === 'pass') && !statements.some((l) => /^raise\b/.test(l));
   return { revision, downRevisions: str(down), file, reversible };
 }
 

@@ -38,13 +38,25 @@ describe('newestBackup', () => {
   });
 
   it('a dump dated in the future comes back with a negative age, for the check to refuse', async () => {
-    const r = await newestBackup(folder([['catalog-a.dump', 'PGDMP', 30], ['catalog-b.dump', 'PGDMP', -5]]), custom, now);
+    const r = await newestBackup(
+      folder([
+        ['catalog-a.dump', 'PGDMP', 30],
+        ['catalog-b.dump', 'PGDMP', -5],
+      ]),
+      custom,
+      now,
+    );
     expect(r.newest?.ageHours).toBeCloseTo(-5);
   });
 
   it('gzip and plain SQL formats are recognised by their headers', async () => {
-    const dir = folder([['db.sql.gz', Buffer.from([0x1f, 0x8b, 0x08]), 2], ['db.sql', '--\n-- PostgreSQL database dump', 1]]);
-    expect((await newestBackup(dir, { pattern: '*.sql.gz', format: 'gzip' }, now)).newest?.file).toMatch(/db\.sql\.gz$/);
+    const dir = folder([
+      ['db.sql.gz', Buffer.from([0x1f, 0x8b, 0x08]), 2],
+      ['db.sql', '--\n-- PostgreSQL database dump', 1],
+    ]);
+    expect((await newestBackup(dir, { pattern: '*.sql.gz', format: 'gzip' }, now)).newest?.file).toMatch(
+      /db\.sql\.gz$/,
+    );
     expect((await newestBackup(dir, { pattern: '*.sql', format: 'sql' }, now)).newest?.file).toMatch(/db\.sql$/);
   });
 

@@ -28,14 +28,23 @@ export interface BackupScan {
 
 /** A shell-style pattern (`*` and `?` only) as a whole-name regular expression. */
 export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 /**
  * The newest real backup: a file named as the backup command names them, that starts with the dump format's
  * header. Dot-files are dumps in progress. A log file or an empty file is not a backup.
  */
-export async function newestBackup(dir: string, opts: { pattern: string; format: BackupFormat }, now = new Date()): Promise<BackupScan> {
+export async function newestBackup(
+  dir: string,
+  opts: { pattern: string; format: BackupFormat },
+  now = new Date(),
+): Promise<BackupScan> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -56,7 +65,12 @@ export async function newestBackup(dir: string, opts: { pattern: string; format:
       continue;
     }
     if (!newest || s.mtime > newest.modified) {
-      newest = { file: path, bytes: s.size, modified: s.mtime, ageHours: (now.getTime() - s.mtime.getTime()) / 3_600_000 };
+      newest = {
+        file: path,
+        bytes: s.size,
+        modified: s.mtime,
+        ageHours: (now.getTime() - s.mtime.getTime()) / 3_600_000,
+      };
     }
   }
   return { newest, ignored };

@@ -9,7 +9,10 @@ export interface DiskUsage {
 }
 
 /** Used space as df reports it: used / (used + available to unprivileged users). */
-export function usageFromStatfs(path: string, s: { bsize: number; blocks: number; bfree: number; bavail: number }): DiskUsage {
+export function usageFromStatfs(
+  path: string,
+  s: { bsize: number; blocks: number; bfree: number; bavail: number },
+): DiskUsage {
   const used = s.blocks - s.bfree;
   const denominator = used + s.bavail;
   return {

@@ -7,7 +7,8 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): Docker.Doc
   if (!host) return { socketPath: env.DOCKER_SOCKET ?? '/var/run/docker.sock' };
   const u = new URL(host);
   if (u.protocol === 'unix:') return { socketPath: u.pathname };
-  if (u.protocol === 'tcp:' || u.protocol === 'http:') return { host: u.hostname, port: Number(u.port || 2375), protocol: 'http' };
+  if (u.protocol === 'tcp:' || u.protocol === 'http:')
+    return { host: u.hostname, port: Number(u.port || 2375), protocol: 'http' };
   throw new CouldNotCheck(`DOCKER_HOST=${host}: only unix:// and tcp:// endpoints are supported`);
 }
 
@@ -73,7 +74,12 @@ export interface ImageInfo {
 export async function imageInfo(ref: string): Promise<ImageInfo | undefined> {
   try {
     const i = await docker().getImage(ref).inspect();
-    return { id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: new Date(i.Created).toISOString() };
+    return {
+      id: i.Id,
+      tags: i.RepoTags ?? [],
+      labels: i.Config?.Labels ?? {},
+      created: new Date(i.Created).toISOString(),
+    };
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return undefined;
     throw new CouldNotCheck(`Docker engine did not answer for image ${ref}: ${(err as Error).message}`, { cause: err });
@@ -89,14 +95,22 @@ export async function listImages(repo: string): Promise<ImageInfo[]> {
   const list = await docker().listImages({ filters: { reference: [repo] } });
   return list
     .sort((a, b) => b.Created - a.Created)
-    .map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, created: new Date(i.Created * 1000).toISOString() }));
+    .map((i) => ({
+      id: i.Id,
+      tags: i.RepoTags ?? [],
+      labels: i.Labels ?? {},
+      created: new Date(i.Created * 1000).toISOString(),
+    }));
 }
 
 /**
  * Calls `onEvent` for every health_status event of the project's containers. The event stream is newline
  * delimited JSON, and a chunk is not one event, so lines are reassembled here. Returns an unsubscribe.
  */
-export async function onHealthEvents(project: string, onEvent: (service: string, status: string) => void): Promise<() => void> {
+export async function onHealthEvents(
+  project: string,
+  onEvent: (service: string, status: string) => void,
+): Promise<() => void> {
   const stream = (await docker().getEvents({
     filters: { type: ['container'], event: ['health_status'], label: [`${projectLabel}=${project}`] },
   })) as unknown as NodeJS.ReadableStream & { destroy(): void };
@@ -122,7 +136,9 @@ export async function onHealthEvents(project: string, onEvent: (service: string,
 
 export async function containerLogs(id: string, lines = 30): Promise<string> {
   try {
-    const buf = (await docker().getContainer(id).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+    const buf = (await docker()
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
     return demux(buf);
   } catch {
     return '';

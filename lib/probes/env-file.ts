@@ -4,7 +4,15 @@ import { ConfigError, CouldNotCheck } from '../core/errors.js';
 import { parseEnvFile } from '../core/env-syntax.js';
 
 /** The seven keys runbook 1.2 greps for. */
-export const requiredEnvKeys = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET_KEY', 'POSTGRES_PASSWORD', 'AFFILIATE_TAG', 'USD_DEFAULT', 'US_REGION'] as const;
+export const requiredEnvKeys = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'JWT_SECRET_KEY',
+  'POSTGRES_PASSWORD',
+  'AFFILIATE_TAG',
+  'USD_DEFAULT',
+  'US_REGION',
+] as const;
 /** Keys whose values are not secret and may be shown. */
 const showable = new Set(['AFFILIATE_TAG', 'USD_DEFAULT', 'US_REGION']);
 
@@ -22,7 +30,9 @@ export interface EnvInspection {
   malformed?: string;
 }
 
-export async function inspectEnv(projectDir: string): Promise<EnvInspection | { absent: true; exampleExists: boolean }> {
+export async function inspectEnv(
+  projectDir: string,
+): Promise<EnvInspection | { absent: true; exampleExists: boolean }> {
   const path = join(projectDir, '.env');
   const s = await stat(path).catch(() => undefined);
   if (!s) {

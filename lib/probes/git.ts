@@ -4,7 +4,8 @@ import { CouldNotCheck } from '../core/errors.js';
 async function git(cwd: string, args: string[], timeoutMs = 20_000): Promise<string> {
   const r = await run(['git', ...args] as [string, ...string[]], { cwd, timeoutMs, env: { GIT_TERMINAL_PROMPT: '0' } });
   if (r.timedOut) throw new CouldNotCheck(`git ${args.join(' ')} in ${cwd}: no answer within ${timeoutMs} ms`);
-  if (r.exitCode !== 0) throw new CouldNotCheck(`git ${args.join(' ')} in ${cwd}: ${r.output.trim().split('\n').at(-1)}`);
+  if (r.exitCode !== 0)
+    throw new CouldNotCheck(`git ${args.join(' ')} in ${cwd}: ${r.output.trim().split('\n').at(-1)}`);
   return r.output.trim();
 }
 

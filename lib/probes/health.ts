@@ -18,7 +18,9 @@ export async function waitHealthy(project: string, services: string[], opts: Hea
   const timeoutMs = opts.timeoutMs ?? 60_000;
   let latest = new Map<string, ServiceState>();
   const ok = (s: ServiceState | undefined) =>
-    !!s && s.state === 'running' && (s.health === 'healthy' || s.health === 'none' || !!opts.allowUnhealthy?.includes(s.service));
+    !!s &&
+    s.state === 'running' &&
+    (s.health === 'healthy' || s.health === 'none' || !!opts.allowUnhealthy?.includes(s.service));
   let unsubscribe: (() => void) | undefined;
   try {
     return await waitUntil(
@@ -33,7 +35,9 @@ export async function waitHealthy(project: string, services: string[], opts: Hea
         timeoutMs,
         intervalMs: 1000,
         wake: (poll) => {
-          void onHealthEvents(project, () => poll()).then((u) => (unsubscribe = u)).catch(() => {});
+          void onHealthEvents(project, () => poll())
+            .then((u) => (unsubscribe = u))
+            .catch(() => {});
           return () => unsubscribe?.();
         },
       },
@@ -45,7 +49,9 @@ export async function waitHealthy(project: string, services: string[], opts: Hea
       const st = latest.get(s);
       details.push(
         `${s}: ${describe(st)}` +
-          (st?.lastHealthOutput ? `\n    last health check: ${st.lastHealthOutput.split('\n').slice(-3).join(' | ')}` : '') +
+          (st?.lastHealthOutput
+            ? `\n    last health check: ${st.lastHealthOutput.split('\n').slice(-3).join(' | ')}`
+            : '') +
           (st ? `\n    last log lines:\n${indent(await containerLogs(st.id, 10))}` : ''),
       );
     }

@@ -36,12 +36,20 @@ beforeAll(async () => {
     if (u === '/loop/b') return res.writeHead(302, { location: '/loop/a' }).end();
     if (u.startsWith('/chain/')) {
       const n = Number(u.split('/')[2]);
-      return res.writeHead(302, { location: n > 0 ? `/chain/${n - 1}` : 'https://www.amazon.com/dp/X?tag=buywhere-20' }).end();
+      return res
+        .writeHead(302, { location: n > 0 ? `/chain/${n - 1}` : 'https://www.amazon.com/dp/X?tag=buywhere-20' })
+        .end();
     }
-    if (u === '/gzip-json') return res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' }).end(gzipSync('{"status":"ok"}'));
-    if (u === '/gzip-bomb') return res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' }).end(bomb);
-    if (u === '/multiple-choices') return res.writeHead(300, { location: 'https://www.amazon.com/dp/X?tag=buywhere-20' }).end();
-    if (u === '/lookalike') return res.writeHead(302, { location: 'https://www.amazon.com.evil.example/dp/X?tag=buywhere-20' }).end();
+    if (u === '/gzip-json')
+      return res
+        .writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' })
+        .end(gzipSync('{"status":"ok"}'));
+    if (u === '/gzip-bomb')
+      return res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' }).end(bomb);
+    if (u === '/multiple-choices')
+      return res.writeHead(300, { location: 'https://www.amazon.com/dp/X?tag=buywhere-20' }).end();
+    if (u === '/lookalike')
+      return res.writeHead(302, { location: 'https://www.amazon.com.evil.example/dp/X?tag=buywhere-20' }).end();
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"status":"ok"}');
   });
@@ -79,7 +87,9 @@ describe('get', () => {
   it('a compressed body is decoded, and bounded after decompression: a gzip bomb stops at the cap', async () => {
     expect(json(await get(`${base}/gzip-json`))).toEqual({ ok: true, value: { status: 'ok' } });
     expect(bomb.length).toBeLessThan(100 * 1024);
-    await expect(get(`${base}/gzip-bomb`, { maxBodyBytes: 1024 * 1024 })).rejects.toThrow(/larger than 1048576 bytes once decompressed \(gzip\)/);
+    await expect(get(`${base}/gzip-bomb`, { maxBodyBytes: 1024 * 1024 })).rejects.toThrow(
+      /larger than 1048576 bytes once decompressed \(gzip\)/,
+    );
   });
 
   it('non-JSON is an answer, described rather than parsed', async () => {

@@ -23,7 +23,12 @@ export interface HttpResponse {
   ms: number;
 }
 
-const decoders: Record<string, () => Transform> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
+const decoders: Record<string, () => Transform> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
 
 const agents = new Map<string, Agent>();
 function agentFor(caFile: string | undefined, timeoutMs: number): Dispatcher {
@@ -58,7 +63,9 @@ export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResp
     const chunks: Buffer[] = [];
     let size = 0;
     // The cap counts decompressed bytes, chunk by chunk: a small gzip that inflates to gigabytes stops at the cap.
-    const encoding = String(res.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+    const encoding = String(res.headers['content-encoding'] ?? 'identity')
+      .toLowerCase()
+      .trim();
     const decoder = decoders[encoding];
     if (!decoder && encoding !== 'identity') {
       res.body.destroy();
@@ -70,7 +77,9 @@ export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResp
       if (size > maxBodyBytes) {
         res.body.destroy();
         body.destroy();
-        throw new CouldNotCheck(`GET ${url}: body larger than ${maxBodyBytes} bytes${decoder ? ` once decompressed (${encoding})` : ''}; stopped reading`);
+        throw new CouldNotCheck(
+          `GET ${url}: body larger than ${maxBodyBytes} bytes${decoder ? ` once decompressed (${encoding})` : ''}; stopped reading`,
+        );
       }
       chunks.push(chunk as Buffer);
     }
@@ -100,10 +109,14 @@ function describeError(err: unknown): string {
 export function json(res: HttpResponse): { ok: true; value: Record<string, unknown> } | { ok: false; problem: string } {
   try {
     const value = JSON.parse(res.text) as unknown;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, problem: `JSON that is not an object: ${res.text.slice(0, 80)}` };
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      return { ok: false, problem: `JSON that is not an object: ${res.text.slice(0, 80)}` };
     return { ok: true, value: value as Record<string, unknown> };
   } catch {
-    return { ok: false, problem: `a body that is not JSON (${res.text.length} bytes, starting ${JSON.stringify(res.text.slice(0, 40))})` };
+    return {
+      ok: false,
+      problem: `a body that is not JSON (${res.text.length} bytes, starting ${JSON.stringify(res.text.slice(0, 40))})`,
+    };
   }
 }
 
@@ -118,7 +131,10 @@ export interface RedirectChain {
  * Walks a redirect chain hop by hop. Only URLs on `allowedOrigins` are requested; the first hop that leaves
  * them is the chain's end and is inspected, not fetched. A loop or more than `maxHops` is a problem.
  */
-export async function walkRedirects(start: string, opts: HttpOptions & { allowedOrigins: string[]; maxHops?: number }): Promise<RedirectChain> {
+export async function walkRedirects(
+  start: string,
+  opts: HttpOptions & { allowedOrigins: string[]; maxHops?: number },
+): Promise<RedirectChain> {
   const maxHops = opts.maxHops ?? 5;
   const hops: RedirectChain['hops'] = [];
   const seen = new Set<string>();
@@ -131,7 +147,8 @@ export async function walkRedirects(start: string, opts: HttpOptions & { allowed
     // As a browser: only these statuses are redirects; a Location on any other answer is not followed.
     if (!redirectStatuses.includes(res.status)) return { hops, finalUrl: current };
     const location = res.headers.location;
-    if (typeof location !== 'string' || !location) return { hops, finalUrl: current, problem: `HTTP ${res.status} without a Location header` };
+    if (typeof location !== 'string' || !location)
+      return { hops, finalUrl: current, problem: `HTTP ${res.status} without a Location header` };
     let next: URL;
     try {
       next = new URL(location, current);

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { busiest, poolUsage } from './pgbouncer';
 
 describe('PgBouncer pool usage', () => {
-  const databases = [{ name: 'catalog', pool_size: 20 }, { name: 'pgbouncer', pool_size: 2 }];
+  const databases = [
+    { name: 'catalog', pool_size: 20 },
+    { name: 'pgbouncer', pool_size: 2 },
+  ];
   it('is sv_active / pool_size, per pool, ignoring the admin console', () => {
     const pools = poolUsage(
       [

@@ -48,8 +48,12 @@ export async function showPools(adminUrl: Secret): Promise<PoolUsage[]> {
 
 /** The busiest pool, or an idle placeholder when PgBouncer has no pools yet. */
 export function busiest(pools: PoolUsage[]): PoolUsage {
-  return pools.reduce<PoolUsage>(
-    (worst, p) => (p.waiting > worst.waiting || p.usagePct > worst.usagePct ? p : worst),
-    { database: '-', user: '-', active: 0, waiting: 0, poolSize: 0, usagePct: 0 },
-  );
+  return pools.reduce<PoolUsage>((worst, p) => (p.waiting > worst.waiting || p.usagePct > worst.usagePct ? p : worst), {
+    database: '-',
+    user: '-',
+    active: 0,
+    waiting: 0,
+    poolSize: 0,
+    usagePct: 0,
+  });
 }

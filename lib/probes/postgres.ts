@@ -6,8 +6,17 @@ import type { Secret } from '../core/secret.js';
 export const DB_TIMEOUT_MS = 5000;
 
 /** Runs one query on a fresh connection with connect and query deadlines; the password stays in memory. */
-export async function queryOnce<T extends pg.QueryResultRow>(url: Secret, sql: string, what: string, timeoutMs = DB_TIMEOUT_MS): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url.reveal(), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+export async function queryOnce<T extends pg.QueryResultRow>(
+  url: Secret,
+  sql: string,
+  what: string,
+  timeoutMs = DB_TIMEOUT_MS,
+): Promise<T[]> {
+  const client = new pg.Client({
+    connectionString: url.reveal(),
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -42,10 +51,18 @@ export async function replicaStatus(url: Secret): Promise<ReplicaStatus> {
     'replica',
   );
   const r = rows[0]!;
-  return { inRecovery: r.in_recovery, replayLagBytes: r.lag === null ? NaN : Number(r.lag), walReceiver: r.receiver ?? 'none' };
+  return {
+    inRecovery: r.in_recovery,
+    replayLagBytes: r.lag === null ? NaN : Number(r.lag),
+    walReceiver: r.receiver ?? 'none',
+  };
 }
 
 export async function alembicVersion(url: Secret): Promise<string[]> {
-  const rows = await queryOnce<{ version_num: string }>(url, 'SELECT version_num FROM alembic_version ORDER BY 1', 'alembic_version');
+  const rows = await queryOnce<{ version_num: string }>(
+    url,
+    'SELECT version_num FROM alembic_version ORDER BY 1',
+    'alembic_version',
+  );
   return rows.map((r) => r.version_num);
 }

@@ -5,7 +5,8 @@ import { get, json } from './http.js';
 export async function instant(baseUrl: string, promql: string): Promise<number | undefined> {
   const res = await get(`${baseUrl}/api/v1/query?query=${encodeURIComponent(promql)}`, { timeoutMs: 5000 });
   const body = json(res);
-  if (res.status !== 200 || !body.ok) throw new CouldNotCheck(`Prometheus query failed: HTTP ${res.status} ${body.ok ? '' : body.problem}`);
+  if (res.status !== 200 || !body.ok)
+    throw new CouldNotCheck(`Prometheus query failed: HTTP ${res.status} ${body.ok ? '' : body.problem}`);
   const data = body.value.data as { resultType?: string; result?: Array<{ value?: [number, string] }> } | undefined;
   const first = data?.result?.[0]?.value?.[1];
   return first === undefined ? undefined : Number(first);
@@ -20,7 +21,8 @@ export interface ErrorRate {
 /** 5xx share of API requests over a window, from the API's own counters as Prometheus scraped them. */
 export async function errorRate(baseUrl: string, window = '5m'): Promise<ErrorRate> {
   const total = await instant(baseUrl, `sum(increase(http_requests_total[${window}]))`);
-  if (total === undefined) throw new CouldNotCheck(`Prometheus at ${baseUrl} has no http_requests_total series: is the API scraped?`);
+  if (total === undefined)
+    throw new CouldNotCheck(`Prometheus at ${baseUrl} has no http_requests_total series: is the API scraped?`);
   const errors = (await instant(baseUrl, `sum(increase(http_requests_total{status=~"5.."}[${window}]))`)) ?? 0;
   return { errors, total, pct: total > 0 ? (errors / total) * 100 : 0 };
 }
@@ -35,7 +37,9 @@ export interface Alert {
 
 /** Alerts Alertmanager holds as active. */
 export async function activeAlerts(alertmanagerUrl: string): Promise<Alert[]> {
-  const res = await get(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=false&inhibited=false`, { timeoutMs: 5000 });
+  const res = await get(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=false&inhibited=false`, {
+    timeoutMs: 5000,
+  });
   let list: unknown;
   try {
     list = JSON.parse(res.text);
@@ -85,7 +89,8 @@ export async function alertConditionsSince(prometheusUrl: string): Promise<Map<s
   const res = await get(`${prometheusUrl}/api/v1/alerts`, { timeoutMs: 5000 });
   const body = json(res);
   const alerts = body.ok ? ((body.value.data as { alerts?: unknown } | undefined)?.alerts ?? []) : [];
-  if (res.status !== 200 || !Array.isArray(alerts)) throw new CouldNotCheck(`Prometheus answered HTTP ${res.status} for its alerts`);
+  if (res.status !== 200 || !Array.isArray(alerts))
+    throw new CouldNotCheck(`Prometheus answered HTTP ${res.status} for its alerts`);
   const out = new Map<string, Date>();
   for (const a of alerts as Array<{ labels?: Record<string, string>; activeAt?: string }>) {
     const name = a.labels?.alertname;
@@ -100,7 +105,11 @@ export async function alertConditionsSince(prometheusUrl: string): Promise<Map<s
  * whose condition already held before (the bad build's errors still inside a rate window) is still resolving,
  * even when its `for` delay makes it start firing later. Without Prometheus, Alertmanager's startsAt decides.
  */
-export function newSince(alerts: Alert[], since: Date, conditionSince: Map<string, Date> = new Map()): { fresh: Alert[]; resolving: Alert[] } {
+export function newSince(
+  alerts: Alert[],
+  since: Date,
+  conditionSince: Map<string, Date> = new Map(),
+): { fresh: Alert[]; resolving: Alert[] } {
   const began = (a: Alert) => conditionSince.get(a.name) ?? a.startsAt;
   return { fresh: alerts.filter((a) => began(a) >= since), resolving: alerts.filter((a) => began(a) < since) };
 }

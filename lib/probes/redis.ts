@@ -44,4 +44,5 @@ export function parseMemoryInfo(info: string): RedisMemory {
   return { usedBytes, maxBytes, usagePct: maxBytes > 0 ? (usedBytes / maxBytes) * 100 : undefined };
 }
 
-export const memory = (url: Secret) => withRedis(url, 'Redis INFO memory', async (r) => parseMemoryInfo(await r.info('memory')));
+export const memory = (url: Secret) =>
+  withRedis(url, 'Redis INFO memory', async (r) => parseMemoryInfo(await r.info('memory')));

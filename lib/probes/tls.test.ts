@@ -11,9 +11,16 @@ async function serve(opts: Parameters<typeof issueServerCert>[1]) {
   const dir = mkdtempSync(join(tmpdir(), 'tls-'));
   await ensureCa(dir);
   await issueServerCert(dir, opts);
-  const server = createServer({ key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')) }, (_, res) => res.end('ok'));
+  const server = createServer(
+    { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')) },
+    (_, res) => res.end('ok'),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, ca: join(dir, 'ca.crt'), close: () => server.close() };
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ca: join(dir, 'ca.crt'),
+    close: () => server.close(),
+  };
 }
 
 describe('peerCertificate', () => {

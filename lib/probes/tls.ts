@@ -20,7 +20,10 @@ const serverAuthOid = '1.3.6.1.5.5.7.3.1';
  * Reads the certificate a TLS server presents. Verification stays on: a certificate that does not chain to
  * the trusted CA or does not name the host is CouldNotCheck, with the TLS error.
  */
-export function peerCertificate(url: string, opts: { caFile?: string; timeoutMs?: number; now?: Date } = {}): Promise<CertInfo> {
+export function peerCertificate(
+  url: string,
+  opts: { caFile?: string; timeoutMs?: number; now?: Date } = {},
+): Promise<CertInfo> {
   const u = new URL(url);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const port = Number(u.port || 443);

@@ -31,11 +31,19 @@ export interface PhaseRun {
   junit: string;
 }
 
-export async function phase(name: Phase, opts: { reports?: string; env?: Record<string, string | undefined>; timeoutMs?: number; args?: string[] } = {}): Promise<PhaseRun> {
+export async function phase(
+  name: Phase,
+  opts: { reports?: string; env?: Record<string, string | undefined>; timeoutMs?: number; args?: string[] } = {},
+): Promise<PhaseRun> {
   const reports = opts.reports ?? reportsDir();
-  const r = await runPhase(name, { env: { RUNBOOK_REPORTS_DIR: reports, ...opts.env }, timeoutMs: opts.timeoutMs ?? 5 * 60_000, args: opts.args });
+  const r = await runPhase(name, {
+    env: { RUNBOOK_REPORTS_DIR: reports, ...opts.env },
+    timeoutMs: opts.timeoutMs ?? 5 * 60_000,
+    args: opts.args,
+  });
   const ev = readEvidence(reports, name);
-  if (!ev.ok) throw new Error(`${name} wrote no evidence (${ev.problem}); exit ${r.exitCode}\n${r.output.slice(-3000)}`);
+  if (!ev.ok)
+    throw new Error(`${name} wrote no evidence (${ev.problem}); exit ${r.exitCode}\n${r.output.slice(-3000)}`);
   let junit = '';
   try {
     junit = readFileSync(join(reports, `${name}.junit.xml`), 'utf8');
@@ -59,16 +67,33 @@ export async function phase(name: Phase, opts: { reports?: string; env?: Record<
 
 export async function setFaults(faults: Record<string, number | boolean>) {
   if (!t.adminUrl) throw new Error('the staging admin endpoint is off (ADMIN_ENABLED)');
-  const res = await request(`${t.adminUrl}/admin/faults`, { method: 'PUT', body: JSON.stringify(faults), headersTimeout: 5000, bodyTimeout: 5000 });
+  const res = await request(`${t.adminUrl}/admin/faults`, {
+    method: 'PUT',
+    body: JSON.stringify(faults),
+    headersTimeout: 5000,
+    bodyTimeout: 5000,
+  });
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`admin endpoint: HTTP ${res.statusCode} ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
 }
 
 export const noFaults = {
-  searchDelayMs: 0, search5xx: false, wrongCurrency: false, untaggedRedirect: false, wrongTag: false,
-  lookalikeRedirect: false, degradedHealth: false, healthDown: false, responseDelayMs: 0,
-  lyingHealth: false, usdNoPrice: false, redirectStatus: 0, redirectPort: false, redirectUserinfo: false, echoKey: false,
+  searchDelayMs: 0,
+  search5xx: false,
+  wrongCurrency: false,
+  untaggedRedirect: false,
+  wrongTag: false,
+  lookalikeRedirect: false,
+  degradedHealth: false,
+  healthDown: false,
+  responseDelayMs: 0,
+  lyingHealth: false,
+  usdNoPrice: false,
+  redirectStatus: 0,
+  redirectPort: false,
+  redirectUserinfo: false,
+  echoKey: false,
 };
 
 export async function resetFaults() {
@@ -89,7 +114,13 @@ export async function withStopped<T>(service: string, fn: () => Promise<T>): Pro
 }
 
 const projectGit = (...args: string[]) =>
-  run(['git', '-c', 'user.name=BuyWhere Staging', '-c', 'user.email=staging@buywhere.invalid', ...args] as [string, ...string[]], { cwd: t.projectDir, timeoutMs: 30_000 });
+  run(
+    ['git', '-c', 'user.name=BuyWhere Staging', '-c', 'user.email=staging@buywhere.invalid', ...args] as [
+      string,
+      ...string[],
+    ],
+    { cwd: t.projectDir, timeoutMs: 30_000 },
+  );
 
 /** Commits files into the staging project's checkout (null deletes) and pushes, as a new build to deploy. */
 export async function commitToProject(files: Record<string, string | null>, message: string): Promise<string> {
@@ -122,8 +153,11 @@ export async function healthyEvidence(): Promise<{ deploy: string; preflight: st
   const d = await phase('deploy', { reports: deploy });
   const p = await phase('preflight', { reports: preflight });
   const s = await phase('smoke', { reports: smoke });
-  const failing = [d, p, s].flatMap((r) => r.evidence.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id} ${c.status}: ${c.message ?? ''}`));
-  if (d.exitCode !== 0 || p.exitCode !== 0 || s.exitCode !== 0) throw new Error(`the healthy stack did not pass:\n${failing.join('\n')}`);
+  const failing = [d, p, s].flatMap((r) =>
+    r.evidence.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id} ${c.status}: ${c.message ?? ''}`),
+  );
+  if (d.exitCode !== 0 || p.exitCode !== 0 || s.exitCode !== 0)
+    throw new Error(`the healthy stack did not pass:\n${failing.join('\n')}`);
   return { deploy, preflight, smoke };
 }
 
@@ -131,7 +165,8 @@ export async function healthyEvidence(): Promise<{ deploy: string; preflight: st
 export function evidenceDir(...phases: Array<[from: string, phase: Phase]>): string {
   const dir = reportsDir();
   mkdirSync(join(dir, 'evidence'), { recursive: true });
-  for (const [from, name] of phases) cpSync(join(from, 'evidence', `${name}.json`), join(dir, 'evidence', `${name}.json`));
+  for (const [from, name] of phases)
+    cpSync(join(from, 'evidence', `${name}.json`), join(dir, 'evidence', `${name}.json`));
   return dir;
 }
 
@@ -144,7 +179,11 @@ export async function gonogo(dir: string, env: Record<string, string> = {}) {
     conditions: Array<{ verdict: string; action: string; reason: string }>;
     completeness: { verdict: string; reason: string };
   };
-  return { ...g, decision, reasons: [decision.completeness.reason, ...decision.conditions.map((c) => c.reason)].join('\n') };
+  return {
+    ...g,
+    decision,
+    reasons: [decision.completeness.reason, ...decision.conditions.map((c) => c.reason)].join('\n'),
+  };
 }
 
 /** Every process below `root`, read from /proc: compose and its helpers lead process groups of their own. */
@@ -186,13 +225,21 @@ function sigkill(pid: number) {
  * SIGKILLs it and everything it started as soon as it announces the point. A phase that ends without
  * reaching the point is an error: the point was not tested.
  */
-export async function killPhaseAt(name: 'deploy' | 'rollback', point: string, opts: { timeoutMs?: number; reports?: string } = {}): Promise<{ output: string }> {
+export async function killPhaseAt(
+  name: 'deploy' | 'rollback',
+  point: string,
+  opts: { timeoutMs?: number; reports?: string } = {},
+): Promise<{ output: string }> {
   const child = execa(join(repoRoot, 'node_modules', '.bin', 'vitest'), ['run', '--project', name], {
     cwd: repoRoot,
     detached: true,
     reject: false,
     all: true,
-    env: { FORCE_COLOR: '0', RUNBOOK_REPORTS_DIR: opts.reports ?? join(repoRoot, 'reports', 'e2e-kill'), [killPointEnv]: point },
+    env: {
+      FORCE_COLOR: '0',
+      RUNBOOK_REPORTS_DIR: opts.reports ?? join(repoRoot, 'reports', 'e2e-kill'),
+      [killPointEnv]: point,
+    },
   });
   let output = '';
   let killed = false;
@@ -208,6 +255,9 @@ export async function killPhaseAt(name: 'deploy' | 'rollback', point: string, op
   });
   const r = await child;
   clearTimeout(deadline);
-  if (!killed) throw new Error(`kill point "${point}" was not reached: ${name} ended first (exit ${r.exitCode ?? r.signal})\n${output.slice(-2500)}`);
+  if (!killed)
+    throw new Error(
+      `kill point "${point}" was not reached: ${name} ended first (exit ${r.exitCode ?? r.signal})\n${output.slice(-2500)}`,
+    );
   return { output };
 }

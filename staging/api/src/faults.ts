@@ -77,7 +77,8 @@ export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
     if (!(key in defaults)) throw new Error(`unknown fault switch: ${key}`);
     const k = key as keyof Faults;
     if (typeof defaults[k] === 'number') {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${key} must be a number >= 0`);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+        throw new Error(`${key} must be a number >= 0`);
       (out as Record<string, unknown>)[k] = value;
     } else {
       if (typeof value !== 'boolean') throw new Error(`${key} must be true or false`);
@@ -98,7 +99,8 @@ export function loadFaults(env: NodeJS.ProcessEnv, buildEnv: string): Faults {
   for (const [key, name] of Object.entries(envNames) as Array<[keyof Faults, string]>) {
     const raw = env[name] ?? baked[name];
     if (raw === undefined || raw === '') continue;
-    if (typeof faults[key] === 'number') (faults as unknown as Record<string, number>)[key] = Math.max(0, Number(raw) || 0);
+    if (typeof faults[key] === 'number')
+      (faults as unknown as Record<string, number>)[key] = Math.max(0, Number(raw) || 0);
     else (faults as unknown as Record<string, boolean>)[key] = raw === '1' || raw === 'true';
   }
   return faults;

@@ -21,10 +21,7 @@ export class Metrics {
   }
 
   render(): string {
-    const lines = [
-      '# HELP http_requests_total Requests by route and status.',
-      '# TYPE http_requests_total counter',
-    ];
+    const lines = ['# HELP http_requests_total Requests by route and status.', '# TYPE http_requests_total counter'];
     for (const [key, n] of this.counts) {
       const [route, status] = key.split('\u0000');
       lines.push(`http_requests_total{route="${route}",status="${status}"} ${n}`);
@@ -32,7 +29,9 @@ export class Metrics {
     lines.push('# HELP http_request_duration_seconds Request latency by route.');
     lines.push('# TYPE http_request_duration_seconds histogram');
     for (const [route, h] of this.histograms) {
-      buckets.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{route="${route}",le="${le}"} ${h.buckets[i]}`));
+      buckets.forEach((le, i) =>
+        lines.push(`http_request_duration_seconds_bucket{route="${route}",le="${le}"} ${h.buckets[i]}`),
+      );
       lines.push(`http_request_duration_seconds_bucket{route="${route}",le="+Inf"} ${h.count}`);
       lines.push(`http_request_duration_seconds_sum{route="${route}"} ${h.sum}`);
       lines.push(`http_request_duration_seconds_count{route="${route}"} ${h.count}`);

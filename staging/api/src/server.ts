@@ -28,7 +28,12 @@ const metrics = new Metrics();
 
 // Idle connections stay open (idleTimeoutMillis 0): a health check after a quiet spell must not pay for a new
 // SCRAM login, or /health/detailed's db_response_ms measures the login instead of the database.
-const primary = new pg.Pool({ connectionString: required('DATABASE_URL'), max: 10, connectionTimeoutMillis: 2000, idleTimeoutMillis: 0 });
+const primary = new pg.Pool({
+  connectionString: required('DATABASE_URL'),
+  max: 10,
+  connectionTimeoutMillis: 2000,
+  idleTimeoutMillis: 0,
+});
 const replica = new pg.Pool({
   host: '127.0.0.1',
   port: Number(required('DB_REPLICA_PORT')),
@@ -102,7 +107,11 @@ async function countActive(): Promise<number> {
 }
 
 function presentProducts(rows: Array<Record<string, unknown>>) {
-  return rows.map((p) => ({ ...p, currency: faults.wrongCurrency ? 'SGD' : p.currency, price: faults.usdNoPrice ? null : p.price }));
+  return rows.map((p) => ({
+    ...p,
+    currency: faults.wrongCurrency ? 'SGD' : p.currency,
+    price: faults.usdNoPrice ? null : p.price,
+  }));
 }
 
 function intParam(url: URL, name: string, fallback: number, max: number): number {
@@ -133,7 +142,8 @@ async function route(req: IncomingMessage, url: URL): Promise<[string, Reply]> {
       redis: cache.status === 'fulfilled' ? 'healthy' : 'down',
     };
     if (faults.lyingHealth) dependencies.db = 'down';
-    const healthy = faults.lyingHealth || (!faults.degradedHealth && Object.values(dependencies).every((s) => s === 'healthy'));
+    const healthy =
+      faults.lyingHealth || (!faults.degradedHealth && Object.values(dependencies).every((s) => s === 'healthy'));
     return [
       path,
       {
@@ -164,7 +174,10 @@ async function route(req: IncomingMessage, url: URL): Promise<[string, Reply]> {
       // Both queries stop early: an uncached search for a common term must not read every match (62,500 of
       // them for "laptop") to count or sort them. total counts matches up to searchCountCap.
       const [count, rows] = await Promise.all([
-        primary.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM products WHERE ${where} LIMIT ${searchCountCap}) matches`, [q, currency]),
+        primary.query(
+          `SELECT count(*)::int AS n FROM (SELECT 1 FROM products WHERE ${where} LIMIT ${searchCountCap}) matches`,
+          [q, currency],
+        ),
         primary.query(`SELECT ${productColumns} FROM products WHERE ${where} LIMIT $3`, [q, currency, limit]),
       ]);
       return { total: count.rows[0].n as number, products: rows.rows };
