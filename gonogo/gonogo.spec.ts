@@ -1,5 +1,6 @@
 // Runbook section 4: Rex's Go/No-Go, one test per mandatory condition, decided from the phases' evidence.
 import { afterAll, describe, expect, test } from 'vitest';
+import { couldNotCheck } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
 import { identify } from '../lib/harness/identity';
 import { postToSlack } from '../lib/operations/slack';
@@ -28,8 +29,7 @@ describe('4. Go/No-Go — mandatory conditions', () => {
   for (const [i, c] of conditions.entries()) {
     const r = gate.conditions[i]!;
     test(caseName(r), () => {
-      if (r.outcome === 'could-not-run')
-        throw Object.assign(new Error(`${r.reason}\n  action: ${c.action}`), { name: 'CouldNotCheck' });
+      if (r.outcome === 'could-not-run') couldNotCheck(r.reason, c.action, t.secretValues);
       expect(r.verdict, `${r.reason}; measured ${r.measured} [${c.action}]`).toBe('GO');
     });
   }

@@ -5,7 +5,6 @@ import { check } from '../lib/harness/check';
 import { composeArgs } from '../lib/probes/compose';
 import { target } from '../lib/harness/config';
 import { imageInfo, serviceStates, tagImage } from '../lib/probes/docker';
-import { CouldNotCheck } from '../lib/core/errors';
 import { writeAtomic } from '../lib/core/atomic';
 import { acquireLock, type Lock } from '../lib/operations/lock';
 import { alembicVersion } from '../lib/probes/postgres';
@@ -172,7 +171,7 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
   test(`${titleOf('rollback.6.alerts')} (Alertmanager)`, async (ctx) => {
     const c = check(ctx, 'rollback.6.alerts');
     s.get(ctx);
-    if (!t.alertmanagerUrl) throw new CouldNotCheck('RUNBOOK_ALERTMANAGER_URL is not set: no way to see P1 alerts');
+    if (!t.alertmanagerUrl) c.couldNotCheck('RUNBOOK_ALERTMANAGER_URL is not set: no way to see P1 alerts');
     const p1 = (await c.probe(() => activeAlerts(t.alertmanagerUrl!))).filter(isP1);
     // The runbook asks for no *new* P1s: alerts raised by the bad build may still be resolving, or only now
     // firing because their condition held before the rollback.

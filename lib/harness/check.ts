@@ -1,7 +1,7 @@
 import type { TestContext } from 'vitest';
 import { entry, judge, type CheckId, type Measured } from '../../runbook/catalogue.js';
 import { target } from './config.js';
-import { CouldNotCheck } from '../core/errors.js';
+import { CheckFailed, CouldNotCheck, isCouldNotCheck } from '../core/errors.js';
 import { scrub, scrubValue } from '../core/secret.js';
 
 export interface CheckMeta {
@@ -21,8 +21,6 @@ declare module 'vitest' {
 }
 
 export interface Check {
-  /** Records what was measured (one structured record per check); returns it. */
-  measured<T extends Measured>(record: T): T;
   /**
    * Records the measured record and asserts the runbook's promise with the catalogue's own judge, the
    * one the gate re-runs. The failure says what was checked, what was expected, what was found and what to do.
@@ -30,10 +28,17 @@ export interface Check {
   judge(record: Measured): void;
   /** Runs a probe. Anything it throws becomes CouldNotCheck: the check could not run, which is not a pass. */
   probe<T>(fn: () => Promise<T>): Promise<T>;
+  /** Stops the check as one that could not run (a HOLD, never a pass), with the catalogue's action. */
+  couldNotCheck(why: string): never;
   /** The message for an assertion: what is asserted, and what to do when it fails. */
   says(what: string): string;
   /** Skips with a reason that the report shows. */
   skip(reason: string): never;
+}
+
+/** Throws the error that makes a test a could-not-check: a HOLD with the reason and what to do. */
+export function couldNotCheck(why: string, action: string, secrets: string[] = target().secretValues): never {
+  throw new CouldNotCheck(scrub(`${why}\n  action:   ${action}`, secrets));
 }
 
 /** Declares the running test as the catalogue's check `id` and returns its recording helpers. */
@@ -43,25 +48,14 @@ export function check(ctx: TestContext, id: CheckId): Check {
   const secrets = target().secretValues;
   const meta: CheckMeta = { id, threshold: e.expected, action: e.action, advisory: e.kind === 'advisory' };
   ctx.task.meta.check = meta;
-  const c: Check = {
-    measured(record) {
-      meta.measured = scrubValue(record, secrets);
-      return record;
-    },
+  return {
     judge(record) {
-      c.measured(record);
+      meta.measured = scrubValue(record, secrets);
       const t = target();
       const why = judge(id, record, { deployBranch: t.deployBranch, replicaMaxLagBytes: t.replicaMaxLagBytes });
       if (why) {
-        throw Object.assign(
-          new Error(
-            scrub(
-              `${e.section} — ${e.title}\n  expected: ${e.expected}\n  found:    ${why}\n  action:   ${e.action}`,
-              secrets,
-            ),
-          ),
-          { name: 'AssertionError' },
-        );
+        const text = `${e.section} — ${e.title}\n  expected: ${e.expected}\n  found:    ${why}\n  action:   ${e.action}`;
+        throw new CheckFailed(scrub(text, secrets));
       }
     },
     async probe(fn) {
@@ -70,18 +64,16 @@ export function check(ctx: TestContext, id: CheckId): Check {
       } catch (err) {
         const raw = (err as Error).message ?? String(err);
         const message = scrub(raw, secrets);
-        if (err instanceof CouldNotCheck && message === raw) throw err;
+        if (isCouldNotCheck(err) && message === raw) throw err;
         // A fresh error: the stack of the original would still carry the unscrubbed message.
-        throw Object.assign(new CouldNotCheck(message), {
-          name: err instanceof CouldNotCheck ? err.name : 'CouldNotCheck',
-        });
+        throw new CouldNotCheck(message);
       }
     },
+    couldNotCheck: (why) => couldNotCheck(why, e.action, secrets),
     says: (what) => scrub(`${what} [${e.action}]`, secrets),
     skip(reason) {
       ctx.skip(reason);
       throw new Error('unreachable');
     },
   };
-  return c;
 }

@@ -8,6 +8,7 @@ import type { Builder } from 'junit-report-builder';
 import type { CheckMeta } from './check.js';
 import { resolveTarget } from './config.js';
 import { writeAtomic } from '../core/atomic.js';
+import { isCouldNotCheck } from '../core/errors.js';
 import {
   phases,
   writeEvidence,
@@ -22,8 +23,6 @@ import { scrub, scrubOutput } from '../core/secret.js';
 
 const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
 
-const couldNotCheck = new Set(['CouldNotCheck', 'WaitTimeout', 'ConfigError', 'Refused']);
-
 export function statusOf(test: TestCase): { status: CheckStatus; message?: string } {
   const r = test.result();
   if (r.state === 'passed') return { status: 'pass' };
@@ -37,7 +36,7 @@ export function statusOf(test: TestCase): { status: CheckStatus; message?: strin
   }
   const err = r.errors?.[0];
   const message = err ? `${err.message}` : 'failed';
-  return { status: err && couldNotCheck.has(err.name ?? '') ? 'error' : 'fail', message };
+  return { status: err && isCouldNotCheck(err) ? 'error' : 'fail', message };
 }
 
 function firstSuiteError(test: TestCase): string | undefined {
