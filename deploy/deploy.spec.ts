@@ -6,11 +6,11 @@ import { heads, readRevisions } from '../lib/probes/alembic';
 import { check } from '../lib/harness/check';
 import { composeArgs } from '../lib/probes/compose';
 import { target } from '../lib/harness/config';
+import { runContext } from '../lib/harness/run';
 import { imageInfo, listImages, serviceStates, tagImage } from '../lib/probes/docker';
-import { readEvidence } from '../lib/harness/evidence';
-import { headSha } from '../lib/probes/git';
 import { waitHealthy } from '../lib/probes/health';
-import { acquireLock, type Lock } from '../lib/operations/lock';
+import { Refused } from '../lib/core/errors';
+import { acquireLock } from '../lib/operations/lock';
 import { alembicVersion } from '../lib/probes/postgres';
 import { planDeployState, readState, saveState, appendHistory } from '../lib/operations/rollback-state';
 import { composeFor, composeStep, up, waitHttp200 } from '../lib/operations/stack';
@@ -19,22 +19,23 @@ import { deadlineMs, titleOf } from '../runbook/catalogue';
 
 const t = target();
 const project = await composeFor(t);
-const deploySha = await headSha(t.projectDir);
-const logs = join(t.reportsDir, 'logs');
+const run = runContext();
+// Resolved by the phase's setup: the checkout's HEAD, the build the plan showed.
+const deploySha = run.checkout ?? 'unknown';
+const logs = join(run.reportsDir, 'logs');
 const composeLog = join(logs, `compose-${deploySha}.log`);
 const seq = sequence('deploy');
-let lock: Lock | undefined;
-
-afterAll(() => lock?.release());
+const locked = seq.step('lock', async () => {
+  if (!run.checkout)
+    throw new Refused(`${t.projectDir} has no readable git HEAD: nothing to deploy`, 'fix the checkout (1.1)');
+  return acquireLock(t.projectDir, `npm run deploy (${deploySha})`);
+});
+afterAll(() => locked.settled()?.release());
 
 describe('Deploy lock', () => {
-  const s = seq.step('lock', async () => {
-    lock = acquireLock(t.projectDir, `npm run deploy (${deploySha})`);
-    return lock;
-  });
   test(`${titleOf('deploy.lock')} (${t.projectDir}/.deploy.lock)`, (ctx) => {
     const c = check(ctx, 'deploy.lock');
-    const l = s.get(ctx);
+    const l = locked.get(ctx);
     c.judge({
       held: l.holder.pid === process.pid,
       holder: `pid ${l.holder.pid}`,
@@ -149,6 +150,11 @@ describe('Step 3 — Start DB and Redis', () => {
 describe('Step 4 — Run database migrations', () => {
   const migrateLog = join(logs, `migrate-${deploySha}.log`);
   const s = seq.step('step 4', async () => {
+    // Where the database stands before the migration, read now: the first deploy has no alembic_version yet.
+    const before = await alembicVersion(t.databaseUrl).then(
+      (v) => v.join(',') || 'none',
+      (err: Error) => `unreadable: ${err.message.split('\n')[0]}`,
+    );
     const r = await composeStep(
       project,
       `Step 4 — compose run --rm migrate (log: ${migrateLog})`,
@@ -157,11 +163,6 @@ describe('Step 4 — Run database migrations', () => {
     );
     const head = heads(await readRevisions(join(t.projectDir, 'alembic', 'versions')));
     const after = r.exitCode === 0 ? await alembicVersion(t.databaseUrl) : [];
-    const pre = readEvidence(t.reportsDir, 'preflight');
-    const before = pre.ok
-      ? ((pre.evidence.checks.find((x) => x.id === 'preflight.1.6')?.measured as { current?: string } | undefined)
-          ?.current ?? 'unknown')
-      : 'unknown (no preflight evidence)';
     return { r, head, after, before };
   });
   test(titleOf('deploy.4.migrate'), (ctx) => {

@@ -1,41 +1,46 @@
 // The Go/No-Go artefacts Rex reads: JUnit (junit-report-builder), one self-contained HTML page, and the
 // #us-launch-ops status post as text.
-import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import type { Builder } from 'junit-report-builder';
 import { writeAtomic } from '../lib/core/atomic.js';
-import { schemaClean } from '../lib/harness/reporter.js';
+import { junitXml } from '../lib/harness/junit.js';
 import { scrub } from '../lib/core/secret.js';
 import type { ConditionResult, GateResult } from './gate.js';
-
-const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
 
 const all = (g: GateResult) => [...g.conditions, g.completeness];
 
 export function gateJunit(g: GateResult): string {
-  const b = junit.newBuilder();
-  const suite = b
-    .testSuite()
-    .name('Go/No-Go')
-    .timestamp(g.decidedAt)
-    .property('decision', g.decision)
-    .property('target', g.target)
-    .property('DEPLOY_SHA', g.deploySha)
-    .property('time', g.decidedAt)
-    .property('evidence', g.evidenceFiles.join(' '));
+  const properties: Array<[string, string]> = [
+    ['decision', g.decision],
+    ['target', g.target],
+    ['DEPLOY_SHA', g.deploySha],
+    ['time', g.decidedAt],
+    ['evidence', g.evidenceFiles.join(' ')],
+  ];
   for (const c of all(g)) {
-    suite.property(`condition.${c.n}.measured`, c.measured);
-    suite.property(`condition.${c.n}.verdict`, c.verdict);
+    properties.push([`condition.${c.n}.measured`, c.measured], [`condition.${c.n}.verdict`, c.verdict]);
   }
-  g.advisories.forEach((a, i) => suite.property(`advisory.${i + 1}`, `${a.title}: ${a.status} ${a.measured}`));
-  for (const c of all(g)) {
-    const tc = suite.testCase().className('Go/No-Go').name(caseName(c));
-    tc.standardOutput(`threshold: ${c.threshold}\nmeasured: ${c.measured}\nevidence age: ${age(c)}`);
-    const text = `${caseName(c)}\nexpected: ${c.threshold}\nactual: ${c.measured}\nreason: ${c.reason}\naction: ${c.action}`;
-    if (c.outcome === 'fail') tc.failure(text, c.action);
-    else if (c.outcome === 'could-not-run') tc.error(text, c.action);
-  }
-  return schemaClean(b.build());
+  g.advisories.forEach((a, i) => properties.push([`advisory.${i + 1}`, `${a.title}: ${a.status} ${a.measured}`]));
+  return junitXml({
+    name: 'Go/No-Go',
+    timestamp: g.decidedAt,
+    timeS: 0,
+    properties,
+    cases: all(g).map((c) => {
+      const text = `${caseName(c)}\nexpected: ${c.threshold}\nactual: ${c.measured}\nreason: ${c.reason}\naction: ${c.action}`;
+      return {
+        className: 'Go/No-Go',
+        name: caseName(c),
+        timeS: 0,
+        stdout: `threshold: ${c.threshold}\nmeasured: ${c.measured}\nevidence age: ${age(c)}`,
+        outcome:
+          c.outcome === 'fail'
+            ? { kind: 'failure', message: c.action, type: 'failure', body: text }
+            : c.outcome === 'could-not-run'
+              ? { kind: 'error', message: c.action, type: 'could-not-check', body: text }
+              : undefined,
+      };
+    }),
+  });
 }
 
 export const caseName = (c: ConditionResult) =>

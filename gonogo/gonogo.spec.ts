@@ -3,25 +3,27 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { couldNotCheck } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
 import { identify } from '../lib/harness/identity';
+import { runContext } from '../lib/harness/run';
 import { postToSlack } from '../lib/operations/slack';
 import { conditions } from '../runbook/catalogue';
 import { caseName, gateMarkdown, writeGateArtefacts } from './artefacts';
 import { decide } from './gate';
 
 const t = target();
+const run = runContext();
 const gate = decide({
-  reportsDir: t.reportsDir,
-  target: t.name,
+  reportsDir: run.reportsDir,
+  target: run.target,
   identity: await identify(t),
   settings: { deployBranch: t.deployBranch, replicaMaxLagBytes: t.replicaMaxLagBytes },
   maxAgeMin: t.evidenceMaxAgeMin,
 });
 
 afterAll(async () => {
-  writeGateArtefacts(gate, t.reportsDir, t.secretValues);
+  writeGateArtefacts(gate, run.reportsDir, t.secretValues);
   const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, gateMarkdown(gate), t.secretValues);
   process.stdout.write(
-    `\nGo/No-Go: ${gate.decision} for build ${gate.deploySha} — ${t.reportsDir}/gonogo.html${slack ? ` (${slack}; the decision stands)` : ''}\n`,
+    `\nGo/No-Go: ${gate.decision} for build ${gate.deploySha} — ${run.reportsDir}/gonogo.html${slack ? ` (${slack}; the decision stands)` : ''}\n`,
   );
 });
 

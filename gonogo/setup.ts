@@ -4,13 +4,13 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { repoRoot } from '../lib/harness/config.js';
+import { reportsDirFrom } from '../lib/harness/config.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
 import { writeGateArtefacts } from './artefacts.js';
 import { holdEverything, type GateResult } from './gate.js';
 
 export default async function setup(project: TestProject) {
-  const reportsDir = process.env.RUNBOOK_REPORTS_DIR ?? join(repoRoot, 'reports');
+  const reportsDir = reportsDirFrom();
   const decisionFile = join(reportsDir, 'evidence', 'gate.json');
   for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')])
     rmSync(join(reportsDir, f), { force: true });

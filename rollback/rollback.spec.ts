@@ -1,12 +1,22 @@
-// Runbook sections 5.2 and 6: the rollback, one setup hook per step, then its verification.
+// Runbook sections 5.2 and 6: the rollback, one setup hook per step, then its verification. Each step
+// hands what it found to the steps after it through the sequence.
 import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
-import { check } from '../lib/harness/check';
-import { composeArgs } from '../lib/probes/compose';
-import { target } from '../lib/harness/config';
-import { imageInfo, serviceStates, tagImage } from '../lib/probes/docker';
 import { writeAtomic } from '../lib/core/atomic';
-import { acquireLock, type Lock } from '../lib/operations/lock';
+import { Refused } from '../lib/core/errors';
+import { scrub } from '../lib/core/secret';
+import { stepInProgress } from '../lib/core/step-signal';
+import { check } from '../lib/harness/check';
+import { target } from '../lib/harness/config';
+import { planRollback } from '../lib/harness/planning';
+import { runContext } from '../lib/harness/run';
+import { sequence } from '../lib/harness/steps';
+import { acquireLock } from '../lib/operations/lock';
+import { appendHistory, readHistory } from '../lib/operations/rollback-state';
+import { postToSlack } from '../lib/operations/slack';
+import { composeFor, composeStep, up, waitHttp200 } from '../lib/operations/stack';
+import { composeArgs } from '../lib/probes/compose';
+import { imageInfo, serviceStates, tagImage } from '../lib/probes/docker';
 import { alembicVersion } from '../lib/probes/postgres';
 import {
   activeAlerts,
@@ -16,54 +26,57 @@ import {
   isP1,
   newSince,
 } from '../lib/probes/prometheus';
-import { planRollback, type RollbackChoice } from '../lib/harness/planning';
-import { appendHistory, readHistory } from '../lib/operations/rollback-state';
-import { composeFor, composeStep, up, waitHttp200 } from '../lib/operations/stack';
-import { sequence } from '../lib/harness/steps';
-import { stepInProgress } from '../lib/core/step-signal';
-import * as smoke from '../smoke/checks';
-import { postToSlack } from '../lib/operations/slack';
-import { scrub } from '../lib/core/secret';
-import { rollbackPost } from './posts';
 import { deadlineMs, titleOf } from '../runbook/catalogue';
+import * as smoke from '../smoke/checks';
+import { rollbackPost } from './posts';
 
 const t = target();
+const run = runContext();
 const project = await composeFor(t);
-const logs = join(t.reportsDir, 'logs');
+const logs = join(run.reportsDir, 'logs');
 const composeLog = join(logs, 'rollback-compose.log');
 const downgradeTo = process.env.RUNBOOK_DOWNGRADE_TO;
 const reason = process.env.RUNBOOK_ROLLBACK_REASON ?? 'not given (set RUNBOOK_ROLLBACK_REASON)';
-const startedAt = new Date();
+const startedAt = new Date(run.startedAt);
 const seq = sequence('rollback');
-let lock: Lock | undefined;
-let from = 'unknown';
-let choice: RollbackChoice;
 
-afterAll(() => lock?.release());
-
-describe('Before step 1 — lock, a rollback target that exists, a safe downgrade when one is asked for', () => {
-  const s = seq.step('target', async () => {
-    lock = acquireLock(t.projectDir, 'npm run rollback');
-    const planned = await planRollback(t, downgradeTo);
-    choice = planned.choice;
-    from = planned.choice.from;
+// Before step 1 is the harness's own: the lock, and a target that exists and is the one the plan showed.
+const planned = seq.step('target', async () => {
+  const lock = acquireLock(t.projectDir, 'npm run rollback');
+  try {
+    const { choice } = await planRollback(t, downgradeTo);
+    // Under the lock, the target must be the one the plan showed (and production confirmed) before the run.
+    if (run.plan && run.plan.after.sha !== choice.sha) {
+      throw new Refused(
+        `the plan shown before the run rolls back to ${run.plan.after.sha}; under the lock the target is now ${choice.sha}`,
+        'something changed the images or the rollback state meanwhile; read `npm run status` and plan again',
+      );
+    }
     appendHistory(t.projectDir, {
       event: 'rollback-started',
       at: startedAt.toISOString(),
       deploySha: choice.sha,
-      target: { api: choice.api, mcp: choice.mcp, sha: choice.sha, from },
-      note: `rolling back from ${from} to sha-${choice.sha}: ${reason}`,
+      target: { api: choice.api, mcp: choice.mcp, sha: choice.sha, from: choice.from },
+      note: `rolling back from ${choice.from} to sha-${choice.sha}: ${reason}`,
     });
-    const initiated = rollbackPost('initiated', { at: startedAt, reason, from, to: `sha-${choice.sha}` });
-    writeAtomic(join(t.reportsDir, 'rollback-initiated.md'), scrub(initiated, t.secretValues));
+    const initiated = rollbackPost('initiated', { at: startedAt, reason, from: choice.from, to: `sha-${choice.sha}` });
+    writeAtomic(join(run.reportsDir, 'rollback-initiated.md'), scrub(initiated, t.secretValues));
     const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, initiated, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "ROLLBACK INITIATED" to #us-launch-ops by hand\n`);
-    return choice;
-  });
+    return { lock, choice };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+});
+afterAll(() => planned.settled()?.lock.release());
+const choice = () => planned.value().choice;
+
+describe('Before step 1 — lock, a rollback target that exists, a safe downgrade when one is asked for', () => {
   test(titleOf('rollback.target'), (ctx) => {
     const c = check(ctx, 'rollback.target');
-    s.get(ctx);
-    c.judge({ api: choice.api, sha: choice.sha, source: choice.source, from });
+    const { choice } = planned.get(ctx);
+    c.judge({ api: choice.api, sha: choice.sha, source: choice.source, from: choice.from });
   });
 });
 
@@ -83,21 +96,36 @@ describe('Step 1 — Stop API and MCP', () => {
   });
 });
 
-describe('Steps 2–3 — Load rollback state; restore the previous image tags', () => {
+describe('Step 2 — Load rollback state', () => {
+  const s = seq.step('step 2', async () => {
+    const { api, mcp, source } = choice();
+    const [apiImage, mcpImage] = await Promise.all([imageInfo(api), mcp ? imageInfo(mcp) : undefined]);
+    process.stdout.write(`Rolling back to image digest: ${api} (from ${source})\n`);
+    return { api, mcp: mcp ?? null, source, api_present: !!apiImage, mcp_present: mcp ? !!mcpImage : null };
+  });
+  test(titleOf('rollback.2'), (ctx) => {
+    const c = check(ctx, 'rollback.2');
+    c.judge(s.get(ctx));
+  });
+});
+
+describe('Step 3 — Restore previous image tag', () => {
   const s = seq.step('step 3', async () => {
-    await tagImage(choice.api, t.apiImage, 'latest');
+    const { api, mcp } = choice();
+    await tagImage(api, t.apiImage, 'latest');
     await stepInProgress();
-    if (choice.mcp) await tagImage(choice.mcp, t.mcpImage, 'latest');
+    if (mcp) await tagImage(mcp, t.mcpImage, 'latest');
     return imageInfo(`${t.apiImage}:latest`);
   });
   test(titleOf('rollback.3'), (ctx) => {
     const c = check(ctx, 'rollback.3');
     const latest = s.get(ctx);
+    const { api, sha, mcp } = choice();
     c.judge({
       latest: latest?.id ?? null,
-      target: choice.api,
-      sha: choice.sha,
-      mcp: choice.mcp ? 'restored' : 'no previous MCP image; left as is',
+      target: api,
+      sha,
+      mcp: mcp ? 'restored' : 'no previous MCP image; left as is',
     });
   });
 });
@@ -115,7 +143,7 @@ describe('Step 4 — Restart services with the prior image', () => {
       http: r.value,
       seconds: Math.round(r.elapsedMs) / 1000,
       running_image: running.get('api')?.imageId ?? null,
-      target: choice.api,
+      target: choice().api,
     });
   });
 });
@@ -150,16 +178,16 @@ describe('Step 5 — Migration downgrade (only when asked, only when reversible)
 });
 
 describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checklist', () => {
-  const s = seq.step('step 6', async () => true);
-  test(titleOf('rollback.6.smoke1'), (ctx) => (s.get(ctx), smoke.health(ctx, 'rollback.6.smoke1')));
-  test(titleOf('rollback.6.smoke2'), (ctx) => (s.get(ctx), smoke.detailedHealth(ctx, 'rollback.6.smoke2')));
-  test(titleOf('rollback.6.smoke3'), (ctx) => (s.get(ctx), smoke.products(ctx, 'rollback.6.smoke3')));
-  test(titleOf('rollback.6.smoke4'), (ctx) => (s.get(ctx), smoke.searchLaptop(ctx, 'rollback.6.smoke4')));
-  test(titleOf('rollback.6.smoke5'), (ctx) => (s.get(ctx), smoke.searchIphone(ctx, 'rollback.6.smoke5')));
-  test(titleOf('rollback.6.redirect'), (ctx) => (s.get(ctx), smoke.affiliateRedirect(ctx, 'rollback.6.redirect')));
+  const s = seq.checks('step 6');
+  test(titleOf('rollback.6.smoke1'), (ctx) => (s.enter(ctx), smoke.health(ctx, 'rollback.6.smoke1')));
+  test(titleOf('rollback.6.smoke2'), (ctx) => (s.enter(ctx), smoke.detailedHealth(ctx, 'rollback.6.smoke2')));
+  test(titleOf('rollback.6.smoke3'), (ctx) => (s.enter(ctx), smoke.products(ctx, 'rollback.6.smoke3')));
+  test(titleOf('rollback.6.smoke4'), (ctx) => (s.enter(ctx), smoke.searchLaptop(ctx, 'rollback.6.smoke4')));
+  test(titleOf('rollback.6.smoke5'), (ctx) => (s.enter(ctx), smoke.searchIphone(ctx, 'rollback.6.smoke5')));
+  test(titleOf('rollback.6.redirect'), (ctx) => (s.enter(ctx), smoke.affiliateRedirect(ctx, 'rollback.6.redirect')));
   test(`${titleOf('rollback.6.errors')} (the API's own counters; Prometheus 5 min when absent)`, async (ctx) => {
     const c = check(ctx, 'rollback.6.errors');
-    s.get(ctx);
+    s.enter(ctx);
     const r = await c.probe(() =>
       errorRateSinceStart(t.apiUrl, t.caFile).catch((err: Error) => {
         if (!t.prometheusUrl) throw err;
@@ -170,7 +198,7 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
   });
   test(`${titleOf('rollback.6.alerts')} (Alertmanager)`, async (ctx) => {
     const c = check(ctx, 'rollback.6.alerts');
-    s.get(ctx);
+    s.enter(ctx);
     if (!t.alertmanagerUrl) c.couldNotCheck('RUNBOOK_ALERTMANAGER_URL is not set: no way to see P1 alerts');
     const p1 = (await c.probe(() => activeAlerts(t.alertmanagerUrl!))).filter(isP1);
     // The runbook asks for no *new* P1s: alerts raised by the bad build may still be resolving, or only now
@@ -183,15 +211,16 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
 
 describe('Step 7 — Communicate', () => {
   const s = seq.step('step 7', async () => {
-    const post = rollbackPost('complete', { at: new Date(), reason, from, to: `sha-${choice.sha}` });
-    writeAtomic(join(t.reportsDir, 'rollback-complete.md'), scrub(post, t.secretValues));
+    const { from, sha } = choice();
+    const post = rollbackPost('complete', { at: new Date(), reason, from, to: `sha-${sha}` });
+    writeAtomic(join(run.reportsDir, 'rollback-complete.md'), scrub(post, t.secretValues));
     const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, post, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "rollback complete" to #us-launch-ops by hand\n`);
     appendHistory(t.projectDir, {
       event: 'rollback',
       at: new Date().toISOString(),
-      deploySha: choice.sha,
-      note: `rolled back from ${from} to sha-${choice.sha}: ${reason}`,
+      deploySha: sha,
+      note: `rolled back from ${from} to sha-${sha}: ${reason}`,
     });
     return { post, recorded: readHistory(t.projectDir).at(-1)?.event === 'rollback' };
   });

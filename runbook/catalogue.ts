@@ -395,14 +395,22 @@ const entries = [
     section: '1.6',
     kind: 'blocking',
     title: 'Current alembic_version recorded; exactly one head in alembic/versions',
-    expected: 'alembic_version readable; exactly one head',
-    action: 'Resolve multiple heads (alembic merge) before deploying',
+    expected:
+      'exactly one head; alembic_version read, one revision this checkout knows (no table: a database never migrated)',
+    action: 'Resolve multiple heads (alembic merge), or a database ahead of the checkout, before deploying',
     judge: (m) =>
       first(
-        [m.heads === 1, `${show(m.heads)} heads in alembic/versions`],
-        [typeof m.current === 'string' && m.current !== '', `alembic_version is ${show(m.current)}`],
+        [m.heads === 1, () => `${show(m.heads)} heads in alembic/versions`],
+        [
+          (m.table === false && m.current === null) || (m.table === true && typeof m.current === 'string'),
+          () => `alembic_version ${m.table === true ? 'is empty' : `was not read (${show(m.current)})`}`,
+        ],
+        [
+          m.table === false || m.known === true,
+          () => `alembic_version holds ${show(m.current)}: not one revision this checkout knows`,
+        ],
       ),
-    example: { current: '0003_click_log', head: '0003_click_log', heads: 1, pending: false },
+    example: { current: '0003_click_log', table: true, known: true, head: '0003_click_log', heads: 1, pending: false },
   },
 
   // Section 2: deploy steps.
@@ -792,6 +800,27 @@ const entries = [
     action: 'Stop them by hand: docker compose stop api mcp scraper-scheduler',
     judge: exitZero,
     example: { exit_code: 0 },
+  },
+  {
+    id: 'rollback.2',
+    phase: 'rollback',
+    section: 'Step 2',
+    kind: 'blocking',
+    title: 'Load rollback state: the previous images it names are still in the image store',
+    expected: 'PREV_API_IMAGE present, and PREV_MCP_IMAGE when one is named',
+    action: 'Pick an older build: docker images buywhere-api | grep sha',
+    judge: (m) =>
+      first(
+        [m.api_present === true, () => `PREV_API_IMAGE ${show(m.api)} is not in the image store`],
+        [m.mcp === null || m.mcp_present === true, () => `PREV_MCP_IMAGE ${show(m.mcp)} is not in the image store`],
+      ),
+    example: {
+      api: 'sha256:0000',
+      api_present: true,
+      mcp: 'sha256:0001',
+      mcp_present: true,
+      source: '.rollback_state',
+    },
   },
   {
     id: 'rollback.3',

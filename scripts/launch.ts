@@ -1,7 +1,6 @@
 // npm run launch: preflight → deploy → smoke → gonogo. Stops at the first phase that fails and always
 // ends with the Go/No-Go decision artefact; a stop before smoke is a HOLD with the reason.
-import { join } from 'node:path';
-import { repoRoot, resolveTarget } from '../lib/harness/config.js';
+import { reportsDirFrom, resolveTarget } from '../lib/harness/config.js';
 import { clearLaunchStop, forgetEvidence, phases, writeLaunchStop } from '../lib/harness/evidence.js';
 import { runPhase } from './phases.js';
 
@@ -9,7 +8,7 @@ export async function launch(
   opts: { echo?: boolean; env?: Record<string, string | undefined> } = {},
 ): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
   const env = { ...process.env, ...opts.env };
-  const reportsDir = env.RUNBOOK_REPORTS_DIR || join(repoRoot, 'reports');
+  const reportsDir = reportsDirFrom(env);
   for (const p of phases) forgetEvidence(reportsDir, p);
   clearLaunchStop(reportsDir);
   const echo = opts.echo ?? true;

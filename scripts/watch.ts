@@ -2,9 +2,7 @@
 // sample, warnings, and "ROLLBACK RECOMMENDED: <trigger>" on a sustained critical breach; with
 // --auto-rollback (or RUNBOOK_AUTO_ROLLBACK=1) it then runs the rollback. Stops by itself after its duration
 // and writes reports/watch.junit.xml with one testcase per trigger.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Builder } from 'junit-report-builder';
 import { resolveTarget, type Target } from '../lib/harness/config.js';
 import { diskUsage } from '../lib/probes/disk.js';
 import { writeAtomic } from '../lib/core/atomic.js';
@@ -12,12 +10,10 @@ import { get } from '../lib/probes/http.js';
 import { busiest, showPools } from '../lib/probes/pgbouncer.js';
 import { instant } from '../lib/probes/prometheus.js';
 import { memory } from '../lib/probes/redis.js';
-import { schemaClean } from '../lib/harness/reporter.js';
+import { junitXml } from '../lib/harness/junit.js';
 import { scrub } from '../lib/core/secret.js';
 import { TriggerTracker, triggers, type Sample } from '../lib/operations/triggers.js';
 import { runPhase } from './phases.js';
-
-const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
 
 export interface WatchOptions {
   /** Stop after this long, in s. Env RUNBOOK_WATCH_DURATION_S. @default 3600 */
@@ -133,26 +129,29 @@ export async function watch(
       await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, o.durationS * 1000 - (Date.now() - started)))));
   }
 
-  const b = junit.newBuilder();
-  const suite = b
-    .testSuite()
-    .name('Rollback triggers')
-    .timestamp(new Date(started).toISOString())
-    .property('target', t.name)
-    .property('window_s', String(o.windowS))
-    .property('recommendation', recommended ? `ROLLBACK RECOMMENDED: ${recommended}` : 'none');
-  if (rollback) suite.property('auto_rollback_exit', String(rollback.exitCode));
-  for (const tr of trackers) {
-    const tc = suite
-      .testCase()
-      .className('watch')
-      .name(`${tr.def.name}: ${tr.def.text}`)
-      .time((Date.now() - started) / 1000);
-    tc.standardOutput(`worst: ${tr.state.worst}\nlast: ${tr.state.level} ${tr.state.detail}`);
-    if (tr.state.worst === 'critical')
-      tc.failure(`${tr.def.name}: critical — ${tr.state.detail}. Rex calls the rollback (runbook 5.1).`);
-  }
-  writeAtomic(join(t.reportsDir, 'watch.junit.xml'), scrub(schemaClean(b.build()), t.secretValues));
+  const xml = junitXml({
+    name: 'Rollback triggers',
+    timestamp: new Date(started).toISOString(),
+    timeS: (Date.now() - started) / 1000,
+    properties: [
+      ['target', t.name],
+      ['window_s', String(o.windowS)],
+      ['recommendation', recommended ? `ROLLBACK RECOMMENDED: ${recommended}` : 'none'],
+      ...(rollback ? [['auto_rollback_exit', String(rollback.exitCode)] as [string, string]] : []),
+    ],
+    cases: trackers.map((tr) => {
+      const text = `${tr.def.name}: critical — ${tr.state.detail}. Rex calls the rollback (runbook 5.1).`;
+      return {
+        className: 'watch',
+        name: `${tr.def.name}: ${tr.def.text}`,
+        timeS: (Date.now() - started) / 1000,
+        stdout: `worst: ${tr.state.worst}\nlast: ${tr.state.level} ${tr.state.detail}`,
+        outcome:
+          tr.state.worst === 'critical' ? { kind: 'failure', message: text, type: 'failure', body: text } : undefined,
+      };
+    }),
+  });
+  writeAtomic(join(t.reportsDir, 'watch.junit.xml'), scrub(xml, t.secretValues));
   writeAtomic(
     join(t.reportsDir, 'evidence', 'watch.json'),
     scrub(

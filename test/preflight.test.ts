@@ -193,3 +193,46 @@ describe('1.4 disk and 1.5 backup', () => {
     expect(r.check('preflight.1.5').status).toBe('pass');
   });
 });
+
+describe('1.6 migrations, on the real database', () => {
+  const sql = async (text: string) => {
+    const c = new pg.Client({ connectionString: t.databaseUrl.reveal() });
+    await c.connect();
+    try {
+      return (await c.query(text)).rows as Array<Record<string, unknown>>;
+    } finally {
+      await c.end();
+    }
+  };
+
+  it('a running database that does not answer is a could-not-check, never a pass', async () => {
+    const u = new URL(t.databaseUrl.reveal());
+    u.password = 'not-the-password';
+    const r = await phase('preflight', { env: { RUNBOOK_DB_URL: u.toString() } });
+    expect(r.check('preflight.1.6')).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/alembic_version/),
+    });
+    expect(r.exitCode).not.toBe(0);
+  });
+
+  it('a database ahead of the checkout fails; a database never migrated passes as such', async () => {
+    const [{ version_num: was }] = (await sql('SELECT version_num FROM alembic_version')) as [{ version_num: string }];
+    try {
+      await sql("UPDATE alembic_version SET version_num = '0009_from_another_branch'");
+      let r = await phase('preflight');
+      expect(r.check('preflight.1.6')).toMatchObject({
+        status: 'fail',
+        message: expect.stringMatching(/0009_from_another_branch.*not one revision this checkout knows/),
+      });
+      await sql(`UPDATE alembic_version SET version_num = '${was}'`);
+      await sql('ALTER TABLE alembic_version RENAME TO alembic_version_aside');
+      r = await phase('preflight');
+      expect(r.check('preflight.1.6')).toMatchObject({ status: 'pass', measured: { table: false, current: null } });
+    } finally {
+      await sql('ALTER TABLE IF EXISTS alembic_version_aside RENAME TO alembic_version');
+      await sql(`UPDATE alembic_version SET version_num = '${was}'`);
+    }
+    expect(await sql('SELECT version_num FROM alembic_version')).toEqual([{ version_num: was }]);
+  });
+});

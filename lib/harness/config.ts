@@ -418,6 +418,14 @@ function collectSecrets(t: Target, env: NodeJS.ProcessEnv): string[] {
   return [...values].filter((x) => x.length >= 4);
 }
 
+/**
+ * Where reports go, even when the rest of the configuration does not resolve: a run that cannot start
+ * still writes the evidence that says why.
+ */
+export function reportsDirFrom(env: NodeJS.ProcessEnv = process.env): string {
+  return env.RUNBOOK_REPORTS_DIR || common.reportsDir!;
+}
+
 let cached: Resolved | undefined;
 export function target(): Target {
   cached ??= resolveTarget();

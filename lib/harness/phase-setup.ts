@@ -1,23 +1,29 @@
-// Global setup of every runbook phase: validate the target once and print what differs from its defaults;
-// for a deploy or rollback, print the plan and hold a production run until it is confirmed (a dry run stops
-// there, having changed nothing); then forget the phase's previous evidence, so a run that dies early never
-// leaves an older GO behind.
+// Global setup of every runbook phase: resolve the run once (target, checkout, reports folder, plan) and hand
+// it to the specs and the reporter with `provide`; print what differs from the target's defaults; for a deploy
+// or rollback, print the plan and hold a production run until it is confirmed (a dry run stops there, having
+// changed nothing); then forget the phase's previous evidence, so a run that dies early never leaves an older
+// GO behind.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { resolveTarget, repoRoot } from './config.js';
 import { writeAtomic } from '../core/atomic.js';
-import { evidencePath, writeEvidence, type Phase } from './evidence.js';
 import { headSha } from '../probes/git.js';
+import { reportsDirFrom, resolveTarget } from './config.js';
+import { forgetEvidence, writeEvidence, type Phase } from './evidence.js';
+import { phaseJunit } from './junit.js';
 import { dryRunEnv, gatekeep } from './planning.js';
-import { phaseJunit } from './reporter.js';
+import type { RunContext } from './run.js';
+
+/** The phases whose work starts from the project checkout. */
+const readsCheckout: ReadonlySet<Phase> = new Set(['preflight', 'deploy']);
 
 export default async function setup(project: TestProject) {
   const phase = project.name as Phase;
-  const reportsDir = process.env.RUNBOOK_REPORTS_DIR ?? join(repoRoot, 'reports');
+  const startedAt = new Date().toISOString();
+  const reportsDir = reportsDirFrom();
   const changesStack = phase === 'deploy' || phase === 'rollback';
   const forget = () => {
-    rmSync(evidencePath(reportsDir, phase), { force: true });
+    forgetEvidence(reportsDir, phase);
     rmSync(join(reportsDir, `${phase}.junit.xml`), { force: true });
   };
   let resolvedTarget: ReturnType<typeof resolveTarget>;
@@ -29,13 +35,12 @@ export default async function setup(project: TestProject) {
     if (changesStack && process.env[dryRunEnv] === '1') throw err;
     // The run stops before any check; the evidence and JUnit still say why, so the gate holds with a reason.
     forget();
-    const now = new Date().toISOString();
     const evidence = {
       phase,
       target: process.env.RUNBOOK_TARGET ?? 'staging',
       deploySha: 'unknown',
-      startedAt: now,
-      finishedAt: now,
+      startedAt,
+      finishedAt: startedAt,
       outcome: `configuration error: ${message}`,
       checks: [
         {
@@ -44,7 +49,7 @@ export default async function setup(project: TestProject) {
           status: 'error' as const,
           message,
           action: 'Fix the setting named above',
-          at: now,
+          at: startedAt,
         },
       ],
     };
@@ -53,22 +58,35 @@ export default async function setup(project: TestProject) {
     throw err;
   }
   const { target, overrides } = resolvedTarget;
-  const sha = await headSha(target.projectDir).catch(() => 'unknown');
-  const lines = [`runbook ${phase} — target ${target.name} (${target.projectDir}), checkout ${sha}`];
+  const checkout = readsCheckout.has(phase) ? await headSha(target.projectDir).catch(() => undefined) : undefined;
+  const lines = [
+    `runbook ${phase} — target ${target.name} (${target.projectDir})${checkout ? `, checkout ${checkout}` : ''}`,
+  ];
   for (const o of overrides) lines.push(`  ${o.env}=${o.value}`);
   process.stdout.write(lines.join('\n') + '\n');
-  if (changesStack) await gatekeep(phase, target, process.env, (s) => process.stdout.write(s));
+  const plan = changesStack
+    ? await gatekeep(phase, target, checkout, process.env, (s) => process.stdout.write(s))
+    : undefined;
+  const run: RunContext = {
+    phase,
+    target: target.name,
+    projectDir: target.projectDir,
+    reportsDir: target.reportsDir,
+    checkout,
+    plan,
+    startedAt,
+  };
+  project.provide('run', run);
   forget();
   if (changesStack) {
     // A marker that the reporter replaces when the run ends: a run killed part-way leaves it, and the gate
     // holds on a deploy or rollback that started and never finished.
-    const now = new Date().toISOString();
-    writeEvidence(reportsDir, {
+    writeEvidence(target.reportsDir, {
       phase,
       target: target.name,
       deploySha: 'unknown',
-      startedAt: now,
-      finishedAt: now,
+      startedAt,
+      finishedAt: startedAt,
       outcome: 'started',
       checks: [],
     });

@@ -6,7 +6,6 @@ import { heads, path as migrationPath, readRevisions } from '../probes/alembic.j
 import type { Target } from './config.js';
 import { imageInfo, listImages, serviceStates } from '../probes/docker.js';
 import { Refused } from '../core/errors.js';
-import { headSha } from '../probes/git.js';
 import {
   buildOf,
   confirm,
@@ -43,10 +42,12 @@ async function running(t: Target) {
 
 const currentRevisions = (t: Target) => alembicVersion(t.databaseUrl).catch(() => [] as string[]);
 
-export async function planDeploy(t: Target): Promise<Plan> {
-  const [now, deploySha, revisions, current] = await Promise.all([
+export async function planDeploy(t: Target, checkout: string | undefined): Promise<Plan> {
+  if (!checkout)
+    throw new Refused(`${t.projectDir} has no readable git HEAD`, 'check the project checkout (preflight 1.1)');
+  const deploySha = checkout;
+  const [now, revisions, current] = await Promise.all([
     running(t),
-    headSha(t.projectDir),
     readRevisions(join(t.projectDir, 'alembic', 'versions')),
     currentRevisions(t),
   ]);
@@ -150,12 +151,13 @@ async function typed(question: string): Promise<string | undefined> {
 export async function gatekeep(
   phase: 'deploy' | 'rollback',
   t: Target,
+  checkout: string | undefined,
   env: NodeJS.ProcessEnv,
   out: (s: string) => void,
-): Promise<void> {
+): Promise<Plan | undefined> {
   let plan: Plan;
   try {
-    plan = phase === 'deploy' ? await planDeploy(t) : (await planRollback(t, env.RUNBOOK_DOWNGRADE_TO)).plan;
+    plan = phase === 'deploy' ? await planDeploy(t, checkout) : (await planRollback(t, env.RUNBOOK_DOWNGRADE_TO)).plan;
   } catch (err) {
     if (env[dryRunEnv] === '1') {
       out(`Dry run: the ${phase} would not start: ${(err as Error).message}\n`);
@@ -163,7 +165,7 @@ export async function gatekeep(
     }
     // On staging the phase's first check records the refusal; production stops here, with nothing changed.
     if (t.name === 'production') throw err;
-    return;
+    return undefined;
   }
   out(`${formatPlan(plan)}\n`);
   if (env[dryRunEnv] === '1') {
@@ -177,4 +179,5 @@ export async function gatekeep(
     given = await typed(`Type ${confirmationFor(plan)} to ${phase} production: `);
   const c = confirm(plan, t.name, given);
   if (!c.ok) throw new Refused(c.why, `nothing was changed; confirm with ${confirmEnv}=${confirmationFor(plan)}`);
+  return plan;
 }

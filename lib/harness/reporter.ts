@@ -1,13 +1,12 @@
 // Collects every runbook check of a phase run and writes reports/evidence/<phase>.json and
 // reports/<phase>.junit.xml. Tests that never ran (bail, failed setup) are written as not-run and shown as
 // skipped, never as passed; checks that could not run are JUnit errors, checks that failed are failures.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Reporter, TestCase, TestModule, TestRunEndReason, TestSuite, Vitest } from 'vitest/node';
-import type { Builder } from 'junit-report-builder';
 import type { CheckMeta } from './check.js';
-import { resolveTarget } from './config.js';
+import { resolveTarget, type Target } from './config.js';
 import { writeAtomic } from '../core/atomic.js';
+import { formatMeasured, phaseJunit } from './junit.js';
 import { isCouldNotCheck } from '../core/errors.js';
 import {
   phases,
@@ -17,11 +16,8 @@ import {
   type Phase,
   type PhaseEvidence,
 } from './evidence.js';
-import { headSha } from '../probes/git.js';
 import { identify, type Identity } from './identity.js';
 import { scrub, scrubOutput } from '../core/secret.js';
-
-const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
 
 export function statusOf(test: TestCase): { status: CheckStatus; message?: string } {
   const r = test.result();
@@ -68,16 +64,16 @@ export function recordOf(test: TestCase): CheckRecord {
 }
 
 export default class RunbookReporter implements Reporter {
-  private startedAt = new Date().toISOString();
   private vitest!: Vitest;
+  private target: Target | undefined;
 
   onInit(vitest: Vitest) {
     this.vitest = vitest;
-    this.startedAt = new Date().toISOString();
     try {
-      scrubOutput(resolveTarget().target.secretValues);
+      this.target = resolveTarget().target;
+      scrubOutput(this.target.secretValues);
     } catch {
-      // No target, no secrets known: the configuration error is reported by the phase's setup.
+      // No target, no secrets known: the phase's setup reports the configuration error and writes its evidence.
     }
   }
 
@@ -92,23 +88,15 @@ export default class RunbookReporter implements Reporter {
       if (!phases.includes(name)) continue;
       byPhase.set(name, [...(byPhase.get(name) ?? []), m]);
     }
-    if (byPhase.size === 0) return;
-    let target = 'unknown';
-    let reportsDir = process.env.RUNBOOK_REPORTS_DIR ?? join(this.vitest.config.root, 'reports');
-    let secrets: string[] = [];
-    let head = 'unknown';
+    const t = this.target;
+    if (byPhase.size === 0 || !t) return;
+    const secrets = t.secretValues;
     let identity: Identity | undefined;
-    try {
-      const t = resolveTarget().target;
-      target = t.name;
-      reportsDir = t.reportsDir;
-      secrets = t.secretValues;
-      head = await headSha(t.projectDir).catch(() => 'unknown');
-      identity = await identify(t);
-    } catch {
-      // A config error already stopped the run; the evidence says so through its outcome.
-    }
     for (const [phase, mods] of byPhase) {
+      // Resolved once by the phase's setup; without it the setup stopped the run and wrote why.
+      const run = mods[0]!.project.getProvidedContext().run;
+      if (!run) continue;
+      identity ??= await identify(t);
       const checks: CheckRecord[] = [];
       const moduleErrors: CheckRecord[] = [];
       const filteredOut: string[] = [];
@@ -134,26 +122,27 @@ export default class RunbookReporter implements Reporter {
       // rollback restored, and for smoke and the gate the build that answered.
       const vouchesFor =
         phase === 'preflight'
-          ? head
+          ? (run.checkout ?? 'unknown')
           : phase === 'deploy'
-            ? String(measuredOf('deploy.1')?.deploy_sha ?? head)
+            ? String(measuredOf('deploy.1')?.deploy_sha ?? run.checkout ?? 'unknown')
             : phase === 'rollback'
               ? String(measuredOf('rollback.target')?.sha ?? 'unknown')
               : (identity?.build ?? 'unknown');
       const evidence: PhaseEvidence = {
         phase,
-        target,
+        target: run.target,
         deploySha: vouchesFor,
-        startedAt: this.startedAt,
+        startedAt: run.startedAt,
         finishedAt: new Date().toISOString(),
         outcome: errors.length ? `${reason} (with ${errors.length} unhandled error(s))` : reason,
         partial: await partialReasons(this.vitest, mods, filteredOut),
         identity,
         checks: all,
       };
-      writeEvidence(reportsDir, evidence);
+      writeEvidence(run.reportsDir, evidence);
       // The gate writes its own JUnit artefact (one testcase per condition, decision as a property).
-      if (phase !== 'gonogo') writeAtomic(join(reportsDir, `${phase}.junit.xml`), scrub(phaseJunit(evidence), secrets));
+      if (phase !== 'gonogo')
+        writeAtomic(join(run.reportsDir, `${phase}.junit.xml`), scrub(phaseJunit(evidence), secrets));
       process.stdout.write(scrub(summary(evidence), secrets));
     }
   }
@@ -196,49 +185,4 @@ export function summary(e: PhaseEvidence): string {
     );
   }
   return lines.join('\n') + '\n';
-}
-
-export function formatMeasured(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(2);
-  if (typeof v === 'string') return v;
-  return JSON.stringify(v);
-}
-
-/** JUnit for one phase. Measured values go to system-out: the published schema allows no testcase properties. */
-export function phaseJunit(e: PhaseEvidence): string {
-  const b = junit.newBuilder();
-  const suite = b
-    .testSuite()
-    .name(e.phase)
-    .timestamp(e.startedAt)
-    .property('target', e.target)
-    .property('DEPLOY_SHA', e.deploySha)
-    .property('outcome', e.outcome);
-  for (const c of e.checks) {
-    const tc = suite
-      .testCase()
-      .className(e.phase)
-      .name(c.title)
-      .time((c.durationMs ?? 0) / 1000);
-    const detail = [
-      `id: ${c.id}`,
-      c.threshold ? `threshold: ${c.threshold}` : '',
-      c.measured !== undefined ? `measured: ${formatMeasured(c.measured)}` : '',
-      c.action ? `action: ${c.action}` : '',
-      c.advisory ? 'advisory: does not block GO' : '',
-    ]
-      .filter(Boolean)
-      .join('\n');
-    tc.standardOutput(detail);
-    const text = `${c.title}\n${c.message ?? ''}${c.action ? `\nhint: ${c.action}` : ''}`;
-    if (c.status === 'fail') tc.failure(text, 'failure');
-    else if (c.status === 'error') tc.error(text, 'could-not-check');
-    else if (c.status === 'skipped' || c.status === 'not-run') tc.skipped();
-  }
-  return schemaClean(b.build());
-}
-
-/** junit-report-builder adds a `skipped` attribute to <testsuites> that the Jenkins xUnit schema rejects. */
-export function schemaClean(xml: string): string {
-  return xml.replace(/(<testsuites\b[^>]*?)\s+skipped="\d+"/, '$1');
 }

@@ -58,6 +58,16 @@ export async function replicaStatus(url: Secret): Promise<ReplicaStatus> {
   };
 }
 
+/** Whether the database has an alembic_version table, and its rows: no table is a database never migrated. */
+export async function alembicState(url: Secret): Promise<{ table: boolean; versions: string[] }> {
+  const [row] = await queryOnce<{ present: boolean }>(
+    url,
+    "SELECT to_regclass('alembic_version') IS NOT NULL AS present",
+    'alembic_version',
+  );
+  return row?.present ? { table: true, versions: await alembicVersion(url) } : { table: false, versions: [] };
+}
+
 export async function alembicVersion(url: Secret): Promise<string[]> {
   const rows = await queryOnce<{ version_num: string }>(
     url,

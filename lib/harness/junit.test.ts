@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PhaseEvidence } from './evidence';
+import { phaseJunit } from './junit';
+
+const evidence: PhaseEvidence = {
+  phase: 'smoke',
+  target: 'staging',
+  deploySha: 'abc1234',
+  startedAt: '2026-11-28T12:00:00.000Z',
+  finishedAt: '2026-11-28T12:00:12.500Z',
+  outcome: 'failed',
+  checks: [
+    { id: 'smoke.1', title: 'Smoke 1 — health', status: 'pass', measured: { http: 200 }, durationMs: 40, at: '' },
+    {
+      id: 'smoke.6',
+      title: 'Smoke 6 — affiliate redirect',
+      status: 'fail',
+      message: 'found: tag missing',
+      action: 'HOLD — page Sol/Link',
+      at: '',
+    },
+    { id: 'smoke.9', title: 'Smoke 9 — p99', status: 'error', message: 'connect ECONNREFUSED 127.0.0.1:8443', at: '' },
+    { id: 'smoke.10', title: 'Smoke 10 — TLS', status: 'not-run', message: 'never ran', at: '' },
+  ],
+};
+
+describe('phase JUnit', () => {
+  const xml = phaseJunit(evidence);
+
+  it('gives the suite its time and every case a time', () => {
+    expect(xml).toMatch(/<testsuite [^>]*time="12.5"/);
+    expect(xml.match(/<testcase [^>]*time="/g)).toHaveLength(4);
+  });
+
+  it('puts the failure and the error text in the element body, not only in an attribute', () => {
+    expect(xml).toMatch(
+      /<failure [^>]*type="failure"[^>]*><!\[CDATA\[[^\]]*found: tag missing\nhint: HOLD — page Sol\/Link]]>/,
+    );
+    expect(xml).toMatch(/<error [^>]*type="could-not-check"[^>]*><!\[CDATA\[[^\]]*ECONNREFUSED/);
+    expect(xml).toMatch(/<testcase [^>]*name="Smoke 10 — TLS"[^>]*>\s*<skipped\/>/);
+  });
+
+  it('is valid against the Jenkins xUnit schema', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'junit-'));
+    writeFileSync(join(dir, 'p.xml'), xml);
+    const schema = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'jenkins-xunit-junit-10.xsd');
+    execFileSync('xmllint', ['--noout', '--schema', schema, join(dir, 'p.xml')], { stdio: 'pipe' });
+  });
+});

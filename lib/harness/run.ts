@@ -1,0 +1,32 @@
+// What a phase run is about, resolved once by its global setup and handed to the specs with Vitest's provide:
+// the target, the checkout it deploys, where reports go and, for a deploy or rollback, the plan that was
+// printed (and on production confirmed) before anything changed. The reporter reads the same context.
+import { inject } from 'vitest';
+import type { Plan } from '../operations/plan.js';
+import type { TargetName } from './config.js';
+import type { Phase } from './evidence.js';
+
+export interface RunContext {
+  phase: Phase;
+  target: TargetName;
+  projectDir: string;
+  reportsDir: string;
+  /** HEAD of the project checkout, for the phases that read it (preflight, deploy): the build a deploy makes. */
+  checkout: string | undefined;
+  /** The plan a deploy or rollback showed before it started; undefined when it could not be made. */
+  plan: Plan | undefined;
+  startedAt: string;
+}
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    run: RunContext;
+  }
+}
+
+/** The run context in a spec. A spec started without its phase's global setup has none, and cannot run. */
+export function runContext(): RunContext {
+  const run = inject('run');
+  if (!run) throw new Error('no run context: specs run through their phase (npm run <phase>), whose setup provides it');
+  return run;
+}
