@@ -9,7 +9,7 @@ import { compose, composeArgs, detectCompose, type ComposeProject } from '../lib
 import { parseEnvFile, formatEnvFile } from '../lib/core/env-syntax.js';
 import { run, tail } from '../lib/core/exec.js';
 import { waitHealthy } from '../lib/probes/health.js';
-import { imageInfo, tagImage } from '../lib/probes/docker.js';
+import { imageInfo, tagImage, volumesNotLabelled } from '../lib/probes/docker.js';
 import { ensureCa, issueServerCert } from './tls.js';
 
 export const stagingSource = dirname(fileURLToPath(import.meta.url));
@@ -117,6 +117,10 @@ function writeEnv(paths: StagingPaths, baseImage: string): { fresh: boolean } {
   values.set('DATABASE_URL', `postgresql://buywhere:${postgres}@127.0.0.1:${defaults.get('PGBOUNCER_PORT')}/catalog`);
   values.set('REDIS_URL', `redis://:${redis}@127.0.0.1:${defaults.get('REDIS_PORT')}/0`);
   values.set('BASE_IMAGE', baseImage);
+  values.set(
+    'STAGING_LAYOUT',
+    pick('STAGING_LAYOUT', () => secret(8)),
+  );
   const tmp = `${paths.envFile}.tmp`;
   writeFileSync(tmp, formatEnvFile(values), { mode: 0o600 });
   chmodSync(tmp, 0o600);
@@ -197,8 +201,16 @@ export async function stagingBuild(log: (m: string) => void) {
   const baseImage = await buildBaseImage();
   log(`base image ${baseImage}`);
   const paths = await layoutProject({ baseImage, log });
-  if (paths.freshSecrets) {
-    // Volumes left by an earlier layout hold databases made with other passwords: start from nothing.
+  const env = readStagingEnv(paths);
+  const foreign = await volumesNotLabelled(
+    env.get('COMPOSE_PROJECT_NAME')!,
+    'buywhere.staging.layout',
+    env.get('STAGING_LAYOUT'),
+  );
+  if (paths.freshSecrets || foreign.length) {
+    // Volumes left by another layout (an earlier one, or another checkout's) hold databases made with other
+    // passwords: start from nothing.
+    if (foreign.length) log(`volumes of another staging layout: ${foreign.join(', ')}; removing them`);
     const project = await stagingCompose(paths);
     await compose(project, composeArgs.down(project, true), { timeoutMs: 120_000 });
   }

@@ -156,3 +156,9 @@ export function demux(buf: Buffer): string {
   }
   return i === 0 ? buf.toString('utf8') : parts.join('');
 }
+
+/** Volumes of a compose project whose label `key` is not `value`. */
+export async function volumesNotLabelled(project: string, key: string, value: string | undefined): Promise<string[]> {
+  const r = await docker().listVolumes({ filters: { label: [`com.docker.compose.project=${project}`] } });
+  return (r.Volumes ?? []).filter((v) => !value || v.Labels?.[key] !== value).map((v) => v.Name);
+}
