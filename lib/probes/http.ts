@@ -4,6 +4,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { CouldNotCheck } from '../core/errors.js';
 import { redirectStatuses } from '../../runbook/catalogue.js';
+import { connectionProblem } from './tls.js';
 
 export interface HttpOptions {
   /** PEM file of the CA to trust in addition to none: when set, only this CA is trusted. */
@@ -93,16 +94,10 @@ export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResp
   } catch (err) {
     if (err instanceof CouldNotCheck) throw err;
     const elapsed = Math.round(performance.now() - started);
-    const reason = signal.aborted ? `no complete answer within ${timeoutMs} ms` : describeError(err);
-    throw new CouldNotCheck(`GET ${url}: ${reason} (after ${elapsed} ms)`, { cause: err });
+    const reason = signal.aborted ? `no complete answer within ${timeoutMs} ms` : connectionProblem(err);
+    // No cause: a TLS error's cause carries the whole certificate into every report and log.
+    throw new CouldNotCheck(`GET ${url}: ${reason} (after ${elapsed} ms)`);
   }
-}
-
-function describeError(err: unknown): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e.code ?? e.cause?.code;
-  const msg = e.cause?.message ?? e.message ?? String(err);
-  return code ? `${code}: ${msg}` : msg;
 }
 
 /** Parses a JSON body. A body that is not JSON is an answer, and a wrong one: the caller fails the check. */

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureCa, issueServerCert } from '../../staging/tls';
-import { peerCertificate } from './tls';
+import { get } from './http';
+import { connectionProblem, peerCertificate } from './tls';
 
 async function serve(opts: Parameters<typeof issueServerCert>[1]) {
   const dir = mkdtempSync(join(tmpdir(), 'tls-'));
@@ -45,5 +46,44 @@ describe('peerCertificate', () => {
     } finally {
       s.close();
     }
+  });
+
+  it('a certificate error is one line with code, subject, names and dates, never the certificate object', async () => {
+    const s = await serve({ days: 90, hosts: ['other.example'] });
+    try {
+      const err = await peerCertificate(s.url, { caFile: s.ca }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      const text = (err as Error).message;
+      expect(text.split('\n')).toHaveLength(1);
+      expect(text).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID: .*\(certificate CN=.*DNS:other\.example.*valid .* to /);
+      expect((err as Error).cause).toBeUndefined();
+      expect(JSON.stringify(err).length).toBeLessThan(1000);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('connectionProblem', () => {
+  it('an HTTP GET through an untrusted certificate fails in one line with the code and no certificate dump', async () => {
+    const s = await serve({ days: 90 });
+    try {
+      const err = await get(s.url, { timeoutMs: 3000 }).catch((e: Error) => e);
+      const text = (err as Error).message;
+      expect(text).toMatch(/^GET https:\/\/127\.0\.0\.1:\d+: [A-Z_]+: .* \(after \d+ ms\)$/);
+      expect((err as Error).cause).toBeUndefined();
+    } finally {
+      s.close();
+    }
+  });
+
+  it('names the code once, and takes the first line of a message', () => {
+    expect(
+      connectionProblem(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })),
+    ).toBe('connect ECONNREFUSED 127.0.0.1:1');
+    expect(connectionProblem({ cause: { code: 'EPROTO', message: 'wrong version\nstack' } })).toBe(
+      'EPROTO: wrong version',
+    );
+    expect(connectionProblem('plain')).toBe('plain');
   });
 });

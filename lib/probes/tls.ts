@@ -16,6 +16,30 @@ export interface CertInfo {
 
 const serverAuthOid = '1.3.6.1.5.5.7.3.1';
 
+interface NodeErrorLike {
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  cert?: { subject?: { CN?: unknown }; subjectaltname?: unknown; valid_from?: unknown; valid_to?: unknown };
+}
+
+/**
+ * One line for a connection, TLS or HTTP transport error: its code, its first line, and for a certificate
+ * error the certificate's subject, names and dates. Never the certificate object itself (about 49 KB of
+ * modulus and fingerprints that Node attaches to the error).
+ */
+export function connectionProblem(err: unknown): string {
+  const outer = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as NodeErrorLike;
+  const inner = (typeof outer.cause === 'object' && outer.cause !== null ? outer.cause : outer) as NodeErrorLike;
+  const code = inner.code ?? outer.code;
+  const message = String(inner.message ?? outer.message ?? 'unknown error').split('\n')[0]!;
+  const cert = inner.cert ?? outer.cert;
+  const shown = cert
+    ? ` (certificate CN=${String(cert.subject?.CN ?? '?')}, ${String(cert.subjectaltname ?? 'no SAN')}, valid ${String(cert.valid_from)} to ${String(cert.valid_to)})`
+    : '';
+  return `${typeof code === 'string' && !message.includes(code) ? `${code}: ` : ''}${message}${shown}`;
+}
+
 /**
  * Reads the certificate a TLS server presents. Verification stays on: a certificate that does not chain to
  * the trusted CA or does not name the host is CouldNotCheck, with the TLS error.
@@ -41,7 +65,8 @@ export function peerCertificate(
     function fail(err: Error) {
       clearTimeout(timer);
       socket.destroy();
-      reject(new CouldNotCheck(`TLS ${host}:${port}: ${err.message}`, { cause: err }));
+      // No cause: it would carry the whole certificate into every report and log.
+      reject(new CouldNotCheck(`TLS ${host}:${port}: ${connectionProblem(err)}`));
     }
     socket.once('error', fail);
     socket.once('timeout', () => fail(new Error(`no TLS handshake within ${timeoutMs} ms`)));
