@@ -14,16 +14,19 @@ export default async function setup(project: TestProject) {
   const decisionFile = join(reportsDir, 'evidence', 'gate.json');
   for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')])
     rmSync(join(reportsDir, f), { force: true });
-  try {
-    await phaseSetup(project);
-  } catch (err) {
-    const g = holdEverything(`the gate could not start: ${(err as Error).message}`, {
+  const hold = (why: string) => {
+    const g = holdEverything(`the gate could not start: ${why}`, {
       reportsDir,
       target: process.env.RUNBOOK_TARGET ?? 'staging',
       deploySha: 'unknown',
     });
     // No secrets are known yet: the configuration that would name them is what failed. Config errors never echo secret values.
     writeGateArtefacts(g, reportsDir, []);
+  };
+  try {
+    await phaseSetup(project, { onConfigError: hold });
+  } catch (err) {
+    hold((err as Error).message);
     throw err;
   }
   return () => {

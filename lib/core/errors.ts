@@ -21,6 +21,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** Several settings are missing or malformed: each is listed, and the first one's fields are this error's. */
+export class ConfigErrors extends ConfigError {
+  constructor(readonly problems: ConfigError[]) {
+    const [first] = problems as [ConfigError, ...ConfigError[]];
+    super(first.setting, first.expected, first.found, first.remedy);
+    this.message = `${problems.length} settings need fixing:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`;
+  }
+}
+
 /** A probe could not measure what it was asked to: unreachable, timed out, malformed answer. */
 export class CouldNotCheck extends Error {
   override name = 'CouldNotCheck';

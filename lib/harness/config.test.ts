@@ -44,6 +44,28 @@ describe('resolveTarget', () => {
     expect(() => resolveTarget(rest)).toThrow(/RUNBOOK_REDIS_URL.*Export RUNBOOK_REDIS_URL/s);
   });
 
+  it('every missing or malformed setting is named at once, each with what was expected, found and where to set it', () => {
+    const { RUNBOOK_REDIS_URL: _r, RUNBOOK_DB_URL: _d, ...rest } = prodEnv;
+    let err: unknown;
+    try {
+      resolveTarget({ ...rest, RUNBOOK_P99_SAMPLES: 'many' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const lines = (err as Error).message.split('\n');
+    expect(lines[0]).toBe('3 settings need fixing:');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(
+        /^  - RUNBOOK_DB_URL: expected primary database URL, found nothing\. Export RUNBOOK_DB_URL=/,
+      ),
+      expect.stringMatching(/^  - RUNBOOK_REDIS_URL: expected Redis URL, found nothing\. Export RUNBOOK_REDIS_URL=/),
+      expect.stringMatching(
+        /^  - RUNBOOK_P99_SAMPLES: expected a whole number greater than 0, found "many"\. Fix RUNBOOK_P99_SAMPLES/,
+      ),
+    ]);
+  });
+
   it.each([
     ['RUNBOOK_API_URL', 'ftp://x', /http or https URL/],
     ['RUNBOOK_P99_SAMPLES', 'many', /whole number/],

@@ -3,7 +3,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, ConfigErrors } from '../core/errors.js';
 import { parseEnvFile } from '../core/env-syntax.js';
 import { Secret, redactUrl } from '../core/secret.js';
 import { p99MinSamples } from '../../runbook/catalogue.js';
@@ -281,6 +281,8 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
     );
   };
   const out: Record<string, unknown> = { name };
+  // Every problem at once: one run names every setting to fix, not one per attempt.
+  const problems: ConfigError[] = [];
   for (const s of settings) {
     const value = raw[s.key];
     if (value === undefined || value === '') {
@@ -288,22 +290,32 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
         out[s.key] = undefined;
         continue;
       }
-      throw missing(s);
+      problems.push(missing(s));
+      continue;
     }
-    out[s.key] = parse(s, value);
+    try {
+      out[s.key] = parse(s, value);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(err);
+    }
   }
   out.criticalServices = ['api', 'db', 'db_replica', 'pgbouncer', 'redis'];
   out.adminUrl = name === 'staging' ? (defaults as { adminUrl?: string }).adminUrl : undefined;
   const target = out as unknown as Target;
   // Not enumerable: the list must never travel with a serialised or printed target.
   if (target.p99Samples < p99MinSamples) {
-    throw new ConfigError(
-      'RUNBOOK_P99_SAMPLES',
-      `at least ${p99MinSamples}: a p99 from fewer samples is not a p99 the gate accepts`,
-      String(target.p99Samples),
-      'Raise RUNBOOK_P99_SAMPLES or unset it.',
+    problems.push(
+      new ConfigError(
+        'RUNBOOK_P99_SAMPLES',
+        `at least ${p99MinSamples}: a p99 from fewer samples is not a p99 the gate accepts`,
+        String(target.p99Samples),
+        'Raise RUNBOOK_P99_SAMPLES or unset it.',
+      ),
     );
   }
+  if (problems.length === 1) throw problems[0];
+  if (problems.length) throw new ConfigErrors(problems);
   Object.defineProperty(target, 'secretValues', { value: collectSecrets(target, env), enumerable: false });
   return { target, overrides };
 }

@@ -19,6 +19,8 @@ export interface CheckRecord {
   advisory?: boolean;
   message?: string;
   durationMs?: number;
+  /** The spec file the check ran in, relative to the repository. */
+  file?: string;
   at: string;
 }
 

@@ -29,11 +29,28 @@ const evidence: PhaseEvidence = {
 };
 
 describe('phase JUnit', () => {
+  it('names cases by the runbook number and title, the same on every run; what the run put in a title goes to system-out', () => {
+    const run = (title: string, file: string) =>
+      phaseJunit({
+        ...evidence,
+        checks: [{ id: 'deploy.2.tag', title, status: 'pass', at: '', file }],
+      });
+    const a = run('Step 2 — tag: sha-abc1234', 'deploy/deploy.spec.ts');
+    const b = run('Step 2 — tag: sha-def5678', 'deploy/deploy.spec.ts');
+    const names = (x: string) => [...x.matchAll(/<testcase [^\n]*name="([^"]*)"/g)].map((m) => m[1]);
+    expect(names(a)).toEqual(names(b));
+    expect(names(a)[0]).toMatch(/^Step 2 — /);
+    expect(names(a)[0]).not.toMatch(/abc1234/);
+    expect(a).toMatch(/as run: Step 2 — tag: sha-abc1234/);
+    expect(a).toMatch(/<testsuite file="deploy\/deploy.spec.ts"/);
+  });
+
   const xml = phaseJunit(evidence);
 
   it('gives the suite its time and every case a time', () => {
-    expect(xml).toMatch(/<testsuite [^>]*time="12.5"/);
-    expect(xml.match(/<testcase [^>]*time="/g)).toHaveLength(4);
+    expect(xml).toMatch(/<testsuites time="12.5"/);
+    expect(xml).toMatch(/<testsuite [^\n]*time="12.5"/);
+    expect(xml.match(/<testcase [^\n]*time="/g)).toHaveLength(4);
   });
 
   it('puts the failure and the error text in the element body, not only in an attribute', () => {
@@ -41,7 +58,7 @@ describe('phase JUnit', () => {
       /<failure [^>]*type="failure"[^>]*><!\[CDATA\[[^\]]*found: tag missing\nhint: HOLD — page Sol\/Link]]>/,
     );
     expect(xml).toMatch(/<error [^>]*type="could-not-check"[^>]*><!\[CDATA\[[^\]]*ECONNREFUSED/);
-    expect(xml).toMatch(/<testcase [^>]*name="Smoke 10 — TLS"[^>]*>\s*<skipped\/>/);
+    expect(xml).toMatch(/<testcase [^\n]*name="Smoke 10 — TLS[^\n]*>\s*<skipped\/>/);
   });
 
   it('is valid against the Jenkins xUnit schema', () => {

@@ -2,6 +2,7 @@
 // suite of cases here. Failure and error text goes in the element's body too, where CI tools show it.
 import { createRequire } from 'node:module';
 import type { Builder } from 'junit-report-builder';
+import { lookup, titleOf, type CheckId } from '../../runbook/catalogue.js';
 import type { CheckStatus, PhaseEvidence } from './evidence.js';
 
 const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
@@ -17,16 +18,36 @@ export interface JunitCase {
 
 export interface JunitSuite {
   name: string;
+  /** The spec the suite's cases come from, relative to the repository. */
+  file?: string;
   timestamp: string;
   timeS?: number;
   properties: Array<[string, string]>;
   cases: JunitCase[];
 }
 
-export function junitXml(s: JunitSuite): string {
+export function junitXml(suites: JunitSuite | JunitSuite[]): string {
+  const all = Array.isArray(suites) ? suites : [suites];
   const b = junit.newBuilder();
+  for (const s of all) addSuite(b, s);
+  const total = all.reduce((sum, s) => sum + (s.timeS ?? 0), 0);
+  // The builder has no `file` for suites, which the schema allows on <testsuite>: added in suite order.
+  let i = 0;
+  return schemaClean(b.build())
+    .replace(/<testsuites\b/, `<testsuites time="${round(total)}"`)
+    .replace(/<testsuite\b/g, (tag) => {
+      const file = all[i++]?.file;
+      return file ? `${tag} file="${attr(file)}"` : tag;
+    });
+}
+
+const attr = (v: string) => v.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+const round = (s: number) => Math.round(s * 1000) / 1000;
+
+function addSuite(b: Builder, s: JunitSuite) {
   const suite = b.testSuite().name(s.name).timestamp(s.timestamp);
-  if (s.timeS !== undefined) suite.time(s.timeS);
+  if (s.timeS !== undefined) suite.time(round(s.timeS));
   for (const [k, v] of s.properties) suite.property(k, v);
   for (const c of s.cases) {
     const tc = suite.testCase().className(c.className).name(c.name);
@@ -37,7 +58,6 @@ export function junitXml(s: JunitSuite): string {
     else if (o?.kind === 'error') tc.error(o.message, o.type, o.body);
     else if (o?.kind === 'skipped') tc.skipped();
   }
-  return schemaClean(b.build());
 }
 
 /** junit-report-builder adds a `skipped` attribute to <testsuites> that the Jenkins xUnit schema rejects. */
@@ -69,32 +89,53 @@ const outcomeOf = (status: CheckStatus, text: string): JunitCase['outcome'] =>
         ? { kind: 'skipped' }
         : undefined;
 
-/** JUnit for one phase. Measured values go to system-out: the published schema allows no testcase properties. */
+/**
+ * JUnit for one phase: a suite per spec file. Case names are the runbook's number and title, the same on every
+ * run, so CI keeps one history per check; what this run put in a title (a path, a tag, a configured number) goes
+ * to system-out with the measured values. The published schema allows no testcase properties.
+ */
 export function phaseJunit(e: PhaseEvidence): string {
   const timeS = (Date.parse(e.finishedAt) - Date.parse(e.startedAt)) / 1000;
-  return junitXml({
-    name: e.phase,
-    timestamp: e.startedAt,
-    timeS: Number.isFinite(timeS) && timeS >= 0 ? timeS : undefined,
-    properties: [
-      ['target', e.target],
-      ['DEPLOY_SHA', e.deploySha],
-      ['outcome', e.outcome],
-    ],
-    cases: e.checks.map((c) => ({
-      className: e.phase,
-      name: c.title,
-      timeS: (c.durationMs ?? 0) / 1000,
-      stdout: [
-        `id: ${c.id}`,
-        c.threshold ? `threshold: ${c.threshold}` : '',
-        c.measured !== undefined ? `measured: ${formatMeasured(c.measured)}` : '',
-        c.action ? `action: ${c.action}` : '',
-        c.advisory ? 'advisory: does not block GO' : '',
-      ]
-        .filter(Boolean)
-        .join('\n'),
-      outcome: outcomeOf(c.status, `${c.title}\n${c.message ?? ''}${c.action ? `\nhint: ${c.action}` : ''}`),
-    })),
-  });
+  const files = [...new Set(e.checks.map((c) => c.file))];
+  const properties: Array<[string, string]> = [
+    ['target', e.target],
+    ['DEPLOY_SHA', e.deploySha],
+    ['outcome', e.outcome],
+  ];
+  return junitXml(
+    files.map((file) => {
+      const checks = e.checks.filter((c) => c.file === file);
+      return {
+        name: file ? `${e.phase}: ${file}` : e.phase,
+        file,
+        timestamp: e.startedAt,
+        timeS:
+          files.length === 1
+            ? Number.isFinite(timeS) && timeS >= 0
+              ? timeS
+              : undefined
+            : checks.reduce((sum, c) => sum + (c.durationMs ?? 0), 0) / 1000,
+        properties,
+        cases: checks.map((c) => {
+          const stable = lookup(c.id) ? titleOf(c.id as CheckId) : c.title;
+          return {
+            className: e.phase,
+            name: stable,
+            timeS: (c.durationMs ?? 0) / 1000,
+            stdout: [
+              `id: ${c.id}`,
+              stable !== c.title ? `as run: ${c.title}` : '',
+              c.threshold ? `threshold: ${c.threshold}` : '',
+              c.measured !== undefined ? `measured: ${formatMeasured(c.measured)}` : '',
+              c.action ? `action: ${c.action}` : '',
+              c.advisory ? 'advisory: does not block GO' : '',
+            ]
+              .filter(Boolean)
+              .join('\n'),
+            outcome: outcomeOf(c.status, `${c.title}\n${c.message ?? ''}${c.action ? `\nhint: ${c.action}` : ''}`),
+          };
+        }),
+      };
+    }),
+  );
 }

@@ -17,7 +17,10 @@ import type { RunContext } from './run.js';
 /** The phases whose work starts from the project checkout. */
 const readsCheckout: ReadonlySet<Phase> = new Set(['preflight', 'deploy']);
 
-export default async function setup(project: TestProject) {
+/** Exit code of a phase that could not start: bad configuration (0 is pass or GO, 1 is fail or HOLD). */
+export const couldNotStartExit = 2;
+
+export default async function setup(project: TestProject, opts: { onConfigError?: (message: string) => void } = {}) {
   const phase = project.name as Phase;
   const startedAt = new Date().toISOString();
   const reportsDir = reportsDirFrom();
@@ -32,7 +35,7 @@ export default async function setup(project: TestProject) {
   } catch (err) {
     const message = (err as Error).message;
     process.stderr.write(`\n${phase} cannot start: ${message}\n`);
-    if (changesStack && process.env[dryRunEnv] === '1') throw err;
+    if (changesStack && process.env[dryRunEnv] === '1') process.exit(couldNotStartExit);
     // The run stops before any check; the evidence and JUnit still say why, so the gate holds with a reason.
     forget();
     const evidence = {
@@ -55,7 +58,9 @@ export default async function setup(project: TestProject) {
     };
     writeEvidence(reportsDir, evidence);
     if (phase !== 'gonogo') writeAtomic(join(reportsDir, `${phase}.junit.xml`), phaseJunit(evidence));
-    throw err;
+    opts.onConfigError?.(message);
+    // The message above says all there is to say: no stack trace, no Vitest internals.
+    process.exit(couldNotStartExit);
   }
   const { target, overrides } = resolvedTarget;
   const checkout = readsCheckout.has(phase) ? await headSha(target.projectDir).catch(() => undefined) : undefined;

@@ -59,6 +59,7 @@ export function recordOf(test: TestCase): CheckRecord {
     advisory: meta?.advisory,
     message,
     durationMs: test.meta().stepMs ?? (diag ? Math.round(diag.duration) : undefined),
+    file: test.module.relativeModuleId,
     at: new Date().toISOString(),
   };
 }
