@@ -51,20 +51,56 @@ const age = (c: ConditionResult) =>
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
+/** The runbook's zone: the launch is at 09:00 in New York. */
+const runbookZone = 'America/New_York';
+
+/** "Sat 28 Nov 07:12 EST (12:12 UTC)": the runbook's zone first, UTC alongside. */
+export function runbookTime(iso: string): string {
+  const d = new Date(iso);
+  if (!Number.isFinite(d.getTime())) return iso;
+  const part = (zone: string, opts: Intl.DateTimeFormatOptions) =>
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone, ...opts }).format(d);
+  const hm = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } as const;
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: runbookZone, timeZoneName: 'short' })
+    .formatToParts(d)
+    .find((p) => p.type === 'timeZoneName')!.value;
+  const day = part(runbookZone, { weekday: 'short', day: 'numeric', month: 'short' }).replace(',', '');
+  return `${day} ${part(runbookZone, hm)} ${name} (${part('UTC', hm)} UTC)`;
+}
+
+const outcomeWords: Record<ConditionResult['outcome'], string> = {
+  pass: 'GO',
+  fail: 'HOLD — failed',
+  'could-not-run': 'HOLD — could not check',
+};
+
+/** "8 of 8 GO", or "HOLD: 2 of 8 — Affiliate redirects (failed), P99 latency (could not check)". */
+export function summaryLine(g: GateResult): string {
+  const rows = all(g);
+  const held = rows.filter((c) => c.verdict !== 'GO');
+  if (!held.length && g.decision === 'GO') return `${rows.length} of ${rows.length} GO`;
+  const why = held.map(
+    (c) =>
+      `${c.n <= 7 ? c.title : 'Evidence and other checks'} (${c.outcome === 'fail' ? 'failed' : 'could not check'})`,
+  );
+  return `HOLD: ${held.length} of ${rows.length} — ${why.join(', ')}`;
+}
+
 export function gateHtml(g: GateResult, reportsDir: string): string {
+  const production = g.target === 'production';
   const rows = all(g)
     .map(
-      (c) => `<tr class="${c.verdict.toLowerCase()}" data-condition="${c.n}">
-  <td>${c.n <= 7 ? c.n : '+'}</td><td>${esc(c.title)}</td><td>${esc(c.threshold)}</td><td>${esc(c.measured)}</td>
-  <td class="verdict">${c.verdict}</td><td>${esc(age(c))}</td><td>${c.verdict === 'GO' ? '' : `${esc(c.action)}<br><small>${esc(c.reason)}</small>`}</td></tr>`,
+      (c) => `<tr class="${c.verdict.toLowerCase()} ${c.outcome}" data-condition="${c.n}">
+  <td data-label="#">${c.n <= 7 ? c.n : '+'}</td><td data-label="Condition">${esc(c.title)}</td><td data-label="Threshold">${esc(c.threshold)}</td><td data-label="Measured">${esc(c.measured)}</td>
+  <td data-label="Verdict" class="verdict">${outcomeWords[c.outcome]}</td><td data-label="Evidence age">${esc(age(c))}</td><td data-label="Action">${c.verdict === 'GO' ? '' : `${esc(c.action)}<br><small>${esc(c.reason)}</small>`}</td></tr>`,
     )
     .join('\n');
   const advisories = g.advisories.length
     ? g.advisories
-        .map(
-          (a) =>
-            `<li class="${a.status === 'pass' ? 'ok' : 'warn'}">${esc(a.title)} — ${esc(a.status)} ${esc(a.measured)}${a.message ? `<br><small>${esc(a.message.split('\n')[0]!)}</small>` : ''}</li>`,
-        )
+        .map((a) => {
+          const ok = a.status === 'pass';
+          return `<li class="${ok ? 'ok' : 'warn'}"><b>${ok ? 'OK' : 'WARNING (advisory)'}</b> ${esc(a.title)} — ${esc(a.status)} ${esc(a.measured)}${a.message ? `<br><small>${esc(a.message.split('\n')[0]!)}</small>` : ''}</li>`;
+        })
         .join('\n')
     : '<li>none</li>';
   const link = (p: string) => esc(relative(reportsDir, join(reportsDir, p)));
@@ -74,18 +110,49 @@ export function gateHtml(g: GateResult, reportsDir: string): string {
         `<li>${p}: <a href="${link(`${p}.junit.xml`)}">JUnit</a> · <a href="${link(`evidence/${p}.json`)}">evidence</a> · <a href="${link(`html/${p}/index.html`)}">Vitest report</a> (serve with <code>npm run report</code>)</li>`,
     )
     .join('\n');
+  const until = g.validUntil
+    ? `<p id="valid-until" data-until="${esc(g.validUntil)}">${g.decision === 'GO' ? 'GO' : 'Evidence'} valid until <b>${esc(runbookTime(g.validUntil))}</b>: after that, rerun preflight and smoke, then the gate.</p>`
+    : '<p id="valid-until">No evidence window: nothing to hold on to.</p>';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Go/No-Go — ${g.decision}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${production ? '' : `[${esc(g.target.toUpperCase())}] `}Go/No-Go — ${g.decision}</title>
 <style>
-body{font:15px/1.4 system-ui,sans-serif;margin:24px;color:#111}
-#banner{font-size:42px;font-weight:700;padding:18px 24px;border-radius:8px;color:#fff}
-#banner.go{background:#137333}#banner.hold{background:#b3261e}
-table{border-collapse:collapse;margin-top:16px;width:100%}td,th{border:1px solid #ccc;padding:6px 8px;text-align:left;vertical-align:top}
-tr.go .verdict{color:#137333;font-weight:700}tr.hold .verdict{color:#b3261e;font-weight:700}
-li.warn{color:#8a5a00}small{color:#555}
-</style></head><body>
+*{box-sizing:border-box}
+body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:16px;color:#111;max-width:1280px}
+#env{background:repeating-linear-gradient(45deg,#ffd54f,#ffd54f 12px,#222 12px,#222 24px);padding:6px}
+#env span{display:block;background:#fff8e1;color:#222;font-weight:700;text-align:center;padding:4px}
+body.not-production::after{content:attr(data-target);position:fixed;top:40%;left:0;right:0;text-align:center;font-size:120px;font-weight:800;color:rgba(0,0,0,.06);transform:rotate(-20deg);pointer-events:none}
+#banner{font-size:40px;font-weight:700;padding:14px 20px;border-radius:8px;color:#fff;margin-top:12px}
+#banner.go{background:#137333}#banner.hold{background:#b3261e}#banner.expired{background:#5f6368}
+#headline{font-size:18px;margin:8px 0}
+#summary{font-size:17px;font-weight:600}
+table{border-collapse:collapse;margin-top:16px;width:100%;table-layout:fixed}
+td,th{border:1px solid #ccc;padding:6px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th:nth-child(1){width:3em}th:nth-child(5){width:9em}th:nth-child(6){width:6em}
+tr.go .verdict{color:#137333;font-weight:700}
+tr.fail .verdict{color:#b3261e;font-weight:700}
+tr.could-not-run .verdict{color:#8a3ffc;font-weight:700;font-style:italic}
+li.warn{color:#8a5a00}small{color:#555}code{overflow-wrap:anywhere}
+@media (max-width:760px){
+  table,thead,tbody,tr,td{display:block;width:auto}thead{display:none}
+  tr{border:1px solid #ccc;margin-bottom:10px}td{border:none;border-top:1px solid #eee}
+  td::before{content:attr(data-label);display:block;font-size:12px;color:#555}
+  #banner{font-size:30px}
+}
+@media print{
+  @page{size:A4 portrait;margin:12mm}
+  body{font-size:10px;padding:0;max-width:none}body.not-production::after{font-size:80px}
+  #banner{font-size:24px;padding:6px 10px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+  #env{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+  tr{break-inside:avoid}a{color:inherit;text-decoration:none}
+}
+</style></head><body class="${production ? 'production' : 'not-production'}" data-target="${esc(g.target.toUpperCase())}">
+${production ? '' : `<div id="env"><span>${esc(g.target.toUpperCase())} — not production</span></div>`}
 <div id="banner" class="${g.decision.toLowerCase()}">${g.decision}</div>
-<p>Target <b>${esc(g.target)}</b> · DEPLOY_SHA <b>${esc(g.deploySha)}</b> · decided ${esc(g.decidedAt)}${g.launchStop ? ` · <b>launch stopped: ${esc(g.launchStop)}</b>` : ''}</p>
+<p id="headline">${g.decision} for build <b>${esc(g.deploySha)}</b> on <b>${esc(g.target)}</b>, decided ${esc(runbookTime(g.decidedAt))}</p>
+<p id="summary">${esc(summaryLine(g))}</p>
+${until}
+${g.launchStop ? `<p><b>Launch stopped: ${esc(g.launchStop)}</b></p>` : ''}
 <table><thead><tr><th>#</th><th>Condition</th><th>Threshold</th><th>Measured</th><th>Verdict</th><th>Evidence age</th><th>Action</th></tr></thead>
 <tbody>
 ${rows}
@@ -96,6 +163,18 @@ ${advisories}
 <h2>Phase reports</h2><ul>
 ${phases}
 </ul>
+<script>
+// Opened after the window closed, the page says so: a GO read late is not a GO.
+(function () {
+  var p = document.getElementById('valid-until');
+  var until = p && Date.parse(p.getAttribute('data-until'));
+  if (until && Date.now() > until) {
+    var b = document.getElementById('banner');
+    b.className = 'expired';
+    b.textContent = b.textContent + ' — EXPIRED: rerun preflight, smoke and the gate';
+  }
+})();
+</script>
 </body></html>
 `;
 }
@@ -105,11 +184,12 @@ export function gateMarkdown(g: GateResult): string {
     g.decision === 'GO'
       ? `✅ GO — BuyWhere deploy ${g.deploySha} (${g.target})`
       : `⛔ HOLD — BuyWhere deploy ${g.deploySha} (${g.target})`,
-    `Decided: ${g.decidedAt}`,
+    summaryLine(g),
+    `Decided: ${runbookTime(g.decidedAt)}${g.validUntil ? ` · valid until ${runbookTime(g.validUntil)}` : ''}`,
     '',
     ...all(g).map(
       (c) =>
-        `- ${c.verdict === 'GO' ? '✅' : '⛔'} ${c.n <= 7 ? `${c.n}. ` : ''}${c.title} (${c.threshold}): ${c.measured}${c.verdict === 'GO' ? '' : ` — ${c.action}. ${c.reason.split('\n')[0]}`}`,
+        `- ${c.verdict === 'GO' ? '✅' : '⛔'} ${c.n <= 7 ? `${c.n}. ` : ''}${c.title} (${c.threshold}): ${c.measured}${c.verdict === 'GO' ? '' : ` — ${outcomeWords[c.outcome]}: ${c.action}. ${c.reason.split('\n')[0]}`}`,
     ),
   ];
   const warnings = g.advisories.filter((a) => a.status !== 'pass');

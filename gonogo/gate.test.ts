@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { evidencePath, writeEvidence, type PhaseEvidence } from '../lib/harness/evidence';
 import type { Identity } from '../lib/harness/identity';
 import { catalogue, checksOf, clockSkewMs, entry, p99MinSamples, type CheckId } from '../runbook/catalogue';
-import { gateHtml, gateJunit, gateMarkdown, writeGateArtefacts } from './artefacts';
+import { gateHtml, gateJunit, gateMarkdown, runbookTime, summaryLine, writeGateArtefacts } from './artefacts';
 import { decide, evaluateGate } from './gate';
 
 const now = new Date('2026-04-23T12:25:00Z');
@@ -399,12 +399,46 @@ describe('Go/No-Go artefacts', () => {
   it('HTML escapes what it shows', () => {
     const { g, dir } = gate((e) => (rec(e.smoke, 'smoke.6').status = 'fail'));
     g.conditions[3]!.reason = '<script>alert(1)</script>';
-    expect(gateHtml(g, dir)).not.toContain('<script>');
+    const html = gateHtml(g, dir);
+    expect(html).not.toContain('<script>alert(1)');
+    expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
   });
 
   it('the threshold column comes from the catalogue', () => {
     const { g } = gate();
     expect(g.conditions[5]!.threshold).toBe('< 85%');
     expect(g.conditions[4]!.threshold).toBe(`< ${entry('preflight.1.5').threshold!.value} h`);
+  });
+});
+
+describe('Go/No-Go artefacts for a person', () => {
+  it('times are in the runbook zone, EST or EDT, with UTC alongside', () => {
+    expect(runbookTime('2026-11-28T12:12:00Z')).toBe('Sat 28 Nov 07:12 EST (12:12 UTC)');
+    expect(runbookTime('2026-07-04T13:00:00Z')).toBe('Sat 4 Jul 09:00 EDT (13:00 UTC)');
+  });
+
+  it('the summary line counts the conditions and names each HOLD with how it held', () => {
+    expect(summaryLine(gate().g)).toBe('8 of 8 GO');
+    const { g } = gate((e) => {
+      rec(e.smoke, 'smoke.6').status = 'fail';
+      rec(e.smoke, 'smoke.9').status = 'error';
+    });
+    expect(summaryLine(g)).toBe('HOLD: 2 of 8 — Affiliate redirects (failed), P99 latency (could not check)');
+    expect(gateMarkdown(g)).toContain(summaryLine(g));
+  });
+
+  it('a GO says until when it holds: the first evidence window to close', () => {
+    const { g } = gate();
+    expect(Date.parse(g.validUntil!)).toBeGreaterThan(Date.parse(g.decidedAt));
+    expect(gateHtml(g, '/tmp')).toContain(`data-until="${g.validUntil}"`);
+  });
+
+  it('measured values are written for a person, and staging is marked as not production', () => {
+    const { g, dir } = gate();
+    expect(g.conditions[5]!.measured).toMatch(/^disk \d+(\.\d+)? % of \//);
+    expect(g.conditions[6]!.measured).toMatch(/^p99 \d+ ms over \d+ searches \(runbook: [\d /]+ ms\)$/);
+    const html = gateHtml({ ...g, target: 'staging' }, dir);
+    expect(html).toContain('<div id="env"><span>STAGING — not production</span></div>');
+    expect(gateHtml({ ...g, target: 'production' }, dir)).not.toContain('id="env"');
   });
 });

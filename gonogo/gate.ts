@@ -19,6 +19,8 @@ import {
   conditions,
   entry,
   formatThreshold,
+  type GoCondition,
+  type Measured,
   judge,
   lookup,
   type JudgeSettings,
@@ -61,6 +63,8 @@ export interface GateResult {
   advisories: AdvisoryResult[];
   evidenceFiles: string[];
   launchStop?: string;
+  /** When this decision stops holding: the first evidence window or backup age to run out. */
+  validUntil?: string;
 }
 
 export interface GateInput {
@@ -241,6 +245,13 @@ export function evaluateGate(input: GateInput): GateResult {
     );
   }
 
+  const said = (c: GoCondition, m: unknown) => {
+    try {
+      return (typeof m === 'object' && m !== null && !Array.isArray(m) && c.present(m as Measured)) || show(m);
+    } catch {
+      return show(m);
+    }
+  };
   const results = conditions.map((c): ConditionResult => {
     const e = entry(c.check);
     const l = e.phase === 'preflight' ? preflight : smoke;
@@ -261,12 +272,12 @@ export function evaluateGate(input: GateInput): GateResult {
     const rec = l.records.get(c.check);
     const settings = { ...input.settings, evidenceAgeH: l.ageMin / 60 };
     const p = recordProblem(rec, c.check, settings);
-    if (p) return hold(p.outcome, p.why, show(rec?.measured), l.ageMin);
+    if (p) return hold(p.outcome, p.why, said(c, rec?.measured), l.ageMin);
     return {
       ...base,
       verdict: 'GO',
       outcome: 'pass',
-      measured: show(rec!.measured),
+      measured: said(c, rec!.measured),
       reason: 'met',
       evidenceAgeMin: l.ageMin,
     };
@@ -348,7 +359,22 @@ export function evaluateGate(input: GateInput): GateResult {
       evidencePath(input.reportsDir, p),
     ),
     launchStop,
+    validUntil: validUntil(input, [preflight, smoke]),
   };
+}
+
+/** The first moment the decision stops holding: an evidence window closing, or the backup turning too old. */
+function validUntil(input: GateInput, loaded: Loaded[]): string | undefined {
+  const ends: number[] = [];
+  for (const l of loaded) {
+    if (!l.ok) continue;
+    const finished = Date.parse(l.evidence.finishedAt);
+    ends.push(finished + input.maxAgeMin * 60_000);
+    const age = (l.records.get('preflight.1.5')?.measured as { age_h?: unknown } | undefined)?.age_h;
+    const limit = entry('preflight.1.5').threshold?.value;
+    if (typeof age === 'number' && typeof limit === 'number') ends.push(finished + (limit - age) * 3_600_000);
+  }
+  return ends.length ? new Date(Math.min(...ends)).toISOString() : undefined;
 }
 
 /** The gate's answer when it cannot evaluate at all: HOLD on every condition, with the reason. */

@@ -182,3 +182,27 @@ describe('one source of truth', () => {
     expect(found).toEqual([]);
   });
 });
+
+describe('Go/No-Go conditions in words', () => {
+  it.each(conditions.map((c) => [c.n, c.title, c] as const))(
+    '%i %s: its check example reads as a sentence',
+    (_, __, c) => {
+      const text = c.present(entry(c.check).example);
+      expect(text).toEqual(expect.any(String));
+      expect(text).not.toMatch(/[{}[\]]/);
+    },
+  );
+
+  it('reads what Rex needs: p99 over its samples, backup age, disk share', () => {
+    const [, , , , backup, disk, p99] = conditions;
+    expect(p99!.present({ runbook_three_ms: [391, 7, 2], samples_ms: Array.from({ length: 50 }, () => 23) })).toBe(
+      'p99 23 ms over 50 searches (runbook: 391 / 7 / 2 ms)',
+    );
+    expect(backup!.present({ age_h: 0.2, file: 'catalog-1.dump' })).toBe('last backup 12 min old (catalog-1.dump)');
+    expect(disk!.present({ used_pct: 24.9, path: '/' })).toBe('disk 24.9 % of /');
+  });
+
+  it('a record without what a sentence needs gives no sentence: the raw record is shown instead', () => {
+    for (const c of conditions) expect(c.present({})).toBeUndefined();
+  });
+});

@@ -152,7 +152,7 @@ const judges = {
   health: (m: Measured) =>
     first(
       [m.http === 200, `HTTP ${show(m.http)}, expected 200`],
-      [m.status === 'ok', `status ${show(m.status)}, expected "ok"`],
+      [m.status === 'ok', `status ${word(m.status)}, expected "ok"`],
     ),
   detailedHealth: (m: Measured) => {
     const deps = m.dependencies;
@@ -166,7 +166,7 @@ const judges = {
       first(
         [down.length === 0, () => `dependencies not healthy: ${down.map(([k, v]) => `${k}=${show(v)}`).join(', ')}`],
         [m.http === 200, `HTTP ${show(m.http)}, expected 200`],
-        [m.status === 'healthy', `status ${show(m.status)}, expected "healthy"`],
+        [m.status === 'healthy', `status ${word(m.status)}, expected "healthy"`],
         [
           isObj && Object.keys(deps as object).length > 0,
           `dependencies is ${show(deps)}, expected an object naming each dependency`,
@@ -1017,17 +1017,93 @@ export interface GoCondition {
   /** The catalogue check whose record decides it. */
   check: CheckId;
   action: string;
+  /** The measured record in words for Rex; undefined when the record lacks what it needs. */
+  present: (m: Measured) => string | undefined;
 }
+
+const word = (v: unknown) => (typeof v === 'string' ? v : show(v));
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const ago = (hours: number) =>
+  hours < 1
+    ? `${Math.round(hours * 60)} min`
+    : hours < 48
+      ? `${Math.round(hours * 10) / 10} h`
+      : `${Math.round(hours / 24)} days`;
 
 /** Runbook section 4: the seven mandatory conditions, each decided by one check. */
 export const conditions: ReadonlyArray<GoCondition> = [
-  { n: 1, title: 'API health endpoint', check: 'smoke.1', action: 'HOLD — page Bolt' },
-  { n: 2, title: 'DB healthy', check: 'smoke.2', action: 'HOLD — page Bolt' },
-  { n: 3, title: 'Search functional', check: 'smoke.4', action: 'HOLD — page Bolt' },
-  { n: 4, title: 'Affiliate redirects', check: 'smoke.6', action: 'HOLD — page Sol/Link' },
-  { n: 5, title: 'Backup completed', check: 'preflight.1.5', action: 'HOLD — run backup first' },
-  { n: 6, title: 'Disk usage', check: 'preflight.1.4', action: 'HOLD — emergency cleanup' },
-  { n: 7, title: 'P99 latency', check: 'smoke.9', action: 'HOLD — investigate warm-up' },
+  {
+    n: 1,
+    title: 'API health endpoint',
+    check: 'smoke.1',
+    action: 'HOLD — page Bolt',
+    present: (m) =>
+      num(m.http) === undefined
+        ? undefined
+        : `HTTP ${m.http}, status ${word(m.status)}${typeof m.build === 'string' ? `, build ${m.build}` : ''}`,
+  },
+  {
+    n: 2,
+    title: 'DB healthy',
+    check: 'smoke.2',
+    action: 'HOLD — page Bolt',
+    present: (m) => {
+      const deps = m.dependencies && typeof m.dependencies === 'object' ? Object.entries(m.dependencies) : [];
+      if (num(m.db_response_ms) === undefined) return undefined;
+      return `${word(m.status)}, database answered in ${m.db_response_ms} ms${deps.length ? `; ${deps.map(([k, v]) => `${k} ${String(v)}`).join(', ')}` : ''}`;
+    },
+  },
+  {
+    n: 3,
+    title: 'Search functional',
+    check: 'smoke.4',
+    action: 'HOLD — page Bolt',
+    present: (m) =>
+      num(m.total) === undefined
+        ? undefined
+        : `${m.total} results for "laptop", ${num(m.usd_priced) ?? 0} priced in USD`,
+  },
+  {
+    n: 4,
+    title: 'Affiliate redirects',
+    check: 'smoke.6',
+    action: 'HOLD — page Sol/Link',
+    present: (m) =>
+      Array.isArray(m.statuses) && typeof m.final === 'string'
+        ? `${m.statuses.join(' → ')} to ${m.final}${typeof m.problem === 'string' ? ` (${m.problem})` : ''}`
+        : undefined,
+  },
+  {
+    n: 5,
+    title: 'Backup completed',
+    check: 'preflight.1.5',
+    action: 'HOLD — run backup first',
+    present: (m) => {
+      const h = num(m.age_h);
+      return h === undefined
+        ? undefined
+        : `last backup ${ago(Math.max(0, h))} old${typeof m.file === 'string' ? ` (${m.file})` : ''}`;
+    },
+  },
+  {
+    n: 6,
+    title: 'Disk usage',
+    check: 'preflight.1.4',
+    action: 'HOLD — emergency cleanup',
+    present: (m) => (num(m.used_pct) === undefined ? undefined : `disk ${m.used_pct} % of ${word(m.path)}`),
+  },
+  {
+    n: 7,
+    title: 'P99 latency',
+    check: 'smoke.9',
+    action: 'HOLD — investigate warm-up',
+    present: (m) => {
+      const samples = Array.isArray(m.samples_ms) ? m.samples_ms.filter((x): x is number => typeof x === 'number') : [];
+      if (!samples.length) return undefined;
+      const three = Array.isArray(m.runbook_three_ms) ? ` (runbook: ${m.runbook_three_ms.join(' / ')} ms)` : '';
+      return `p99 ${Math.round(percentile(samples, 99))} ms over ${samples.length} searches${three}`;
+    },
+  },
 ];
 
 /** A step's wait deadline, in ms, from its threshold in seconds. */
