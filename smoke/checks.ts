@@ -112,7 +112,7 @@ export async function catalogStatus(ctx: TestContext, id: CheckId = 'smoke.8') {
 }
 
 /** The runbook's own query first, then terms across the catalogue, so one cached query cannot stand in for search. */
-const latencyQueries = [
+export const latencyQueries = [
   'phone',
   'laptop',
   'iphone',

@@ -103,40 +103,96 @@ describe('fail closed on the evidence itself', () => {
 });
 
 describe('the HTML artefact in headless Chromium', () => {
-  const render = async (dir: string) => {
-    const page = join(dir, 'gonogo.html');
-    const shot = join(dir, 'gonogo.png');
-    const flags = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`,
-    ];
-    const s = await run(['chromium', ...flags, `--screenshot=${shot}`, '--window-size=1280,1000', `file://${page}`], {
-      timeoutMs: 60_000,
-    });
+  const flags = () => [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`,
+  ];
+  // A copy of the page that writes its own layout into the DOM, so the dumped DOM says whether it overflowed.
+  const measured = (dir: string, html = readFileSync(join(dir, 'gonogo.html'), 'utf8')) => {
+    const copy = join(dir, 'gonogo.measured.html');
+    const probe =
+      '<script>window.addEventListener("load",function(){document.body.setAttribute("data-layout",JSON.stringify({scrollWidth:document.documentElement.scrollWidth,innerWidth:window.innerWidth}))})</script>';
+    writeFileSync(copy, html.replace('</body>', `${probe}</body>`));
+    return copy;
+  };
+  const render = async (dir: string, width: number, page = measured(dir)) => {
+    const shot = join(dir, `gonogo-${width}.png`);
+    const s = await run(
+      ['chromium', ...flags(), `--screenshot=${shot}`, `--window-size=${width},1000`, `file://${page}`],
+      {
+        timeoutMs: 60_000,
+      },
+    );
     expect(existsSync(shot), s.output).toBe(true);
     expect(statSync(shot).size).toBeGreaterThan(10_000);
-    const d = await run(['chromium', ...flags, '--dump-dom', `file://${page}`], { timeoutMs: 60_000 });
-    return d.output;
+    const d = await run(['chromium', ...flags(), `--window-size=${width},1000`, '--dump-dom', `file://${page}`], {
+      timeoutMs: 60_000,
+    });
+    const layout = JSON.parse((/data-layout="([^"]*)"/.exec(d.output)?.[1] ?? '{}').replace(/&quot;/g, '"')) as {
+      scrollWidth?: number;
+      innerWidth?: number;
+    };
+    return { dom: d.output, layout };
   };
 
-  it('renders the GO banner and every condition from file://', async () => {
-    const dir = allHealthy();
-    await gate(dir);
-    const dom = await render(dir);
-    expect(dom).toMatch(/<div id="banner" class="go">GO<\/div>/);
-    for (let n = 1; n <= 7; n++) expect(dom).toMatch(new RegExp(`<tr class="go" data-condition="${n}">`));
-  }, 120_000);
+  it.each([1280, 390])(
+    'at %i px: decision, summary, every condition, valid until, no horizontal overflow',
+    async (width) => {
+      const dir = allHealthy();
+      const g = await gate(dir);
+      const { dom, layout } = await render(dir, width);
+      expect(dom).toMatch(/<div id="banner" class="go">GO<\/div>/);
+      expect(dom).toMatch(/<p id="summary">8 of 8 GO<\/p>/);
+      expect(dom).toMatch(/<div id="env"><span>STAGING — not production<\/span><\/div>/);
+      for (let n = 1; n <= 7; n++) expect(dom).toMatch(new RegExp(`<tr class="go pass" data-condition="${n}">`));
+      const until = /data-until="([^"]+)"/.exec(dom)?.[1];
+      expect(Date.parse(until!)).toBeGreaterThan(Date.parse(g.decision.decidedAt));
+      expect(dom).toMatch(/valid until <b>\w{3} \d+ \w{3} \d\d:\d\d E[SD]T \(\d\d:\d\d UTC\)<\/b>/);
+      expect(layout.innerWidth).toBe(width);
+      expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth!);
+    },
+    180_000,
+  );
 
-  it('renders the HOLD banner with the failing condition and its action', async () => {
+  it('renders the HOLD banner with the failing condition, how it held, and its action', async () => {
     const dir = evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight']);
     await gate(dir);
-    const dom = await render(dir);
+    const { dom, layout } = await render(dir, 1280);
     expect(dom).toMatch(/<div id="banner" class="hold">HOLD<\/div>/);
-    expect(dom).toMatch(/<tr class="hold" data-condition="1">[\s\S]*HOLD — page Bolt/);
+    expect(dom).toMatch(/<p id="summary">HOLD: \d of 8 — API health endpoint \(could not check\)/);
+    expect(dom).toMatch(
+      /<tr class="hold could-not-run" data-condition="1">[\s\S]*HOLD — could not check[\s\S]*HOLD — page Bolt/,
+    );
+    expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth!);
+  }, 120_000);
+
+  it('a GO opened after its window closed says EXPIRED', async () => {
+    const dir = allHealthy();
+    await gate(dir);
+    const html = readFileSync(join(dir, 'gonogo.html'), 'utf8').replace(
+      /data-until="[^"]+"/,
+      `data-until="${new Date(Date.now() - 60_000).toISOString()}"`,
+    );
+    const { dom } = await render(dir, 1280, measured(dir, html));
+    expect(dom).toMatch(/<div id="banner" class="expired">GO — EXPIRED: rerun preflight, smoke and the gate<\/div>/);
+  }, 120_000);
+
+  it('prints to A4 portrait', async () => {
+    const dir = allHealthy();
+    await gate(dir);
+    const pdf = join(dir, 'gonogo.pdf');
+    const r = await run(
+      ['chromium', ...flags(), `--print-to-pdf=${pdf}`, '--no-pdf-header-footer', `file://${join(dir, 'gonogo.html')}`],
+      { timeoutMs: 60_000 },
+    );
+    expect(existsSync(pdf), r.output).toBe(true);
+    const boxes = [...readFileSync(pdf, 'latin1').matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)];
+    expect(boxes.length).toBeGreaterThan(0);
+    for (const [, w, h] of boxes) expect([Math.round(Number(w)), Math.round(Number(h))]).toEqual([595, 842]);
   }, 120_000);
 });

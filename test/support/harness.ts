@@ -13,6 +13,8 @@ import { composeFor } from '../../lib/operations/stack';
 import { runPhase } from '../../scripts/phases';
 import { killPointEnv, killPointMarker } from '../../lib/harness/killpoint';
 import { request } from 'undici';
+import { get } from '../../lib/probes/http';
+import { latencyQueries } from '../../smoke/checks';
 
 export const t: Target = resolveTarget().target;
 
@@ -96,6 +98,20 @@ export const noFaults = {
   echoKey: false,
 };
 
+/**
+ * Asks the freshly deployed API every search smoke 9 times, once, without a deadline that matters: a healthy
+ * baseline is a warmed-up stack. A cold one after a database restart is the runbook's own HOLD ("investigate
+ * warm-up"), which the fault matrix is not about.
+ */
+export async function warmUp() {
+  for (const q of latencyQueries) {
+    await get(`${t.apiUrl}/v1/search?q=${encodeURIComponent(q)}&limit=5&currency=USD`, {
+      caFile: t.caFile,
+      timeoutMs: 30_000,
+    }).catch(() => undefined);
+  }
+}
+
 export async function resetFaults() {
   await setFaults(noFaults);
 }
@@ -151,6 +167,7 @@ export async function healthyEvidence(): Promise<{ deploy: string; preflight: st
   const smoke = reportsDir();
   // One after the other: on two cores, phases run side by side slow each other's measurements down.
   const d = await phase('deploy', { reports: deploy });
+  await warmUp();
   const p = await phase('preflight', { reports: preflight });
   const s = await phase('smoke', { reports: smoke });
   const failing = [d, p, s].flatMap((r) =>
@@ -176,6 +193,8 @@ export async function gonogo(dir: string, env: Record<string, string> = {}) {
   const decision = JSON.parse(readFileSync(join(dir, 'evidence', 'gate.json'), 'utf8')) as {
     decision: 'GO' | 'HOLD';
     deploySha: string;
+    decidedAt: string;
+    validUntil?: string;
     conditions: Array<{ verdict: string; action: string; reason: string }>;
     completeness: { verdict: string; reason: string };
   };
