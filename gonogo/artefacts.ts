@@ -118,17 +118,17 @@ export function gateHtml(g: GateResult, reportsDir: string): string {
 <title>${production ? '' : `[${esc(g.target.toUpperCase())}] `}Go/No-Go — ${g.decision}</title>
 <style>
 *{box-sizing:border-box}
-body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:16px;color:#111;max-width:1280px}
+body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:16px;color:#111;max-width:1280px;overflow-wrap:anywhere}
 #env{background:repeating-linear-gradient(45deg,#ffd54f,#ffd54f 12px,#222 12px,#222 24px);padding:6px}
 #env span{display:block;background:#fff8e1;color:#222;font-weight:700;text-align:center;padding:4px}
-body.not-production::after{content:attr(data-target);position:fixed;top:40%;left:0;right:0;text-align:center;font-size:120px;font-weight:800;color:rgba(0,0,0,.06);transform:rotate(-20deg);pointer-events:none}
+body.not-production::after{content:attr(data-target);position:fixed;top:40%;left:0;width:100%;overflow:hidden;white-space:nowrap;text-align:center;font-size:120px;font-weight:800;color:rgba(0,0,0,.06);transform:rotate(-20deg);pointer-events:none}
 #banner{font-size:40px;font-weight:700;padding:14px 20px;border-radius:8px;color:#fff;margin-top:12px}
 #banner.go{background:#137333}#banner.hold{background:#b3261e}#banner.expired{background:#5f6368}
 #headline{font-size:18px;margin:8px 0}
 #summary{font-size:17px;font-weight:600}
 table{border-collapse:collapse;margin-top:16px;width:100%;table-layout:fixed}
 td,th{border:1px solid #ccc;padding:6px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th:nth-child(1){width:3em}th:nth-child(5){width:9em}th:nth-child(6){width:6em}
+th:nth-child(1){width:3em}th:nth-child(5){width:9em}th:nth-child(6){width:7.5em}
 tr.go .verdict{color:#137333;font-weight:700}
 tr.fail .verdict{color:#b3261e;font-weight:700}
 tr.could-not-run .verdict{color:#8a3ffc;font-weight:700;font-style:italic}

@@ -65,7 +65,7 @@ describe('advisory results', () => {
     const dir = evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [s.reports, 'smoke']);
     const g = await gate(dir, env);
     expect(g.decision.decision, g.reasons).toBe('GO');
-    expect(readFileSync(join(dir, 'gonogo.html'), 'utf8')).toMatch(/class="warn">Smoke 7/);
+    expect(readFileSync(join(dir, 'gonogo.html'), 'utf8')).toMatch(/class="warn"><b>WARNING \(advisory\)<\/b> Smoke 7/);
   });
 
   it('the gate run without the MCP override smoke used is HOLD, naming the origin', async () => {
@@ -112,27 +112,50 @@ describe('the HTML artefact in headless Chromium', () => {
     '--no-first-run',
     `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`,
   ];
-  // A copy of the page that writes its own layout into the DOM, so the dumped DOM says whether it overflowed.
-  const measured = (dir: string, html = readFileSync(join(dir, 'gonogo.html'), 'utf8')) => {
-    const copy = join(dir, 'gonogo.measured.html');
-    const probe =
-      '<script>window.addEventListener("load",function(){document.body.setAttribute("data-layout",JSON.stringify({scrollWidth:document.documentElement.scrollWidth,innerWidth:window.innerWidth}))})</script>';
-    writeFileSync(copy, html.replace('</body>', `${probe}</body>`));
-    return copy;
+  // The page inside a frame of the width under test (headless Chromium's window is at least 500 px wide); the
+  // outer page copies out the frame's layout and rendered body, so the dumped DOM shows both.
+  const framed = (dir: string, width: number, html = readFileSync(join(dir, 'gonogo.html'), 'utf8')) => {
+    const inner = join(dir, `gonogo.rendered-${width}.html`);
+    writeFileSync(inner, html);
+    const outer = join(dir, `gonogo.frame-${width}.html`);
+    writeFileSync(
+      outer,
+      `<!doctype html><html><body><iframe id="f" src="${inner}" style="width:${width}px;height:1000px;border:0"></iframe><div id="copy"></div>
+<script>document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument;
+  document.body.setAttribute('data-layout', JSON.stringify({ scrollWidth: d.documentElement.scrollWidth, innerWidth: this.contentWindow.innerWidth }));
+  document.getElementById('copy').innerHTML = d.body.innerHTML;
+});</script></body></html>`,
+    );
+    return outer;
   };
-  const render = async (dir: string, width: number, page = measured(dir)) => {
+  const render = async (dir: string, width: number, html?: string) => {
+    const page = framed(dir, width, html);
     const shot = join(dir, `gonogo-${width}.png`);
     const s = await run(
-      ['chromium', ...flags(), `--screenshot=${shot}`, `--window-size=${width},1000`, `file://${page}`],
-      {
-        timeoutMs: 60_000,
-      },
+      [
+        'chromium',
+        ...flags(),
+        '--allow-file-access-from-files',
+        `--screenshot=${shot}`,
+        '--window-size=1300,1000',
+        `file://${page}`,
+      ],
+      { timeoutMs: 60_000 },
     );
     expect(existsSync(shot), s.output).toBe(true);
     expect(statSync(shot).size).toBeGreaterThan(10_000);
-    const d = await run(['chromium', ...flags(), `--window-size=${width},1000`, '--dump-dom', `file://${page}`], {
-      timeoutMs: 60_000,
-    });
+    const d = await run(
+      [
+        'chromium',
+        ...flags(),
+        '--allow-file-access-from-files',
+        '--window-size=1300,1000',
+        '--dump-dom',
+        `file://${page}`,
+      ],
+      { timeoutMs: 60_000 },
+    );
     const layout = JSON.parse((/data-layout="([^"]*)"/.exec(d.output)?.[1] ?? '{}').replace(/&quot;/g, '"')) as {
       scrollWidth?: number;
       innerWidth?: number;
@@ -178,7 +201,7 @@ describe('the HTML artefact in headless Chromium', () => {
       /data-until="[^"]+"/,
       `data-until="${new Date(Date.now() - 60_000).toISOString()}"`,
     );
-    const { dom } = await render(dir, 1280, measured(dir, html));
+    const { dom } = await render(dir, 1280, html);
     expect(dom).toMatch(/<div id="banner" class="expired">GO — EXPIRED: rerun preflight, smoke and the gate<\/div>/);
   }, 120_000);
 
