@@ -1,9 +1,16 @@
 // npm run demo: build what staging needs, bring it up, run the whole launch against it, and say where the
 // artefacts are and what the decision was.
+import { commandLine } from '../lib/harness/cli.js';
 import { stagingUp } from '../staging/project.js';
 import { launch } from './launch.js';
 
 const log = (m: string) => process.stderr.write(`demo: ${m}\n`);
+
+commandLine({
+  usage: 'npm run demo --',
+  summary:
+    'Builds the local staging stack (its base image is cached), brings it up, runs the whole launch against it and\nsays where the artefacts are. Needs dockerd, docker-compose and debootstrap: bash .ci/install.sh installs them.',
+});
 
 try {
   await stagingUp(log);

@@ -1,5 +1,6 @@
 // npm run launch: preflight → deploy → smoke → gonogo. Stops at the first phase that fails and always
 // ends with the Go/No-Go decision artefact; a stop before smoke is a HOLD with the reason.
+import { commandLine } from '../lib/harness/cli.js';
 import { reportsDirFrom, resolveTarget } from '../lib/harness/config.js';
 import { clearLaunchStop, forgetEvidence, phases, writeLaunchStop } from '../lib/harness/evidence.js';
 import { runPhase } from './phases.js';
@@ -38,6 +39,11 @@ export async function launch(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  commandLine({
+    usage: 'npm run launch --',
+    summary:
+      'preflight → deploy → smoke → gonogo against the configured target (RUNBOOK_TARGET, staging by default). Stops at\nthe first phase that fails; always ends with the Go/No-Go decision and its artefacts.',
+  });
   launch().then(
     (r) => {
       process.stdout.write(

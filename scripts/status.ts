@@ -1,5 +1,6 @@
 // npm run status: runbook section 7's "useful commands" as one read-only report. Each section has its own
 // deadline; a section that cannot be read says why and the others still print.
+import { commandLine } from '../lib/harness/cli.js';
 import { resolveTarget } from '../lib/harness/config.js';
 import { diskUsage } from '../lib/probes/disk.js';
 import { docker, serviceStates } from '../lib/probes/docker.js';
@@ -74,6 +75,10 @@ export async function status(env: NodeJS.ProcessEnv = process.env): Promise<stri
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  commandLine({
+    usage: 'npm run status --',
+    summary: "The runbook's section 7 quick reference in one read: stack, DB, PgBouncer, Redis, disk. Changes nothing.",
+  });
   status().then(
     (s) => process.stdout.write(s),
     (err: Error) => {

@@ -3,6 +3,7 @@
 // --auto-rollback (or RUNBOOK_AUTO_ROLLBACK=1) it then runs the rollback. Stops by itself after its duration
 // and writes reports/watch.junit.xml with one testcase per trigger.
 import { join } from 'node:path';
+import { commandLine } from '../lib/harness/cli.js';
 import { resolveTarget, type Target } from '../lib/harness/config.js';
 import { diskUsage } from '../lib/probes/disk.js';
 import { writeAtomic } from '../lib/core/atomic.js';
@@ -174,6 +175,17 @@ export async function watch(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  commandLine({
+    usage: 'npm run watch --',
+    summary:
+      "Samples the runbook's rollback triggers (section 4) and recommends a rollback on a sustained critical breach.",
+    flags: { 'auto-rollback': 'run `npm run rollback` on a sustained critical trigger (or RUNBOOK_AUTO_ROLLBACK=1)' },
+    env: {
+      RUNBOOK_WATCH_DURATION_S: 'how long to watch, in s',
+      RUNBOOK_WATCH_INTERVAL_S: 'seconds between samples',
+      RUNBOOK_WATCH_WINDOW_S: 'how long a breach must hold, in s',
+    },
+  });
   watch(process.argv.slice(2), process.env).then(
     (r) => process.exit(r.recommended ? 1 : 0),
     (err: Error) => {

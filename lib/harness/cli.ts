@@ -1,0 +1,84 @@
+// The command line of every script: --help, strict flags (an unknown one is an error, never ignored) and one
+// exit-code scheme for all of them.
+import { parseArgs } from 'node:util';
+
+/** 0: pass or GO. 1: a failed check, one that could not run, or HOLD. 2: the command itself could not start. */
+export const exitCode = { pass: 0, hold: 1, couldNotStart: 2 } as const;
+
+export interface CommandSpec {
+  /** As typed: "npm run watch --". */
+  usage: string;
+  summary: string;
+  flags?: Record<string, string>;
+  /** Allowed first positional arguments, each with what it does; none allowed when absent. */
+  commands?: Record<string, string>;
+  /** Environment settings the command reads beyond the runbook's own (see README, Settings). */
+  env?: Record<string, string>;
+}
+
+export type Parsed =
+  { ok: true; flags: Record<string, boolean>; command: string | undefined } | { ok: false; exit: 0 | 2; text: string };
+
+export function helpText(spec: CommandSpec): string {
+  const lines = [
+    `usage: ${spec.usage}${spec.commands ? ` <${Object.keys(spec.commands).join('|')}>` : ''} [flags]`,
+    '',
+    spec.summary,
+    '',
+  ];
+  if (spec.commands) {
+    lines.push('commands:');
+    for (const [c, what] of Object.entries(spec.commands)) lines.push(`  ${c.padEnd(20)} ${what}`);
+    lines.push('');
+  }
+  lines.push('flags:');
+  for (const [f, what] of Object.entries({ ...spec.flags, help: 'print this help and exit' }))
+    lines.push(`  --${f.padEnd(18)} ${what}`);
+  if (spec.env) {
+    lines.push('', 'environment:');
+    for (const [k, what] of Object.entries(spec.env)) lines.push(`  ${k.padEnd(20)} ${what}`);
+  }
+  lines.push(
+    '',
+    'exit codes: 0 pass or GO; 1 fail, could not check, or HOLD; 2 could not start (bad flags or settings)',
+  );
+  return lines.join('\n') + '\n';
+}
+
+export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
+  const names = [...Object.keys(spec.flags ?? {}), 'help'];
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(names.map((n) => [n, { type: 'boolean' as const }])),
+      allowPositionals: !!spec.commands,
+      strict: true,
+    });
+  } catch (err) {
+    return { ok: false, exit: 2, text: `${(err as Error).message}\n\n${helpText(spec)}` };
+  }
+  const flags = parsed.values as Record<string, boolean>;
+  if (flags.help) return { ok: false, exit: 0, text: helpText(spec) };
+  const [command, ...extra] = parsed.positionals;
+  if (spec.commands) {
+    if (!command || !(command in spec.commands) || extra.length)
+      return {
+        ok: false,
+        exit: 2,
+        text: `${command ? `unknown command "${[command, ...extra].join(' ')}"` : 'a command is needed'}\n\n${helpText(spec)}`,
+      };
+  }
+  return { ok: true, flags, command };
+}
+
+/** Parses the process's arguments; prints help or the error and exits when there is nothing to run. */
+export function commandLine(
+  spec: CommandSpec,
+  argv = process.argv.slice(2),
+): { flags: Record<string, boolean>; command: string | undefined } {
+  const p = parseCommand(spec, argv);
+  if (p.ok) return p;
+  (p.exit === 0 ? process.stdout : process.stderr).write(p.text);
+  process.exit(p.exit);
+}
