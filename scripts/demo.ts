@@ -1,6 +1,7 @@
 // npm run demo: build what staging needs, bring it up, run the whole launch against it, and say where the
 // artefacts are and what the decision was.
 import { commandLine } from '../lib/harness/cli.js';
+import { ensurePrerequisites } from '../staging/prerequisites.js';
 import { stagingUp } from '../staging/project.js';
 import { launch } from './launch.js';
 
@@ -9,10 +10,11 @@ const log = (m: string) => process.stderr.write(`demo: ${m}\n`);
 commandLine({
   usage: 'npm run demo --',
   summary:
-    'Builds the local staging stack (its base image is cached), brings it up, runs the whole launch against it and\nsays where the artefacts are. Needs dockerd, docker-compose and debootstrap: bash .ci/install.sh installs them.',
+    'Builds the local staging stack (its base image is cached), brings it up, runs the whole launch against it and\nsays where the artefacts are. As root on Debian it first installs what is missing (Docker, Compose v1,\ndebootstrap) and starts dockerd; elsewhere it names the one command to run.',
 });
 
 try {
+  await ensurePrerequisites(log);
   await stagingUp(log);
   const r = await launch();
   process.stdout.write(
