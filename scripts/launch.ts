@@ -1,7 +1,7 @@
 // npm run launch: preflight → deploy → smoke → gonogo. Stops at the first phase that fails and always
 // ends with the Go/No-Go decision artefact; a stop before smoke is a HOLD with the reason.
 import { commandLine } from '../lib/harness/cli.js';
-import { reportsDirFrom, resolveTarget } from '../lib/harness/config.js';
+import { reportsDirFrom, resolveFor } from '../lib/harness/config.js';
 import { clearLaunchStop, forgetEvidence, phases, writeLaunchStop } from '../lib/harness/evidence.js';
 import { runPhase } from './phases.js';
 
@@ -20,7 +20,7 @@ export async function launch(
   };
   let stopped: string | undefined;
   try {
-    resolveTarget(env);
+    resolveFor('all', env);
   } catch (err) {
     // The gate still runs: it cannot start either, and says HOLD with this reason.
     stopped = stop(`configuration error: ${(err as Error).message}`);

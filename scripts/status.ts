@@ -1,7 +1,7 @@
 // npm run status: runbook section 7's "useful commands" as one read-only report. Each section has its own
 // deadline; a section that cannot be read says why and the others still print.
 import { commandLine } from '../lib/harness/cli.js';
-import { resolveTarget } from '../lib/harness/config.js';
+import { resolveFor } from '../lib/harness/config.js';
 import { diskUsage } from '../lib/probes/disk.js';
 import { docker, serviceStates } from '../lib/probes/docker.js';
 import { showPools } from '../lib/probes/pgbouncer.js';
@@ -32,7 +32,7 @@ async function containerStats(id: string): Promise<string> {
 }
 
 export async function status(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const t = resolveTarget(env).target;
+  const t = resolveFor('all', env).target;
   const parts = await Promise.all([
     section(`Containers (compose project ${t.composeProject})`, async () => {
       const states = [...(await serviceStates(t.composeProject)).values()].sort((a, b) =>

@@ -4,7 +4,7 @@
 // and writes reports/watch.junit.xml with one testcase per trigger.
 import { join } from 'node:path';
 import { commandLine } from '../lib/harness/cli.js';
-import { resolveTarget, type Target } from '../lib/harness/config.js';
+import { resolveFor, type Target } from '../lib/harness/config.js';
 import { diskUsage } from '../lib/probes/disk.js';
 import { writeAtomic } from '../lib/core/atomic.js';
 import { get } from '../lib/probes/http.js';
@@ -93,7 +93,7 @@ export async function watch(
   env: NodeJS.ProcessEnv,
   write: (s: string) => void = (s) => void process.stdout.write(s),
 ) {
-  const t = resolveTarget(env).target;
+  const t = resolveFor('all', env).target;
   const o = options(argv, env);
   const trackers = triggers.map((d) => new TriggerTracker(d, o.windowS * 1000));
   const started = Date.now();

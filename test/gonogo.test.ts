@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
-import { evidenceDir, gonogo, healthyEvidence, phase, resetFaults } from './support/harness';
+import { readEvidence } from '../lib/harness/evidence';
+import { evidenceDir, gonogo, healthyEvidence, phase, reportsDir, resetFaults, t } from './support/harness';
 
 let healthy: { deploy: string; preflight: string; smoke: string };
 const allHealthy = () =>
@@ -17,6 +18,43 @@ beforeAll(async () => {
   healthy = await healthyEvidence();
 }, 300_000);
 afterEach(resetFaults);
+
+describe('smoke against a remote staging, as CI runs it', () => {
+  it('from a clone with no local stack, smoke needs only the URLs, the CA, the key and the build; the gate on that alone is HOLD, naming what is missing', async () => {
+    const healthySmoke = readEvidence(healthy.smoke, 'smoke');
+    const running = healthySmoke.ok ? healthySmoke.evidence.identity!.build : 'unknown';
+    const dir = reportsDir();
+    const env = {
+      RUNBOOK_STAGING_DIR: join(dir, 'no-local-stack'),
+      RUNBOOK_API_URL: t.apiUrl,
+      RUNBOOK_MCP_URL: t.mcpUrl,
+      RUNBOOK_CA_FILE: t.caFile!,
+      BUYWHERE_API_KEY: t.apiKey.reveal(),
+      RUNBOOK_DEPLOY_SHA: running,
+    };
+    const s = await phase('smoke', { reports: dir, env });
+    expect(s.exitCode, s.output).toBe(0);
+    expect(s.evidence.deploySha).toBe(running);
+    expect(s.output).not.toMatch(/RUNBOOK_COMPOSE_FILE|staging:up/);
+    const g = await gonogo(dir, env);
+    expect(g.exitCode).not.toBe(0);
+    expect(g.decision.decision).toBe('HOLD');
+    expect(g.reasons).toMatch(/no preflight evidence/);
+  });
+
+  it('without the key, smoke stops before any check, naming every missing setting and where to set it, with no stack trace', async () => {
+    const dir = reportsDir();
+    const s = await phase('smoke', {
+      reports: dir,
+      env: { RUNBOOK_STAGING_DIR: join(dir, 'no-local-stack'), RUNBOOK_API_URL: t.apiUrl },
+    });
+    expect(s.exitCode).toBe(2);
+    expect(s.output).toMatch(
+      /2 settings need fixing:\n\s+- RUNBOOK_MCP_URL: expected MCP base URL[^\n]*\n\s+- BUYWHERE_API_KEY: expected API key/,
+    );
+    expect(s.output).not.toMatch(/node_modules\/vitest|    at /);
+  });
+});
 
 describe('healthy stack', () => {
   it('smoke passes all ten in runbook order; the gate says GO for the running build and exits 0', async () => {

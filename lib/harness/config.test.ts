@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveTarget } from './config';
+import { resolveFor, resolveTarget, requireSettings, phaseSettings } from './config';
 import { ConfigError } from '../core/errors';
 
 const prodEnv = {
@@ -16,7 +16,7 @@ const prodEnv = {
 
 describe('resolveTarget', () => {
   it('production keeps the runbook values', () => {
-    const { target } = resolveTarget(prodEnv);
+    const { target } = resolveFor('all', prodEnv);
     expect(target.projectDir).toBe('/home/paperclip/buywhere-api');
     expect(target.composeFile).toBe('docker-compose.prod.yml');
     expect(target.apiUrl).toBe('https://api.buywhere.ai');
@@ -27,7 +27,7 @@ describe('resolveTarget', () => {
   });
 
   it('secrets print as [redacted] and overrides are listed without secret values', () => {
-    const { target, overrides } = resolveTarget({ ...prodEnv, RUNBOOK_API_URL: 'https://127.0.0.1:9443' });
+    const { target, overrides } = resolveFor('all', { ...prodEnv, RUNBOOK_API_URL: 'https://127.0.0.1:9443' });
     expect(String(target.apiKey)).toBe('[redacted]');
     expect(JSON.stringify(target)).not.toContain('pw-primary-1234');
     expect(JSON.stringify(target)).not.toContain('bw_live_key_123456');
@@ -40,15 +40,15 @@ describe('resolveTarget', () => {
 
   it('a missing production setting stops the run, naming it and where to set it', () => {
     const { RUNBOOK_REDIS_URL: _, ...rest } = prodEnv;
-    expect(() => resolveTarget(rest)).toThrow(ConfigError);
-    expect(() => resolveTarget(rest)).toThrow(/RUNBOOK_REDIS_URL.*Export RUNBOOK_REDIS_URL/s);
+    expect(() => resolveFor('all', rest)).toThrow(ConfigError);
+    expect(() => resolveFor('all', rest)).toThrow(/RUNBOOK_REDIS_URL.*Export RUNBOOK_REDIS_URL/s);
   });
 
   it('every missing or malformed setting is named at once, each with what was expected, found and where to set it', () => {
     const { RUNBOOK_REDIS_URL: _r, RUNBOOK_DB_URL: _d, ...rest } = prodEnv;
     let err: unknown;
     try {
-      resolveTarget({ ...rest, RUNBOOK_P99_SAMPLES: 'many' });
+      resolveFor('all', { ...rest, RUNBOOK_P99_SAMPLES: 'many' });
     } catch (e) {
       err = e;
     }
@@ -74,12 +74,12 @@ describe('resolveTarget', () => {
     ['RUNBOOK_CA_FILE', '/nonexistent/ca.pem', /readable file/],
     ['RUNBOOK_TARGET', 'prod', /"staging" or "production"/],
   ])('rejects a malformed %s', (env, value, message) => {
-    expect(() => resolveTarget({ ...prodEnv, [env]: value })).toThrow(message);
+    expect(() => resolveFor('all', { ...prodEnv, [env]: value })).toThrow(message);
   });
 
   it('a malformed secret URL is rejected without echoing it', () => {
     try {
-      resolveTarget({ ...prodEnv, RUNBOOK_DB_URL: 'not a url with hunter2secret' });
+      resolveFor('all', { ...prodEnv, RUNBOOK_DB_URL: 'not a url with hunter2secret' });
       expect.unreachable();
     } catch (e) {
       expect((e as Error).message).toContain('RUNBOOK_DB_URL');
@@ -89,7 +89,7 @@ describe('resolveTarget', () => {
 
   it('staging without a laid-out project says to run staging:up', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rb-'));
-    expect(() => resolveTarget({ RUNBOOK_STAGING_DIR: join(dir, 'none') })).toThrow(/staging:up/);
+    expect(() => resolveFor('all', { RUNBOOK_STAGING_DIR: join(dir, 'none') })).toThrow(/staging:up/);
   });
 
   it('staging reads its secrets from the project .env and builds loopback URLs', () => {
@@ -100,9 +100,49 @@ describe('resolveTarget', () => {
       join(dir, '.env'),
       'COMPOSE_PROJECT_NAME=p\nAPI_PORT=1\nMCP_PORT=2\nDB_PORT=3\nDB_REPLICA_PORT=4\nPGBOUNCER_PORT=5\nPROMETHEUS_PORT=6\nALERTMANAGER_PORT=7\nPOSTGRES_PASSWORD=abc/def\nREDIS_URL=redis://:r@127.0.0.1:8/0\nBUYWHERE_API_KEY=bw_x1234\n',
     );
-    const { target } = resolveTarget({ RUNBOOK_STAGING_DIR: dir });
+    const { target } = resolveFor('all', { RUNBOOK_STAGING_DIR: dir });
     expect(target.apiUrl).toBe('https://localhost:1');
     expect(new URL(target.databaseUrl.reveal()).password).toBe('abc%2Fdef');
     expect(target.composeProject).toBe('p');
+  });
+});
+
+describe('what each phase needs', () => {
+  const remote = {
+    RUNBOOK_STAGING_DIR: '/nonexistent/fresh-clone/.staging/buywhere-api',
+    RUNBOOK_API_URL: 'https://staging.example.invalid',
+    RUNBOOK_MCP_URL: 'https://mcp.staging.example.invalid',
+    BUYWHERE_API_KEY: 'bw_ci_key_123456',
+    RUNBOOK_DEPLOY_SHA: 'abc1234',
+  };
+
+  it('smoke and the gate run with the API and MCP URLs, the key and the build alone', () => {
+    for (const phase of ['smoke', 'gonogo']) {
+      const r = resolveTarget(remote);
+      expect(() => requireSettings(r, phaseSettings[phase]!)).not.toThrow();
+      expect(r.target.deploySha).toBe('abc1234');
+      expect(r.target.secretValues).toContain('bw_ci_key_123456');
+    }
+  });
+
+  it('every other phase names every setting it lacks, at once', () => {
+    for (const phase of ['preflight', 'deploy', 'rollback']) {
+      const r = resolveTarget(remote);
+      expect(() => requireSettings(r, phaseSettings[phase]!)).toThrow(
+        /settings need fixing:[\s\S]*RUNBOOK_DB_URL[\s\S]*RUNBOOK_REDIS_URL/,
+      );
+    }
+  });
+
+  it('a setting the run never asked for throws its configuration error when read, and is never serialised', () => {
+    const { target } = resolveTarget(remote);
+    expect(() => target.databaseUrl).toThrow(ConfigError);
+    expect(() => target.databaseUrl).toThrow(/RUNBOOK_DB_URL/);
+    expect(JSON.stringify(target)).not.toContain('databaseUrl');
+  });
+
+  it('a malformed setting stops every phase, even one that does not read it', () => {
+    const r = resolveTarget({ ...remote, RUNBOOK_DB_URL: 'not a url' });
+    expect(() => requireSettings(r, phaseSettings.smoke!)).toThrow(/RUNBOOK_DB_URL/);
   });
 });

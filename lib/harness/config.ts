@@ -232,9 +232,53 @@ function stagingDefaults(env: NodeJS.ProcessEnv): { raw: Raw; problems: string[]
 }
 
 export interface Resolved {
+  /** A setting that is missing is a getter that throws its ConfigError: a phase that never reads it runs without it. */
   target: Target;
   /** Settings that differ from the target's defaults, for the start-of-run banner; secrets redacted. */
   overrides: Array<{ env: string; value: string }>;
+  /** Required settings with no value, by key. */
+  missing: Map<keyof Target, ConfigError>;
+  /** Settings given with a value that does not parse: always an error, whatever the phase. */
+  malformed: ConfigError[];
+}
+
+/**
+ * The settings each phase cannot run without. Smoke and the gate only talk to the API and the MCP server, so CI
+ * can run them against a remote staging with nothing else set; every other phase needs them all.
+ */
+export const phaseSettings: Record<string, ReadonlyArray<keyof Target> | 'all'> = {
+  preflight: 'all',
+  deploy: 'all',
+  rollback: 'all',
+  smoke: ['apiUrl', 'mcpUrl', 'apiKey'],
+  gonogo: ['apiUrl', 'mcpUrl'],
+};
+
+/** Throws, naming every one at once, when a setting the phase (or 'all') needs is missing. */
+export function requireSettings(r: Resolved, needs: ReadonlyArray<keyof Target> | 'all'): void {
+  const order = (e: ConfigError) => settings.findIndex((s) => s.env === e.setting);
+  const problems = [
+    ...r.malformed,
+    ...[...r.missing].filter(([key]) => needs === 'all' || needs.includes(key)).map(([, e]) => e),
+  ].sort((a, b) => order(a) - order(b));
+  if (problems.length === 1) throw problems[0];
+  if (problems.length) throw new ConfigErrors(problems);
+}
+
+/** Resolves the target and checks it holds what `needs` reads, listing every problem at once. */
+export function resolveFor(needs: ReadonlyArray<keyof Target> | 'all', env: NodeJS.ProcessEnv = process.env): Resolved {
+  const r = resolveTarget(env);
+  requireSettings(r, needs);
+  return r;
+}
+
+/** A setting's value, or undefined where it is missing: for what records a target rather than uses it. */
+export function settingOf<K extends keyof Target>(t: Target, key: K): Target[K] | undefined {
+  try {
+    return t[key];
+  } catch {
+    return undefined;
+  }
 }
 
 export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
@@ -283,6 +327,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
   const out: Record<string, unknown> = { name };
   // Every problem at once: one run names every setting to fix, not one per attempt.
   const problems: ConfigError[] = [];
+  const absent = new Map<keyof Target, ConfigError>();
   for (const s of settings) {
     const value = raw[s.key];
     if (value === undefined || value === '') {
@@ -290,7 +335,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
         out[s.key] = undefined;
         continue;
       }
-      problems.push(missing(s));
+      absent.set(s.key, missing(s));
       continue;
     }
     try {
@@ -298,26 +343,39 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems.push(err);
+      absent.set(s.key, err);
     }
   }
   out.criticalServices = ['api', 'db', 'db_replica', 'pgbouncer', 'redis'];
   out.adminUrl = name === 'staging' ? (defaults as { adminUrl?: string }).adminUrl : undefined;
   const target = out as unknown as Target;
-  // Not enumerable: the list must never travel with a serialised or printed target.
   if (target.p99Samples < p99MinSamples) {
-    problems.push(
-      new ConfigError(
-        'RUNBOOK_P99_SAMPLES',
-        `at least ${p99MinSamples}: a p99 from fewer samples is not a p99 the gate accepts`,
-        String(target.p99Samples),
-        'Raise RUNBOOK_P99_SAMPLES or unset it.',
-      ),
+    const err = new ConfigError(
+      'RUNBOOK_P99_SAMPLES',
+      `at least ${p99MinSamples}: a p99 from fewer samples is not a p99 the gate accepts`,
+      String(target.p99Samples),
+      'Raise RUNBOOK_P99_SAMPLES or unset it.',
     );
+    problems.push(err);
+    absent.set('p99Samples', err);
   }
-  if (problems.length === 1) throw problems[0];
-  if (problems.length) throw new ConfigErrors(problems);
+  for (const [key, err] of absent) {
+    Object.defineProperty(target, key, {
+      get() {
+        throw err;
+      },
+      enumerable: false,
+    });
+  }
+  // Not enumerable: the list must never travel with a serialised or printed target.
   Object.defineProperty(target, 'secretValues', { value: collectSecrets(target, env), enumerable: false });
-  return { target, overrides };
+  const malformed = new Set(problems);
+  return {
+    target,
+    overrides,
+    missing: new Map([...absent].filter(([, e]) => !malformed.has(e))),
+    malformed: problems,
+  };
 }
 
 function parse(s: Setting, value: string): unknown {
@@ -389,12 +447,18 @@ function collectSecrets(t: Target, env: NodeJS.ProcessEnv): string[] {
   const values = new Set<string>();
   // Every secret setting whole, and the password inside every URL setting, plain or secret; a Slack webhook
   // URL is a credential by itself.
-  const urls = [t.apiUrl, t.mcpUrl, t.prometheusUrl, t.alertmanagerUrl, env.SLACK_WEBHOOK_URL].filter(
-    (u): u is string => !!u,
-  );
+  const urls = [
+    settingOf(t, 'apiUrl'),
+    settingOf(t, 'mcpUrl'),
+    t.prometheusUrl,
+    t.alertmanagerUrl,
+    env.SLACK_WEBHOOK_URL,
+  ].filter((u): u is string => !!u);
   if (env.SLACK_WEBHOOK_URL) values.add(env.SLACK_WEBHOOK_URL);
   for (const v of [
-    ...[t.databaseUrl, t.replicaUrl, t.pgbouncerAdminUrl, t.redisUrl, t.apiKey].map((s) => s.reveal()),
+    ...(['databaseUrl', 'replicaUrl', 'pgbouncerAdminUrl', 'redisUrl', 'apiKey'] as const).flatMap(
+      (k) => settingOf(t, k)?.reveal() ?? [],
+    ),
     ...urls,
   ]) {
     if (!urls.includes(v)) values.add(v);

@@ -3,7 +3,7 @@
 // or another build is never taken as evidence for this one.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Target } from './config.js';
+import { settingOf, type Target } from './config.js';
 import { imageInfo, serviceStates } from '../probes/docker.js';
 import { revisionOf } from '../operations/rollback-state.js';
 
@@ -101,7 +101,8 @@ export async function identify(t: Target): Promise<Identity> {
     caFingerprint: caFingerprint(t.caFile),
     projectDir: t.projectDir,
     diskPath: t.diskPath,
-    backupsDir: t.backupsDir,
+    // Smoke and the gate may run without the backups setting (CI against a remote staging): recorded as unset.
+    backupsDir: settingOf(t, 'backupsDir') ?? 'unset',
     ...(await runningBuild(t)),
   };
 }

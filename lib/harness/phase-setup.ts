@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { writeAtomic } from '../core/atomic.js';
 import { headSha } from '../probes/git.js';
-import { reportsDirFrom, resolveTarget } from './config.js';
+import { phaseSettings, reportsDirFrom, resolveFor, type Resolved } from './config.js';
 import { forgetEvidence, writeEvidence, type Phase } from './evidence.js';
 import { phaseJunit } from './junit.js';
 import { dryRunEnv, gatekeep } from './planning.js';
@@ -29,9 +29,9 @@ export default async function setup(project: TestProject, opts: { onConfigError?
     forgetEvidence(reportsDir, phase);
     rmSync(join(reportsDir, `${phase}.junit.xml`), { force: true });
   };
-  let resolvedTarget: ReturnType<typeof resolveTarget>;
+  let resolvedTarget: Resolved;
   try {
-    resolvedTarget = resolveTarget();
+    resolvedTarget = resolveFor(phaseSettings[phase] ?? 'all');
   } catch (err) {
     const message = (err as Error).message;
     process.stderr.write(`\n${phase} cannot start: ${message}\n`);
