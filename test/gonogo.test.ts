@@ -1,12 +1,13 @@
 // Smoke and the Go/No-Go gate on the real staging stack: GO when healthy, advisories visible without
 // blocking, fail closed on the evidence itself, and the HTML artefact as Chromium renders it. Each
 // condition under its own fault is in the fault matrix (faults.test.ts).
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
 import { readEvidence } from '../lib/harness/evidence';
+import { repoRoot } from '../lib/harness/config';
 import { evidenceDir, gonogo, healthyEvidence, phase, reportsDir, resetFaults, t } from './support/harness';
 
 let healthy: { deploy: string; preflight: string; smoke: string };
@@ -167,7 +168,9 @@ describe('the HTML artefact in headless Chromium', () => {
     );
     return outer;
   };
-  const render = async (dir: string, width: number, html?: string) => {
+  // Each rendering is kept as an artefact of the run, for a person to look at: reports/screenshots/.
+  const screenshots = join(repoRoot, 'reports', 'screenshots');
+  const render = async (dir: string, width: number, html?: string, name = 'go') => {
     const page = framed(dir, width, html);
     const shot = join(dir, `gonogo-${width}.png`);
     const s = await run(
@@ -183,6 +186,8 @@ describe('the HTML artefact in headless Chromium', () => {
     );
     expect(existsSync(shot), s.output).toBe(true);
     expect(statSync(shot).size).toBeGreaterThan(10_000);
+    mkdirSync(screenshots, { recursive: true });
+    copyFileSync(shot, join(screenshots, `gonogo-${name}-${width}.png`));
     const d = await run(
       [
         'chromium',
@@ -223,7 +228,7 @@ describe('the HTML artefact in headless Chromium', () => {
   it('renders the HOLD banner with the failing condition, how it held, and its action', async () => {
     const dir = evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight']);
     await gate(dir);
-    const { dom, layout } = await render(dir, 1280);
+    const { dom, layout } = await render(dir, 1280, undefined, 'hold');
     expect(dom).toMatch(/<div id="banner" class="hold">HOLD<\/div>/);
     expect(dom).toMatch(/<p id="summary">HOLD: \d of 8 — API health endpoint \(could not check\)/);
     expect(dom).toMatch(
@@ -239,7 +244,7 @@ describe('the HTML artefact in headless Chromium', () => {
       /data-until="[^"]+"/,
       `data-until="${new Date(Date.now() - 60_000).toISOString()}"`,
     );
-    const { dom } = await render(dir, 1280, html);
+    const { dom } = await render(dir, 1280, html, 'expired');
     expect(dom).toMatch(/<div id="banner" class="expired">GO — EXPIRED: rerun preflight, smoke and the gate<\/div>/);
   }, 120_000);
 

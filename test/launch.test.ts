@@ -28,12 +28,13 @@ describe('npm run gonogo that cannot start', () => {
   it('a configuration error replaces any earlier GO with a HOLD that says why', async () => {
     const reports = reportsDir();
     writeFileSync(join(reports, 'gonogo.html'), '<div id="banner" class="go">GO</div>');
-    const r = await phase('gonogo', { reports, env: { RUNBOOK_TARGET: 'production' } });
-    expect(r.exitCode).not.toBe(0);
-    expect(r.evidence.outcome).toMatch(/configuration error: [\s\S]*RUNBOOK_DB_URL: expected/);
+    // The gate needs the API and MCP URLs (not the database's): a malformed one stops it.
+    const r = await phase('gonogo', { reports, env: { RUNBOOK_API_URL: 'ftp://127.0.0.1:1' } });
+    expect(r.exitCode).toBe(2);
+    expect(r.evidence.outcome).toMatch(/configuration error: [\s\S]*RUNBOOK_API_URL: expected an http or https URL/);
     const html = readFileSync(join(reports, 'gonogo.html'), 'utf8');
     expect(html).toMatch(/class="hold">HOLD/);
-    expect(html).toMatch(/the gate could not start: [\s\S]*RUNBOOK_DB_URL/);
+    expect(html).toMatch(/the gate could not start: [\s\S]*RUNBOOK_API_URL/);
     expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="HOLD"');
   });
 });
