@@ -10,6 +10,8 @@ const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/harn
   extends: true as const,
   test: {
     name,
+    // Smoke's ten checks run side by side (smoke/smoke.spec.ts); the other phases' tests are sequential.
+    maxConcurrency: 10,
     include: [`${name}/**/*.spec.ts`],
     fileParallelism: false,
     // Threads start faster than forks; every runbook phase pays the start-up once per run.

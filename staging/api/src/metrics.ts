@@ -1,5 +1,12 @@
 // Prometheus text exposition: request counts by route and status, and a latency histogram by route.
-const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10];
+// Geometric buckets from 1 ms to 10 s, each at most 10 % wider than the one below, so a p99 read from the
+// histogram (histogram_quantile interpolates inside one bucket) is within 10 % of the p99 of the requests.
+export const bucketGrowth = 1.09;
+export const buckets: readonly number[] = (() => {
+  const out: number[] = [];
+  for (let le = 0.001; le < 10; le *= bucketGrowth) out.push(Number(le.toPrecision(4)));
+  return [...out, 10];
+})();
 
 export class Metrics {
   private counts = new Map<string, number>();
