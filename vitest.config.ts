@@ -2,14 +2,24 @@ import { defineConfig } from 'vitest/config';
 import RunbookReporter from './lib/harness/reporter';
 import RunbookSequencer from './lib/harness/sequencer';
 import { runOnlyWhenNamed } from './lib/harness/project-guard';
+import { phases } from './lib/harness/evidence';
 
-const projectArg = process.argv.find((a, i) => process.argv[i - 1] === '--project' || a.startsWith('--project='));
-const phase = projectArg?.replace('--project=', '') ?? 'all';
+const named = process.argv
+  .map((a, i) => (process.argv[i - 1] === '--project' ? a : a.startsWith('--project=') ? a.slice(10) : undefined))
+  .filter((a): a is string => !!a);
+// One HTML report per command: `npm run smoke` → reports/html/smoke, `npm run launch` → reports/html/launch.
+const htmlDir = named.length === 0 ? 'all' : named.length === 1 ? named[0] : 'launch';
+
+// Runbook order. Several phases in one run (`npm run launch`) run one after another in this order; each
+// writes its evidence as it ends, and a phase whose earlier phases did not pass records its checks as not run.
+const runbookOrder: readonly string[] = phases;
 
 const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/harness/phase-setup.ts') => ({
   extends: true as const,
   test: {
     name,
+    sequence: { groupOrder: runbookOrder.indexOf(name) + 1 },
+    setupFiles: ['lib/harness/phase-guard.ts'],
     // Smoke's ten checks run side by side (smoke/smoke.spec.ts); the other phases' tests are sequential.
     maxConcurrency: 10,
     include: [`${name}/**/*.spec.ts`],
@@ -26,7 +36,7 @@ export default defineConfig({
   plugins: [runOnlyWhenNamed(['unit'])],
   test: {
     sequence: { sequencer: RunbookSequencer },
-    reporters: ['default', new RunbookReporter(), ['html', { outputFile: `reports/html/${phase}/index.html` }]],
+    reporters: ['default', new RunbookReporter(), ['html', { outputFile: `reports/html/${htmlDir}/index.html` }]],
     projects: [
       runbookPhase('preflight', 60_000),
       runbookPhase('deploy', 900_000),

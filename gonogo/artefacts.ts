@@ -1,5 +1,6 @@
 // The Go/No-Go artefacts Rex reads: JUnit (junit-report-builder), one self-contained HTML page, and the
 // #us-launch-ops status post as text.
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeAtomic } from '../lib/core/atomic.js';
 import { junitXml } from '../lib/harness/junit.js';
@@ -197,6 +198,15 @@ export function gateMarkdown(g: GateResult): string {
     lines.push('', 'Advisory:', ...warnings.map((a) => `- ⚠️ ${a.title}: ${a.status} ${a.measured}`));
   lines.push('', 'Lead: Bolt');
   return lines.join('\n') + '\n';
+}
+
+/** The decision the last gate run wrote, or undefined when none was written (or it does not parse). */
+export function readGateDecision(reportsDir: string): GateResult['decision'] | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(reportsDir, 'evidence', 'gate.json'), 'utf8')) as GateResult).decision;
+  } catch {
+    return undefined;
+  }
 }
 
 export function writeGateArtefacts(g: GateResult, reportsDir: string, secrets: string[]) {

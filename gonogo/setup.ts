@@ -1,17 +1,16 @@
 // Global setup of the gate: no earlier decision may survive this run. When the gate cannot even start
 // (a configuration error), the artefacts still say HOLD, and why. Its teardown makes the exit code the
 // decision's, whatever filter the run was given: only a GO written by this run exits 0.
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { reportsDirFrom } from '../lib/harness/config.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
-import { writeGateArtefacts } from './artefacts.js';
-import { holdEverything, type GateResult } from './gate.js';
+import { readGateDecision, writeGateArtefacts } from './artefacts.js';
+import { holdEverything } from './gate.js';
 
 export default async function setup(project: TestProject) {
   const reportsDir = reportsDirFrom();
-  const decisionFile = join(reportsDir, 'evidence', 'gate.json');
   for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')])
     rmSync(join(reportsDir, f), { force: true });
   const hold = (why: string) => {
@@ -30,12 +29,8 @@ export default async function setup(project: TestProject) {
     throw err;
   }
   return () => {
-    let decision: GateResult['decision'] | undefined;
-    try {
-      decision = (JSON.parse(readFileSync(decisionFile, 'utf8')) as GateResult).decision;
-    } catch {
-      // No decision written: the gate's tests did not run.
-    }
+    // None written: the gate's tests did not run.
+    const decision = readGateDecision(reportsDir);
     if (decision === 'GO') return;
     // Vitest only reports an error thrown here; the exit code it leaves alone unless a test failed.
     process.stderr.write(

@@ -1,16 +1,36 @@
 // npm run launch: preflight → deploy → smoke → gonogo. Stops at the first phase that fails and always
-// ends with the Go/No-Go decision artefact; a stop before smoke is a HOLD with the reason.
+// ends with the Go/No-Go decision artefact; a stop before smoke is a HOLD with the reason. Phases that change
+// nothing run together in one Vitest process, in runbook order (each writes its evidence as it ends, and one
+// whose earlier phases did not pass records its checks as not run); deploy runs in a process of its own, after
+// preflight passed, so its plan and confirmation come when they always have.
 import { commandLine } from '../lib/harness/cli.js';
 import { reportsDirFrom, resolveFor } from '../lib/harness/config.js';
-import { clearLaunchStop, forgetEvidence, phases, writeLaunchStop } from '../lib/harness/evidence.js';
+import {
+  clearLaunchStop,
+  forgetEvidence,
+  phases,
+  readLaunchStop,
+  writeLaunchStop,
+  type Phase,
+} from '../lib/harness/evidence.js';
+import { readGateDecision } from '../gonogo/artefacts.js';
 import { runPhase } from './phases.js';
 
+export interface LaunchOptions {
+  echo?: boolean;
+  env?: Record<string, string | undefined>;
+  /** preflight → smoke → gonogo, without a deploy: all in one Vitest process. @default true */
+  deploy?: boolean;
+}
+
 export async function launch(
-  opts: { echo?: boolean; env?: Record<string, string | undefined> } = {},
+  opts: LaunchOptions = {},
 ): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
   const env = { ...process.env, ...opts.env };
   const reportsDir = reportsDirFrom(env);
-  for (const p of phases) forgetEvidence(reportsDir, p);
+  // A launch without a deploy keeps the deploy (or rollback) evidence of the build that runs: the gate needs it.
+  for (const p of phases)
+    if (opts.deploy !== false || (p !== 'deploy' && p !== 'rollback')) forgetEvidence(reportsDir, p);
   clearLaunchStop(reportsDir);
   const echo = opts.echo ?? true;
   const say = (s: string) => echo && process.stdout.write(s);
@@ -25,7 +45,8 @@ export async function launch(
     // The gate still runs: it cannot start either, and says HOLD with this reason.
     stopped = stop(`configuration error: ${(err as Error).message}`);
   }
-  for (const phase of stopped ? [] : (['preflight', 'deploy', 'smoke'] as const)) {
+  const separate: Phase[] = opts.deploy === false ? [] : ['preflight', 'deploy'];
+  for (const phase of stopped ? [] : separate) {
     say(`\n=== npm run ${phase} ===\n`);
     const r = await runPhase(phase, { echo, env: opts.env });
     if (r.exitCode !== 0) {
@@ -33,18 +54,27 @@ export async function launch(
       break;
     }
   }
-  say('\n=== npm run gonogo ===\n');
-  const g = await runPhase('gonogo', { echo, env: opts.env });
-  return { decision: g.exitCode === 0 ? 'GO' : 'HOLD', stopped, reportsDir };
+  const together: Phase[] = stopped
+    ? ['gonogo']
+    : opts.deploy === false
+      ? ['preflight', 'smoke', 'gonogo']
+      : ['smoke', 'gonogo'];
+  say(`\n=== ${together.map((p) => `npm run ${p}`).join(' → ')} (one process) ===\n`);
+  const g = await runPhase(together, { echo, env: opts.env });
+  // GO only when the gate wrote GO and nothing in the process failed.
+  const decided = readGateDecision(reportsDir);
+  stopped ??= readLaunchStop(reportsDir);
+  return { decision: g.exitCode === 0 && decided === 'GO' ? 'GO' : 'HOLD', stopped, reportsDir };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  commandLine({
+  const { flags } = commandLine({
     usage: 'npm run launch --',
     summary:
       'preflight → deploy → smoke → gonogo against the configured target (RUNBOOK_TARGET, staging by default). Stops at\nthe first phase that fails; always ends with the Go/No-Go decision and its artefacts.',
+    flags: { 'no-deploy': 'preflight → smoke → gonogo on what runs now, in one Vitest process' },
   });
-  launch().then(
+  launch({ deploy: !flags['no-deploy'] }).then(
     (r) => {
       process.stdout.write(
         `\nDecision: ${r.decision}${r.stopped ? ` — ${r.stopped}` : ''}\nArtefacts: ${r.reportsDir}/gonogo.html, gonogo.junit.xml, gonogo.md\n`,

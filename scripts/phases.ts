@@ -14,9 +14,11 @@ export interface PhaseRunOptions {
   args?: string[];
 }
 
-export function runPhase(phase: Phase, opts: PhaseRunOptions = {}): Promise<RunResult> {
+/** One phase, or several in one Vitest process: they run in runbook order (see vitest.config.ts). */
+export function runPhase(phase: Phase | readonly Phase[], opts: PhaseRunOptions = {}): Promise<RunResult> {
   const vitest = join(repoRoot, 'node_modules', '.bin', 'vitest');
-  return run([vitest, 'run', '--project', phase, ...(opts.args ?? [])], {
+  const projects = (typeof phase === 'string' ? [phase] : phase).flatMap((p) => ['--project', p]);
+  return run([vitest, 'run', ...projects, ...(opts.args ?? [])], {
     cwd: repoRoot,
     env: { FORCE_COLOR: '0', ...opts.env },
     timeoutMs: opts.timeoutMs ?? 30 * 60_000,

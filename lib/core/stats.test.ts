@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyPacer, percentile, pool } from './stats';
+import { pacedWindow, percentile, pool } from './stats';
 
 describe('stats', () => {
   it('p99 by nearest rank', () => {
@@ -25,38 +25,22 @@ describe('stats', () => {
     expect(out).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
     expect(max).toBe(3);
   });
-  it('paces in-flight requests by latency: grows while answers stay fast, halves on a slow one, bounded', () => {
-    const far = new LatencyPacer(32);
-    expect(far.window).toBe(1);
-    for (let i = 0; i < 40; i++) far.observe(300 + (i % 7));
-    expect(far.window).toBe(32);
-    far.observe(700);
-    expect(far.window).toBe(16);
-    far.observe(374);
-    expect(far.window).toBe(17);
-    far.observe(380);
-    expect(far.window).toBe(8);
-
-    // A near API whose latency grows with the requests in flight never gets more than a couple at once.
-    const near = new LatencyPacer(32);
-    const windows: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      near.observe(4 * near.window + 1);
-      windows.push(near.window);
-    }
-    expect(Math.max(...windows)).toBeLessThanOrEqual(2);
-
-    const failing = new LatencyPacer(32);
-    failing.observe(Infinity);
-    failing.observe(Infinity);
-    expect(failing.window).toBe(1);
-    for (let i = 0; i < 3; i++) failing.observe(50);
-    expect(failing.window).toBe(4);
-    failing.observe(Infinity);
-    expect(failing.window).toBe(2);
-
-    const one = new LatencyPacer(1);
-    for (let i = 0; i < 5; i++) one.observe(10);
-    expect(one.window).toBe(1);
+  it('paces a sample so the server works on about one request at a time', () => {
+    // Unknown distance or no latency yet: one at a time.
+    expect(pacedWindow(undefined, [300], 32)).toBe(1);
+    expect(pacedWindow(300, [], 32)).toBe(1);
+    expect(pacedWindow(Infinity, [300], 32)).toBe(1);
+    // Far: 300 ms of travel, 5 ms of work.
+    expect(pacedWindow(300, [305, 306, 304], 32)).toBe(32);
+    // 100 ms of travel, 8 ms of work: 13 in flight keep about one in the server.
+    expect(pacedWindow(100, [108], 32)).toBe(13);
+    // Near: 2 ms of travel, 4 ms of work; and a server slow for its own reasons (cold cache) at any distance.
+    expect(pacedWindow(2, [6, 5, 7], 32)).toBe(1);
+    expect(pacedWindow(100, [3000, 3100], 32)).toBe(1);
+    // A /health slowed by load says nothing of distance once a search answers faster: the fastest is the travel.
+    expect(pacedWindow(2000, [40, 2100, 2200, 2150], 32)).toBe(1);
+    // The typical latency is recent: a cold start does not hold the window down once answers are fast again.
+    expect(pacedWindow(300, [3000, 3000, 3000, ...Array(10).fill(304)], 32)).toBe(32);
+    expect(pacedWindow(50, [40], 4)).toBe(4);
   });
 });

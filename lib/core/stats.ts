@@ -7,32 +7,20 @@ export function median(samples: number[]): number {
 }
 
 /**
- * How many requests to keep in flight while sampling latency, paced as TCP Vegas paces a window: each answer
- * as fast as the fastest seen so far (within `tolerance`) lets one more request fly, a slower one halves the
- * window. Where latency is distance (a far API) the window grows to `max`; where it is the server's own work
- * (a near API) more requests only slow each other down, and the window stays near one, so a sample never
- * measures the load it makes itself.
+ * How many sample requests to keep in flight so that the server works on about one of them at a time (Little's
+ * law). Each request spends some time travelling and the rest in the server. The travel is the fastest answer
+ * seen: `distanceMs` (an answer that costs the server nothing, such as /health) or any faster sample, as TCP
+ * Vegas takes its base RTT. The server's share is the recent typical latency (median of the last ten) less the
+ * travel. Against a far API most of each request is travel and many fly at once; against a near one, or a
+ * server slow for its own reasons, one at a time, so a sample never measures the load it makes itself. One
+ * until both are known; never more than `max`.
  */
-export class LatencyPacer {
-  private fastest = Infinity;
-  window = 1;
-  constructor(
-    private readonly max: number,
-    private readonly tolerance = 1.25,
-    /** Jitter of a few ms must not halve the window of an API that answers in a few ms. */
-    private readonly slackMs = 2,
-  ) {}
-
-  /** `ms` is Infinity for a request that failed or timed out: it halves the window like a slow one. */
-  observe(ms: number): void {
-    if (!Number.isFinite(ms)) {
-      this.window = Math.max(1, Math.floor(this.window / 2));
-      return;
-    }
-    this.fastest = Math.min(this.fastest, ms);
-    if (ms <= this.fastest * this.tolerance + this.slackMs) this.window = Math.min(this.max, this.window + 1);
-    else this.window = Math.max(1, Math.floor(this.window / 2));
-  }
+export function pacedWindow(distanceMs: number | undefined, latenciesMs: number[], max: number): number {
+  if (distanceMs === undefined || !Number.isFinite(distanceMs) || latenciesMs.length === 0) return 1;
+  const travel = Math.min(distanceMs, ...latenciesMs);
+  const typical = median(latenciesMs.slice(-10));
+  const work = Math.max(1, typical - travel);
+  return Math.max(1, Math.min(max, Math.floor(typical / work)));
 }
 
 /** Runs `count` tasks with at most `concurrency` in flight; results in task order. */

@@ -9,7 +9,7 @@ import type { TestProject } from 'vitest/node';
 import { writeAtomic } from '../core/atomic.js';
 import { headSha } from '../probes/git.js';
 import { phaseSettings, reportsDirFrom, resolveFor, type Resolved } from './config.js';
-import { forgetEvidence, writeEvidence, type Phase } from './evidence.js';
+import { forgetEvidence, phases, writeEvidence, type Phase } from './evidence.js';
 import { phaseJunit } from './junit.js';
 import { dryRunEnv, gatekeep } from './planning.js';
 import type { RunContext } from './run.js';
@@ -19,6 +19,16 @@ const readsCheckout: ReadonlySet<Phase> = new Set(['preflight', 'deploy']);
 
 /** Exit code of a phase that could not start: bad configuration (0 is pass or GO, 1 is fail or HOLD). */
 export const couldNotStartExit = 2;
+
+/**
+ * The phases of this run that must pass before `phase` runs: those before it in runbook order. The gate
+ * waits for none: it always runs, and holds on whatever did not pass.
+ */
+export function earlierPhases(phase: Phase, inThisRun: readonly string[]): Phase[] {
+  if (phase === 'gonogo') return [];
+  const order = phases.indexOf(phase);
+  return phases.filter((p, i) => i < order && p !== 'gonogo' && inThisRun.includes(p));
+}
 
 export default async function setup(project: TestProject, opts: { onConfigError?: (message: string) => void } = {}) {
   const phase = project.name as Phase;
@@ -80,6 +90,10 @@ export default async function setup(project: TestProject, opts: { onConfigError?
     checkout,
     plan,
     startedAt,
+    after: earlierPhases(
+      phase,
+      project.vitest.projects.map((p) => p.name),
+    ),
   };
   project.provide('run', run);
   forget();

@@ -2,7 +2,15 @@
 // reports/<phase>.junit.xml. Tests that never ran (bail, failed setup) are written as not-run and shown as
 // skipped, never as passed; checks that could not run are JUnit errors, checks that failed are failures.
 import { join } from 'node:path';
-import type { Reporter, TestCase, TestModule, TestRunEndReason, TestSuite, Vitest } from 'vitest/node';
+import type {
+  Reporter,
+  TestCase,
+  TestModule,
+  TestRunEndReason,
+  TestSpecification,
+  TestSuite,
+  Vitest,
+} from 'vitest/node';
 import type { CheckMeta } from './check.js';
 import { resolveTarget, type Target } from './config.js';
 import { writeAtomic } from '../core/atomic.js';
@@ -67,6 +75,11 @@ export function recordOf(test: TestCase): CheckRecord {
 export default class RunbookReporter implements Reporter {
   private vitest!: Vitest;
   private target: Target | undefined;
+  /** Spec files each phase of this run has, and those that have ended. */
+  private expected = new Map<Phase, number>();
+  private ended = new Map<Phase, TestModule[]>();
+  private written = new Set<Phase>();
+  private identity: Identity | undefined;
 
   onInit(vitest: Vitest) {
     this.vitest = vitest;
@@ -75,6 +88,28 @@ export default class RunbookReporter implements Reporter {
       scrubOutput(this.target.secretValues);
     } catch {
       // No target, no secrets known: the phase's setup reports the configuration error and writes its evidence.
+    }
+  }
+
+  onTestRunStart(specifications: ReadonlyArray<TestSpecification>) {
+    for (const s of specifications) {
+      const phase = s.project.name as Phase;
+      if (phases.includes(phase)) this.expected.set(phase, (this.expected.get(phase) ?? 0) + 1);
+    }
+  }
+
+  /**
+   * A phase's evidence is written as soon as its last spec file ends, not when the whole run does: in a run of
+   * several phases the next phase, and the gate after them, read it.
+   */
+  async onTestModuleEnd(module: TestModule) {
+    const phase = module.project.name as Phase;
+    if (!phases.includes(phase)) return;
+    const done = [...(this.ended.get(phase) ?? []), module];
+    this.ended.set(phase, done);
+    if (done.length === this.expected.get(phase) && !this.written.has(phase)) {
+      this.written.add(phase);
+      await this.writePhase(phase, done, done.every((m) => m.ok()) ? 'passed' : 'failed');
     }
   }
 
@@ -89,63 +124,72 @@ export default class RunbookReporter implements Reporter {
       if (!phases.includes(name)) continue;
       byPhase.set(name, [...(byPhase.get(name) ?? []), m]);
     }
-    const t = this.target;
-    if (byPhase.size === 0 || !t) return;
-    const secrets = t.secretValues;
-    let identity: Identity | undefined;
     for (const [phase, mods] of byPhase) {
-      // Resolved once by the phase's setup; without it the setup stopped the run and wrote why.
-      const run = mods[0]!.project.getProvidedContext().run;
-      if (!run) continue;
-      identity ??= await identify(t);
-      const checks: CheckRecord[] = [];
-      const moduleErrors: CheckRecord[] = [];
-      const filteredOut: string[] = [];
-      for (const m of [...mods].sort((a, b) => a.moduleId.localeCompare(b.moduleId))) {
-        for (const t of m.children.allTests()) {
-          checks.push(recordOf(t));
-          if (t.options.mode === 'skip' || t.options.mode === 'todo') filteredOut.push(t.name);
-        }
-        for (const e of m.errors()) {
-          moduleErrors.push({
-            id: `${phase}.load`,
-            title: `${m.relativeModuleId}: could not run`,
-            status: 'error',
-            message: e.message,
-            at: new Date().toISOString(),
-          });
-        }
-      }
-      // Whole records are scrubbed, measured values included: an API that echoes a key back must not leak it here.
-      const all = [...moduleErrors, ...checks].map((c) => JSON.parse(scrub(JSON.stringify(c), secrets)) as CheckRecord);
-      const measuredOf = (id: string) => all.find((c) => c.id === id)?.measured as Record<string, unknown> | undefined;
-      // The build this evidence vouches for: what preflight was about to deploy, what deploy deployed, what a
-      // rollback restored, and for smoke and the gate the build that answered.
-      const vouchesFor =
-        phase === 'preflight'
-          ? (run.checkout ?? 'unknown')
-          : phase === 'deploy'
-            ? String(measuredOf('deploy.1')?.deploy_sha ?? run.checkout ?? 'unknown')
-            : phase === 'rollback'
-              ? String(measuredOf('rollback.target')?.sha ?? 'unknown')
-              : (identity?.build ?? 'unknown');
-      const evidence: PhaseEvidence = {
-        phase,
-        target: run.target,
-        deploySha: vouchesFor,
-        startedAt: run.startedAt,
-        finishedAt: new Date().toISOString(),
-        outcome: errors.length ? `${reason} (with ${errors.length} unhandled error(s))` : reason,
-        partial: await partialReasons(this.vitest, mods, filteredOut),
-        identity,
-        checks: all,
-      };
-      writeEvidence(run.reportsDir, evidence);
-      // The gate writes its own JUnit artefact (one testcase per condition, decision as a property).
-      if (phase !== 'gonogo')
-        writeAtomic(join(run.reportsDir, `${phase}.junit.xml`), scrub(phaseJunit(evidence), secrets));
-      process.stdout.write(scrub(summary(evidence), secrets));
+      // Written when it ended, unless the run ended with errors no phase saw: then every phase says so.
+      if (this.written.has(phase) && !errors.length) continue;
+      const own = reason === 'interrupted' ? 'interrupted' : mods.every((m) => m.ok()) ? 'passed' : 'failed';
+      await this.writePhase(phase, mods, errors.length ? `${own} (with ${errors.length} unhandled error(s))` : own);
     }
+  }
+
+  private async writePhase(phase: Phase, mods: TestModule[], outcome: string) {
+    const t = this.target;
+    if (!t) return;
+    // Resolved once by the phase's setup; without it the setup stopped the run and wrote why.
+    const run = mods[0]!.project.getProvidedContext().run;
+    if (!run) return;
+    const secrets = t.secretValues;
+    // The running build is measured after a deploy or rollback, and once for the other phases of a run.
+    const changed = phase === 'deploy' || phase === 'rollback';
+    const identity = changed || !this.identity ? await identify(t) : this.identity;
+    if (!changed) this.identity = identity;
+    const checks: CheckRecord[] = [];
+    const moduleErrors: CheckRecord[] = [];
+    const filteredOut: string[] = [];
+    for (const m of [...mods].sort((a, b) => a.moduleId.localeCompare(b.moduleId))) {
+      for (const test of m.children.allTests()) {
+        checks.push(recordOf(test));
+        if (test.options.mode === 'skip' || test.options.mode === 'todo') filteredOut.push(test.name);
+      }
+      for (const e of m.errors()) {
+        moduleErrors.push({
+          id: `${phase}.load`,
+          title: `${m.relativeModuleId}: could not run`,
+          status: 'error',
+          message: e.message,
+          at: new Date().toISOString(),
+        });
+      }
+    }
+    // Whole records are scrubbed, measured values included: an API that echoes a key back must not leak it here.
+    const all = [...moduleErrors, ...checks].map((c) => JSON.parse(scrub(JSON.stringify(c), secrets)) as CheckRecord);
+    const measuredOf = (id: string) => all.find((c) => c.id === id)?.measured as Record<string, unknown> | undefined;
+    // The build this evidence vouches for: what preflight was about to deploy, what deploy deployed, what a
+    // rollback restored, and for smoke and the gate the build that answered.
+    const vouchesFor =
+      phase === 'preflight'
+        ? (run.checkout ?? 'unknown')
+        : phase === 'deploy'
+          ? String(measuredOf('deploy.1')?.deploy_sha ?? run.checkout ?? 'unknown')
+          : phase === 'rollback'
+            ? String(measuredOf('rollback.target')?.sha ?? 'unknown')
+            : identity.build;
+    const evidence: PhaseEvidence = {
+      phase,
+      target: run.target,
+      deploySha: vouchesFor,
+      startedAt: run.startedAt,
+      finishedAt: new Date().toISOString(),
+      outcome,
+      partial: await partialReasons(this.vitest, mods, filteredOut),
+      identity,
+      checks: all,
+    };
+    writeEvidence(run.reportsDir, evidence);
+    // The gate writes its own JUnit artefact (one testcase per condition, decision as a property).
+    if (phase !== 'gonogo')
+      writeAtomic(join(run.reportsDir, `${phase}.junit.xml`), scrub(phaseJunit(evidence), secrets));
+    process.stdout.write(scrub(summary(evidence), secrets));
   }
 }
 

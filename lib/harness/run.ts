@@ -16,6 +16,11 @@ export interface RunContext {
   /** The plan a deploy or rollback showed before it started; undefined when it could not be made. */
   plan: Plan | undefined;
   startedAt: string;
+  /**
+   * The earlier runbook phases of this same Vitest run (`npm run launch` runs several as projects, in runbook
+   * order): this phase runs only when each of them passed, and is recorded as not run otherwise.
+   */
+  after: Phase[];
 }
 
 declare module 'vitest' {
