@@ -1,7 +1,7 @@
 // npm run bench: the harness against the runbook as written, side by side in one run on the staging stack.
 // Prints figures and ratios and writes reports/bench.json; nothing here passes or fails. Absolute times
 // depend on the machine, so compare the ratios.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget, repoRoot } from '../lib/harness/config.js';
@@ -16,6 +16,7 @@ import { readState } from '../lib/operations/rollback-state.js';
 import { composeFor, waitHttp200 } from '../lib/operations/stack.js';
 import { median, percentile } from '../lib/core/stats.js';
 import { runPhase } from '../scripts/phases.js';
+import { launch } from '../scripts/launch.js';
 import { readEvidence, type Phase } from '../lib/harness/evidence.js';
 import { stagingUp } from '../staging/project.js';
 
@@ -395,10 +396,49 @@ async function stagingFigures() {
   );
 }
 
+/** `npm run launch -- --no-deploy` (one Vitest process) against the three commands it replaces, one after another. */
+async function launchOneProcess() {
+  const deployed = mkdtempSync(join(tmpdir(), 'bench-'));
+  const d = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: deployed } });
+  if (d.exitCode !== 0) throw new Error(`deploy before the launch benchmark failed:\n${d.output.slice(-2000)}`);
+  const withDeployEvidence = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+    mkdirSync(join(dir, 'evidence'));
+    copyFileSync(join(deployed, 'evidence', 'deploy.json'), join(dir, 'evidence', 'deploy.json'));
+    return dir;
+  };
+  const one: number[] = [];
+  const three: number[] = [];
+  const decisions: string[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const a = withDeployEvidence();
+    one.push(
+      await timed(async () => {
+        const r = await launch({ echo: false, deploy: false, env: { RUNBOOK_REPORTS_DIR: a } });
+        decisions.push(r.decision);
+      }),
+    );
+    const b = withDeployEvidence();
+    three.push(
+      await timed(async () => {
+        for (const p of ['preflight', 'smoke', 'gonogo'] as const)
+          await runPhase(p, { env: { RUNBOOK_REPORTS_DIR: b } });
+      }),
+    );
+  }
+  const o = figure(one);
+  const s = figure(three);
+  results.launch_no_deploy = { one_process: o, three_commands: s, ratio: o.median / s.median, decisions };
+  log(
+    `npm run launch -- --no-deploy in one process ${ms(o)} vs preflight, smoke and gonogo one after another ${ms(s)} → ${(o.median / s.median).toFixed(2)}× (target ≤ 0.6×); decisions ${decisions.join(', ')}`,
+  );
+}
+
 const sections: Record<string, () => Promise<void>> = {
   smoke: smokeVsBaseline,
   gonogo: gonogoCost,
   startup,
+  launch: launchOneProcess,
   lag: detectionLag,
   deploy: fullDeploy,
   rollback: rollbackTimes,

@@ -21,6 +21,8 @@ export interface LaunchOptions {
   env?: Record<string, string | undefined>;
   /** preflight → smoke → gonogo, without a deploy: all in one Vitest process. @default true */
   deploy?: boolean;
+  /** Each line the phases print, as it comes. */
+  onLine?: (line: string) => void;
 }
 
 export async function launch(
@@ -48,7 +50,7 @@ export async function launch(
   const separate: Phase[] = opts.deploy === false ? [] : ['preflight', 'deploy'];
   for (const phase of stopped ? [] : separate) {
     say(`\n=== npm run ${phase} ===\n`);
-    const r = await runPhase(phase, { echo, env: opts.env });
+    const r = await runPhase(phase, { echo, env: opts.env, onLine: opts.onLine });
     if (r.exitCode !== 0) {
       stopped = stop(`${phase} failed${r.timedOut ? ' (timed out)' : ` (exit ${r.exitCode})`}; later phases not run`);
       break;
@@ -60,7 +62,7 @@ export async function launch(
       ? ['preflight', 'smoke', 'gonogo']
       : ['smoke', 'gonogo'];
   say(`\n=== ${together.map((p) => `npm run ${p}`).join(' → ')} (one process) ===\n`);
-  const g = await runPhase(together, { echo, env: opts.env });
+  const g = await runPhase(together, { echo, env: opts.env, onLine: opts.onLine });
   // GO only when the gate wrote GO and nothing in the process failed.
   const decided = readGateDecision(reportsDir);
   stopped ??= readLaunchStop(reportsDir);

@@ -10,6 +10,8 @@ export interface PhaseRunOptions {
   /** @default 30 minutes */
   timeoutMs?: number;
   echo?: boolean;
+  /** Each line of output, as it comes. */
+  onLine?: (line: string) => void;
   /** Extra Vitest arguments, such as a name filter. */
   args?: string[];
 }
@@ -22,6 +24,9 @@ export function runPhase(phase: Phase | readonly Phase[], opts: PhaseRunOptions 
     cwd: repoRoot,
     env: { FORCE_COLOR: '0', ...opts.env },
     timeoutMs: opts.timeoutMs ?? 30 * 60_000,
-    onLine: opts.echo ? (l) => process.stdout.write(`${l}\n`) : undefined,
+    onLine: (l) => {
+      if (opts.echo) process.stdout.write(`${l}\n`);
+      opts.onLine?.(l);
+    },
   });
 }

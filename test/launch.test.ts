@@ -2,9 +2,10 @@
 import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { launch } from '../scripts/launch';
-import { phase, reportsDir } from './support/harness';
+import { readEvidence } from '../lib/harness/evidence';
+import { evidenceDir, phase, reportsDir, warmUp } from './support/harness';
 
 describe('npm run launch', () => {
   it('stops at a failing preflight, never deploys, and writes a HOLD artefact with the reason', async () => {
@@ -22,6 +23,75 @@ describe('npm run launch', () => {
     expect(readFileSync(join(reports, 'gonogo.html'), 'utf8')).toMatch(/launch stopped: preflight failed/);
     expect(readFileSync(join(reports, 'gonogo.md'), 'utf8')).toMatch(/^⛔ HOLD[\s\S]*launch stopped: preflight failed/);
   }, 300_000);
+});
+
+describe('npm run launch -- --no-deploy: preflight → smoke → gonogo in one Vitest process', () => {
+  // The build that runs was deployed by a deploy whose evidence the gate needs: one deploy, then launches.
+  let deployed: string;
+  const oldBackups = () => {
+    const backups = mkdtempSync(join(tmpdir(), 'rb-old-'));
+    writeFileSync(join(backups, 'catalog-old.dump'), 'PGDMP');
+    const old = new Date(Date.now() - 30 * 3_600_000);
+    utimesSync(join(backups, 'catalog-old.dump'), old, old);
+    return backups;
+  };
+
+  beforeAll(async () => {
+    deployed = (await phase('deploy')).reports;
+    await warmUp();
+  }, 600_000);
+
+  it('on a healthy stack: GO, each phase written as it ended, in runbook order, by one process', async () => {
+    const reports = evidenceDir([deployed, 'deploy']);
+    let output = '';
+    const r = await launch({
+      echo: false,
+      deploy: false,
+      env: { RUNBOOK_REPORTS_DIR: reports },
+      // Vitest colours its output whatever FORCE_COLOR says: read it without the escapes.
+      onLine: (l) => (output += `${l.replace(/\x1b\[[0-9;]*m/g, '')}\n`),
+    });
+    expect(r, output.slice(-3000)).toMatchObject({ decision: 'GO', stopped: undefined });
+    expect(output.match(/ RUN {2}v\d/g)).toHaveLength(1);
+    const read = (p: 'preflight' | 'smoke' | 'deploy') => {
+      const e = readEvidence(reports, p);
+      if (!e.ok) throw new Error(e.problem);
+      return e.evidence;
+    };
+    const [preflight, smoke] = [read('preflight'), read('smoke')];
+    expect(preflight.outcome).toBe('passed');
+    expect(smoke.checks.every((c) => c.status === 'pass')).toBe(true);
+    // Preflight's evidence was written when preflight ended, before smoke's first check ran.
+    expect(output.indexOf('preflight — target staging')).toBeGreaterThan(-1);
+    expect(output.indexOf('preflight — target staging')).toBeLessThan(output.indexOf('Smoke 1 — '));
+    expect(Date.parse(preflight.finishedAt)).toBeLessThan(Date.parse(smoke.finishedAt));
+    // The deploy evidence the gate needed was kept.
+    expect(read('deploy').outcome).toBe('passed');
+    expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="GO"');
+  }, 600_000);
+
+  it('a failing preflight: smoke recorded as not run with the reason, never passed; the gate holds naming it', async () => {
+    const reports = evidenceDir([deployed, 'deploy']);
+    const r = await launch({
+      echo: false,
+      deploy: false,
+      env: { RUNBOOK_REPORTS_DIR: reports, RUNBOOK_BACKUPS_DIR: oldBackups() },
+    });
+    expect(r.decision).toBe('HOLD');
+    expect(r.stopped).toMatch(/^preflight failed \(1.5 — /);
+    const smoke = readEvidence(reports, 'smoke');
+    if (!smoke.ok) throw new Error(smoke.problem);
+    expect(smoke.evidence.checks).toHaveLength(10);
+    for (const c of smoke.evidence.checks) {
+      expect(c.status).toBe('not-run');
+      expect(c.message).toMatch(/^not run: preflight failed \(1.5 — /);
+    }
+    expect(readFileSync(join(reports, 'smoke.junit.xml'), 'utf8')).toMatch(
+      /<skipped\/>\s*<system-out><!\[CDATA\[[^\]]*reason: not run: preflight failed/,
+    );
+    expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="HOLD"');
+    expect(readFileSync(join(reports, 'gonogo.md'), 'utf8')).toMatch(/launch stopped: preflight failed/);
+  }, 600_000);
 });
 
 describe('npm run gonogo that cannot start', () => {

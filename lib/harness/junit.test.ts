@@ -59,6 +59,8 @@ describe('phase JUnit', () => {
     );
     expect(xml).toMatch(/<error [^>]*type="could-not-check"[^>]*><!\[CDATA\[[^\]]*ECONNREFUSED/);
     expect(xml).toMatch(/<testcase [^\n]*name="Smoke 10 — TLS[^\n]*>\s*<skipped\/>/);
+    // A skipped case has no text of its own: why it did not run is in its system-out.
+    expect(xml).toMatch(/<skipped\/>\s*<system-out><!\[CDATA\[[^\]]*reason: never ran]]>/);
   });
 
   it('is valid against the Jenkins xUnit schema', () => {

@@ -129,6 +129,8 @@ export function phaseJunit(e: PhaseEvidence): string {
               c.measured !== undefined ? `measured: ${formatMeasured(c.measured)}` : '',
               c.action ? `action: ${c.action}` : '',
               c.advisory ? 'advisory: does not block GO' : '',
+              // A skipped testcase has no text of its own in JUnit: why it did not run goes here.
+              (c.status === 'skipped' || c.status === 'not-run') && c.message ? `reason: ${c.message}` : '',
             ]
               .filter(Boolean)
               .join('\n'),
