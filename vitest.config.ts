@@ -24,6 +24,9 @@ const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/harn
     maxConcurrency: 10,
     include: [`${name}/**/*.spec.ts`],
     fileParallelism: false,
+    // Preflight's six spec files share one module graph (pg, ioredis, dockerode loaded once, not once a file):
+    // a phase's files keep no module state of their own.
+    isolate: false,
     // Threads start faster than forks; every runbook phase pays the start-up once per run.
     pool: 'threads' as const,
     testTimeout,

@@ -1,3 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { run, type Argv, type RunOptions, type RunResult } from '../core/exec.js';
 
 /** `docker compose` (v2 plugin) or `docker-compose` (v1). Both take the same arguments for what we use. */
@@ -10,17 +13,43 @@ export interface ComposeProject {
   projectName: string;
 }
 
+/** Where the Docker CLI looks for its plugins on Linux, in its own order ($DOCKER_CONFIG or ~/.docker first). */
+export function cliPluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [
+    join(env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker'), 'cli-plugins'),
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/local/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+  ];
+}
+
+const executable = (path: string) => {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * `docker compose` when the Compose v2 plugin is installed where the Docker CLI finds it, else `docker-compose`
+ * (v1) when it is on PATH. Found by looking at the files, not by running either: `docker-compose version` alone
+ * costs a Python start-up (a second or more on a busy host) in every deploy and rollback.
+ */
+export function composeFlavourFrom(pluginDirs: string[], path: string): ComposeFlavour {
+  if (pluginDirs.some((d) => executable(join(d, 'docker-compose')))) return 'v2';
+  if (path.split(delimiter).some((d) => d && executable(join(d, 'docker-compose')))) return 'v1';
+  throw new Error(
+    `neither the Docker Compose v2 plugin (docker-compose in ${pluginDirs.join(', ')}) nor docker-compose (v1) on PATH was found; install one`,
+  );
+}
+
 let detected: Promise<ComposeFlavour> | undefined;
 
-/** Tries `docker compose version`, then falls back to `docker-compose version`. */
 export function detectCompose(): Promise<ComposeFlavour> {
-  detected ??= (async () => {
-    const v2 = await run(['docker', 'compose', 'version'], { timeoutMs: 10_000 }).catch(() => undefined);
-    if (v2?.exitCode === 0) return 'v2';
-    const v1 = await run(['docker-compose', 'version'], { timeoutMs: 10_000 }).catch(() => undefined);
-    if (v1?.exitCode === 0) return 'v1';
-    throw new Error('neither `docker compose` nor `docker-compose` answers; install Docker Compose v2 or v1');
-  })();
+  detected ??= (async () => composeFlavourFrom(cliPluginDirs(), process.env.PATH ?? ''))();
   return detected;
 }
 
