@@ -65,6 +65,8 @@ export interface GateResult {
   launchStop?: string;
   /** When this decision stops holding: the first evidence window or backup age to run out. */
   validUntil?: string;
+  /** The gate's own view it decided with (endpoints, CA, directories, the running build and its sources). */
+  identity?: Identity;
 }
 
 export interface GateInput {
@@ -419,13 +421,16 @@ export function holdEverything(
 /** evaluateGate that never throws: malformed evidence the checks above did not foresee is still a HOLD with a reason. */
 export function decide(input: GateInput): GateResult {
   try {
-    return evaluateGate(input);
+    return { ...evaluateGate(input), identity: input.identity };
   } catch (err) {
-    return holdEverything(`the gate could not read the evidence: ${(err as Error).message}`, {
-      reportsDir: input.reportsDir,
-      target: input.target,
-      deploySha: input.identity.build,
-      now: input.now,
-    });
+    return {
+      ...holdEverything(`the gate could not read the evidence: ${(err as Error).message}`, {
+        reportsDir: input.reportsDir,
+        target: input.target,
+        deploySha: input.identity.build,
+        now: input.now,
+      }),
+      identity: input.identity,
+    };
   }
 }

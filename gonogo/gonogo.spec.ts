@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { couldNotCheck } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
-import { identify } from '../lib/harness/identity';
+import { identify } from '../lib/harness/identify';
 import { runContext } from '../lib/harness/run';
 import { postToSlack } from '../lib/operations/slack';
 import { conditions } from '../runbook/catalogue';

@@ -1,11 +1,9 @@
 // What a phase actually probed: the endpoints, the CA, the directories, and the build running on the target.
 // Evidence carries it, and the gate compares it with its own, so a result measured against another endpoint
-// or another build is never taken as evidence for this one.
+// or another build is never taken as evidence for this one. Comparing is pure; measuring (identify.ts) asks
+// Docker, and loads only where a phase measures.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { settingOf, type Target } from './config.js';
-import { imageInfo, serviceStates } from '../probes/docker.js';
-import { revisionOf } from '../operations/rollback-state.js';
 
 export interface Identity {
   apiOrigin: string;
@@ -69,42 +67,6 @@ export function reconcileBuild(
   }
   const shortest = named.map(([, v]) => v).sort((a, b) => a.length - b.length)[0]!;
   return { build: shortest, buildSources: sources };
-}
-
-/** The build running on the target: the revision of the image the running api container was started from. */
-export async function runningBuild(t: Target): Promise<Pick<Identity, 'build' | 'buildSources' | 'buildProblem'>> {
-  const sources: Record<string, string> = {};
-  const problems: string[] = [];
-  if (t.deploySha) sources.RUNBOOK_DEPLOY_SHA = t.deploySha;
-  try {
-    const api = (await serviceStates(t.composeProject, ['api'])).get('api');
-    if (api?.state !== 'running') problems.push(`no running api container in compose project ${t.composeProject}`);
-    else {
-      const rev = revisionOf(await imageInfo(api.imageId));
-      if (rev) sources.docker = rev;
-      else problems.push(`the running api image ${api.imageId.slice(0, 19)} carries no revision label or sha- tag`);
-    }
-  } catch (err) {
-    if (!t.deploySha)
-      problems.push(
-        `Docker did not answer (${(err as Error).message.split('\n')[0]}); set RUNBOOK_DEPLOY_SHA where Docker cannot be asked`,
-      );
-  }
-  if (problems.length && !sources.RUNBOOK_DEPLOY_SHA) return reconcileBuild({}, problems);
-  return reconcileBuild(sources, problems);
-}
-
-export async function identify(t: Target): Promise<Identity> {
-  return {
-    apiOrigin: new URL(t.apiUrl).origin,
-    mcpOrigin: new URL(t.mcpUrl).origin,
-    caFingerprint: caFingerprint(t.caFile),
-    projectDir: t.projectDir,
-    diskPath: t.diskPath,
-    // Smoke and the gate may run without the backups setting (CI against a remote staging): recorded as unset.
-    backupsDir: settingOf(t, 'backupsDir') ?? 'unset',
-    ...(await runningBuild(t)),
-  };
 }
 
 /** What each phase probes, so what its evidence must agree with the gate on. */

@@ -7,11 +7,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { writeAtomic } from '../core/atomic.js';
-import { headSha } from '../probes/git.js';
 import { phaseSettings, reportsDirFrom, resolveFor, type Resolved } from './config.js';
 import { forgetEvidence, phases, writeEvidence, type Phase } from './evidence.js';
 import { phaseJunit } from './junit.js';
-import { dryRunEnv, gatekeep } from './planning.js';
 import type { RunContext } from './run.js';
 
 /** The phases whose work starts from the project checkout. */
@@ -45,7 +43,7 @@ export default async function setup(project: TestProject, opts: { onConfigError?
   } catch (err) {
     const message = (err as Error).message;
     process.stderr.write(`\n${phase} cannot start: ${message}\n`);
-    if (changesStack && process.env[dryRunEnv] === '1') process.exit(couldNotStartExit);
+    if (changesStack && process.env[(await import('./planning.js')).dryRunEnv] === '1') process.exit(couldNotStartExit);
     // The run stops before any check; the evidence and JUnit still say why, so the gate holds with a reason.
     forget();
     const evidence = {
@@ -73,14 +71,19 @@ export default async function setup(project: TestProject, opts: { onConfigError?
     process.exit(couldNotStartExit);
   }
   const { target, overrides } = resolvedTarget;
-  const checkout = readsCheckout.has(phase) ? await headSha(target.projectDir).catch(() => undefined) : undefined;
+  // Git, Docker and the planning code load only in the phases that use them: every phase pays for what it imports.
+  const checkout = readsCheckout.has(phase)
+    ? await (await import('../probes/git.js')).headSha(target.projectDir).catch(() => undefined)
+    : undefined;
   const lines = [
     `runbook ${phase} — target ${target.name} (${target.projectDir})${checkout ? `, checkout ${checkout}` : ''}`,
   ];
   for (const o of overrides) lines.push(`  ${o.env}=${o.value}`);
   process.stdout.write(lines.join('\n') + '\n');
   const plan = changesStack
-    ? await gatekeep(phase, target, checkout, process.env, (s) => process.stdout.write(s))
+    ? await (
+        await import('./planning.js')
+      ).gatekeep(phase, target, checkout, process.env, (s) => process.stdout.write(s))
     : undefined;
   const run: RunContext = {
     phase,

@@ -1,6 +1,7 @@
 // Collects every runbook check of a phase run and writes reports/evidence/<phase>.json and
 // reports/<phase>.junit.xml. Tests that never ran (bail, failed setup) are written as not-run and shown as
 // skipped, never as passed; checks that could not run are JUnit errors, checks that failed are failures.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   Reporter,
@@ -24,7 +25,7 @@ import {
   type Phase,
   type PhaseEvidence,
 } from './evidence.js';
-import { identify, type Identity } from './identity.js';
+import type { Identity } from './identity.js';
 import { scrub, scrubOutput } from '../core/secret.js';
 
 export function statusOf(test: TestCase): { status: CheckStatus; message?: string } {
@@ -141,7 +142,9 @@ export default class RunbookReporter implements Reporter {
     const secrets = t.secretValues;
     // The running build is measured after a deploy or rollback, and once for the other phases of a run.
     const changed = phase === 'deploy' || phase === 'rollback';
-    const identity = changed || !this.identity ? await identify(t) : this.identity;
+    const identity =
+      (phase === 'gonogo' ? gateIdentity(run.reportsDir) : undefined) ??
+      (changed || !this.identity ? await (await import('./identify.js')).identify(t) : this.identity);
     if (!changed) this.identity = identity;
     const checks: CheckRecord[] = [];
     const moduleErrors: CheckRecord[] = [];
@@ -190,6 +193,16 @@ export default class RunbookReporter implements Reporter {
     if (phase !== 'gonogo')
       writeAtomic(join(run.reportsDir, `${phase}.junit.xml`), scrub(phaseJunit(evidence), secrets));
     process.stdout.write(scrub(summary(evidence), secrets));
+  }
+}
+
+/** The gate measured the identity it decided on: its own evidence records that one rather than asking Docker again. */
+function gateIdentity(reportsDir: string): Identity | undefined {
+  try {
+    const g = JSON.parse(readFileSync(join(reportsDir, 'evidence', 'gate.json'), 'utf8')) as { identity?: Identity };
+    return typeof g.identity?.build === 'string' ? g.identity : undefined;
+  } catch {
+    return undefined;
   }
 }
 
