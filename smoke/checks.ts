@@ -7,6 +7,7 @@ import { get, json, walkRedirects } from '../lib/probes/http';
 import { peerCertificate } from '../lib/probes/tls';
 import { entry, maxRedirects, meets, type CheckId } from '../runbook/catalogue';
 import { pacedWindow } from '../lib/core/stats';
+import { waitUntil } from '../lib/core/wait';
 
 const t = target();
 const api = (path: string) => `${t.apiUrl}${path}`;
@@ -134,6 +135,20 @@ export const latencyQueries = [
  * to the API is the latency of /health, taken as the sample starts. The window starts at one request.
  */
 export const maxInFlight = 32;
+
+/** Resolves when every other test of this one's suite has ended or will not run (filtered out, skipped). */
+export async function othersEnded(ctx: TestContext, timeoutMs = 50_000): Promise<void> {
+  const others = ctx.task.suite?.tasks.filter((x) => x !== ctx.task) ?? [];
+  const pending = () =>
+    others.filter((x) => x.mode === 'run' && !['pass', 'fail', 'skip', 'todo'].includes(x.result?.state ?? ''));
+  await waitUntil(
+    async () => {
+      const left = pending();
+      return left.length ? { ready: false, last: `${left.length} still running` } : { ready: true, value: null };
+    },
+    { what: 'the other smoke checks to end', timeoutMs, intervalMs: 25 },
+  );
+}
 
 interface Timed {
   ms: number | null;
