@@ -5,7 +5,7 @@ import { check, type Check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
 import { get, json, walkRedirects } from '../lib/probes/http';
 import { peerCertificate } from '../lib/probes/tls';
-import { entry, maxRedirects, meets, type CheckId } from '../runbook/catalogue';
+import { entry, maxRedirects, meets, titleOf, type CheckId } from '../runbook/catalogue';
 import { pacedWindow } from '../lib/core/stats';
 import { waitUntil } from '../lib/core/wait';
 
@@ -137,8 +137,13 @@ export const latencyQueries = [
 export const maxInFlight = 32;
 
 /** Resolves when every other test of this one's suite has ended or will not run (filtered out, skipped). */
-export async function othersEnded(ctx: TestContext, timeoutMs = 50_000): Promise<void> {
-  const others = ctx.task.suite?.tasks.filter((x) => x !== ctx.task) ?? [];
+/**
+ * Waits until sibling checks have ended: the ones named, or every other one. A sibling that is filtered out or
+ * skipped never holds it up.
+ */
+export async function siblingsEnded(ctx: TestContext, ids?: CheckId[], timeoutMs = 50_000): Promise<void> {
+  const named = ids && new Set(ids.map(titleOf));
+  const others = ctx.task.suite?.tasks.filter((x) => x !== ctx.task && (!named || named.has(x.name))) ?? [];
   const pending = () =>
     others.filter((x) => x.mode === 'run' && !['pass', 'fail', 'skip', 'todo'].includes(x.result?.state ?? ''));
   await waitUntil(
@@ -146,7 +151,7 @@ export async function othersEnded(ctx: TestContext, timeoutMs = 50_000): Promise
       const left = pending();
       return left.length ? { ready: false, last: `${left.length} still running` } : { ready: true, value: null };
     },
-    { what: 'the other smoke checks to end', timeoutMs, intervalMs: 25 },
+    { what: ids ? `${ids.join(', ')} to end` : 'the other smoke checks to end', timeoutMs, intervalMs: 25 },
   );
 }
 
