@@ -5,7 +5,9 @@ import type { Builder } from 'junit-report-builder';
 import { lookup, titleOf, type CheckId } from '../../runbook/catalogue.js';
 import type { CheckStatus, PhaseEvidence } from './evidence.js';
 
-const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
+// Loaded when the first XML is made, not when a phase starts: most of a run never writes one until it ends.
+let builder: Builder | undefined;
+const junit = () => (builder ??= createRequire(import.meta.url)('junit-report-builder') as Builder);
 
 export interface JunitCase {
   className: string;
@@ -28,7 +30,7 @@ export interface JunitSuite {
 
 export function junitXml(suites: JunitSuite | JunitSuite[]): string {
   const all = Array.isArray(suites) ? suites : [suites];
-  const b = junit.newBuilder();
+  const b = junit().newBuilder();
   for (const s of all) addSuite(b, s);
   const total = all.reduce((sum, s) => sum + (s.timeS ?? 0), 0);
   // The builder has no `file` for suites, which the schema allows on <testsuite>: added in suite order.

@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { scrub } from '../core/secret.js';
 
 /** Posts text, scrubbed of the given secrets, to a Slack incoming webhook. Never required: a failure is returned, never thrown. */
@@ -11,6 +10,8 @@ export async function postToSlack(
   if (!webhook) return undefined;
   const text = scrub(raw, secrets);
   try {
+    // Most runs post nothing: undici loads only for a post.
+    const { request } = await import('undici');
     const res = await request(webhook, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
