@@ -1,8 +1,8 @@
 // The Go/No-Go artefacts Rex reads: JUnit (junit-report-builder), one self-contained HTML page, and the
 // #us-launch-ops status post as text.
-import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeAtomic } from '../lib/core/atomic.js';
+import { readGateRecord } from '../lib/harness/evidence.js';
 import { junitXml } from '../lib/harness/junit.js';
 import { scrub } from '../lib/core/secret.js';
 import type { ConditionResult, GateResult } from './gate.js';
@@ -202,11 +202,8 @@ export function gateMarkdown(g: GateResult): string {
 
 /** The decision the last gate run wrote, or undefined when none was written (or it does not parse). */
 export function readGateDecision(reportsDir: string): GateResult['decision'] | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(reportsDir, 'evidence', 'gate.json'), 'utf8')) as GateResult).decision;
-  } catch {
-    return undefined;
-  }
+  const decision = readGateRecord(reportsDir)?.decision;
+  return decision === 'GO' || decision === 'HOLD' ? decision : undefined;
 }
 
 export function writeGateArtefacts(g: GateResult, reportsDir: string, secrets: string[]) {

@@ -6,14 +6,18 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { reportsDirFrom } from '../lib/harness/config.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
-import { readGateDecision, writeGateArtefacts } from './artefacts.js';
-import { holdEverything } from './gate.js';
+import { readGateRecord } from '../lib/harness/evidence.js';
 
 export default async function setup(project: TestProject) {
   const reportsDir = reportsDirFrom();
   for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')])
     rmSync(join(reportsDir, f), { force: true });
-  const hold = (why: string) => {
+  // The gate and its renderers load only when the gate cannot start; otherwise its spec loads them.
+  const hold = async (why: string) => {
+    const [{ holdEverything }, { writeGateArtefacts }] = await Promise.all([
+      import('./gate.js'),
+      import('./artefacts.js'),
+    ]);
     const g = holdEverything(`the gate could not start: ${why}`, {
       reportsDir,
       target: process.env.RUNBOOK_TARGET ?? 'staging',
@@ -25,12 +29,12 @@ export default async function setup(project: TestProject) {
   try {
     await phaseSetup(project, { onConfigError: hold });
   } catch (err) {
-    hold((err as Error).message);
+    await hold((err as Error).message);
     throw err;
   }
   return () => {
     // None written: the gate's tests did not run.
-    const decision = readGateDecision(reportsDir);
+    const decision = readGateRecord(reportsDir)?.decision;
     if (decision === 'GO') return;
     // Vitest only reports an error thrown here; the exit code it leaves alone unless a test failed.
     process.stderr.write(

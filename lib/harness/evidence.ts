@@ -91,3 +91,15 @@ export function readLaunchStop(reportsDir: string): string | undefined {
 export function forgetEvidence(reportsDir: string, phase: Phase) {
   rmSync(evidencePath(reportsDir, phase), { force: true });
 }
+
+/** What the gate wrote (evidence/gate.json): its decision and the identity it decided with; undefined when none. */
+export function readGateRecord(reportsDir: string): { decision?: 'GO' | 'HOLD'; identity?: Identity } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(reportsDir, 'evidence', 'gate.json'), 'utf8')) as {
+      decision?: 'GO' | 'HOLD';
+      identity?: Identity;
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -69,6 +69,19 @@ export function reconcileBuild(
   return { build: shortest, buildSources: sources };
 }
 
+/**
+ * The identity of a phase that changes nothing, measured when its run started and when it ended. A running
+ * build that changed in between (a deploy or rollback meanwhile) is no build its evidence can speak for.
+ */
+export function heldThroughout(atStart: Identity | undefined, atEnd: Identity): Identity {
+  if (!atStart || atStart.build === atEnd.build) return atEnd;
+  return {
+    ...atEnd,
+    build: 'unknown',
+    buildProblem: `the running build changed during the run: ${atStart.build} when it started, ${atEnd.build} when the phase ended`,
+  };
+}
+
 /** What each phase probes, so what its evidence must agree with the gate on. */
 export const probedBy: Record<string, ReadonlyArray<(typeof comparedFields)[number]>> = {
   preflight: ['projectDir', 'diskPath', 'backupsDir'],

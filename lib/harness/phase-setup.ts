@@ -28,7 +28,10 @@ export function earlierPhases(phase: Phase, inThisRun: readonly string[]): Phase
   return phases.filter((p, i) => i < order && p !== 'gonogo' && inThisRun.includes(p));
 }
 
-export default async function setup(project: TestProject, opts: { onConfigError?: (message: string) => void } = {}) {
+export default async function setup(
+  project: TestProject,
+  opts: { onConfigError?: (message: string) => void | Promise<void> } = {},
+) {
   const phase = project.name as Phase;
   const startedAt = new Date().toISOString();
   const reportsDir = reportsDirFrom();
@@ -66,7 +69,7 @@ export default async function setup(project: TestProject, opts: { onConfigError?
     };
     writeEvidence(reportsDir, evidence);
     if (phase !== 'gonogo') writeAtomic(join(reportsDir, `${phase}.junit.xml`), phaseJunit(evidence));
-    opts.onConfigError?.(message);
+    await opts.onConfigError?.(message);
     // The message above says all there is to say: no stack trace, no Vitest internals.
     process.exit(couldNotStartExit);
   }

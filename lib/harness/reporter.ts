@@ -1,7 +1,6 @@
 // Collects every runbook check of a phase run and writes reports/evidence/<phase>.json and
 // reports/<phase>.junit.xml. Tests that never ran (bail, failed setup) are written as not-run and shown as
 // skipped, never as passed; checks that could not run are JUnit errors, checks that failed are failures.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   Reporter,
@@ -19,13 +18,14 @@ import { formatMeasured, phaseJunit } from './junit.js';
 import { isCouldNotCheck } from '../core/errors.js';
 import {
   phases,
+  readGateRecord,
   writeEvidence,
   type CheckRecord,
   type CheckStatus,
   type Phase,
   type PhaseEvidence,
 } from './evidence.js';
-import type { Identity } from './identity.js';
+import { heldThroughout, type Identity } from './identity.js';
 import { scrub, scrubOutput } from '../core/secret.js';
 
 export function statusOf(test: TestCase): { status: CheckStatus; message?: string } {
@@ -81,6 +81,8 @@ export default class RunbookReporter implements Reporter {
   private ended = new Map<Phase, TestModule[]>();
   private written = new Set<Phase>();
   private identity: Identity | undefined;
+  /** The running build measured as the run started (preflight, smoke): loads Docker's client while tests run. */
+  private atStart: Promise<Identity | undefined> | undefined;
 
   onInit(vitest: Vitest) {
     this.vitest = vitest;
@@ -97,6 +99,21 @@ export default class RunbookReporter implements Reporter {
       const phase = s.project.name as Phase;
       if (phases.includes(phase)) this.expected.set(phase, (this.expected.get(phase) ?? 0) + 1);
     }
+    const t = this.target;
+    if (t && [...this.expected.keys()].some((p) => p === 'preflight' || p === 'smoke'))
+      this.atStart = this.measure(t).catch(() => undefined);
+  }
+
+  private async measure(t: Target): Promise<Identity> {
+    return (await import('./identify.js')).identify(t);
+  }
+
+  /**
+   * The build a phase that changes nothing ran against: measured as the run started and again as the phase
+   * ends. A build that changed in between is no build the evidence can speak for.
+   */
+  private async steady(t: Target): Promise<Identity> {
+    return heldThroughout(await this.atStart, await this.measure(t));
   }
 
   /**
@@ -144,8 +161,9 @@ export default class RunbookReporter implements Reporter {
     const changed = phase === 'deploy' || phase === 'rollback';
     const identity =
       (phase === 'gonogo' ? gateIdentity(run.reportsDir) : undefined) ??
-      (changed || !this.identity ? await (await import('./identify.js')).identify(t) : this.identity);
-    if (!changed) this.identity = identity;
+      (changed ? await this.measure(t) : (this.identity ??= await this.steady(t)));
+    // What a deploy or rollback leaves running is where a later phase of the same run starts from.
+    if (changed) this.atStart = Promise.resolve(identity);
     const checks: CheckRecord[] = [];
     const moduleErrors: CheckRecord[] = [];
     const filteredOut: string[] = [];
@@ -198,12 +216,8 @@ export default class RunbookReporter implements Reporter {
 
 /** The gate measured the identity it decided on: its own evidence records that one rather than asking Docker again. */
 function gateIdentity(reportsDir: string): Identity | undefined {
-  try {
-    const g = JSON.parse(readFileSync(join(reportsDir, 'evidence', 'gate.json'), 'utf8')) as { identity?: Identity };
-    return typeof g.identity?.build === 'string' ? g.identity : undefined;
-  } catch {
-    return undefined;
-  }
+  const identity = readGateRecord(reportsDir)?.identity;
+  return typeof identity?.build === 'string' ? identity : undefined;
 }
 
 /** Why a run does not count as the whole phase: a name filter, a file filter, .only/.skip, or --bail. */
