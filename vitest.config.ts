@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import RunbookReporter from './lib/harness/reporter';
 import RunbookSequencer from './lib/harness/sequencer';
 import { runOnlyWhenNamed } from './lib/harness/project-guard';
@@ -9,6 +9,14 @@ const named = process.argv
   .filter((a): a is string => !!a);
 // One HTML report per command: `npm run smoke` → reports/html/smoke, `npm run launch` → reports/html/launch.
 const htmlDir = named.length === 0 ? 'all' : named.length === 1 ? named[0] : 'launch';
+
+// Vitest sets up every project in the config before it applies --project, at a second or more per `npm run
+// <phase>` on a busy host: only the projects named (Vitest's wildcards included) are declared. A bare run, or
+// one that excludes with `!`, gets them all, and the project guard decides.
+const wanted = (name: string) =>
+  named.some((n) => new RegExp(`^${n.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(name));
+const onlyNamed = (all: TestProjectInlineConfiguration[]) =>
+  named.length === 0 || named.some((n) => n.startsWith('!')) ? all : all.filter((p) => wanted(String(p.test?.name)));
 
 // Runbook order. Several phases in one run (`npm run launch`) run one after another in this order; each
 // writes its evidence as it ends, and a phase whose earlier phases did not pass records its checks as not run.
@@ -38,9 +46,12 @@ const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/harn
 export default defineConfig({
   plugins: [runOnlyWhenNamed(['unit'])],
   test: {
+    // Transformed modules are kept on disk (keyed by their content), so each phase's process stops
+    // transforming the same TypeScript again: a phase is one short process, run several times a morning.
+    experimental: { fsModuleCache: true },
     sequence: { sequencer: RunbookSequencer },
     reporters: ['default', new RunbookReporter(), ['html', { outputFile: `reports/html/${htmlDir}/index.html` }]],
-    projects: [
+    projects: onlyNamed([
       runbookPhase('preflight', 60_000),
       runbookPhase('deploy', 900_000),
       runbookPhase('smoke', 60_000),
@@ -64,6 +75,6 @@ export default defineConfig({
           globalSetup: ['test/global-setup.ts'],
         },
       },
-    ],
+    ]),
   },
 });
