@@ -796,10 +796,14 @@ const entries = [
     section: 'Step 1',
     kind: 'blocking',
     title: 'Stop API and MCP',
-    expected: 'compose stop exits 0',
+    expected: 'none of them still running',
     action: 'Stop them by hand: docker compose stop api mcp scraper-scheduler',
-    judge: exitZero,
-    example: { exit_code: 0 },
+    judge: (m) =>
+      first([
+        Array.isArray(m.still_running) && m.still_running.length === 0,
+        () => `still running: ${Array.isArray(m.still_running) ? m.still_running.join(', ') : show(m.still_running)}`,
+      ]),
+    example: { still_running: [], stopped: ['api', 'mcp', 'scraper-scheduler'], no_container: [] },
   },
   {
     id: 'rollback.2',

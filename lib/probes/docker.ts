@@ -64,6 +64,47 @@ export async function serviceStates(project: string, services?: string[]): Promi
   return out;
 }
 
+/**
+ * Stops every running container of the named services at once, as `compose stop` does (SIGTERM, then SIGKILL
+ * after `graceS`), through the engine's API: no Compose process to start first. Returns the services still
+ * running afterwards, and those that had no container.
+ */
+export async function stopServices(
+  project: string,
+  services: string[],
+  graceS = 10,
+): Promise<{ stopped: string[]; stillRunning: string[]; absent: string[] }> {
+  const listed = () => docker().listContainers({ all: true, filters: { label: [`${projectLabel}=${project}`] } });
+  let list: Docker.ContainerInfo[];
+  try {
+    list = (await listed()).filter(
+      (c) => services.includes(c.Labels[serviceLabel] ?? '') && c.Labels['com.docker.compose.oneoff'] !== 'True',
+    );
+  } catch (err) {
+    throw new CouldNotCheck(`Docker engine did not answer: ${(err as Error).message}`, { cause: err });
+  }
+  const running = list.filter((c) => c.State === 'running');
+  await Promise.all(
+    running.map((c) =>
+      docker()
+        .getContainer(c.Id)
+        .stop({ t: graceS })
+        .catch((err: { statusCode?: number; message: string }) => {
+          // 304: it stopped by itself meanwhile.
+          if (err.statusCode !== 304)
+            throw new CouldNotCheck(`stopping ${c.Names[0] ?? c.Id}: ${err.message}`, { cause: err });
+        }),
+    ),
+  );
+  const after = await serviceStates(project, services);
+  const present = new Set(list.map((c) => c.Labels[serviceLabel]!));
+  return {
+    stopped: [...new Set(running.map((c) => c.Labels[serviceLabel]!))],
+    stillRunning: services.filter((s) => after.get(s)?.state === 'running'),
+    absent: services.filter((s) => !present.has(s)),
+  };
+}
+
 export interface ImageInfo {
   id: string;
   tags: string[];
