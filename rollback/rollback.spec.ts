@@ -85,10 +85,16 @@ describe('Step 1 — Stop API and MCP', () => {
   const services = ['api', 'mcp', 'scraper-scheduler'];
   const s = seq.step('step 1', async () => {
     const show = progress(`Step 1 — stop ${services.join(' ')}`);
-    const r = await stopServices(t.composeProject, services).catch((err: Error) => {
+    const stopping = stopServices(t.composeProject, services).then(
+      (r) => ({ r, err: undefined }),
+      (err: Error) => ({ r: undefined, err }),
+    );
+    await stepInProgress();
+    const { r, err } = await stopping;
+    if (!r) {
       show.done('FAILED');
       throw err;
-    });
+    }
     show.done(r.stillRunning.length ? `still running: ${r.stillRunning.join(', ')}` : 'done');
     return r;
   });
