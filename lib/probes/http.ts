@@ -31,6 +31,9 @@ const decoders: Record<string, () => Transform> = {
   br: createBrotliDecompress,
 };
 
+/** Connections kept per origin: a request beyond them waits for one, and that wait would be timed as latency. */
+export const connectionsPerOrigin = 32;
+
 const agents = new Map<string, Agent>();
 function agentFor(caFile: string | undefined, timeoutMs: number): Dispatcher {
   const key = `${caFile ?? ''}|${timeoutMs}`;
@@ -39,7 +42,7 @@ function agentFor(caFile: string | undefined, timeoutMs: number): Dispatcher {
     agent = new Agent({
       connect: { timeout: timeoutMs, ...(caFile ? { ca: readFileSync(caFile) } : {}), rejectUnauthorized: true },
       keepAliveTimeout: 4000,
-      connections: 16,
+      connections: connectionsPerOrigin,
     });
     agents.set(key, agent);
   }
