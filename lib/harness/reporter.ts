@@ -163,7 +163,10 @@ export default class RunbookReporter implements Reporter {
       (phase === 'gonogo' ? gateIdentity(run.reportsDir) : undefined) ??
       (changed ? await this.measure(t) : (this.identity ??= await this.steady(t)));
     // What a deploy or rollback leaves running is where a later phase of the same run starts from.
-    if (changed) this.atStart = Promise.resolve(identity);
+    if (changed) {
+      this.atStart = Promise.resolve(identity);
+      this.identity = undefined;
+    }
     const checks: CheckRecord[] = [];
     const moduleErrors: CheckRecord[] = [];
     const filteredOut: string[] = [];
