@@ -111,6 +111,13 @@ describe('thresholds at their edges', () => {
     else expect(why).toEqual(expect.any(String));
   });
 
+  it('rollback step 1: met only when the record says none is still running', () => {
+    expect(met('rollback.1', { still_running: [] })).toBeUndefined();
+    expect(met('rollback.1', { still_running: ['api', 'mcp'] })).toBe('still running: api, mcp');
+    expect(met('rollback.1', { still_running: undefined })).toBe('still running: nothing');
+    expect(met('rollback.1', { still_running: 'api' })).toBe('still running: "api"');
+  });
+
   it('smoke 9: a p99 from fewer samples than the minimum, a failed sample or a slow one is not met', () => {
     const fast = Array(p99MinSamples).fill(10);
     expect(met('smoke.9', { samples_ms: fast })).toBeUndefined();

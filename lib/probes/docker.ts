@@ -74,10 +74,9 @@ export async function stopServices(
   services: string[],
   graceS = 10,
 ): Promise<{ stopped: string[]; stillRunning: string[]; absent: string[] }> {
-  const listed = () => docker().listContainers({ all: true, filters: { label: [`${projectLabel}=${project}`] } });
   let list: Docker.ContainerInfo[];
   try {
-    list = (await listed()).filter(
+    list = (await docker().listContainers({ all: true, filters: { label: [`${projectLabel}=${project}`] } })).filter(
       (c) => services.includes(c.Labels[serviceLabel] ?? '') && c.Labels['com.docker.compose.oneoff'] !== 'True',
     );
   } catch (err) {
