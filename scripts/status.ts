@@ -20,7 +20,7 @@ async function section(title: string, fn: () => Promise<string[]>): Promise<stri
 }
 
 async function containerStats(id: string): Promise<string> {
-  const s = (await docker().getContainer(id).stats({ stream: false })) as unknown as {
+  const s = (await (await docker()).getContainer(id).stats({ stream: false })) as unknown as {
     cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
     precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
     memory_stats: { usage?: number; limit?: number };

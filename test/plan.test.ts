@@ -33,8 +33,10 @@ const production = (): Record<string, string> => ({
 /** Everything a deploy or rollback could change, as one comparable value. */
 async function snapshot(reports: string) {
   const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : null);
-  const images = await docker().listImages({ filters: { reference: [t.apiImage, t.mcpImage] } });
-  const containers = await docker().listContainers({
+  const images = await (await docker()).listImages({ filters: { reference: [t.apiImage, t.mcpImage] } });
+  const containers = await (
+    await docker()
+  ).listContainers({
     all: true,
     filters: { label: [`com.docker.compose.project=${t.composeProject}`] },
   });

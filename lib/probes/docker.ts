@@ -1,20 +1,11 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { CouldNotCheck } from '../core/errors.js';
+import { dockerEndpoint, engine, EngineError } from './engine.js';
 
-/** Where the Docker engine listens, as the Docker CLI reads it: DOCKER_HOST first, then the default socket. */
-export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
-  const host = env.DOCKER_HOST;
-  if (!host) return { socketPath: env.DOCKER_SOCKET ?? '/var/run/docker.sock' };
-  const u = new URL(host);
-  if (u.protocol === 'unix:') return { socketPath: u.pathname };
-  if (u.protocol === 'tcp:' || u.protocol === 'http:')
-    return { host: u.hostname, port: Number(u.port || 2375), protocol: 'http' };
-  throw new CouldNotCheck(`DOCKER_HOST=${host}: only unix:// and tcp:// endpoints are supported`);
-}
-
-let client: Docker | undefined;
-export function docker(): Docker {
-  client ??= new Docker({ ...dockerEndpoint(), timeout: 15_000 });
+let client: Promise<Docker> | undefined;
+/** dockerode, loaded on first use: only streams (events, logs, stats) need it. */
+export function docker(): Promise<Docker> {
+  client ??= import('dockerode').then(({ default: Docker }) => new Docker({ ...dockerEndpoint(), timeout: 15_000 }));
   return client;
 }
 
@@ -32,11 +23,17 @@ export interface ServiceState {
 const projectLabel = 'com.docker.compose.project';
 const serviceLabel = 'com.docker.compose.service';
 
+function projectContainers(project: string): Promise<Docker.ContainerInfo[]> {
+  return engine<Docker.ContainerInfo[]>('/containers/json', {
+    query: { all: true, filters: { label: [`${projectLabel}=${project}`] } },
+  });
+}
+
 /** Containers of a compose project, found by labels (v1 and v2 name containers differently). */
 export async function serviceStates(project: string, services?: string[]): Promise<Map<string, ServiceState>> {
   let list: Docker.ContainerInfo[];
   try {
-    list = await docker().listContainers({ all: true, filters: { label: [`${projectLabel}=${project}`] } });
+    list = await projectContainers(project);
   } catch (err) {
     throw new CouldNotCheck(`Docker engine did not answer: ${(err as Error).message}`, { cause: err });
   }
@@ -45,7 +42,11 @@ export async function serviceStates(project: string, services?: string[]): Promi
     const service = c.Labels[serviceLabel] ?? '?';
     if (services && !services.includes(service)) continue;
     if (c.Labels['com.docker.compose.oneoff'] === 'True') continue;
-    const info = await docker().getContainer(c.Id).inspect();
+    const info = await engine<Docker.ContainerInspectInfo>(`/containers/${c.Id}/json`).catch((err: Error) => {
+      throw new CouldNotCheck(`Docker engine did not answer for container ${c.Id.slice(0, 12)}: ${err.message}`, {
+        cause: err,
+      });
+    });
     // An interrupted compose can leave a second, stopped container for a service; the running one counts.
     if (out.get(service)?.state === 'running' && info.State.Status !== 'running') continue;
     const h = info.State.Health;
@@ -76,7 +77,7 @@ export async function stopServices(
 ): Promise<{ stopped: string[]; stillRunning: string[]; absent: string[] }> {
   let list: Docker.ContainerInfo[];
   try {
-    list = (await docker().listContainers({ all: true, filters: { label: [`${projectLabel}=${project}`] } })).filter(
+    list = (await projectContainers(project)).filter(
       (c) => services.includes(c.Labels[serviceLabel] ?? '') && c.Labels['com.docker.compose.oneoff'] !== 'True',
     );
   } catch (err) {
@@ -85,14 +86,15 @@ export async function stopServices(
   const running = list.filter((c) => c.State === 'running');
   await Promise.all(
     running.map((c) =>
-      docker()
-        .getContainer(c.Id)
-        .stop({ t: graceS })
-        .catch((err: { statusCode?: number; message: string }) => {
-          // 304: it stopped by itself meanwhile.
-          if (err.statusCode !== 304)
-            throw new CouldNotCheck(`stopping ${c.Names[0] ?? c.Id}: ${err.message}`, { cause: err });
-        }),
+      engine(`/containers/${c.Id}/stop`, {
+        method: 'POST',
+        query: { t: graceS },
+        timeoutMs: (graceS + 15) * 1000,
+      }).catch((err: { statusCode?: number; message: string }) => {
+        // 304: it stopped by itself meanwhile.
+        if (err.statusCode !== 304)
+          throw new CouldNotCheck(`stopping ${c.Names[0] ?? c.Id}: ${err.message}`, { cause: err });
+      }),
     ),
   );
   const after = await serviceStates(project, services);
@@ -104,6 +106,9 @@ export async function stopServices(
   };
 }
 
+/** An image reference as a path segment: its slashes kept, as the engine's routes expect, anything else escaped. */
+const pathOf = (ref: string) => ref.split('/').map(encodeURIComponent).join('/');
+
 export interface ImageInfo {
   id: string;
   tags: string[];
@@ -113,7 +118,7 @@ export interface ImageInfo {
 
 export async function imageInfo(ref: string): Promise<ImageInfo | undefined> {
   try {
-    const i = await docker().getImage(ref).inspect();
+    const i = await engine<Docker.ImageInspectInfo>(`/images/${pathOf(ref)}/json`);
     return {
       id: i.Id,
       tags: i.RepoTags ?? [],
@@ -121,18 +126,18 @@ export async function imageInfo(ref: string): Promise<ImageInfo | undefined> {
       created: new Date(i.Created).toISOString(),
     };
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    if (err instanceof EngineError && err.statusCode === 404) return undefined;
     throw new CouldNotCheck(`Docker engine did not answer for image ${ref}: ${(err as Error).message}`, { cause: err });
   }
 }
 
 export async function tagImage(source: string, repo: string, tag: string): Promise<void> {
-  await docker().getImage(source).tag({ repo, tag });
+  await engine(`/images/${pathOf(source)}/tag`, { method: 'POST', query: { repo, tag } });
 }
 
 /** Images of a repository, newest first. */
 export async function listImages(repo: string): Promise<ImageInfo[]> {
-  const list = await docker().listImages({ filters: { reference: [repo] } });
+  const list = await engine<Docker.ImageInfo[]>('/images/json', { query: { filters: { reference: [repo] } } });
   return list
     .sort((a, b) => b.Created - a.Created)
     .map((i) => ({
@@ -151,7 +156,9 @@ export async function onHealthEvents(
   project: string,
   onEvent: (service: string, status: string) => void,
 ): Promise<() => void> {
-  const stream = (await docker().getEvents({
+  const stream = (await (
+    await docker()
+  ).getEvents({
     filters: { type: ['container'], event: ['health_status'], label: [`${projectLabel}=${project}`] },
   })) as unknown as NodeJS.ReadableStream & { destroy(): void };
   let pending = '';
@@ -176,7 +183,9 @@ export async function onHealthEvents(
 
 export async function containerLogs(id: string, lines = 30): Promise<string> {
   try {
-    const buf = (await docker()
+    const buf = (await (
+      await docker()
+    )
       .getContainer(id)
       .logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
     return demux(buf);
@@ -199,6 +208,8 @@ export function demux(buf: Buffer): string {
 
 /** Volumes of a compose project whose label `key` is not `value`. */
 export async function volumesNotLabelled(project: string, key: string, value: string | undefined): Promise<string[]> {
-  const r = await docker().listVolumes({ filters: { label: [`com.docker.compose.project=${project}`] } });
+  const r = await engine<{ Volumes?: Docker.VolumeInspectInfo[] }>('/volumes', {
+    query: { filters: { label: [`com.docker.compose.project=${project}`] } },
+  });
   return (r.Volumes ?? []).filter((v) => !value || v.Labels?.[key] !== value).map((v) => v.Name);
 }

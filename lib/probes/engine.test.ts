@@ -1,0 +1,105 @@
+// The engine's wire format against an in-process server on a unix socket: what a real engine will not do on
+// demand (hang, answer HTML, answer without end) is what these cases need.
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CouldNotCheck } from '../core/errors';
+import { dockerEndpoint, engine, EngineError } from './engine';
+
+let server: Server;
+const socketPath = join(mkdtempSync(join(tmpdir(), 'engine-')), 'docker.sock');
+const seen: Array<{ method?: string; url?: string }> = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push({ method: req.method, url: req.url });
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/containers/json') return res.writeHead(200).end('[{"Id":"abc"}]');
+    if (path === '/images/none/json') return res.writeHead(404).end('{"message":"No such image: none"}');
+    if (path === '/containers/x/stop') return res.writeHead(204).end();
+    if (path === '/hang') return;
+    if (path === '/html') return res.writeHead(200).end('<html>proxy error</html>');
+    if (path === '/html-502') return res.writeHead(502, 'Bad Gateway').end('<html>proxy error</html>');
+    if (path === '/huge') return res.writeHead(200).end(`[${'"x",'.repeat(100_000)}"x"]`);
+    res.writeHead(500).end('{"message":"unexpected"}');
+  });
+  await new Promise<void>((r) => server.listen(socketPath, r));
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+const at = { socketPath };
+
+describe('engine(): one Engine API call', () => {
+  it('parses the JSON answer and sends filters as JSON, as the engine expects', async () => {
+    const list = await engine<Array<{ Id: string }>>(
+      '/containers/json',
+      { query: { all: true, filters: { label: ['a=b'] }, skipped: undefined } },
+      at,
+    );
+    expect(list).toEqual([{ Id: 'abc' }]);
+    const url = new URL(`http://x${seen.at(-1)!.url}`);
+    expect(url.searchParams.get('all')).toBe('true');
+    expect(JSON.parse(url.searchParams.get('filters')!)).toEqual({ label: ['a=b'] });
+    expect(url.searchParams.has('skipped')).toBe(false);
+  });
+
+  it('resolves an empty 204 answer to a POST with undefined', async () => {
+    await expect(engine('/containers/x/stop', { method: 'POST', query: { t: 10 } }, at)).resolves.toBeUndefined();
+    expect(seen.at(-1)).toEqual({ method: 'POST', url: '/containers/x/stop?t=10' });
+  });
+
+  it('rejects a non-2xx answer with its status and the engine’s own message', async () => {
+    const err = await engine('/images/none/json', {}, at).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err).toMatchObject({ statusCode: 404, message: '(HTTP 404) No such image: none' });
+  });
+
+  it('keeps the status of a non-JSON error answer', async () => {
+    await expect(engine('/html-502', {}, at)).rejects.toMatchObject({ statusCode: 502 });
+  });
+
+  it('rejects a 2xx answer that is not JSON', async () => {
+    await expect(engine('/html', {}, at)).rejects.toThrow('is not JSON');
+  });
+
+  it('gives up on an engine that never answers, by its deadline', async () => {
+    const t0 = performance.now();
+    await expect(engine('/hang', { timeoutMs: 300 }, at)).rejects.toThrow(
+      'no answer from the Docker engine within 300 ms',
+    );
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('refuses an answer bigger than its limit instead of buffering it', async () => {
+    await expect(engine('/huge', { maxBytes: 10_000 }, at)).rejects.toThrow('over 10000 bytes');
+  });
+
+  it('rejects when nothing listens on the socket', async () => {
+    await expect(engine('/containers/json', {}, { socketPath: `${socketPath}.none` })).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('dockerEndpoint(): where the engine listens, as the Docker CLI reads it', () => {
+  it('defaults to the standard socket, or DOCKER_SOCKET', () => {
+    expect(dockerEndpoint({})).toEqual({ socketPath: '/var/run/docker.sock' });
+    expect(dockerEndpoint({ DOCKER_SOCKET: '/run/d.sock' })).toEqual({ socketPath: '/run/d.sock' });
+  });
+  it('reads unix:// and tcp:// from DOCKER_HOST', () => {
+    expect(dockerEndpoint({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })).toEqual({
+      socketPath: '/run/user/1000/docker.sock',
+    });
+    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:2376' })).toEqual({
+      host: '127.0.0.1',
+      port: 2376,
+      protocol: 'http',
+    });
+  });
+  it('refuses an endpoint it cannot speak to (ssh://) as a check that could not run', () => {
+    expect(() => dockerEndpoint({ DOCKER_HOST: 'ssh://ops@host' })).toThrow(CouldNotCheck);
+  });
+});

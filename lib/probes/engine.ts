@@ -1,0 +1,109 @@
+// The Docker Engine API's plain JSON calls (list, inspect, tag, stop), made over the engine's socket with
+// node:http. dockerode loads its gRPC and SSH clients whenever it is imported, about 0.3 s of a phase's start on a
+// busy host, for calls that are one request each; it stays for streams (events, logs, stats) and builds.
+import { request, type IncomingMessage } from 'node:http';
+import { CouldNotCheck } from '../core/errors.js';
+
+export interface EngineEndpoint {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+}
+
+/** Where the Docker engine listens, as the Docker CLI reads it: DOCKER_HOST first, then the default socket. */
+export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): EngineEndpoint & { protocol?: 'http' } {
+  const host = env.DOCKER_HOST;
+  if (!host) return { socketPath: env.DOCKER_SOCKET ?? '/var/run/docker.sock' };
+  const u = new URL(host);
+  if (u.protocol === 'unix:') return { socketPath: u.pathname };
+  if (u.protocol === 'tcp:' || u.protocol === 'http:')
+    return { host: u.hostname, port: Number(u.port || 2375), protocol: 'http' };
+  throw new CouldNotCheck(`DOCKER_HOST=${host}: only unix:// and tcp:// endpoints are supported`);
+}
+
+/** An answer of the engine other than 2xx: its status and the engine's own message. */
+export class EngineError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+export interface EngineCall {
+  method?: 'GET' | 'POST';
+  /** Query parameters; objects (filters) are sent as JSON, as the engine expects. */
+  query?: Record<string, string | number | boolean | object | undefined>;
+  timeoutMs?: number;
+  /** A bigger answer is refused, never buffered without end. */
+  maxBytes?: number;
+}
+
+const defaults = { timeoutMs: 15_000, maxBytes: 32 * 1024 * 1024 };
+
+function queryString(query: EngineCall['query'] = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    q.set(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * One call to the engine: resolves with the parsed JSON body (undefined for an empty one), rejects with an
+ * EngineError for a non-2xx status, and with an Error for no answer within the deadline or a body that is too
+ * big or not JSON.
+ */
+export function engine<T>(path: string, call: EngineCall = {}, endpoint = dockerEndpoint()): Promise<T> {
+  const { timeoutMs, maxBytes } = { ...defaults, ...call };
+  const method = call.method ?? 'GET';
+  return new Promise<T>((resolve, reject) => {
+    const req = request({
+      socketPath: endpoint.socketPath,
+      host: endpoint.host,
+      port: endpoint.port,
+      method,
+      path: `${path}${queryString(call.query)}`,
+      headers: { accept: 'application/json', ...(method === 'POST' ? { 'content-length': 0 } : {}) },
+    });
+    const timer = setTimeout(
+      () => req.destroy(new Error(`no answer from the Docker engine within ${timeoutMs} ms (${method} ${path})`)),
+      timeoutMs,
+    );
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.on('response', (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBytes) req.destroy(new Error(`the Docker engine's answer to ${path} is over ${maxBytes} bytes`));
+        else chunks.push(c);
+      });
+      res.on('error', (err) => req.destroy(err));
+      res.on('end', () => {
+        clearTimeout(timer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = res.statusCode ?? 0;
+        let body: unknown;
+        try {
+          body = text.trim() ? JSON.parse(text) : undefined;
+        } catch {
+          if (status < 300) return reject(new Error(`the Docker engine's answer to ${path} is not JSON`));
+        }
+        if (status >= 300) {
+          const msg = (body as { message?: string } | undefined)?.message ?? text.trim().slice(0, 200);
+          return reject(new EngineError(status, `(HTTP ${status}) ${msg || res.statusMessage}`));
+        }
+        resolve(body as T);
+      });
+    });
+    req.end();
+  });
+}
