@@ -29,6 +29,10 @@ describe('preflight on the healthy stack', () => {
     ]);
     expect(r.evidence.checks.every((c) => c.status === 'pass')).toBe(true);
     expect(r.check('preflight.1.1').measured).toMatchObject({ branch: 'master', ahead: 0, behind: 0 });
+    // The build preflight vouches for is the checkout 1.1 read: the one deploy builds next.
+    const head = (await run(['git', 'rev-parse', '--short', 'HEAD'], { cwd: t.projectDir })).output.trim();
+    expect(head).toMatch(/^[0-9a-f]{7,40}$/);
+    expect(r.evidence.deploySha).toBe(head);
   });
 });
 

@@ -12,8 +12,8 @@ import { forgetEvidence, phases, writeEvidence, type Phase } from './evidence.js
 import { phaseJunit } from './junit.js';
 import type { RunContext } from './run.js';
 
-/** The phases whose work starts from the project checkout. */
-const readsCheckout: ReadonlySet<Phase> = new Set(['preflight', 'deploy']);
+/** The phases whose setup needs the project checkout: deploy plans from it. Preflight's 1.1 reads it itself. */
+const readsCheckout: ReadonlySet<Phase> = new Set(['deploy']);
 
 /** Exit code of a phase that could not start: bad configuration (0 is pass or GO, 1 is fail or HOLD). */
 export const couldNotStartExit = 2;

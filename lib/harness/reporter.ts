@@ -192,7 +192,7 @@ export default class RunbookReporter implements Reporter {
     // rollback restored, and for smoke and the gate the build that answered.
     const vouchesFor =
       phase === 'preflight'
-        ? (run.checkout ?? 'unknown')
+        ? String(measuredOf('preflight.1.1')?.sha ?? 'unknown')
         : phase === 'deploy'
           ? String(measuredOf('deploy.1')?.deploy_sha ?? run.checkout ?? 'unknown')
           : phase === 'rollback'
