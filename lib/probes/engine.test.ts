@@ -99,7 +99,17 @@ describe('dockerEndpoint(): where the engine listens, as the Docker CLI reads it
       protocol: 'http',
     });
   });
-  it('refuses an endpoint it cannot speak to (ssh://) as a check that could not run', () => {
+  it('refuses an endpoint it cannot speak to (ssh://) as a check that could not run', async () => {
     expect(() => dockerEndpoint({ DOCKER_HOST: 'ssh://ops@host' })).toThrow(CouldNotCheck);
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'ssh://ops@host';
+    try {
+      // A rejected call, not a throw from engine() itself: callers that chain .catch() still see it.
+      const call = engine('/containers/json');
+      await expect(call).rejects.toThrow(CouldNotCheck);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
   });
 });

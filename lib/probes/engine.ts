@@ -58,10 +58,12 @@ function queryString(query: EngineCall['query'] = {}): string {
  * EngineError for a non-2xx status, and with an Error for no answer within the deadline or a body that is too
  * big or not JSON.
  */
-export function engine<T>(path: string, call: EngineCall = {}, endpoint = dockerEndpoint()): Promise<T> {
+export function engine<T>(path: string, call: EngineCall = {}, endpoint?: EngineEndpoint): Promise<T> {
   const { timeoutMs, maxBytes } = { ...defaults, ...call };
   const method = call.method ?? 'GET';
+  // An executor that throws rejects: an endpoint that cannot be used fails the call, never its caller's stack.
   return new Promise<T>((resolve, reject) => {
+    endpoint ??= dockerEndpoint();
     const req = request({
       socketPath: endpoint.socketPath,
       host: endpoint.host,
