@@ -1,16 +1,18 @@
 import { describe, test } from 'vitest';
 import { check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
-import { serviceStates } from '../lib/probes/docker';
+import { orchestratorFor } from '../lib/operations/orchestrators';
 import { showPools } from '../lib/probes/pgbouncer';
 import { replicaStatus, selectOne } from '../lib/probes/postgres';
 import { ping } from '../lib/probes/redis';
 import { titleOf } from '../runbook/catalogue';
 
 const t = target();
-// The runbook runs 1.3 "only if the stack is already running"; Docker's compose labels say whether it is.
+// The runbook runs 1.3 "only if the stack is already running"; the orchestrator says whether it is (Compose's
+// labels, or the Swarm stack's tasks).
 // A Docker engine that does not answer means 1.3 could not run: an error, never a skip.
-const running = await serviceStates(t.composeProject, ['db', 'db_replica', 'pgbouncer', 'redis'])
+const running = await orchestratorFor(t)
+  .services(['db', 'db_replica', 'pgbouncer', 'redis'])
   .then((s) => [...s.values()].some((c) => c.state === 'running'))
   .catch((err: Error) => err);
 

@@ -3,7 +3,7 @@ import { describe, test } from 'vitest';
 import { check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
 import { heads, readRevisions } from '../lib/probes/alembic';
-import { serviceStates } from '../lib/probes/docker';
+import { orchestratorFor } from '../lib/operations/orchestrators';
 import { alembicState } from '../lib/probes/postgres';
 import { titleOf } from '../runbook/catalogue';
 
@@ -14,9 +14,9 @@ describe('1.6 Pending migrations', () => {
     const c = check(ctx, 'preflight.1.6');
     // The runbook reads alembic_version in the running db container. No running db: nothing to read yet, a skip
     // the gate never counts as a pass. A running db that does not answer is a check that could not run.
-    const db = await serviceStates(t.composeProject, ['db']).catch((err: Error) =>
-      c.couldNotCheck(`Docker did not answer (${err.message}); 1.6 could not run`),
-    );
+    const db = await orchestratorFor(t)
+      .services(['db'])
+      .catch((err: Error) => c.couldNotCheck(`Docker did not answer (${err.message}); 1.6 could not run`));
     if (db.get('db')?.state !== 'running')
       c.skip(`db of stack ${t.composeProject} is not running: the runbook reads alembic_version from the running db`);
     const revisions = await c.probe(() => readRevisions(join(t.projectDir, 'alembic', 'versions')));

@@ -16,7 +16,8 @@ import { appendHistory, readHistory } from '../lib/operations/rollback-state';
 import { postToSlack } from '../lib/operations/slack';
 import { composeFor, composeStep, up, waitHttp200 } from '../lib/operations/stack';
 import { composeArgs } from '../lib/probes/compose';
-import { imageInfo, serviceStates, stopServices, tagImage } from '../lib/probes/docker';
+import { imageInfo, serviceStates, tagImage } from '../lib/probes/docker';
+import { orchestratorFor } from '../lib/operations/orchestrators';
 import { progress } from '../lib/core/progress';
 import { alembicVersion } from '../lib/probes/postgres';
 import {
@@ -85,10 +86,12 @@ describe('Step 1 — Stop API and MCP', () => {
   const services = ['api', 'mcp', 'scraper-scheduler'];
   const s = seq.step('step 1', async () => {
     const show = progress(`Step 1 — stop ${services.join(' ')}`);
-    const stopping = stopServices(t.composeProject, services).then(
-      (r) => ({ r, err: undefined }),
-      (err: Error) => ({ r: undefined, err }),
-    );
+    const stopping = orchestratorFor(t)
+      .stop(services)
+      .then(
+        (r) => ({ r, err: undefined }),
+        (err: Error) => ({ r: undefined, err }),
+      );
     await stepInProgress();
     const { r, err } = await stopping;
     if (!r) {

@@ -3,7 +3,8 @@
 import { commandLine } from '../lib/harness/cli.js';
 import { resolveFor } from '../lib/harness/config.js';
 import { diskUsage } from '../lib/probes/disk.js';
-import { docker, serviceStates } from '../lib/probes/docker.js';
+import { docker } from '../lib/probes/docker.js';
+import { orchestratorFor } from '../lib/operations/orchestrators.js';
 import { showPools } from '../lib/probes/pgbouncer.js';
 import { queryOnce } from '../lib/probes/postgres.js';
 import { memory } from '../lib/probes/redis.js';
@@ -34,18 +35,38 @@ async function containerStats(id: string): Promise<string> {
 export async function status(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const t = resolveFor('all', env).target;
   const parts = await Promise.all([
-    section(`Containers (compose project ${t.composeProject})`, async () => {
-      const states = [...(await serviceStates(t.composeProject)).values()].sort((a, b) =>
-        a.service.localeCompare(b.service),
-      );
-      if (!states.length) return ['no containers: the stack is not running'];
-      return Promise.all(
-        states.map(
-          async (s) =>
-            `${s.service.padEnd(18)} ${`${s.state}${s.health === 'none' ? '' : ` (${s.health})`}`.padEnd(22)} ${s.state === 'running' ? await containerStats(s.id).catch(() => '') : ''}`,
-        ),
-      );
-    }),
+    section(
+      t.orchestrator === 'swarm'
+        ? `Services (swarm stack ${t.composeProject})`
+        : `Containers (compose project ${t.composeProject})`,
+      async () => {
+        if (t.orchestrator === 'compose') {
+          const states = await orchestratorFor(t).services();
+          if (!states.size) return ['no containers: the stack is not running'];
+          return Promise.all(
+            [...states.values()]
+              .sort((a, b) => a.service.localeCompare(b.service))
+              .map(
+                async (s) =>
+                  `${s.service.padEnd(18)} ${`${s.state}${s.health === 'none' ? '' : ` (${s.health})`}`.padEnd(22)} ${s.state === 'running' ? await containerStats(s.id).catch(() => '') : ''}`,
+              ),
+          );
+        }
+        const inv = await orchestratorFor(t).inventory();
+        if (!inv.services.length) return ['no services: the stack is not deployed'];
+        const lines: string[] = [];
+        for (const s of inv.services) {
+          lines.push(`${s.service.padEnd(18)} ${s.running}/${s.desired} running`);
+          for (const r of inv.replicas.filter((x) => x.service === s.service))
+            lines.push(
+              `  ${`${s.service}.${r.slot ?? '-'}`.padEnd(22)} ${r.state.padEnd(10)} on ${r.node ?? '?'}  ${r.image}`,
+            );
+        }
+        lines.push('nodes:');
+        for (const n of inv.nodes) lines.push(`  ${n.name.padEnd(22)} ${n.state}, ${n.availability}, ${n.role}`);
+        return lines;
+      },
+    ),
     section('DB connections by state (primary)', async () => {
       const rows = await queryOnce<{ n: number; state: string | null }>(
         t.databaseUrl,

@@ -8,6 +8,7 @@ import { parseEnvFile } from '../core/env-syntax.js';
 import { Secret, redactUrl } from '../core/secret.js';
 import { p99MinSamples } from '../../runbook/catalogue.js';
 import { backupFormats, type BackupFormat } from '../probes/backup.js';
+import { orchestratorKinds, type OrchestratorKind } from '../operations/orchestrator.js';
 
 export type TargetName = 'staging' | 'production';
 
@@ -34,6 +35,8 @@ export interface Target {
   /** File names of real backups, and the dump format they start with. */
   backupPattern: string;
   backupFormat: BackupFormat;
+  /** What runs the stack: Compose on one host, or Swarm services (RUNBOOK_ORCHESTRATOR). */
+  orchestrator: OrchestratorKind;
   diskPath: string;
   deployBranch: string;
   criticalServices: string[];
@@ -71,7 +74,8 @@ type Kind =
   | 'file'
   | 'sha'
   | 'glob'
-  | 'backup-format';
+  | 'backup-format'
+  | 'orchestrator';
 
 interface Setting {
   key: keyof Target;
@@ -124,6 +128,12 @@ export const settings: Setting[] = [
     kind: 'backup-format',
     doc: 'dump format of a backup: custom (PGDMP), gzip or sql',
   },
+  {
+    key: 'orchestrator',
+    env: 'RUNBOOK_ORCHESTRATOR',
+    kind: 'orchestrator',
+    doc: `what runs the stack: ${orchestratorKinds.join(' or ')}`,
+  },
   { key: 'diskPath', env: 'RUNBOOK_DISK_PATH', kind: 'path', doc: 'filesystem to measure for 1.4' },
   { key: 'deployBranch', env: 'RUNBOOK_DEPLOY_BRANCH', kind: 'name', doc: 'branch that may be deployed' },
   {
@@ -173,6 +183,7 @@ const common: Raw = {
   diskPath: '/',
   deployBranch: 'master',
   composeProject: 'buywhere-api',
+  orchestrator: 'compose',
   apiImage: 'buywhere-api',
   mcpImage: 'buywhere-mcp',
 };
@@ -436,6 +447,9 @@ function parse(s: Setting, value: string): unknown {
       return value;
     case 'backup-format':
       if (!(value in backupFormats)) throw bad(Object.keys(backupFormats).join(', '));
+      return value;
+    case 'orchestrator':
+      if (!(orchestratorKinds as readonly string[]).includes(value)) throw bad(orchestratorKinds.join(' or '));
       return value;
     case 'sha':
       if (!/^[0-9a-f]{7,40}$/.test(value)) throw bad('a git SHA of 7 to 40 lower-case hex digits');

@@ -1,22 +1,27 @@
 // Measures a phase's identity: its settings, and the build running on the target as Docker reports it.
 import { caFingerprint, reconcileBuild, type Identity } from './identity.js';
 import { settingOf, type Target } from './config.js';
-import { imageInfo, serviceStates } from '../probes/docker.js';
+import { imageInfo } from '../probes/docker.js';
+import { sharedRevision } from '../operations/orchestrator.js';
+import { orchestratorFor } from '../operations/orchestrators.js';
 import { revisionOf } from '../operations/rollback-state.js';
 
-/** The build running on the target: the revision of the image the running api container was started from. */
+/**
+ * The build running on the target: the revision every running api replica was started from (the one container
+ * on Compose, every task on Swarm). Replicas that disagree name no build.
+ */
 export async function runningBuild(t: Target): Promise<Pick<Identity, 'build' | 'buildSources' | 'buildProblem'>> {
   const sources: Record<string, string> = {};
   const problems: string[] = [];
   if (t.deploySha) sources.RUNBOOK_DEPLOY_SHA = t.deploySha;
   try {
-    const api = (await serviceStates(t.composeProject, ['api'])).get('api');
-    if (api?.state !== 'running') problems.push(`no running api container in compose project ${t.composeProject}`);
-    else {
-      const rev = revisionOf(await imageInfo(api.imageId));
-      if (rev) sources.docker = rev;
-      else problems.push(`the running api image ${api.imageId.slice(0, 19)} carries no revision label or sha- tag`);
-    }
+    const replicas = await orchestratorFor(t).replicas('api');
+    const labelled = await Promise.all(
+      replicas.map(async (r) => ({ ...r, revision: revisionOf(await imageInfo(r.imageId)) })),
+    );
+    const shared = sharedRevision(labelled);
+    if ('revision' in shared) sources.docker = shared.revision;
+    else problems.push(`${shared.problem} (${t.orchestrator} project ${t.composeProject})`);
   } catch (err) {
     if (!t.deploySha)
       problems.push(

@@ -1,8 +1,17 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** Runbook order is path order (1.1-git before 1.2-env …); Vitest's default sorts by size and history. */
+/** Test files that take the Compose stack down (to run the stack on Swarm, on the same ports) and bring it back. */
+export const runLast = ['test/swarm.test.ts'];
+
+/**
+ * Runbook order is path order (1.1-git before 1.2-env …); Vitest's default sorts by size and history. The files
+ * in `runLast` come after every other.
+ */
 export default class RunbookSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    return [...files].sort((a, b) => a.moduleId.localeCompare(b.moduleId, 'en', { numeric: true }));
+    const last = (s: TestSpecification) => (runLast.some((f) => s.moduleId.endsWith(f)) ? 1 : 0);
+    return [...files].sort(
+      (a, b) => last(a) - last(b) || a.moduleId.localeCompare(b.moduleId, 'en', { numeric: true }),
+    );
   }
 }

@@ -19,6 +19,14 @@ beforeAll(async () => {
     if (path === '/containers/json') return res.writeHead(200).end('[{"Id":"abc"}]');
     if (path === '/images/none/json') return res.writeHead(404).end('{"message":"No such image: none"}');
     if (path === '/containers/x/stop') return res.writeHead(204).end();
+    if (path === '/services/s/update') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () =>
+        res.writeHead(200).end(JSON.stringify({ got: JSON.parse(body), type: req.headers['content-type'] })),
+      );
+      return;
+    }
     if (path === '/hang') return;
     if (path === '/html') return res.writeHead(200).end('<html>proxy error</html>');
     if (path === '/html-502') return res.writeHead(502, 'Bad Gateway').end('<html>proxy error</html>');
@@ -51,6 +59,16 @@ describe('engine(): one Engine API call', () => {
   it('resolves an empty 204 answer to a POST with undefined', async () => {
     await expect(engine('/containers/x/stop', { method: 'POST', query: { t: 10 } }, at)).resolves.toBeUndefined();
     expect(seen.at(-1)).toEqual({ method: 'POST', url: '/containers/x/stop?t=10' });
+  });
+
+  it('sends a body as JSON (a service spec to update)', async () => {
+    const r = await engine<{ got: unknown; type: string }>(
+      '/services/s/update',
+      { method: 'POST', query: { version: 7 }, body: { Mode: { Replicated: { Replicas: 0 } } } },
+      at,
+    );
+    expect(r).toEqual({ got: { Mode: { Replicated: { Replicas: 0 } } }, type: 'application/json' });
+    expect(seen.at(-1)).toEqual({ method: 'POST', url: '/services/s/update?version=7' });
   });
 
   it('rejects a non-2xx answer with its status and the engine’s own message', async () => {

@@ -39,6 +39,8 @@ export interface EngineCall {
   timeoutMs?: number;
   /** A bigger answer is refused, never buffered without end. */
   maxBytes?: number;
+  /** Sent as JSON (a service spec to update). */
+  body?: unknown;
 }
 
 const defaults = { timeoutMs: 15_000, maxBytes: 32 * 1024 * 1024 };
@@ -62,6 +64,7 @@ export function engine<T>(path: string, call: EngineCall = {}, endpoint?: Engine
   const { timeoutMs, maxBytes } = { ...defaults, ...call };
   const method = call.method ?? 'GET';
   // An executor that throws rejects: an endpoint that cannot be used fails the call, never its caller's stack.
+  const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
   return new Promise<T>((resolve, reject) => {
     endpoint ??= dockerEndpoint();
     const req = request({
@@ -70,7 +73,11 @@ export function engine<T>(path: string, call: EngineCall = {}, endpoint?: Engine
       port: endpoint.port,
       method,
       path: `${path}${queryString(call.query)}`,
-      headers: { accept: 'application/json', ...(method === 'POST' ? { 'content-length': 0 } : {}) },
+      headers: {
+        accept: 'application/json',
+        ...(payload ? { 'content-type': 'application/json' } : {}),
+        ...(method === 'POST' ? { 'content-length': payload?.length ?? 0 } : {}),
+      },
     });
     const timer = setTimeout(
       () => req.destroy(new Error(`no answer from the Docker engine within ${timeoutMs} ms (${method} ${path})`)),
@@ -106,6 +113,6 @@ export function engine<T>(path: string, call: EngineCall = {}, endpoint?: Engine
         resolve(body as T);
       });
     });
-    req.end();
+    req.end(payload);
   });
 }

@@ -1,0 +1,70 @@
+// The one seam between the runbook's steps and the engine that runs the stack: start, stop, run once, wait for
+// convergence, and say what runs. Compose drives one host; Swarm (next) drives services and their tasks through
+// the engine's API. The specs keep their titles and thresholds; only what stands behind these calls changes.
+import type { ServiceState } from '../probes/docker.js';
+
+export const orchestratorKinds = ['compose', 'swarm'] as const;
+export type OrchestratorKind = (typeof orchestratorKinds)[number];
+
+/** One running copy of a service: a container on Compose, a task on Swarm. */
+export interface Replica {
+  service: string;
+  /** Container or task id. */
+  id: string;
+  /** Swarm's slot and node; absent on Compose. */
+  slot?: number;
+  node?: string;
+  state: string;
+  imageId: string;
+}
+
+export interface StopResult {
+  stopped: string[];
+  stillRunning: string[];
+  absent: string[];
+}
+
+/** What runs, for step 8 and `npm run status`: each service, each of its replicas, and the nodes they run on. */
+export interface Inventory {
+  services: Array<{ service: string; desired: number; running: number }>;
+  replicas: Array<Replica & { image: string }>;
+  nodes: Array<{ name: string; state: string; availability: string; role: string }>;
+}
+
+export interface Orchestrator {
+  readonly kind: OrchestratorKind;
+  /** What runs now, one entry per service: running if any replica runs, healthy only if every one is. */
+  services(names?: string[]): Promise<Map<string, ServiceState>>;
+  /** Every running replica of a service. */
+  replicas(service: string): Promise<Replica[]>;
+  /** Stops every replica of the services; resolves when the engine has stopped them. */
+  stop(services: string[]): Promise<StopResult>;
+  /** Services, replicas (running or not) and nodes. */
+  inventory(): Promise<Inventory>;
+}
+
+/**
+ * The build the running API replicas share: the revision every one of them was started from. Replicas that
+ * disagree (a rolling update half done, a task the update left behind) are no single build: that is a problem
+ * naming each replica and its revision, and the gate holds on it.
+ */
+export function sharedRevision(
+  replicas: ReadonlyArray<Replica & { revision: string | undefined }>,
+): { revision: string } | { problem: string } {
+  if (replicas.length === 0) return { problem: 'no running api replica' };
+  const unlabelled = replicas.filter((r) => !r.revision);
+  if (unlabelled.length)
+    return {
+      problem: `the image of ${unlabelled.map(name).join(', ')} carries no revision label or sha- tag`,
+    };
+  const revisions = new Set(replicas.map((r) => r.revision));
+  if (revisions.size === 1) return { revision: replicas[0]!.revision! };
+  return {
+    problem: `the running api replicas disagree on the build: ${replicas.map((r) => `${name(r)} runs ${r.revision}`).join(', ')}`,
+  };
+}
+
+const name = (r: Replica) =>
+  r.slot === undefined
+    ? `${r.service} (${r.id.slice(0, 12)})`
+    : `${r.service}.${r.slot} (${r.id.slice(0, 12)}${r.node ? ` on ${r.node}` : ''})`;

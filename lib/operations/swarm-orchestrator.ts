@@ -1,0 +1,209 @@
+// The Swarm side of the orchestrator seam: a stack's services and their tasks, read and changed through the
+// engine's service, task and node APIs. A task's container can be inspected only on its own node's engine; on
+// another node the task's spec image stands in for the container's.
+import type Docker from 'dockerode';
+import { CouldNotCheck } from '../core/errors.js';
+import { waitUntil } from '../core/wait.js';
+import type { ServiceState } from '../probes/docker.js';
+import { engine as call } from '../probes/engine.js';
+import type { Inventory, Orchestrator, Replica, StopResult } from './orchestrator.js';
+
+const stackLabel = 'com.docker.stack.namespace';
+
+interface SwarmTask {
+  ID: string;
+  ServiceID: string;
+  Slot?: number;
+  NodeID?: string;
+  DesiredState: string;
+  Status: { State: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
+  Spec: { ContainerSpec?: { Image?: string } };
+}
+
+export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orchestrator {
+  const shortName = (full: string) => (full.startsWith(`${stack}_`) ? full.slice(stack.length + 1) : full);
+  const engine = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
+    try {
+      return await request();
+    } catch (err) {
+      throw new CouldNotCheck(`Docker engine did not answer (${what}): ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const stackServices = async (names?: string[]) =>
+    (
+      await engine('service list', () =>
+        call<Docker.Service[]>('/services', { query: { filters: { label: [`${stackLabel}=${stack}`] } } }),
+      )
+    ).filter((s) => !names || names.includes(shortName(s.Spec?.Name ?? '')));
+  const runningTasks = async (serviceId: string) =>
+    (
+      (await engine('task list', () =>
+        call<SwarmTask[]>('/tasks', { query: { filters: { service: [serviceId], 'desired-state': ['running'] } } }),
+      )) as SwarmTask[]
+    ).filter((t) => t.Status.State === 'running');
+  const nodeNames = async () =>
+    new Map(
+      (
+        (await engine('node list', () => call('/nodes'))) as Array<{
+          ID: string;
+          Description?: { Hostname?: string };
+        }>
+      ).map((n) => [n.ID, n.Description?.Hostname ?? n.ID]),
+    );
+  const inspect = (t: SwarmTask) => {
+    const id = t.Status.ContainerStatus?.ContainerID;
+    return id
+      ? call<Docker.ContainerInspectInfo>(`/containers/${id}/json`).catch(() => undefined)
+      : Promise.resolve(undefined);
+  };
+
+  async function replicasOf(svc: Docker.Service, nodes: Map<string, string>) {
+    const service = shortName(svc.Spec?.Name ?? svc.ID);
+    return Promise.all(
+      (await runningTasks(svc.ID)).map(async (t) => {
+        const info = await inspect(t);
+        return {
+          replica: {
+            service,
+            id: t.ID,
+            slot: t.Slot,
+            node: nodes.get(t.NodeID ?? '') ?? t.NodeID,
+            state: t.Status.State,
+            imageId: info?.Image ?? t.Spec.ContainerSpec?.Image ?? 'unknown',
+          } satisfies Replica,
+          health: (info?.State.Health?.Status as ServiceState['health'] | undefined) ?? 'none',
+          name: info?.Name.replace(/^\//, '') ?? `${service}.${t.Slot}`,
+          image: t.Spec.ContainerSpec?.Image ?? '',
+        };
+      }),
+    );
+  }
+
+  const allTasks = async (serviceId: string) =>
+    engine('task list', () => call<SwarmTask[]>('/tasks', { query: { filters: { service: [serviceId] } } }));
+
+  return {
+    kind: 'swarm',
+    async inventory() {
+      const [svcs, nodeList] = await Promise.all([
+        stackServices(),
+        engine('node list', () =>
+          call<
+            Array<{
+              ID: string;
+              Description?: { Hostname?: string };
+              Status?: { State?: string };
+              Spec?: { Availability?: string; Role?: string };
+            }>
+          >('/nodes'),
+        ),
+      ]);
+      const nodes = new Map(nodeList.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+      const services: Inventory['services'] = [];
+      const replicas: Inventory['replicas'] = [];
+      for (const svc of svcs.sort((a, b) => (a.Spec?.Name ?? '').localeCompare(b.Spec?.Name ?? ''))) {
+        const service = shortName(svc.Spec?.Name ?? svc.ID);
+        // The tasks the engine still means to run; the history of replaced ones stays out of the listing.
+        const tasks = (await allTasks(svc.ID)).filter((t) => t.DesiredState === 'running');
+        services.push({
+          service,
+          desired: svc.Spec?.Mode?.Replicated?.Replicas ?? tasks.length,
+          running: tasks.filter((t) => t.Status.State === 'running').length,
+        });
+        for (const t of tasks.sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0)))
+          replicas.push({
+            service,
+            id: t.ID,
+            slot: t.Slot,
+            node: nodes.get(t.NodeID ?? '') ?? t.NodeID,
+            state: t.Status.State,
+            imageId: '',
+            image: t.Spec.ContainerSpec?.Image?.replace(/@sha256:.*$/, '') ?? '',
+          });
+      }
+      return {
+        services,
+        replicas,
+        nodes: nodeList.map((n) => ({
+          name: n.Description?.Hostname ?? n.ID,
+          state: n.Status?.State ?? 'unknown',
+          availability: n.Spec?.Availability ?? 'unknown',
+          role: n.Spec?.Role ?? 'unknown',
+        })),
+      };
+    },
+    async services(names) {
+      const [svcs, nodes] = await Promise.all([stackServices(names), nodeNames()]);
+      const out = new Map<string, ServiceState>();
+      for (const svc of svcs) {
+        const service = shortName(svc.Spec?.Name ?? svc.ID);
+        const reps = await replicasOf(svc, nodes);
+        const health: ServiceState['health'] = reps.length === 0 ? 'none' : worst(reps.map((r) => r.health));
+        out.set(service, {
+          service,
+          id: svc.ID,
+          name: svc.Spec?.Name ?? service,
+          state: reps.length ? 'running' : 'no running task',
+          health,
+          image: reps[0]?.image ?? specImage(svc),
+          imageId: reps[0]?.replica.imageId ?? '',
+          lastHealthOutput: '',
+        });
+      }
+      return out;
+    },
+    async replicas(service) {
+      const [svcs, nodes] = await Promise.all([stackServices([service]), nodeNames()]);
+      return svcs.length ? (await replicasOf(svcs[0]!, nodes)).map((r) => r.replica) : [];
+    },
+    async stop(services): Promise<StopResult> {
+      const svcs = await stackServices(services);
+      const present = new Set(svcs.map((s) => shortName(s.Spec?.Name ?? '')));
+      const stopped: string[] = [];
+      // Scaled to zero replicas: the engine stops every task, and the service stays, ready for the next update.
+      for (const svc of svcs) {
+        const spec = svc.Spec!;
+        const replicated = spec.Mode?.Replicated;
+        if (!replicated || replicated.Replicas === 0) continue;
+        await engine(`scale ${spec.Name} to 0`, () =>
+          call(`/services/${svc.ID}/update`, {
+            method: 'POST',
+            query: { version: svc.Version?.Index },
+            body: { ...spec, Mode: { Replicated: { Replicas: 0 } } },
+          }),
+        );
+        stopped.push(shortName(spec.Name ?? svc.ID));
+      }
+      const left = async () => {
+        const still: string[] = [];
+        for (const svc of await stackServices(services))
+          if ((await runningTasks(svc.ID)).length) still.push(shortName(svc.Spec?.Name ?? svc.ID));
+        return still;
+      };
+      const stillRunning = await waitUntil(
+        async () => {
+          const still = await left();
+          return still.length
+            ? { ready: false, last: `still running: ${still.join(', ')}` }
+            : { ready: true, value: [] };
+        },
+        { what: `no running task of ${services.join(', ')}`, timeoutMs: stopDeadlineMs, intervalMs: 250 },
+      ).then(
+        (r) => r.value as string[],
+        () => left(),
+      );
+      return { stopped, stillRunning, absent: services.filter((s) => !present.has(s)) };
+    },
+  };
+}
+
+const specImage = (svc: Docker.Service): string => {
+  const template = svc.Spec?.TaskTemplate;
+  return template && 'ContainerSpec' in template ? (template.ContainerSpec?.Image ?? '') : '';
+};
+
+const order: ReadonlyArray<ServiceState['health']> = ['unhealthy', 'starting', 'none', 'healthy'];
+/** A service is as healthy as its least healthy task. */
+function worst(hs: Array<ServiceState['health']>): ServiceState['health'] {
+  return order.find((h) => hs.includes(h)) ?? 'none';
+}
