@@ -35,21 +35,22 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
         call<Docker.Service[]>('/services', { query: { filters: { label: [`${stackLabel}=${stack}`] } } }),
       )
     ).filter((s) => !names || names.includes(shortName(s.Spec?.Name ?? '')));
+  const allTasks = async (serviceId: string) =>
+    engine('task list', () => call<SwarmTask[]>('/tasks', { query: { filters: { service: [serviceId] } } }));
   const runningTasks = async (serviceId: string) =>
-    (
-      (await engine('task list', () =>
-        call<SwarmTask[]>('/tasks', { query: { filters: { service: [serviceId], 'desired-state': ['running'] } } }),
-      )) as SwarmTask[]
-    ).filter((t) => t.Status.State === 'running');
-  const nodeNames = async () =>
-    new Map(
-      (
-        (await engine('node list', () => call('/nodes'))) as Array<{
+    (await allTasks(serviceId)).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+  const nodeList = () =>
+    engine('node list', () =>
+      call<
+        Array<{
           ID: string;
           Description?: { Hostname?: string };
+          Status?: { State?: string };
+          Spec?: { Availability?: string; Role?: string };
         }>
-      ).map((n) => [n.ID, n.Description?.Hostname ?? n.ID]),
+      >('/nodes'),
     );
+  const nodeNames = async () => new Map((await nodeList()).map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
   const inspect = (t: SwarmTask) => {
     const id = t.Status.ContainerStatus?.ContainerID;
     return id
@@ -69,7 +70,7 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
             slot: t.Slot,
             node: nodes.get(t.NodeID ?? '') ?? t.NodeID,
             state: t.Status.State,
-            imageId: info?.Image ?? t.Spec.ContainerSpec?.Image ?? 'unknown',
+            imageId: taskImageId(info?.Image, t.Spec.ContainerSpec?.Image),
           } satisfies Replica,
           health: (info?.State.Health?.Status as ServiceState['health'] | undefined) ?? 'none',
           name: info?.Name.replace(/^\//, '') ?? `${service}.${t.Slot}`,
@@ -79,26 +80,11 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
     );
   }
 
-  const allTasks = async (serviceId: string) =>
-    engine('task list', () => call<SwarmTask[]>('/tasks', { query: { filters: { service: [serviceId] } } }));
-
   return {
     kind: 'swarm',
     async inventory() {
-      const [svcs, nodeList] = await Promise.all([
-        stackServices(),
-        engine('node list', () =>
-          call<
-            Array<{
-              ID: string;
-              Description?: { Hostname?: string };
-              Status?: { State?: string };
-              Spec?: { Availability?: string; Role?: string };
-            }>
-          >('/nodes'),
-        ),
-      ]);
-      const nodes = new Map(nodeList.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+      const [svcs, nodeInfo] = await Promise.all([stackServices(), nodeList()]);
+      const nodes = new Map(nodeInfo.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
       const services: Inventory['services'] = [];
       const replicas: Inventory['replicas'] = [];
       for (const svc of svcs.sort((a, b) => (a.Spec?.Name ?? '').localeCompare(b.Spec?.Name ?? ''))) {
@@ -124,7 +110,7 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
       return {
         services,
         replicas,
-        nodes: nodeList.map((n) => ({
+        nodes: nodeInfo.map((n) => ({
           name: n.Description?.Hostname ?? n.ID,
           state: n.Status?.State ?? 'unknown',
           availability: n.Spec?.Availability ?? 'unknown',
@@ -206,4 +192,13 @@ const order: ReadonlyArray<ServiceState['health']> = ['unhealthy', 'starting', '
 /** A service is as healthy as its least healthy task. */
 function worst(hs: Array<ServiceState['health']>): ServiceState['health'] {
   return order.find((h) => hs.includes(h)) ?? 'none';
+}
+
+/**
+ * The image a task runs: its container's image id, or, when the container cannot be inspected (another node), the
+ * digest the task's spec pins. A tag is no answer: it may have been moved since the task started, and the build
+ * read from it would not be the one that runs. Without either the id is unknown, and no revision is read from it.
+ */
+export function taskImageId(containerImage: string | undefined, specImage: string | undefined): string {
+  return containerImage ?? /@(sha256:[0-9a-f]{64})$/.exec(specImage ?? '')?.[1] ?? 'unknown';
 }
