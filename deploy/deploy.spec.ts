@@ -4,27 +4,49 @@ import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
 import { heads, readRevisions } from '../lib/probes/alembic';
 import { check } from '../lib/harness/check';
-import { composeArgs } from '../lib/probes/compose';
 import { target } from '../lib/harness/config';
 import { runContext } from '../lib/harness/run';
-import { imageInfo, listImages, serviceStates, tagImage } from '../lib/probes/docker';
-import { waitHealthy } from '../lib/probes/health';
+import { imageInfo, listImages, tagImage } from '../lib/probes/docker';
 import { Refused } from '../lib/core/errors';
 import { acquireLock } from '../lib/operations/lock';
 import { alembicVersion } from '../lib/probes/postgres';
+import { orchestratorFor } from '../lib/operations/orchestrators';
 import { planDeployState, readState, saveState, appendHistory } from '../lib/operations/rollback-state';
-import { composeFor, composeStep, up, waitHttp200 } from '../lib/operations/stack';
+import { composeFor, composeStep, waitHttp200 } from '../lib/operations/stack';
+import { EngineRolledBack } from '../lib/operations/swarm-stack';
+import { composeArgs } from '../lib/probes/compose';
 import { sequence } from '../lib/harness/steps';
 import { deadlineMs, titleOf } from '../runbook/catalogue';
 
 const t = target();
 const project = await composeFor(t);
+const orchestrator = orchestratorFor(t);
 const run = runContext();
 // Resolved by the phase's setup: the checkout's HEAD, the build the plan showed.
 const deploySha = run.checkout ?? 'unknown';
 const logs = join(run.reportsDir, 'logs');
 const composeLog = join(logs, `compose-${deploySha}.log`);
 const seq = sequence('deploy');
+// How long a service may take to converge on Swarm, where starting it means waiting for it: the API's own budget.
+const convergeMs = deadlineMs('deploy.5');
+// The build each step starts: the sha- tag step 2 gives it. Compose runs the :latest of the same build.
+const ours = (...services: Array<'api' | 'mcp'>) => Object.fromEntries(services.map((s) => [s, `sha-${deploySha}`]));
+
+/** Starts services for a step; an update the engine itself rolled back is recorded in the rollback history. */
+async function start(services: string[], opts: { tags?: Record<string, string>; timeoutMs: number }) {
+  try {
+    return await orchestrator.start(services, { ...opts, logFile: composeLog });
+  } catch (err) {
+    if (err instanceof EngineRolledBack)
+      appendHistory(t.projectDir, {
+        event: 'engine-rollback',
+        at: new Date().toISOString(),
+        deploySha,
+        note: err.message,
+      });
+    throw err;
+  }
+}
 const locked = seq.step('lock', async () => {
   if (!run.checkout)
     throw new Refused(`${t.projectDir} has no readable git HEAD: nothing to deploy`, 'fix the checkout (1.1)');
@@ -48,9 +70,16 @@ describe('Deploy lock', () => {
 
 describe('Step 1 — Save rollback state', () => {
   const s = seq.step('step 1', async () => {
+    // On Swarm the build that runs is the task's, which :latest need not be: the engine may have rolled back a
+    // build whose images the last deploy tagged :latest.
+    const runningImage = async (svc: 'api' | 'mcp', repo: string) => {
+      if (orchestrator.kind === 'compose') return imageInfo(`${repo}:latest`);
+      const id = (await orchestrator.replicas(svc))[0]?.imageId;
+      return id ? imageInfo(id) : undefined;
+    };
     const [currentApi, currentMcp, apiCandidates, mcpCandidates] = await Promise.all([
-      imageInfo(`${t.apiImage}:latest`),
-      imageInfo(`${t.mcpImage}:latest`),
+      runningImage('api', t.apiImage),
+      runningImage('mcp', t.mcpImage),
       listImages(t.apiImage),
       listImages(t.mcpImage),
     ]);
@@ -131,8 +160,10 @@ describe('Step 2 — Build Docker images', () => {
 describe('Step 3 — Start DB and Redis', () => {
   const services = ['db', 'db_replica', 'pgbouncer', 'redis'];
   const s = seq.step('step 3', async () => {
-    await up(project, services, composeLog);
-    return waitHealthy(t.composeProject, services, { timeoutMs: deadlineMs('deploy.3') });
+    const started = performance.now();
+    await start(services, { timeoutMs: deadlineMs('deploy.3') });
+    const r = await orchestrator.healthy(services, deadlineMs('deploy.3') - (performance.now() - started));
+    return { ...r, elapsedMs: performance.now() - started };
   });
   test(titleOf('deploy.3'), (ctx) => {
     const c = check(ctx, 'deploy.3');
@@ -155,12 +186,11 @@ describe('Step 4 — Run database migrations', () => {
       (v) => v.join(',') || 'none',
       (err: Error) => `unreadable: ${err.message.split('\n')[0]}`,
     );
-    const r = await composeStep(
-      project,
-      `Step 4 — compose run --rm migrate (log: ${migrateLog})`,
-      composeArgs.runRm(project, 'migrate'),
-      { logFile: migrateLog, timeoutMs: 20 * 60_000 },
-    );
+    const r = await orchestrator.runOnce('migrate', undefined, {
+      title: `Step 4 — run migrate once (log: ${migrateLog})`,
+      logFile: migrateLog,
+      timeoutMs: 20 * 60_000,
+    });
     const head = heads(await readRevisions(join(t.projectDir, 'alembic', 'versions')));
     const after = r.exitCode === 0 ? await alembicVersion(t.databaseUrl) : [];
     return { r, head, after, before };
@@ -185,8 +215,13 @@ describe('Step 4 — Run database migrations', () => {
 
 describe('Step 5 — Start API', () => {
   const s = seq.step('step 5', async () => {
-    await up(project, ['api'], composeLog);
-    return waitHttp200(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: deadlineMs('deploy.5') });
+    const started = performance.now();
+    await start(['api'], { tags: ours('api'), timeoutMs: deadlineMs('deploy.5') });
+    const r = await waitHttp200(`${t.apiUrl}/health`, {
+      caFile: t.caFile,
+      timeoutMs: deadlineMs('deploy.5') - (performance.now() - started),
+    });
+    return { ...r, elapsedMs: performance.now() - started };
   });
   test(titleOf('deploy.5'), (ctx) => {
     const c = check(ctx, 'deploy.5');
@@ -197,7 +232,7 @@ describe('Step 5 — Start API', () => {
 
 describe('Step 6 — Start MCP and supporting services', () => {
   const s = seq.step('step 6', async () => {
-    const started = await up(project, ['mcp', 'scraper-scheduler'], composeLog);
+    const started = await start(['mcp', 'scraper-scheduler'], { tags: ours('mcp'), timeoutMs: convergeMs });
     const mcp = await waitHttp200(`${t.mcpUrl}/health`, { timeoutMs: deadlineMs('deploy.6.mcp') }).then(
       (r) => ({ healthy: true, seconds: Math.round(r.elapsedMs / 100) / 10, why: null }),
       (e: Error) => ({ healthy: false, seconds: null, why: e.message }),
@@ -215,7 +250,7 @@ describe('Step 6 — Start MCP and supporting services', () => {
 });
 
 describe('Step 7 — Start monitoring and cron services', () => {
-  const s = seq.step('step 7', () => up(project, t.monitoringServices, composeLog));
+  const s = seq.step('step 7', () => start(t.monitoringServices, { timeoutMs: convergeMs }));
   test(`${titleOf('deploy.7')}: ${t.monitoringServices.join(', ')}`, (ctx) => {
     const c = check(ctx, 'deploy.7');
     c.judge({ exit_code: s.get(ctx).exitCode ?? null });
@@ -224,9 +259,7 @@ describe('Step 7 — Start monitoring and cron services', () => {
 
 describe('Step 8 — Verify full stack', () => {
   const s = seq.step('step 8', () =>
-    waitHealthy(t.composeProject, t.criticalServices, { timeoutMs: 30_000 }).then(() =>
-      serviceStates(t.composeProject),
-    ),
+    orchestrator.healthy(t.criticalServices, 30_000).then(() => orchestrator.services()),
   );
   test(`${titleOf('deploy.8')}: ${t.criticalServices.join(', ')}`, (ctx) => {
     const c = check(ctx, 'deploy.8');

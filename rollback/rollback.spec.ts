@@ -14,9 +14,8 @@ import { sequence } from '../lib/harness/steps';
 import { acquireLock } from '../lib/operations/lock';
 import { appendHistory, readHistory } from '../lib/operations/rollback-state';
 import { postToSlack } from '../lib/operations/slack';
-import { composeFor, composeStep, up, waitHttp200 } from '../lib/operations/stack';
-import { composeArgs } from '../lib/probes/compose';
-import { imageInfo, serviceStates, tagImage } from '../lib/probes/docker';
+import { waitHttp200 } from '../lib/operations/stack';
+import { imageInfo, tagImage } from '../lib/probes/docker';
 import { orchestratorFor } from '../lib/operations/orchestrators';
 import { progress } from '../lib/core/progress';
 import { alembicVersion } from '../lib/probes/postgres';
@@ -34,7 +33,7 @@ import { rollbackPost } from './posts';
 
 const t = target();
 const run = runContext();
-const project = await composeFor(t);
+const orchestrator = orchestratorFor(t);
 const logs = join(run.reportsDir, 'logs');
 const composeLog = join(logs, 'rollback-compose.log');
 const downgradeTo = process.env.RUNBOOK_DOWNGRADE_TO;
@@ -86,12 +85,10 @@ describe('Step 1 — Stop API and MCP', () => {
   const services = ['api', 'mcp', 'scraper-scheduler'];
   const s = seq.step('step 1', async () => {
     const show = progress(`Step 1 — stop ${services.join(' ')}`);
-    const stopping = orchestratorFor(t)
-      .stop(services)
-      .then(
-        (r) => ({ r, err: undefined }),
-        (err: Error) => ({ r: undefined, err }),
-      );
+    const stopping = orchestrator.stop(services).then(
+      (r) => ({ r, err: undefined }),
+      (err: Error) => ({ r: undefined, err }),
+    );
     await stepInProgress();
     const { r, err } = await stopping;
     if (!r) {
@@ -144,13 +141,25 @@ describe('Step 3 — Restore previous image tag', () => {
 
 describe('Step 4 — Restart services with the prior image', () => {
   const s = seq.step('step 4', async () => {
-    await up(project, ['api', 'mcp', 'scraper-scheduler'], composeLog);
-    return waitHttp200(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: deadlineMs('rollback.4') });
+    const { mcp, sha } = choice();
+    const started = performance.now();
+    // Compose starts the :latest step 3 restored; Swarm starts the previous build's sha- tag, and waits until
+    // every task runs the image the tag names.
+    await orchestrator.start(['api', 'mcp', 'scraper-scheduler'], {
+      logFile: composeLog,
+      tags: { api: `sha-${sha}`, ...(mcp ? { mcp: `sha-${sha}` } : {}) },
+      timeoutMs: deadlineMs('rollback.4'),
+    });
+    const r = await waitHttp200(`${t.apiUrl}/health`, {
+      caFile: t.caFile,
+      timeoutMs: deadlineMs('rollback.4') - (performance.now() - started),
+    });
+    return { ...r, elapsedMs: performance.now() - started };
   });
   test(titleOf('rollback.4'), async (ctx) => {
     const c = check(ctx, 'rollback.4');
     const r = s.get(ctx);
-    const running = await c.probe(() => serviceStates(t.composeProject, ['api']));
+    const running = await c.probe(() => orchestrator.services(['api']));
     c.judge({
       http: r.value,
       seconds: Math.round(r.elapsedMs) / 1000,
@@ -163,12 +172,11 @@ describe('Step 4 — Restart services with the prior image', () => {
 describe('Step 5 — Migration downgrade (only when asked, only when reversible)', () => {
   const s = seq.step('step 5', async () => {
     if (!downgradeTo) return { skipped: 'not requested (set RUNBOOK_DOWNGRADE_TO=<revision> to ask for it)' };
-    const r = await composeStep(
-      project,
-      `Step 5 — alembic downgrade ${downgradeTo}`,
-      composeArgs.runRm(project, 'migrate', ['alembic', 'downgrade', downgradeTo]),
-      { logFile: join(logs, 'rollback-migrate.log'), timeoutMs: 20 * 60_000 },
-    );
+    const r = await orchestrator.runOnce('migrate', ['alembic', 'downgrade', downgradeTo], {
+      title: `Step 5 — alembic downgrade ${downgradeTo}`,
+      logFile: join(logs, 'rollback-migrate.log'),
+      timeoutMs: 20 * 60_000,
+    });
     return {
       skipped: undefined,
       exitCode: r.exitCode,

@@ -80,6 +80,7 @@ function syncSources(projectDir: string) {
   const copy = (from: string, to = from) =>
     cpSync(join(stagingSource, from), join(projectDir, to), { recursive: true });
   copy('docker-compose.yml');
+  copy('swarm.yml');
   copy('alembic.ini');
   copy('alembic');
   copy('stack');

@@ -1,16 +1,48 @@
-// The staging stack on a real single-node Docker Swarm, read by the runbook through the orchestrator seam
-// (RUNBOOK_ORCHESTRATOR=swarm). It binds the same ports as the Compose stack, so this file runs after every other
-// (lib/harness/sequencer.ts) and brings the Compose stack back when it ends.
+// The runbook on a real single-node Docker Swarm (RUNBOOK_ORCHESTRATOR=swarm): deploy good → smoke → GO, a build
+// whose health check fails (the engine rolls it back), a build whose redirect loses its tag (HOLD, then
+// `npm run rollback`), and a deploy killed mid-update. The stack binds the same ports as the Compose stack, so this
+// file runs after every other (lib/harness/sequencer.ts) and brings the Compose stack back when it ends.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
 import { repoRoot } from '../lib/harness/config';
+import { orchestratorFor } from '../lib/operations/orchestrators';
+import { readHistory, readState } from '../lib/operations/rollback-state';
+import { listServices } from '../lib/operations/swarm-stack';
+import { imageInfo } from '../lib/probes/docker';
+import { get } from '../lib/probes/http';
 import { stagingUp } from '../staging/project';
-import { stackServices, stagingDownSwarm, stagingUpSwarm, swarmState } from '../staging/swarm';
+import { stagingDownSwarm, stagingUpSwarm, swarmState } from '../staging/swarm';
 import { status } from '../scripts/status';
-import { phase, projectHead, t, warmUp } from './support/harness';
+import {
+  commitToProject,
+  evidenceDir,
+  gonogo,
+  killPhaseAt,
+  phase,
+  projectHead,
+  reportsDir,
+  t,
+  warmUp,
+} from './support/harness';
 
 const log = (m: string) => process.stderr.write(`staging (swarm): ${m}\n`);
 const onSwarm = { RUNBOOK_ORCHESTRATOR: 'swarm' };
+const swarm = orchestratorFor({ ...t, orchestrator: 'swarm' });
+const buildEnv = join(t.projectDir, 'api', 'build.env');
+const goodBuildEnv = '# Fault switches baked into this build (see staging/README.md). Empty for a good build.\n';
+
+/** The image id every running api task runs; fails when the tasks disagree. */
+async function apiTaskImage(): Promise<string> {
+  const ids = new Set((await swarm.replicas('api')).map((r) => r.imageId));
+  expect(ids.size, `api tasks run ${[...ids].join(', ')}`).toBe(1);
+  return [...ids][0]!;
+}
+const redirect = async () => (await get(`${t.apiUrl}/go/B09G9HDHJT`, { caFile: t.caFile })).headers.location;
+const imageOf = async (sha: string) => (await imageInfo(`${t.apiImage}:sha-${sha}`))!.id;
+
+let good: { sha: string; image: string; preflight: string; smoke: string };
 
 beforeAll(async () => {
   await stagingUpSwarm(log);
@@ -18,6 +50,9 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
+  // A test that failed half way may leave a faulty build.env committed: the checkout ends on a good build.
+  if (readFileSync(buildEnv, 'utf8') !== goodBuildEnv)
+    await commitToProject({ 'api/build.env': goodBuildEnv }, 'Good build');
   await stagingDownSwarm(log);
   await stagingUp(log);
 }, 900_000);
@@ -34,12 +69,12 @@ describe('staging on a single-node swarm (npm run staging:up -- --swarm)', () =>
     expect(wrong.output).toContain('--swarm applies to up and down only, not build');
   });
 
-  it('is a swarm of one manager, and every service of the stack runs as one replica', async () => {
+  it('is a swarm of one manager; every service runs one replica, and the migrate template none', async () => {
     expect(await swarmState()).toBe('active');
-    const services = await stackServices(t.composeProject);
-    expect([...services.keys()].sort()).toEqual(
-      expect.arrayContaining(['api', 'db', 'db_replica', 'mcp', 'pgbouncer', 'redis']),
-    );
+    const services = await listServices(t.composeProject);
+    for (const name of ['api', 'db', 'db_replica', 'mcp', 'pgbouncer', 'redis'])
+      expect(services.get(name)?.Spec.Mode?.Replicated?.Replicas, name).toBe(1);
+    expect(services.get('migrate')?.Spec.Mode?.Replicated?.Replicas).toBe(0);
     const compose = await run([
       'docker',
       'ps',
@@ -49,33 +84,99 @@ describe('staging on a single-node swarm (npm run staging:up -- --swarm)', () =>
     ]);
     expect(compose.output.trim(), 'no Compose container runs beside the stack').toBe('');
   });
+});
 
-  it('npm run status lists services, their tasks (slot, node, state, image) and the node', async () => {
+describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', () => {
+  it('a deploy of a new commit runs steps 1–8 through the stack; every api task runs its sha- image; smoke passes and the gate says GO', async () => {
+    const before = await apiTaskImage();
+    const sha = await commitToProject({ 'CHANGES.md': `Swarm deploy ${Date.now()}\n` }, 'A good build');
+    const reports = reportsDir();
+    const d = await phase('deploy', { reports, env: onSwarm });
+    expect(d.exitCode, d.output.slice(-4000)).toBe(0);
+    expect(d.evidence.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+    const image = await imageOf(sha);
+    expect(image).not.toBe(before);
+    expect(await apiTaskImage()).toBe(image);
+    expect(readState(t.projectDir)).toMatchObject({ DEPLOY_SHA: sha, PREV_API_IMAGE: before });
     const text = await status({ ...process.env, ...onSwarm });
-    expect(text).toContain(`Services (swarm stack ${t.composeProject})`);
-    const head = await projectHead();
-    expect(text).toMatch(new RegExp(`api +1/1 running`));
-    expect(text).toMatch(new RegExp(`api\\.1 +running +on \\S+ +buywhere-api:sha-${head}`));
+    expect(text).toMatch(/api +1\/1 running/);
+    expect(text).toMatch(/api +1\/1 running/);
+    expect(text).toMatch(new RegExp(`api\\.1 +running +on \\S+ +${t.apiImage}:sha-${sha}`));
     expect(text).toMatch(/nodes:\n +\S+ +ready, active, manager/);
-  });
 
-  it('preflight 1.3 and smoke pass on the stack, and smoke vouches for the revision its API task runs', async () => {
-    const pre = await phase('preflight', { env: onSwarm });
-    const db = pre.evidence.checks.filter((c) => c.id.startsWith('preflight.1.3'));
-    expect(db.map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
-    const smoke = await phase('smoke', { env: onSwarm });
-    expect(smoke.exitCode, smoke.output.slice(-3000)).toBe(0);
-    expect(smoke.evidence.deploySha).toBe(await projectHead());
-    expect(smoke.evidence.identity?.buildSources?.docker).toBe(await projectHead());
-  });
+    await warmUp();
+    const p = await phase('preflight', { reports, env: onSwarm });
+    expect(p.exitCode, p.output.slice(-3000)).toBe(0);
+    const s = await phase('smoke', { reports, env: onSwarm });
+    expect(s.exitCode, s.output.slice(-3000)).toBe(0);
+    expect(s.evidence.identity?.buildSources?.docker).toBe(sha);
+    const g = await gonogo(reports, onSwarm);
+    expect(g.decision.decision, g.reasons).toBe('GO');
+    expect(g.decision.deploySha).toBe(sha);
+    good = { sha, image, preflight: reports, smoke: reports };
+  }, 900_000);
 
-  it('deploy and rollback refuse to start on Swarm, saying so, and change nothing', async () => {
-    for (const p of ['deploy', 'rollback'] as const) {
-      const r = await phase(p, { env: { ...onSwarm, RUNBOOK_DRY_RUN: '0' } });
-      expect(r.exitCode, r.output.slice(-2000)).toBe(2);
-      expect(r.evidence.outcome).toMatch(/RUNBOOK_ORCHESTRATOR=swarm.*Compose only/);
-    }
-    const services = await stackServices(t.composeProject);
-    expect(services.get('api')?.Spec.Mode?.Replicated?.Replicas).toBe(1);
-  });
+  it('a build whose health check fails: the engine rolls its update back, step 5 fails naming it, the history records it, later steps are not run, and the gate holds', async () => {
+    const bad = await commitToProject({ 'api/build.env': 'FAULT_HEALTH_DOWN=1\n' }, 'Bad build: /health answers 503');
+    const reports = reportsDir();
+    const d = await phase('deploy', { reports, env: onSwarm });
+    expect(d.exitCode).not.toBe(0);
+    expect(d.check('deploy.5').status).toBe('fail');
+    expect(d.check('deploy.5').message).toMatch(
+      new RegExp(
+        `engine rolled back api's update to ${t.apiImage}:sha-${bad}.*runs ${t.apiImage}:sha-${good.sha} again`,
+      ),
+    );
+    for (const id of ['deploy.6.up', 'deploy.7', 'deploy.8']) expect(d.check(id).status, id).toBe('skipped');
+    expect(await apiTaskImage()).toBe(good.image);
+    expect((await get(`${t.apiUrl}/health`, { caFile: t.caFile })).status).toBe(200);
+    const recorded = readHistory(t.projectDir)
+      .filter((h) => h.event === 'engine-rollback')
+      .at(-1);
+    expect(recorded).toMatchObject({ deploySha: bad });
+    expect(recorded?.note).toMatch(/engine rolled back api's update/);
+
+    const dir = evidenceDir([good.preflight, 'preflight'], [reports, 'deploy'], [good.smoke, 'smoke']);
+    const g = await gonogo(dir, onSwarm);
+    expect(g.decision.decision).toBe('HOLD');
+    expect(g.reasons).toMatch(/deploy/);
+  }, 900_000);
+
+  it('a build whose redirect loses its tag deploys, smoke 6 fails and the gate holds; npm run rollback puts the good build back on every task and verifies', async () => {
+    const bad = await commitToProject(
+      { 'api/build.env': 'FAULT_UNTAGGED_REDIRECT=1\n' },
+      'Bad build: untagged redirect',
+    );
+    const reports = reportsDir();
+    const d = await phase('deploy', { reports, env: onSwarm });
+    expect(d.exitCode, d.output.slice(-4000)).toBe(0);
+    expect(await apiTaskImage()).toBe(await imageOf(bad));
+    expect(readState(t.projectDir)).toMatchObject({ DEPLOY_SHA: bad, PREV_SHA: good.sha, PREV_API_IMAGE: good.image });
+    expect(await redirect()).toBe('https://www.amazon.com/dp/B09G9HDHJT');
+    await phase('preflight', { reports, env: onSwarm });
+    const s = await phase('smoke', { reports, env: onSwarm });
+    expect(s.check('smoke.6').status).toBe('fail');
+    const g = await gonogo(reports, onSwarm);
+    expect(g.decision.decision).toBe('HOLD');
+
+    const r = await phase('rollback', {
+      env: { ...onSwarm, RUNBOOK_ROLLBACK_REASON: 'affiliate tag missing on /go/' },
+    });
+    expect(r.exitCode, r.output.slice(-4000)).toBe(0);
+    expect(await apiTaskImage()).toBe(good.image);
+    expect(await redirect()).toBe('https://www.amazon.com/dp/B09G9HDHJT?tag=buywhere-20');
+    for (const id of ['rollback.1', 'rollback.4', 'rollback.6.smoke1', 'rollback.6.redirect', 'rollback.7'])
+      expect(r.check(id).status, id).toBe('pass');
+    expect(readHistory(t.projectDir).at(-1)).toMatchObject({ event: 'rollback', deploySha: good.sha });
+  }, 900_000);
+
+  it('SIGKILL during a swarm deploy at step 5 leaves a state from which the next deploy succeeds', async () => {
+    const sha = await commitToProject({ 'api/build.env': goodBuildEnv }, 'Good build again');
+    await killPhaseAt('deploy', 'deploy step 5', { env: onSwarm, reports: reportsDir() });
+    const d = await phase('deploy', { env: onSwarm });
+    expect(d.exitCode, d.output.slice(-4000)).toBe(0);
+    expect(d.check('deploy.lock').status).toBe('pass');
+    expect(await apiTaskImage()).toBe(await imageOf(sha));
+    expect(await projectHead()).toBe(sha);
+  }, 900_000);
 });

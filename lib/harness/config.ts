@@ -17,6 +17,8 @@ export interface Target {
   /** The deployed app's checkout: /home/paperclip/buywhere-api on production. */
   projectDir: string;
   composeFile: string;
+  /** The Swarm override deployed with the compose file, relative to the project directory. */
+  swarmFile: string;
   composeProject: string;
   /** Image repositories the compose file tags as :latest. */
   apiImage: string;
@@ -92,6 +94,12 @@ export const settings: Setting[] = [
     env: 'RUNBOOK_COMPOSE_FILE',
     kind: 'name',
     doc: 'compose file, relative to the project directory',
+  },
+  {
+    key: 'swarmFile',
+    env: 'RUNBOOK_SWARM_FILE',
+    kind: 'name',
+    doc: 'Swarm override deployed with the compose file (RUNBOOK_ORCHESTRATOR=swarm), relative to the project directory',
   },
   { key: 'composeProject', env: 'RUNBOOK_COMPOSE_PROJECT', kind: 'name', doc: 'compose project name' },
   { key: 'apiImage', env: 'RUNBOOK_API_IMAGE', kind: 'name', doc: 'API image repository' },
@@ -184,6 +192,7 @@ const common: Raw = {
   deployBranch: 'master',
   composeProject: 'buywhere-api',
   orchestrator: 'compose',
+  swarmFile: 'swarm.yml',
   apiImage: 'buywhere-api',
   mcpImage: 'buywhere-mcp',
 };

@@ -43,10 +43,6 @@ export default async function setup(
   let resolvedTarget: Resolved;
   try {
     resolvedTarget = resolveFor(phaseSettings[phase] ?? 'all');
-    if (changesStack && resolvedTarget.target.orchestrator !== 'compose')
-      throw new Error(
-        `RUNBOOK_ORCHESTRATOR=${resolvedTarget.target.orchestrator}: ${phase} drives Compose only so far; preflight, smoke, the gate and status read a Swarm stack. Unset RUNBOOK_ORCHESTRATOR to ${phase} a Compose stack`,
-      );
   } catch (err) {
     const message = (err as Error).message;
     process.stderr.write(`\n${phase} cannot start: ${message}\n`);

@@ -4,7 +4,8 @@ import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { heads, path as migrationPath, readRevisions } from '../probes/alembic.js';
 import type { Target } from './config.js';
-import { imageInfo, listImages, serviceStates } from '../probes/docker.js';
+import { imageInfo, listImages } from '../probes/docker.js';
+import { orchestratorFor } from '../operations/orchestrators.js';
 import { Refused } from '../core/errors.js';
 import {
   buildOf,
@@ -32,12 +33,12 @@ export const confirmEnv = 'RUNBOOK_CONFIRM';
 const promptMs = 5 * 60_000;
 
 async function running(t: Target) {
-  const states = await serviceStates(t.composeProject, ['api', 'mcp']);
-  const id = (svc: string) => (states.get(svc)?.state === 'running' ? states.get(svc)!.imageId : undefined);
+  const o = orchestratorFor(t);
+  const [apis, mcps] = await Promise.all([o.replicas('api'), o.replicas('mcp')]);
   const [api, mcp] = await Promise.all(
-    [id('api'), id('mcp')].map((i) => (i ? imageInfo(i) : Promise.resolve(undefined))),
+    [apis[0]?.imageId, mcps[0]?.imageId].map((i) => (i ? imageInfo(i) : Promise.resolve(undefined))),
   );
-  return { api, mcp, runningApiIds: new Set([id('api')].filter((x): x is string => !!x)) };
+  return { api, mcp, runningApiIds: new Set(apis.map((r) => r.imageId)) };
 }
 
 const currentRevisions = (t: Target) => alembicVersion(t.databaseUrl).catch(() => [] as string[]);

@@ -1,9 +1,20 @@
 // The Compose side of the orchestrator seam: one host, one container per service, found by Compose's labels.
 import { hostname } from 'node:os';
+import { composeArgs, type ComposeProject } from '../probes/compose.js';
 import { serviceStates, stopServices } from '../probes/docker.js';
+import { waitHealthy } from '../probes/health.js';
 import type { Orchestrator } from './orchestrator.js';
+import { composeFor, composeStep, up } from './stack.js';
 
-export function composeOrchestrator(project: string): Orchestrator {
+export function composeOrchestrator(t: {
+  projectDir: string;
+  composeFile: string;
+  composeProject: string;
+}): Orchestrator {
+  const project = t.composeProject;
+  // Found on first use: the read-only calls never need the compose CLI.
+  let cli: Promise<ComposeProject> | undefined;
+  const compose = () => (cli ??= composeFor(t));
   return {
     kind: 'compose',
     services: (names) => serviceStates(project, names),
@@ -25,6 +36,15 @@ export function composeOrchestrator(project: string): Orchestrator {
         })),
         nodes: [{ name: hostname(), state: 'ready', availability: 'active', role: 'compose host' }],
       };
+    },
+    start: async (services, opts) => up(await compose(), services, opts.logFile),
+    healthy: (services, timeoutMs) => waitHealthy(project, services, { timeoutMs }),
+    async runOnce(service, command, opts) {
+      const p = await compose();
+      return composeStep(p, opts.title, composeArgs.runRm(p, service, command ?? []), {
+        logFile: opts.logFile,
+        timeoutMs: opts.timeoutMs,
+      });
     },
   };
 }

@@ -1,5 +1,5 @@
 // The one seam between the runbook's steps and the engine that runs the stack: start, stop, run once, wait for
-// convergence, and say what runs. Compose drives one host; Swarm (next) drives services and their tasks through
+// convergence, and say what runs. Compose drives one host; Swarm drives a stack's services and their tasks through
 // the engine's API. The specs keep their titles and thresholds; only what stands behind these calls changes.
 import type { ServiceState } from '../probes/docker.js';
 
@@ -31,6 +31,26 @@ export interface Inventory {
   nodes: Array<{ name: string; state: string; availability: string; role: string }>;
 }
 
+export interface StartOptions {
+  /** Where the engine's output for the step goes. */
+  logFile: string;
+  /**
+   * The tag each named service runs: the build's sha- tag. Compose runs the :latest the steps set before; Swarm
+   * runs exactly this tag, and its convergence waits for every task on that image.
+   */
+  tags?: Record<string, string>;
+  /** How long the services may take to converge, where the engine reports convergence (Swarm). */
+  timeoutMs: number;
+}
+
+export interface RunOnceResult {
+  exitCode: number | undefined;
+  timedOut: boolean;
+  durationMs: number;
+  /** The last lines of the output, for a failure's message. */
+  tailText: string;
+}
+
 export interface Orchestrator {
   readonly kind: OrchestratorKind;
   /** What runs now, one entry per service: running if any replica runs, healthy only if every one is. */
@@ -41,6 +61,20 @@ export interface Orchestrator {
   stop(services: string[]): Promise<StopResult>;
   /** Services, replicas (running or not) and nodes. */
   inventory(): Promise<Inventory>;
+  /**
+   * Starts the services, or updates them to the tags asked for. Compose starts their containers; Swarm deploys the
+   * stack and resolves once every task runs the new image and is healthy, and rejects when the engine rolled the
+   * update back (EngineRolledBack).
+   */
+  start(services: string[], opts: StartOptions): Promise<{ exitCode: number | undefined }>;
+  /** Waits until every named service runs and is healthy (or has no health check); resolves with what runs. */
+  healthy(services: string[], timeoutMs: number): Promise<{ value: Map<string, ServiceState>; elapsedMs: number }>;
+  /** Runs a service's task once to its end with `command` (the migrations); never throws for a non-zero exit. */
+  runOnce(
+    service: string,
+    command: string[] | undefined,
+    opts: { title: string; logFile: string; timeoutMs: number },
+  ): Promise<RunOnceResult>;
 }
 
 /**

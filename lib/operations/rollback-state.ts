@@ -15,7 +15,7 @@ export interface RollbackState {
 
 export interface HistoryEntry {
   /** `rollback-started` is written before a rollback stops anything; `rollback` when it has finished. */
-  event: 'deploy' | 'rollback' | 'rollback-started' | 'deploy-kept-state';
+  event: 'deploy' | 'rollback' | 'rollback-started' | 'deploy-kept-state' | 'engine-rollback';
   at: string;
   deploySha?: string;
   state?: RollbackState;

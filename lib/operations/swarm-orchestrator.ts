@@ -4,39 +4,32 @@
 import type Docker from 'dockerode';
 import { CouldNotCheck } from '../core/errors.js';
 import { waitUntil } from '../core/wait.js';
-import type { ServiceState } from '../probes/docker.js';
+import { imageInfo, type ServiceState } from '../probes/docker.js';
 import { engine as call } from '../probes/engine.js';
 import type { Inventory, Orchestrator, Replica, StopResult } from './orchestrator.js';
+import {
+  converge,
+  currentServices,
+  engineCall as engine,
+  listServices,
+  runJob,
+  stackDeploy,
+  stackVariables,
+  tasksOf as allTasks,
+  type StackSource,
+  type SwarmService,
+  type SwarmTask,
+} from './swarm-stack.js';
 
-const stackLabel = 'com.docker.stack.namespace';
-
-interface SwarmTask {
-  ID: string;
-  ServiceID: string;
-  Slot?: number;
-  NodeID?: string;
-  DesiredState: string;
-  Status: { State: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
-  Spec: { ContainerSpec?: { Image?: string } };
-}
-
-export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orchestrator {
+export function swarmOrchestrator(
+  src: StackSource,
+  /** Image repository of each service that runs a build of ours, by service: api → buywhere-api. */
+  repos: Record<string, string>,
+  stopDeadlineMs = 60_000,
+): Orchestrator {
+  const stack = src.stack;
   const shortName = (full: string) => (full.startsWith(`${stack}_`) ? full.slice(stack.length + 1) : full);
-  const engine = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
-    try {
-      return await request();
-    } catch (err) {
-      throw new CouldNotCheck(`Docker engine did not answer (${what}): ${(err as Error).message}`, { cause: err });
-    }
-  };
-  const stackServices = async (names?: string[]) =>
-    (
-      await engine('service list', () =>
-        call<Docker.Service[]>('/services', { query: { filters: { label: [`${stackLabel}=${stack}`] } } }),
-      )
-    ).filter((s) => !names || names.includes(shortName(s.Spec?.Name ?? '')));
-  const allTasks = async (serviceId: string) =>
-    engine('task list', () => call<SwarmTask[]>('/tasks', { query: { filters: { service: [serviceId] } } }));
+  const stackServices = async (names?: string[]) => [...(await listServices(stack, names)).values()];
   const runningTasks = async (serviceId: string) =>
     (await allTasks(serviceId)).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
   const nodeList = () =>
@@ -58,8 +51,8 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
       : Promise.resolve(undefined);
   };
 
-  async function replicasOf(svc: Docker.Service, nodes: Map<string, string>) {
-    const service = shortName(svc.Spec?.Name ?? svc.ID);
+  async function replicasOf(svc: SwarmService, nodes: Map<string, string>) {
+    const service = shortName(svc.Spec.Name ?? svc.ID);
     return Promise.all(
       (await runningTasks(svc.ID)).map(async (t) => {
         const info = await inspect(t);
@@ -80,20 +73,40 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
     );
   }
 
-  return {
+  const self: Orchestrator = {
     kind: 'swarm',
+    async start(services, opts) {
+      const since = Date.now();
+      const images = new Map<string, string>();
+      for (const [service, tag] of Object.entries(opts.tags ?? {})) {
+        const ref = `${repos[service] ?? service}:${tag}`;
+        const info = await imageInfo(ref);
+        if (!info) throw new CouldNotCheck(`${ref} does not exist on this engine: nothing to start ${service} from`);
+        images.set(service, info.id);
+      }
+      await stackDeploy(src, stackVariables(await currentServices(stack), { services, tags: opts.tags }), {
+        logFile: opts.logFile,
+      });
+      await converge(stack, services, { since, images, timeoutMs: opts.timeoutMs });
+      return { exitCode: 0 };
+    },
+    async healthy(services, timeoutMs) {
+      const r = await converge(stack, services, { since: Date.now(), timeoutMs });
+      return { value: await self.services(services), elapsedMs: r.elapsedMs };
+    },
+    runOnce: (service, command, opts) => runJob(stack, service, command, opts),
     async inventory() {
       const [svcs, nodeInfo] = await Promise.all([stackServices(), nodeList()]);
       const nodes = new Map(nodeInfo.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
       const services: Inventory['services'] = [];
       const replicas: Inventory['replicas'] = [];
-      for (const svc of svcs.sort((a, b) => (a.Spec?.Name ?? '').localeCompare(b.Spec?.Name ?? ''))) {
-        const service = shortName(svc.Spec?.Name ?? svc.ID);
+      for (const svc of svcs.sort((a, b) => (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''))) {
+        const service = shortName(svc.Spec.Name ?? svc.ID);
         // The tasks the engine still means to run; the history of replaced ones stays out of the listing.
         const tasks = (await allTasks(svc.ID)).filter((t) => t.DesiredState === 'running');
         services.push({
           service,
-          desired: svc.Spec?.Mode?.Replicated?.Replicas ?? tasks.length,
+          desired: svc.Spec.Mode?.Replicated?.Replicas ?? tasks.length,
           running: tasks.filter((t) => t.Status.State === 'running').length,
         });
         for (const t of tasks.sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0)))
@@ -122,13 +135,13 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
       const [svcs, nodes] = await Promise.all([stackServices(names), nodeNames()]);
       const out = new Map<string, ServiceState>();
       for (const svc of svcs) {
-        const service = shortName(svc.Spec?.Name ?? svc.ID);
+        const service = shortName(svc.Spec.Name ?? svc.ID);
         const reps = await replicasOf(svc, nodes);
         const health: ServiceState['health'] = reps.length === 0 ? 'none' : worst(reps.map((r) => r.health));
         out.set(service, {
           service,
           id: svc.ID,
-          name: svc.Spec?.Name ?? service,
+          name: svc.Spec.Name ?? service,
           state: reps.length ? 'running' : 'no running task',
           health,
           image: reps[0]?.image ?? specImage(svc),
@@ -144,7 +157,7 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
     },
     async stop(services): Promise<StopResult> {
       const svcs = await stackServices(services);
-      const present = new Set(svcs.map((s) => shortName(s.Spec?.Name ?? '')));
+      const present = new Set(svcs.map((s) => shortName(s.Spec.Name ?? '')));
       const stopped: string[] = [];
       // Scaled to zero replicas: the engine stops every task, and the service stays, ready for the next update.
       for (const svc of svcs) {
@@ -163,7 +176,7 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
       const left = async () => {
         const still: string[] = [];
         for (const svc of await stackServices(services))
-          if ((await runningTasks(svc.ID)).length) still.push(shortName(svc.Spec?.Name ?? svc.ID));
+          if ((await runningTasks(svc.ID)).length) still.push(shortName(svc.Spec.Name ?? svc.ID));
         return still;
       };
       const stillRunning = await waitUntil(
@@ -181,10 +194,11 @@ export function swarmOrchestrator(stack: string, stopDeadlineMs = 60_000): Orche
       return { stopped, stillRunning, absent: services.filter((s) => !present.has(s)) };
     },
   };
+  return self;
 }
 
-const specImage = (svc: Docker.Service): string => {
-  const template = svc.Spec?.TaskTemplate;
+const specImage = (svc: SwarmService): string => {
+  const template = svc.Spec.TaskTemplate;
   return template && 'ContainerSpec' in template ? (template.ContainerSpec?.Image ?? '') : '';
 };
 

@@ -149,18 +149,16 @@ export async function listImages(repo: string): Promise<ImageInfo[]> {
 }
 
 /**
- * Calls `onEvent` for every health_status event of the project's containers. The event stream is newline
- * delimited JSON, and a chunk is not one event, so lines are reassembled here. Returns an unsubscribe.
+ * Calls `onEvent` for every engine event the filters let through. The event stream is newline delimited JSON,
+ * and a chunk is not one event, so lines are reassembled here. Returns an unsubscribe.
  */
-export async function onHealthEvents(
-  project: string,
-  onEvent: (service: string, status: string) => void,
+export async function onEngineEvents(
+  filters: Record<string, string[]>,
+  onEvent: (e: { Type?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } }) => void,
 ): Promise<() => void> {
-  const stream = (await (
-    await docker()
-  ).getEvents({
-    filters: { type: ['container'], event: ['health_status'], label: [`${projectLabel}=${project}`] },
-  })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+  const stream = (await (await docker()).getEvents({ filters })) as unknown as NodeJS.ReadableStream & {
+    destroy(): void;
+  };
   let pending = '';
   stream.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');
@@ -169,9 +167,7 @@ export async function onHealthEvents(
     for (const line of lines) {
       if (!line.trim()) continue;
       try {
-        const e = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
-        const service = e.Actor?.Attributes?.[serviceLabel];
-        if (service && e.Action) onEvent(service, e.Action.replace(/^health_status:\s*/, ''));
+        onEvent(JSON.parse(line) as Parameters<typeof onEvent>[0]);
       } catch {
         // A malformed event line only costs us a wake-up; the inspect fallback still polls.
       }
@@ -179,6 +175,20 @@ export async function onHealthEvents(
   });
   stream.on('error', () => {});
   return () => stream.destroy();
+}
+
+/** Calls `onEvent` for every health_status event of the project's containers. Returns an unsubscribe. */
+export function onHealthEvents(
+  project: string,
+  onEvent: (service: string, status: string) => void,
+): Promise<() => void> {
+  return onEngineEvents(
+    { type: ['container'], event: ['health_status'], label: [`${projectLabel}=${project}`] },
+    (e) => {
+      const service = e.Actor?.Attributes?.[serviceLabel];
+      if (service && e.Action) onEvent(service, e.Action.replace(/^health_status:\s*/, ''));
+    },
+  );
 }
 
 export async function containerLogs(id: string, lines = 30): Promise<string> {

@@ -33,7 +33,7 @@ export class EngineError extends Error {
 }
 
 export interface EngineCall {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   /** Query parameters; objects (filters) are sent as JSON, as the engine expects. */
   query?: Record<string, string | number | boolean | object | undefined>;
   timeoutMs?: number;

@@ -247,7 +247,7 @@ function sigkill(pid: number) {
 export async function killPhaseAt(
   name: 'deploy' | 'rollback',
   point: string,
-  opts: { timeoutMs?: number; reports?: string } = {},
+  opts: { timeoutMs?: number; reports?: string; env?: Record<string, string> } = {},
 ): Promise<{ output: string }> {
   const child = execa(join(repoRoot, 'node_modules', '.bin', 'vitest'), ['run', '--project', name], {
     cwd: repoRoot,
@@ -256,6 +256,7 @@ export async function killPhaseAt(
     all: true,
     env: {
       FORCE_COLOR: '0',
+      ...opts.env,
       RUNBOOK_REPORTS_DIR: opts.reports ?? join(repoRoot, 'reports', 'e2e-kill'),
       [killPointEnv]: point,
     },

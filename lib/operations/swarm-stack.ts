@@ -1,0 +1,329 @@
+// Changing a stack on Swarm: `docker stack deploy` of the compose file and its Swarm override (a stack exists only
+// in the Docker CLI; the engine has no endpoint for it), the variables that say which services run and at which
+// tag, a service's command run once as a job, and the wait for an update to converge.
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseEnvFile } from '../core/env-syntax.js';
+import { CheckFailed, CouldNotCheck } from '../core/errors.js';
+import { run, tail, type Argv } from '../core/exec.js';
+import { progress } from '../core/progress.js';
+import { waitUntil } from '../core/wait.js';
+import { containerLogs, onEngineEvents } from '../probes/docker.js';
+import { engine } from '../probes/engine.js';
+
+export const stackLabel = 'com.docker.stack.namespace';
+
+export interface SwarmService {
+  ID: string;
+  Version?: { Index?: number };
+  Spec: {
+    Name: string;
+    Labels?: Record<string, string>;
+    Mode?: { Replicated?: { Replicas?: number }; ReplicatedJob?: object };
+    TaskTemplate?: {
+      ContainerSpec?: { Image?: string; Args?: string[]; Command?: string[] };
+      RestartPolicy?: object;
+      Networks?: object[];
+    };
+  };
+  PreviousSpec?: SwarmService['Spec'];
+  UpdateStatus?: { State?: string; StartedAt?: string; CompletedAt?: string; Message?: string };
+}
+
+export interface SwarmTask {
+  ID: string;
+  ServiceID: string;
+  Slot?: number;
+  NodeID?: string;
+  DesiredState: string;
+  CreatedAt?: string;
+  Status: {
+    State: string;
+    Timestamp?: string;
+    Err?: string;
+    ContainerStatus?: { ContainerID?: string; ExitCode?: number };
+  };
+  Spec: { ContainerSpec?: { Image?: string } };
+}
+
+/** Where a stack comes from: the project's compose file, its Swarm override, and the .env both interpolate. */
+export interface StackSource {
+  stack: string;
+  projectDir: string;
+  composeFile: string;
+  swarmFile: string;
+}
+
+/** The variable of the Swarm override that sets a service's replicas or image tag: `api` → API_REPLICAS, API_TAG. */
+export const stackVar = (service: string, what: 'REPLICAS' | 'TAG') =>
+  `${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`;
+
+/** The tag of an image reference, without the digest a stack pins: `buywhere-api:sha-1a2b@sha256:…` → `sha-1a2b`. */
+export function tagOf(image: string | undefined): string | undefined {
+  const name = (image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(colon + 1) : undefined;
+}
+
+/**
+ * The variables of one `docker stack deploy`: every service keeps the replicas and tag it runs with, and only the
+ * services being started change: one replica (or as many as they had), at the tag asked for. The override's
+ * defaults start nothing, so a service this deploy does not name stays as it is, or stays out.
+ */
+export function stackVariables(
+  current: ReadonlyArray<{ service: string; replicas: number; tag: string | undefined }>,
+  start: { services: readonly string[]; tags?: Readonly<Record<string, string>> },
+): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const c of current) {
+    vars[stackVar(c.service, 'REPLICAS')] = String(c.replicas);
+    if (c.tag) vars[stackVar(c.service, 'TAG')] = c.tag;
+  }
+  for (const s of start.services) {
+    const now = current.find((c) => c.service === s)?.replicas ?? 0;
+    vars[stackVar(s, 'REPLICAS')] = String(Math.max(1, now));
+  }
+  for (const [s, tag] of Object.entries(start.tags ?? {})) vars[stackVar(s, 'TAG')] = tag;
+  return vars;
+}
+
+export async function listServices(stack: string, names?: readonly string[]): Promise<Map<string, SwarmService>> {
+  const list = await engineCall('service list', () =>
+    engine<SwarmService[]>('/services', { query: { filters: { label: [`${stackLabel}=${stack}`] } } }),
+  );
+  const short = (n: string) => (n.startsWith(`${stack}_`) ? n.slice(stack.length + 1) : n);
+  return new Map(list.map((s) => [short(s.Spec.Name), s] as const).filter(([n]) => !names || names.includes(n)));
+}
+
+export const tasksOf = (serviceId: string) =>
+  engineCall('task list', () => engine<SwarmTask[]>('/tasks', { query: { filters: { service: [serviceId] } } }));
+
+export async function engineCall<T>(what: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    throw new CouldNotCheck(`Docker engine did not answer (${what}): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+const replicasOf = (s: SwarmService) => s.Spec.Mode?.Replicated?.Replicas ?? 0;
+const imageOf = (s: SwarmService) => s.Spec.TaskTemplate?.ContainerSpec?.Image;
+
+/** `docker stack deploy` with the given variables; the project's .env values travel in the environment, never argv. */
+export async function stackDeploy(src: StackSource, vars: Record<string, string>, opts: { logFile?: string } = {}) {
+  const envFile = join(src.projectDir, '.env');
+  let dotenv: Map<string, string>;
+  try {
+    dotenv = parseEnvFile(readFileSync(envFile, 'utf8'), envFile).values;
+  } catch (err) {
+    throw new CouldNotCheck(`the stack's variables could not be read: ${(err as Error).message}`, { cause: err });
+  }
+  const argv: Argv = [
+    'docker',
+    'stack',
+    'deploy',
+    '--resolve-image',
+    'never',
+    '-c',
+    src.composeFile,
+    '-c',
+    src.swarmFile,
+    src.stack,
+  ];
+  const show = progress(`docker stack deploy -c ${src.composeFile} -c ${src.swarmFile} ${src.stack}`);
+  const r = await run(argv, {
+    cwd: src.projectDir,
+    env: { ...Object.fromEntries(dotenv), ...vars },
+    logFile: opts.logFile,
+    timeoutMs: 180_000,
+    onLine: (l) => show.line(l),
+  });
+  show.done(r.exitCode === 0 ? 'done' : `FAILED (exit ${r.exitCode})`);
+  if (r.exitCode !== 0)
+    throw new CouldNotCheck(
+      `docker stack deploy ${src.stack} exited ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}:\n${tail(r.output)}`,
+    );
+}
+
+/** The engine undid an update itself (the service's failure_action: rollback): the new build never took over. */
+export class EngineRolledBack extends CheckFailed {
+  override name = 'EngineRolledBack';
+  constructor(
+    readonly service: string,
+    readonly fromImage: string | undefined,
+    readonly toImage: string | undefined,
+    readonly reason: string,
+  ) {
+    super(
+      `the engine rolled back ${service}'s update to ${fromImage ?? 'the new image'}: ${reason}; ${service} runs ${toImage ?? 'its previous spec'} again`,
+    );
+  }
+}
+
+export interface ConvergeOptions {
+  timeoutMs: number;
+  /** The image id each named service must run on every task. */
+  images?: ReadonlyMap<string, string>;
+  /** Only updates started at or after this instant (ms since the epoch) are this deploy's. */
+  since: number;
+}
+
+/**
+ * Waits until every named service has converged: its update (if this deploy started one) completed, as many
+ * running tasks as replicas asked for, each at the expected image and healthy (or without a health check), and no
+ * task of this deploy failed. Task and health events wake the wait; a poll every second is the fallback. An update
+ * the engine rolled back, or paused, stops the wait at once.
+ */
+export async function converge(stack: string, names: readonly string[], opts: ConvergeOptions) {
+  let stop: (() => void) | undefined;
+  return waitUntil(
+    async () => {
+      const services = await listServices(stack, names);
+      const waiting: string[] = [];
+      for (const name of names) {
+        const svc = services.get(name);
+        if (!svc) {
+          waiting.push(`${name}: no such service in stack ${stack}`);
+          continue;
+        }
+        const us = svc.UpdateStatus;
+        const ours = !!us?.StartedAt && Date.parse(us.StartedAt) >= opts.since - 1000;
+        // After the engine's rollback the spec is the old one again, and the update it undid is PreviousSpec.
+        if (ours && us?.State?.startsWith('rollback'))
+          throw new EngineRolledBack(
+            name,
+            svc.PreviousSpec?.TaskTemplate?.ContainerSpec?.Image?.replace(/@sha256:.*$/, ''),
+            imageOf(svc)?.replace(/@sha256:.*$/, ''),
+            us?.Message ?? us?.State ?? 'no reason given',
+          );
+        if (ours && us?.State === 'paused')
+          throw new CheckFailed(`the engine paused ${name}'s update: ${us.Message ?? 'no reason given'}`);
+        if (ours && us?.State === 'updating') {
+          waiting.push(`${name}: updating`);
+          continue;
+        }
+        const tasks = await tasksOf(svc.ID);
+        const failed = tasks.filter(
+          (t) =>
+            (t.Status.State === 'failed' || t.Status.State === 'rejected') &&
+            Date.parse(t.Status.Timestamp ?? '') >= opts.since,
+        );
+        if (failed.length)
+          waiting.push(
+            ...failed.map((t) => `${name}.${t.Slot ?? '?'} ${t.Status.State}: ${t.Status.Err ?? 'no reason given'}`),
+          );
+        const running = tasks.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+        const want = replicasOf(svc);
+        if (running.length !== want) {
+          waiting.push(`${name}: ${running.length} of ${want} running`);
+          continue;
+        }
+        for (const t of running) {
+          const id = t.Status.ContainerStatus?.ContainerID;
+          const info = id
+            ? await engine<{ Image: string; State: { Health?: { Status: string } } }>(`/containers/${id}/json`)
+            : undefined;
+          const health = info?.State.Health?.Status;
+          if (!info) waiting.push(`${name}.${t.Slot}: no container yet`);
+          else if (health && health !== 'healthy') waiting.push(`${name}.${t.Slot}: ${health}`);
+          const want = opts.images?.get(name);
+          if (info && want && info.Image !== want)
+            waiting.push(`${name}.${t.Slot}: runs ${info.Image.slice(0, 19)}, not ${want.slice(0, 19)}`);
+        }
+      }
+      return waiting.length ? { ready: false, last: waiting.join('; ') } : { ready: true, value: null };
+    },
+    {
+      what: `stack ${stack}: ${names.join(', ')} converged (running, healthy, at their images)`,
+      timeoutMs: opts.timeoutMs,
+      intervalMs: 1000,
+      wake: (poll) => {
+        void onEngineEvents({ type: ['service', 'container'] }, () => poll())
+          .then((u) => (stop = u))
+          .catch(() => {});
+        return () => stop?.();
+      },
+    },
+  );
+}
+
+/** What the stack's services run now: replicas and image tag, for the variables of the next stack deploy. */
+export async function currentServices(stack: string) {
+  return [...(await listServices(stack))]
+    .filter(([, s]) => !!s.Spec.Mode?.Replicated)
+    .map(([service, s]) => ({ service, replicas: replicasOf(s), tag: tagOf(imageOf(s)) }));
+}
+
+export interface JobResult {
+  exitCode: number | undefined;
+  timedOut: boolean;
+  durationMs: number;
+  tailText: string;
+}
+
+/**
+ * Runs a stack service's task once, as a `replicated-job` of the same image, mounts, environment and network,
+ * with `command` in place of its own; resolves with the task's exit code and its output. The stack keeps the
+ * service itself at zero replicas: it is only the template.
+ */
+export async function runJob(
+  stack: string,
+  service: string,
+  command: readonly string[] | undefined,
+  opts: { timeoutMs: number; logFile?: string; title: string },
+): Promise<JobResult> {
+  const template = (await listServices(stack, [service])).get(service);
+  if (!template?.Spec.TaskTemplate?.ContainerSpec)
+    throw new CouldNotCheck(`stack ${stack} has no service ${service} to run once: deploy the stack first (step 3)`);
+  const started = performance.now();
+  const show = progress(opts.title);
+  const spec = template.Spec;
+  const name = `${spec.Name}-once-${Date.now().toString(36)}`;
+  const created = await engineCall('create job', () =>
+    engine<{ ID: string }>('/services/create', {
+      method: 'POST',
+      body: {
+        Name: name,
+        Labels: { ...spec.Labels, [stackLabel]: stack },
+        TaskTemplate: {
+          ...spec.TaskTemplate,
+          ContainerSpec: { ...spec.TaskTemplate!.ContainerSpec, ...(command ? { Args: [...command] } : {}) },
+          RestartPolicy: { Condition: 'none' },
+        },
+        Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
+      },
+    }),
+  );
+  try {
+    const done = await waitUntil(
+      async () => {
+        const task = (await tasksOf(created.ID))[0];
+        const state = task?.Status.State;
+        return state === 'complete' || state === 'failed' || state === 'rejected'
+          ? { ready: true, value: task! }
+          : { ready: false, last: state ?? 'no task yet' };
+      },
+      { what: `${name} to run to its end`, timeoutMs: opts.timeoutMs, intervalMs: 500 },
+    ).then(
+      (r) => r.value,
+      () => undefined,
+    );
+    const containerId = done?.Status.ContainerStatus?.ContainerID;
+    const output = containerId ? await containerLogs(containerId, 200) : '';
+    if (opts.logFile) {
+      mkdirSync(dirname(opts.logFile), { recursive: true });
+      appendFileSync(opts.logFile, output, { mode: 0o640 });
+    }
+    for (const l of output.split('\n').filter(Boolean)) show.line(l);
+    const exitCode = done?.Status.State === 'complete' ? 0 : done?.Status.ContainerStatus?.ExitCode;
+    show.done(!done ? 'TIMED OUT' : exitCode === 0 ? 'done' : `FAILED (exit ${exitCode ?? 'unknown'})`);
+    return {
+      exitCode: done ? (exitCode ?? -1) : undefined,
+      timedOut: !done,
+      durationMs: performance.now() - started,
+      tailText: [tail(output), done?.Status.Err].filter(Boolean).join('\n'),
+    };
+  } finally {
+    await engine(`/services/${created.ID}`, { method: 'DELETE' }).catch(() => {});
+  }
+}
