@@ -94,15 +94,23 @@ export async function stagingDownSwarm(log: (m: string) => void) {
   const { stack } = stagingStack();
   if ((await swarmState()) !== 'active') return log('this engine is in no swarm; nothing to remove');
   await docker(['stack', 'rm', stack]);
+  const left = () =>
+    engine<Array<{ Id: string; State: string }>>('/containers/json', {
+      query: { all: true, filters: { label: [`com.docker.stack.namespace=${stack}`] } },
+    });
   await waitUntil(
     async () => {
-      const left = await engine<Array<{ Id: string }>>('/containers/json', {
-        query: { all: true, filters: { label: [`com.docker.stack.namespace=${stack}`] } },
-      });
-      return left.length ? { ready: false, last: `${left.length} containers left` } : { ready: true, value: null };
+      const running = (await left()).filter((c) => c.State === 'running' || c.State === 'restarting');
+      return running.length
+        ? { ready: false, last: `${running.length} containers still running` }
+        : { ready: true, value: null };
     },
     { what: `stack ${stack} removed`, timeoutMs: 120_000, intervalMs: 500 },
   );
+  // Stopped task containers the engine has not pruned yet: they bind nothing, but the Compose stack's names and
+  // the next stack's listing are cleaner without them.
+  for (const c of await left())
+    await engine(`/containers/${c.Id}`, { method: 'DELETE', query: { force: true } }).catch(() => {});
   await docker(['swarm', 'leave', '--force']);
   log(`stack ${stack} removed and the swarm left (volumes kept)`);
 }

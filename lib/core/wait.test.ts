@@ -27,6 +27,19 @@ describe('waitUntil', () => {
     await expect(p).rejects.toBeInstanceOf(WaitTimeout);
   });
 
+  it('a probe that knows the wait is lost ends it at once with its error, long before the budget', async () => {
+    let n = 0;
+    const lost = new Error('the engine rolled back api');
+    const started = performance.now();
+    const p = waitUntil(
+      async () => (++n < 3 ? { ready: false, last: 'updating' } : { ready: false, last: 'rolled back', fatal: lost }),
+      { what: 'api converged', timeoutMs: 60_000, intervalMs: 1 },
+    );
+    await expect(p).rejects.toBe(lost);
+    expect(n).toBe(3);
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+
   it('a throwing probe counts as not ready', async () => {
     let n = 0;
     const r = await waitUntil(

@@ -83,12 +83,13 @@ export async function planRollback(
   } catch (err) {
     stateError = (err as Error).message;
   }
-  const [apiImages, mcpImages, now, revisions, current] = await Promise.all([
+  const [apiImages, mcpImages, now, revisions, current, previousRef] = await Promise.all([
     listImages(t.apiImage),
     listImages(t.mcpImage),
     running(t),
     readRevisions(join(t.projectDir, 'alembic', 'versions')),
     currentRevisions(t),
+    orchestratorFor(t).previousImage('api'),
   ]);
   // What runs is what the api container runs. :latest alone proves nothing: an interrupted rollback may
   // already have re-tagged it to the previous build without starting it.
@@ -102,6 +103,7 @@ export async function planRollback(
     runningApiIds: now.runningApiIds,
     apiImages,
     mcpImages,
+    previousSpec: previousRef ? apiImages.find((i) => i.tags.includes(previousRef)) : undefined,
   });
   if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.remedy);
   const runningTag = now.api?.tags.find((x) => x.includes(':sha-'));

@@ -38,6 +38,7 @@ export function composeOrchestrator(t: {
       };
     },
     start: async (services, opts) => up(await compose(), services, opts.logFile),
+    previousImage: async () => undefined,
     healthy: (services, timeoutMs) => waitHealthy(project, services, { timeoutMs }),
     async runOnce(service, command, opts) {
       const p = await compose();

@@ -69,6 +69,8 @@ export interface Orchestrator {
   start(services: string[], opts: StartOptions): Promise<{ exitCode: number | undefined }>;
   /** Waits until every named service runs and is healthy (or has no health check); resolves with what runs. */
   healthy(services: string[], timeoutMs: number): Promise<{ value: Map<string, ServiceState>; elapsedMs: number }>;
+  /** The image reference the service's previous spec named (Swarm's PreviousSpec); none on Compose. */
+  previousImage(service: string): Promise<string | undefined>;
   /** Runs a service's task once to its end with `command` (the migrations); never throws for a non-zero exit. */
   runOnce(
     service: string,

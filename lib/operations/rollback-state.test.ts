@@ -157,6 +157,45 @@ describe('rollback target', () => {
     expect(t).toMatchObject({ ok: true, api: 'sha256:old', sha: 'old0000' });
   });
 
+  it("without a usable state file, the build the api service's PreviousSpec names comes before any older sha- image", () => {
+    const older = img('sha256:older', 'a000000');
+    const t = chooseRollbackTarget({
+      state: undefined,
+      existingIds: new Set(['sha256:old', 'sha256:new', 'sha256:older']),
+      runningApiIds: new Set(['sha256:new']),
+      apiImages: [images[0]!, older, images[1]!],
+      mcpImages: [img('sha256:oldm', 'old0000')],
+      previousSpec: images[1],
+    });
+    expect(t).toMatchObject({ ok: true, api: 'sha256:old', mcp: 'sha256:oldm', sha: 'old0000' });
+    expect(t.ok && t.source).toMatch(/^the api service's PreviousSpec \(.rollback_state is missing\)$/);
+  });
+
+  it('a PreviousSpec that names the running build (the engine already rolled back) is no target', () => {
+    const t = chooseRollbackTarget({
+      state: undefined,
+      existingIds: new Set(['sha256:new']),
+      runningApiIds: new Set(['sha256:new']),
+      apiImages: [images[0]!],
+      mcpImages: [],
+      previousSpec: images[0],
+    });
+    expect(t.ok).toBe(false);
+    expect(!t.ok && t.why).toContain("the api service's PreviousSpec is the build running now");
+  });
+
+  it('.rollback_state, when usable, wins over PreviousSpec', () => {
+    const t = chooseRollbackTarget({
+      state,
+      existingIds: new Set(['sha256:old', 'sha256:oldm', 'sha256:new', 'sha256:older']),
+      runningApiIds: new Set(['sha256:new']),
+      apiImages: images,
+      mcpImages: [],
+      previousSpec: img('sha256:older', 'a000000'),
+    });
+    expect(t).toMatchObject({ ok: true, api: 'sha256:old', source: '.rollback_state' });
+  });
+
   it('after a rollback, the newer bad build is never the fallback target', () => {
     const good = { ...img('sha256:good', 'g000000'), created: '2026-04-23T10:00:00Z' };
     const bad = { ...img('sha256:bad', 'b000000'), created: '2026-04-23T11:00:00Z' };

@@ -219,6 +219,8 @@ export function chooseRollbackTarget(input: {
   runningApiIds: Set<string>;
   apiImages: ImageRef[];
   mcpImages: ImageRef[];
+  /** On Swarm: the image the api service's PreviousSpec names, the build the engine's last update replaced. */
+  previousSpec?: ImageRef;
 }): RollbackTarget {
   const s = input.state;
   const problems: string[] = [];
@@ -246,6 +248,24 @@ export function chooseRollbackTarget(input: {
       return { ok: true, api: s.PREV_API_IMAGE, mcp, sha: s.PREV_SHA, source: '.rollback_state' };
     }
   } else if (!input.stateError) problems.push('.rollback_state is missing');
+  const previous = input.previousSpec;
+  if (previous && !input.runningApiIds.has(previous.id) && revisionOf(previous)) {
+    const sha = revisionOf(previous)!;
+    const mcp = input.mcpImages.find((i) => revisionOf(i) === sha);
+    return {
+      ok: true,
+      api: previous.id,
+      mcp: mcp?.id,
+      sha,
+      source: `the api service's PreviousSpec (${problems.join('; ')})`,
+    };
+  }
+  if (previous)
+    problems.push(
+      input.runningApiIds.has(previous.id)
+        ? "the api service's PreviousSpec is the build running now"
+        : "the api service's PreviousSpec names an image with no revision",
+    );
   // "Prior" means built before what runs now: after one rollback, the bad build is newer and must never be
   // picked as the target of the next.
   const runningCreated = input.apiImages

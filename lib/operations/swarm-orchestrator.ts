@@ -77,12 +77,12 @@ export function swarmOrchestrator(
     kind: 'swarm',
     async start(services, opts) {
       const since = Date.now();
-      const images = new Map<string, string>();
+      const images = new Map<string, { id: string; ref: string }>();
       for (const [service, tag] of Object.entries(opts.tags ?? {})) {
         const ref = `${repos[service] ?? service}:${tag}`;
         const info = await imageInfo(ref);
         if (!info) throw new CouldNotCheck(`${ref} does not exist on this engine: nothing to start ${service} from`);
-        images.set(service, info.id);
+        images.set(service, { id: info.id, ref });
       }
       await stackDeploy(src, stackVariables(await currentServices(stack), { services, tags: opts.tags }), {
         logFile: opts.logFile,
@@ -95,6 +95,10 @@ export function swarmOrchestrator(
       return { value: await self.services(services), elapsedMs: r.elapsedMs };
     },
     runOnce: (service, command, opts) => runJob(stack, service, command, opts),
+    async previousImage(service) {
+      const svc = (await listServices(stack, [service])).get(service);
+      return svc?.PreviousSpec?.TaskTemplate?.ContainerSpec?.Image?.replace(/@sha256:.*$/, '');
+    },
     async inventory() {
       const [svcs, nodeInfo] = await Promise.all([stackServices(), nodeList()]);
       const nodes = new Map(nodeInfo.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
@@ -176,7 +180,7 @@ export function swarmOrchestrator(
       const left = async () => {
         const still: string[] = [];
         for (const svc of await stackServices(services))
-          if ((await runningTasks(svc.ID)).length) still.push(shortName(svc.Spec.Name ?? svc.ID));
+          if ((await allTasks(svc.ID)).some(stillUp)) still.push(shortName(svc.Spec.Name ?? svc.ID));
         return still;
       };
       const stillRunning = await waitUntil(
@@ -196,6 +200,12 @@ export function swarmOrchestrator(
   };
   return self;
 }
+
+/**
+ * A task whose container may still hold its ports: a task told to shut down keeps running until its container has
+ * exited, and a replacement started before then finds its port taken.
+ */
+const stillUp = (t: SwarmTask) => ['running', 'starting'].includes(t.Status.State);
 
 const specImage = (svc: SwarmService): string => {
   const template = svc.Spec.TaskTemplate;

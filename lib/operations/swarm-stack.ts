@@ -162,8 +162,8 @@ export class EngineRolledBack extends CheckFailed {
 
 export interface ConvergeOptions {
   timeoutMs: number;
-  /** The image id each named service must run on every task. */
-  images?: ReadonlyMap<string, string>;
+  /** The image each named service must run on every task: its id, and the reference it was started by. */
+  images?: ReadonlyMap<string, { id: string; ref: string }>;
   /** Only updates started at or after this instant (ms since the epoch) are this deploy's. */
   since: number;
 }
@@ -180,6 +180,7 @@ export async function converge(stack: string, names: readonly string[], opts: Co
     async () => {
       const services = await listServices(stack, names);
       const waiting: string[] = [];
+      let fatal: Error | undefined;
       for (const name of names) {
         const svc = services.get(name);
         if (!svc) {
@@ -190,23 +191,25 @@ export async function converge(stack: string, names: readonly string[], opts: Co
         const ours = !!us?.StartedAt && Date.parse(us.StartedAt) >= opts.since - 1000;
         // After the engine's rollback the spec is the old one again, and the update it undid is PreviousSpec.
         if (ours && us?.State?.startsWith('rollback'))
-          throw new EngineRolledBack(
+          fatal ??= new EngineRolledBack(
             name,
-            svc.PreviousSpec?.TaskTemplate?.ContainerSpec?.Image?.replace(/@sha256:.*$/, ''),
+            opts.images?.get(name)?.ref,
             imageOf(svc)?.replace(/@sha256:.*$/, ''),
             us?.Message ?? us?.State ?? 'no reason given',
           );
         if (ours && us?.State === 'paused')
-          throw new CheckFailed(`the engine paused ${name}'s update: ${us.Message ?? 'no reason given'}`);
+          fatal ??= new CheckFailed(`the engine paused ${name}'s update: ${us.Message ?? 'no reason given'}`);
         if (ours && us?.State === 'updating') {
           waiting.push(`${name}: updating`);
           continue;
         }
         const tasks = await tasksOf(svc.ID);
+        // A task this deploy started that failed: the engine is restarting it. Tasks stopped before (rollback
+        // step 1) may have exited non-zero on their way down; they are not this deploy's.
         const failed = tasks.filter(
           (t) =>
             (t.Status.State === 'failed' || t.Status.State === 'rejected') &&
-            Date.parse(t.Status.Timestamp ?? '') >= opts.since,
+            Date.parse(t.CreatedAt ?? '') >= opts.since - 1000,
         );
         if (failed.length)
           waiting.push(
@@ -227,11 +230,13 @@ export async function converge(stack: string, names: readonly string[], opts: Co
           if (!info) waiting.push(`${name}.${t.Slot}: no container yet`);
           else if (health && health !== 'healthy') waiting.push(`${name}.${t.Slot}: ${health}`);
           const want = opts.images?.get(name);
-          if (info && want && info.Image !== want)
-            waiting.push(`${name}.${t.Slot}: runs ${info.Image.slice(0, 19)}, not ${want.slice(0, 19)}`);
+          if (info && want && info.Image !== want.id)
+            waiting.push(
+              `${name}.${t.Slot}: runs ${info.Image.slice(7, 19)}, not ${want.ref} (${want.id.slice(7, 19)})`,
+            );
         }
       }
-      return waiting.length ? { ready: false, last: waiting.join('; ') } : { ready: true, value: null };
+      return fatal || waiting.length ? { ready: false, last: waiting.join('; '), fatal } : { ready: true, value: null };
     },
     {
       what: `stack ${stack}: ${names.join(', ')} converged (running, healthy, at their images)`,
@@ -324,6 +329,12 @@ export async function runJob(
       tailText: [tail(output), done?.Status.Err].filter(Boolean).join('\n'),
     };
   } finally {
+    // A job's containers outlive its service; neither is left behind.
+    const containers = (await tasksOf(created.ID).catch(() => []))
+      .map((t) => t.Status.ContainerStatus?.ContainerID)
+      .filter((id): id is string => !!id);
     await engine(`/services/${created.ID}`, { method: 'DELETE' }).catch(() => {});
+    for (const id of containers)
+      await engine(`/containers/${id}`, { method: 'DELETE', query: { force: true } }).catch(() => {});
   }
 }
