@@ -127,6 +127,7 @@ describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', (
       ),
     );
     for (const id of ['deploy.6.up', 'deploy.7', 'deploy.8']) expect(d.check(id).status, id).toBe('not-run');
+    await swarm.healthy(['api'], 60_000);
     expect(await apiTaskImage()).toBe(good.image);
     expect((await get(`${t.apiUrl}/health`, { caFile: t.caFile })).status).toBe(200);
     const recorded = readHistory(t.projectDir)
@@ -169,12 +170,18 @@ describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', (
     expect(readHistory(t.projectDir).at(-1)).toMatchObject({ event: 'rollback', deploySha: good.sha });
   }, 900_000);
 
-  it('SIGKILL during a swarm deploy at step 5 leaves a state from which the next deploy succeeds', async () => {
+  it('SIGKILL during a swarm deploy, at step 4 (its migration job running) and at step 5 (the update under way), leaves a state from which the next deploy succeeds', async () => {
     const sha = await commitToProject({ 'api/build.env': goodBuildEnv }, 'Good build again');
+    const jobs = async () =>
+      [...(await listServices(t.composeProject)).keys()].filter((n) => n.startsWith('migrate-once-'));
+    await killPhaseAt('deploy', 'deploy step 4', { env: onSwarm, reports: reportsDir() });
+    expect(await jobs(), 'the killed deploy left its migration job').toHaveLength(1);
     await killPhaseAt('deploy', 'deploy step 5', { env: onSwarm, reports: reportsDir() });
     const d = await phase('deploy', { env: onSwarm });
     expect(d.exitCode, d.output.slice(-4000)).toBe(0);
     expect(d.check('deploy.lock').status).toBe('pass');
+    expect(d.check('deploy.4.version').status).toBe('pass');
+    expect(await jobs(), 'no job is left behind').toEqual([]);
     expect(await apiTaskImage()).toBe(await imageOf(sha));
     expect(await projectHead()).toBe(sha);
   }, 900_000);

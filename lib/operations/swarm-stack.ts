@@ -189,7 +189,11 @@ export async function converge(stack: string, names: readonly string[], opts: Co
         }
         const us = svc.UpdateStatus;
         const ours = !!us?.StartedAt && Date.parse(us.StartedAt) >= opts.since - 1000;
-        // After the engine's rollback the spec is the old one again, and the update it undid is PreviousSpec.
+        // The engine undoing our update: wait for it to finish, so that what the failure says runs is what runs.
+        if (ours && us?.State === 'rollback_started') {
+          waiting.push(`${name}: the engine is rolling back its update (${us.Message ?? 'no reason given'})`);
+          continue;
+        }
         if (ours && us?.State?.startsWith('rollback'))
           fatal ??= new EngineRolledBack(
             name,
@@ -283,6 +287,7 @@ export async function runJob(
   const started = performance.now();
   const show = progress(opts.title);
   const spec = template.Spec;
+  await settleLeftoverJobs(`${spec.Name}-once-`, opts.timeoutMs, (l) => show.line(l));
   const name = `${spec.Name}-once-${Date.now().toString(36)}`;
   const created = await engineCall('create job', () =>
     engine<{ ID: string }>('/services/create', {
@@ -329,12 +334,44 @@ export async function runJob(
       tailText: [tail(output), done?.Status.Err].filter(Boolean).join('\n'),
     };
   } finally {
-    // A job's containers outlive its service; neither is left behind.
-    const containers = (await tasksOf(created.ID).catch(() => []))
-      .map((t) => t.Status.ContainerStatus?.ContainerID)
-      .filter((id): id is string => !!id);
-    await engine(`/services/${created.ID}`, { method: 'DELETE' }).catch(() => {});
-    for (const id of containers)
-      await engine(`/containers/${id}`, { method: 'DELETE', query: { force: true } }).catch(() => {});
+    await removeJob(created.ID);
+  }
+}
+
+const jobEnded = (t: SwarmTask | undefined) =>
+  !t || ['complete', 'failed', 'rejected', 'shutdown', 'orphaned', 'remove'].includes(t.Status.State);
+
+/** A job's containers outlive its service; neither is left behind. */
+async function removeJob(id: string) {
+  const containers = (await tasksOf(id).catch(() => []))
+    .map((t) => t.Status.ContainerStatus?.ContainerID)
+    .filter((c): c is string => !!c);
+  await engine(`/services/${id}`, { method: 'DELETE' }).catch(() => {});
+  for (const c of containers)
+    await engine(`/containers/${c}`, { method: 'DELETE', query: { force: true } }).catch(() => {});
+}
+
+/**
+ * Jobs a killed run left behind. One still running (a migration a SIGKILLed deploy started) is waited for to its
+ * end before another starts: two alembic upgrades at once would race on the same tables. Then each is removed.
+ */
+async function settleLeftoverJobs(prefix: string, timeoutMs: number, say: (line: string) => void) {
+  const left = (
+    await engineCall('service list', () =>
+      engine<SwarmService[]>('/services', { query: { filters: { name: [prefix] } } }),
+    )
+  ).filter((j) => j.Spec.Name.startsWith(prefix) && !!j.Spec.Mode?.ReplicatedJob);
+  for (const job of left) {
+    say(`${job.Spec.Name} was left by an earlier run; waiting for it to end before another starts`);
+    await waitUntil(
+      async () => {
+        const tasks = await tasksOf(job.ID);
+        return tasks.every(jobEnded)
+          ? { ready: true, value: null }
+          : { ready: false, last: tasks.map((t) => t.Status.State).join(', ') };
+      },
+      { what: `${job.Spec.Name}, left by an earlier run, to end`, timeoutMs, intervalMs: 500 },
+    );
+    await removeJob(job.ID);
   }
 }
