@@ -258,12 +258,17 @@ describe('Step 7 — Start monitoring and cron services', () => {
 });
 
 describe('Step 8 — Verify full stack', () => {
-  const s = seq.step('step 8', () =>
-    orchestrator.healthy(t.criticalServices, 30_000).then(() => orchestrator.services()),
-  );
+  const s = seq.step('step 8', async () => {
+    await orchestrator.healthy(t.criticalServices, 30_000);
+    const [states, inventory] = await Promise.all([
+      orchestrator.services(),
+      orchestrator.kind === 'swarm' ? orchestrator.inventory() : undefined,
+    ]);
+    return { states, inventory };
+  });
   test(`${titleOf('deploy.8')}: ${t.criticalServices.join(', ')}`, (ctx) => {
     const c = check(ctx, 'deploy.8');
-    const states = s.get(ctx);
+    const { states, inventory } = s.get(ctx);
     const shown = (svc: string) => {
       const v = states.get(svc);
       return v ? (v.health === 'none' ? v.state : `${v.state} (${v.health})`) : 'no container';
@@ -271,6 +276,11 @@ describe('Step 8 — Verify full stack', () => {
     c.judge({
       critical: Object.fromEntries(t.criticalServices.map((svc) => [svc, shown(svc)])),
       mcp: states.get('mcp')?.state ?? 'no container',
+      // On Swarm, every task and node, as `docker stack ps` and `docker node ls` would show them.
+      ...(inventory && {
+        tasks: inventory.replicas.map((r) => `${r.service}.${r.slot} ${r.state} on ${r.node} ${r.image}`),
+        nodes: inventory.nodes.map((n) => `${n.name} ${n.state}, ${n.availability}, ${n.role}`),
+      }),
     });
   });
 });

@@ -94,6 +94,12 @@ describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', (
     const d = await phase('deploy', { reports, env: onSwarm });
     expect(d.exitCode, d.output.slice(-4000)).toBe(0);
     expect(d.evidence.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+    expect(d.check('deploy.8').measured).toMatchObject({
+      tasks: expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^api\\.1 running on \\S+ ${t.apiImage}:sha-${sha}$`)),
+      ]),
+      nodes: [expect.stringMatching(/ ready, active, manager$/)],
+    });
     const image = await imageOf(sha);
     expect(image).not.toBe(before);
     expect(await apiTaskImage()).toBe(image);
@@ -174,9 +180,9 @@ describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', (
     const sha = await commitToProject({ 'api/build.env': goodBuildEnv }, 'Good build again');
     const jobs = async () =>
       [...(await listServices(t.composeProject)).keys()].filter((n) => n.startsWith('migrate-once-'));
-    await killPhaseAt('deploy', 'deploy step 4', { env: onSwarm, reports: reportsDir() });
+    await killPhaseAt('deploy', 'deploy step 4 in progress', { env: onSwarm, reports: reportsDir() });
     expect(await jobs(), 'the killed deploy left its migration job').toHaveLength(1);
-    await killPhaseAt('deploy', 'deploy step 5', { env: onSwarm, reports: reportsDir() });
+    await killPhaseAt('deploy', 'deploy step 5 in progress', { env: onSwarm, reports: reportsDir() });
     const d = await phase('deploy', { env: onSwarm });
     expect(d.exitCode, d.output.slice(-4000)).toBe(0);
     expect(d.check('deploy.lock').status).toBe('pass');
