@@ -177,7 +177,10 @@ describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', (
   }, 900_000);
 
   it('SIGKILL during a swarm deploy, at step 4 (its migration job running) and at step 5 (the update under way), leaves a state from which the next deploy succeeds', async () => {
-    const sha = await commitToProject({ 'api/build.env': goodBuildEnv }, 'Good build again');
+    const sha = await commitToProject(
+      { 'api/build.env': goodBuildEnv, 'CHANGES.md': `Good build again ${Date.now()}\n` },
+      'Good build again',
+    );
     const jobs = async () =>
       [...(await listServices(t.composeProject)).keys()].filter((n) => n.startsWith('migrate-once-'));
     await killPhaseAt('deploy', 'deploy step 4 in progress', { env: onSwarm, reports: reportsDir() });
