@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { stackVar, stackVariables, tagOf } from './swarm-stack';
+import {
+  EngineRolledBack,
+  judgeConvergence,
+  stackVar,
+  stackVariables,
+  tagOf,
+  type SwarmService,
+  type SwarmTask,
+} from './swarm-stack';
 
 describe('the Swarm override variables', () => {
   it('name a service replicas and tag in upper snake case', () => {
@@ -52,5 +60,134 @@ describe('stackVariables', () => {
       MCP_REPLICAS: '0',
       MCP_TAG: 'sha-new',
     });
+  });
+});
+
+describe('judgeConvergence', () => {
+  const since = Date.parse('2026-11-29T10:00:00Z');
+  const at = (s: number) => new Date(since + s * 1000).toISOString();
+  const good = { id: `sha256:${'a'.repeat(64)}`, ref: 'buywhere-api:sha-good' };
+  const bad = { id: `sha256:${'b'.repeat(64)}`, ref: 'buywhere-api:sha-bad' };
+  const service = (update?: SwarmService['UpdateStatus'], replicas = 1): SwarmService => ({
+    ID: 'svc1',
+    Spec: {
+      Name: 'buywhere-api_api',
+      Mode: { Replicated: { Replicas: replicas } },
+      TaskTemplate: { ContainerSpec: { Image: `buywhere-api:sha-good@sha256:${'c'.repeat(64)}` } },
+    },
+    UpdateStatus: update,
+  });
+  const task = (id: string, state: string, createdAfter = 1, desired = 'running'): SwarmTask => ({
+    ID: id,
+    ServiceID: 'svc1',
+    Slot: 1,
+    DesiredState: desired,
+    CreatedAt: at(createdAfter),
+    Status: { State: state, Err: state === 'failed' ? 'task: non-zero exit (1)' : undefined },
+    Spec: {},
+  });
+  const view = (
+    svc: SwarmService | undefined,
+    tasks: SwarmTask[],
+    containers: Record<string, { image: string; health?: string }> = {},
+  ) => ({ name: 'api', stack: 'buywhere-api', service: svc, tasks, containers: new Map(Object.entries(containers)) });
+
+  it('converged: every replica runs, healthy, at the image asked for, and the update completed', () => {
+    const v = view(service({ State: 'completed', StartedAt: at(1) }), [task('t1', 'running')], {
+      t1: { image: good.id, health: 'healthy' },
+    });
+    expect(judgeConvergence(v, since, good)).toEqual({ waiting: [] });
+  });
+
+  it('a service without a health check converges once it runs', () => {
+    const v = view(service(), [task('t1', 'running')], { t1: { image: good.id } });
+    expect(judgeConvergence(v, since, good).waiting).toEqual([]);
+  });
+
+  it('waits while an update or the engine rollback is under way, whoever started it', () => {
+    for (const State of ['updating', 'rollback_started'])
+      for (const StartedAt of [at(-600), at(1)]) {
+        const v = view(service({ State, StartedAt, Message: 'update paused due to failure' }), [], {});
+        const r = judgeConvergence(v, since, good);
+        expect(r.fatal).toBeUndefined();
+        expect(r.waiting.join()).toMatch(State === 'updating' ? /api: updating/ : /engine is rolling back/);
+      }
+  });
+
+  it('an update of this deploy the engine rolled back is fatal, naming the image it undid and the one running again', () => {
+    const v = view(
+      service({ State: 'rollback_completed', StartedAt: at(2), Message: 'rollback completed' }),
+      [task('t1', 'running')],
+      { t1: { image: good.id, health: 'healthy' } },
+    );
+    const r = judgeConvergence(v, since, bad);
+    expect(r.fatal).toBeInstanceOf(EngineRolledBack);
+    expect(r.fatal?.message).toBe(
+      "the engine rolled back api's update to buywhere-api:sha-bad: rollback completed; api runs buywhere-api:sha-good again",
+    );
+  });
+
+  it('a rollback or pause left by an earlier deploy is history: the tasks decide', () => {
+    for (const State of ['rollback_completed', 'paused']) {
+      const v = view(service({ State, StartedAt: at(-600) }), [task('t1', 'running')], {
+        t1: { image: good.id, health: 'healthy' },
+      });
+      expect(judgeConvergence(v, since, good)).toEqual({ waiting: [] });
+    }
+  });
+
+  it('a paused update of this deploy is fatal', () => {
+    const v = view(service({ State: 'paused', StartedAt: at(1), Message: 'update paused due to failure' }), [], {});
+    expect(judgeConvergence(v, since, good).fatal?.message).toBe(
+      "the engine paused api's update: update paused due to failure",
+    );
+  });
+
+  it('a task started since that failed keeps it waiting; one that failed before (stopped by rollback step 1) does not', () => {
+    const running = task('t2', 'running');
+    const containers = { t2: { image: good.id, health: 'healthy' } };
+    const fresh = judgeConvergence(
+      view(service(), [task('t1', 'failed', 1, 'shutdown'), running], containers),
+      since,
+      good,
+    );
+    expect(fresh.waiting).toEqual(['api.1 failed: task: non-zero exit (1)']);
+    const old = judgeConvergence(
+      view(service(), [task('t0', 'failed', -30, 'shutdown'), running], containers),
+      since,
+      good,
+    );
+    expect(old.waiting).toEqual([]);
+  });
+
+  it('waits for every replica, for health, and for the image asked for', () => {
+    expect(judgeConvergence(view(service(undefined, 2), [task('t1', 'running')]), since).waiting).toEqual([
+      'api: 1 of 2 running',
+    ]);
+    expect(
+      judgeConvergence(view(service(), [task('t1', 'running')], { t1: { image: good.id, health: 'starting' } }), since)
+        .waiting,
+    ).toEqual(['api.1: starting']);
+    expect(
+      judgeConvergence(
+        view(service(), [task('t1', 'running')], { t1: { image: good.id, health: 'healthy' } }),
+        since,
+        bad,
+      ).waiting,
+    ).toEqual([`api.1: runs aaaaaaaaaaaa, not buywhere-api:sha-bad (bbbbbbbbbbbb)`]);
+    expect(judgeConvergence(view(service(), [task('t1', 'running')]), since).waiting).toEqual([
+      'api.1: no container to inspect yet',
+    ]);
+  });
+
+  it('a service missing from the stack is waited for, named', () => {
+    expect(judgeConvergence(view(undefined, []), since).waiting).toEqual([
+      'api: no such service in stack buywhere-api',
+    ]);
+  });
+
+  it('a task told to stop still running is no replica: a scaled-down service with one draining task converges at zero', () => {
+    const v = view(service(undefined, 0), [task('t1', 'running', -10, 'shutdown')]);
+    expect(judgeConvergence(v, since).waiting).toEqual([]);
   });
 });

@@ -182,63 +182,19 @@ export async function converge(stack: string, names: readonly string[], opts: Co
       const waiting: string[] = [];
       let fatal: Error | undefined;
       for (const name of names) {
-        const svc = services.get(name);
-        if (!svc) {
-          waiting.push(`${name}: no such service in stack ${stack}`);
-          continue;
-        }
-        const us = svc.UpdateStatus;
-        const ours = !!us?.StartedAt && Date.parse(us.StartedAt) >= opts.since - 1000;
-        // The engine undoing our update: wait for it to finish, so that what the failure says runs is what runs.
-        if (ours && us?.State === 'rollback_started') {
-          waiting.push(`${name}: the engine is rolling back its update (${us.Message ?? 'no reason given'})`);
-          continue;
-        }
-        if (ours && us?.State?.startsWith('rollback'))
-          fatal ??= new EngineRolledBack(
-            name,
-            opts.images?.get(name)?.ref,
-            imageOf(svc)?.replace(/@sha256:.*$/, ''),
-            us?.Message ?? us?.State ?? 'no reason given',
-          );
-        if (ours && us?.State === 'paused')
-          fatal ??= new CheckFailed(`the engine paused ${name}'s update: ${us.Message ?? 'no reason given'}`);
-        if (ours && us?.State === 'updating') {
-          waiting.push(`${name}: updating`);
-          continue;
-        }
-        const tasks = await tasksOf(svc.ID);
-        // A task this deploy started that failed: the engine is restarting it. Tasks stopped before (rollback
-        // step 1) may have exited non-zero on their way down; they are not this deploy's.
-        const failed = tasks.filter(
-          (t) =>
-            (t.Status.State === 'failed' || t.Status.State === 'rejected') &&
-            Date.parse(t.CreatedAt ?? '') >= opts.since - 1000,
-        );
-        if (failed.length)
-          waiting.push(
-            ...failed.map((t) => `${name}.${t.Slot ?? '?'} ${t.Status.State}: ${t.Status.Err ?? 'no reason given'}`),
-          );
-        const running = tasks.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
-        const want = replicasOf(svc);
-        if (running.length !== want) {
-          waiting.push(`${name}: ${running.length} of ${want} running`);
-          continue;
-        }
-        for (const t of running) {
+        const service = services.get(name);
+        const tasks = service ? await tasksOf(service.ID) : [];
+        const containers = new Map<string, { image: string; health?: string } | undefined>();
+        for (const t of tasks.filter(isRunning)) {
           const id = t.Status.ContainerStatus?.ContainerID;
           const info = id
             ? await engine<{ Image: string; State: { Health?: { Status: string } } }>(`/containers/${id}/json`)
             : undefined;
-          const health = info?.State.Health?.Status;
-          if (!info) waiting.push(`${name}.${t.Slot}: no container yet`);
-          else if (health && health !== 'healthy') waiting.push(`${name}.${t.Slot}: ${health}`);
-          const want = opts.images?.get(name);
-          if (info && want && info.Image !== want.id)
-            waiting.push(
-              `${name}.${t.Slot}: runs ${info.Image.slice(7, 19)}, not ${want.ref} (${want.id.slice(7, 19)})`,
-            );
+          containers.set(t.ID, info && { image: info.Image, health: info.State.Health?.Status });
         }
+        const v = judgeConvergence({ name, stack, service, tasks, containers }, opts.since, opts.images?.get(name));
+        waiting.push(...v.waiting);
+        fatal ??= v.fatal;
       }
       return fatal || waiting.length ? { ready: false, last: waiting.join('; '), fatal } : { ready: true, value: null };
     },
@@ -254,6 +210,64 @@ export async function converge(stack: string, names: readonly string[], opts: Co
       },
     },
   );
+}
+
+const isRunning = (t: SwarmTask) => t.DesiredState === 'running' && t.Status.State === 'running';
+
+/** One service as the engine shows it: its spec and update status, its tasks, and each running task's container. */
+export interface ServiceView {
+  name: string;
+  stack: string;
+  service: SwarmService | undefined;
+  tasks: SwarmTask[];
+  /** By task id: the container's image id and health; undefined when it could not be inspected. */
+  containers: ReadonlyMap<string, { image: string; health?: string } | undefined>;
+}
+
+/**
+ * Why one service has not converged yet (`waiting`), or why it never will (`fatal`). An update in progress is
+ * waited for whoever started it; its end is judged only when this deploy started it (`since`, ms since the epoch):
+ * rolled back by the engine, or paused, is fatal. Then every replica must run, healthy, at `image`, and no task
+ * started since `since` may have failed.
+ */
+export function judgeConvergence(
+  v: ServiceView,
+  since: number,
+  image?: { id: string; ref: string },
+): { waiting: string[]; fatal?: Error } {
+  const { name, service: svc } = v;
+  if (!svc) return { waiting: [`${name}: no such service in stack ${v.stack}`] };
+  const us = svc.UpdateStatus;
+  const reason = us?.Message ?? 'no reason given';
+  const ours = !!us?.StartedAt && Date.parse(us.StartedAt) >= since - 1000;
+  // The engine undoing an update: wait for it to finish, so that what the failure says runs is what runs.
+  if (us?.State === 'rollback_started')
+    return { waiting: [`${name}: the engine is rolling back its update (${reason})`] };
+  if (us?.State === 'updating') return { waiting: [`${name}: updating`] };
+  if (ours && us?.State?.startsWith('rollback'))
+    return {
+      waiting: [],
+      fatal: new EngineRolledBack(name, image?.ref, imageOf(svc)?.replace(/@sha256:.*$/, ''), reason),
+    };
+  if (ours && us?.State === 'paused')
+    return { waiting: [], fatal: new CheckFailed(`the engine paused ${name}'s update: ${reason}`) };
+  const waiting: string[] = [];
+  // A task this deploy started that failed: the engine is restarting it. Tasks stopped before (rollback step 1)
+  // may have exited non-zero on their way down; they are not this deploy's.
+  for (const t of v.tasks)
+    if ((t.Status.State === 'failed' || t.Status.State === 'rejected') && Date.parse(t.CreatedAt ?? '') >= since - 1000)
+      waiting.push(`${name}.${t.Slot ?? '?'} ${t.Status.State}: ${t.Status.Err ?? 'no reason given'}`);
+  const running = v.tasks.filter(isRunning);
+  const want = replicasOf(svc);
+  if (running.length !== want) return { waiting: [...waiting, `${name}: ${running.length} of ${want} running`] };
+  for (const t of running) {
+    const c = v.containers.get(t.ID);
+    if (!c) waiting.push(`${name}.${t.Slot}: no container to inspect yet`);
+    else if (c.health && c.health !== 'healthy') waiting.push(`${name}.${t.Slot}: ${c.health}`);
+    if (c && image && c.image !== image.id)
+      waiting.push(`${name}.${t.Slot}: runs ${c.image.slice(7, 19)}, not ${image.ref} (${image.id.slice(7, 19)})`);
+  }
+  return { waiting };
 }
 
 /** What the stack's services run now: replicas and image tag, for the variables of the next stack deploy. */
