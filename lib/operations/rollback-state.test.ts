@@ -134,6 +134,13 @@ describe('deploy step 1 plan', () => {
 describe('rollback target', () => {
   const state = { PREV_API_IMAGE: 'sha256:old', PREV_MCP_IMAGE: 'sha256:oldm', PREV_SHA: 'old0000', DEPLOY_TIME: now };
   const images = [img('sha256:new', 'new1111'), img('sha256:old', 'old0000')];
+  const onlyTheRunningBuild = {
+    state: undefined,
+    existingIds: new Set(['sha256:new']),
+    runningApiIds: new Set(['sha256:new']),
+    apiImages: [images[0]!],
+    mcpImages: [],
+  };
 
   it('uses .rollback_state when its images exist and are not running', () => {
     const t = chooseRollbackTarget({
@@ -172,14 +179,7 @@ describe('rollback target', () => {
   });
 
   it('a PreviousSpec that names the running build (the engine already rolled back) is no target', () => {
-    const t = chooseRollbackTarget({
-      state: undefined,
-      existingIds: new Set(['sha256:new']),
-      runningApiIds: new Set(['sha256:new']),
-      apiImages: [images[0]!],
-      mcpImages: [],
-      previousSpec: images[0],
-    });
+    const t = chooseRollbackTarget({ ...onlyTheRunningBuild, previousSpec: images[0] });
     expect(t.ok).toBe(false);
     expect(!t.ok && t.why).toContain("the api service's PreviousSpec is the build running now");
   });
@@ -219,13 +219,7 @@ describe('rollback target', () => {
   });
 
   it('nothing usable: refuses and says how to list candidates', () => {
-    const t = chooseRollbackTarget({
-      state: undefined,
-      existingIds: new Set(['sha256:new']),
-      runningApiIds: new Set(['sha256:new']),
-      apiImages: [images[0]!],
-      mcpImages: [],
-    });
+    const t = chooseRollbackTarget(onlyTheRunningBuild);
     expect(t.ok).toBe(false);
     expect(!t.ok && t.remedy).toMatch(/docker images buywhere-api/);
   });
