@@ -176,7 +176,7 @@ describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', (
     expect(readHistory(t.projectDir).at(-1)).toMatchObject({ event: 'rollback', deploySha: good.sha });
   }, 900_000);
 
-  it('SIGKILL during a swarm deploy, at step 4 (its migration job running) and at step 5 (the update under way), leaves a state from which the next deploy succeeds', async () => {
+  it('SIGKILL during a swarm deploy, inside each step that changes the stack (3–7; at 4 its migration job is running), leaves a state from which the next deploy succeeds', async () => {
     const sha = await commitToProject(
       { 'api/build.env': goodBuildEnv, 'CHANGES.md': `Good build again ${Date.now()}\n` },
       'Good build again',
@@ -185,7 +185,8 @@ describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', (
       [...(await listServices(t.composeProject)).keys()].filter((n) => n.startsWith('migrate-once-'));
     await killPhaseAt('deploy', 'deploy step 4 in progress', { env: onSwarm, reports: reportsDir() });
     expect(await jobs(), 'the killed deploy left its migration job').toHaveLength(1);
-    await killPhaseAt('deploy', 'deploy step 5 in progress', { env: onSwarm, reports: reportsDir() });
+    for (const step of [3, 5, 6, 7])
+      await killPhaseAt('deploy', `deploy step ${step} in progress`, { env: onSwarm, reports: reportsDir() });
     const d = await phase('deploy', { env: onSwarm });
     expect(d.exitCode, d.output.slice(-4000)).toBe(0);
     expect(d.check('deploy.lock').status).toBe('pass');
