@@ -169,10 +169,10 @@ export interface ConvergeOptions {
 }
 
 /**
- * Waits until every named service has converged: its update (if this deploy started one) completed, as many
- * running tasks as replicas asked for, each at the expected image and healthy (or without a health check), and no
- * task of this deploy failed. Task and health events wake the wait; a poll every second is the fallback. An update
- * the engine rolled back, or paused, stops the wait at once.
+ * Waits until every named service has converged (judgeConvergence): no update under way, as many running tasks as
+ * replicas asked for, each at the expected image and healthy (or without a health check), and no task of this
+ * deploy failed. Service and container events wake the wait; a poll every second is the fallback. This deploy's
+ * update rolled back or paused by the engine stops the wait at once.
  */
 export async function converge(stack: string, names: readonly string[], opts: ConvergeOptions) {
   let stop: (() => void) | undefined;
