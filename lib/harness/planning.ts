@@ -103,7 +103,8 @@ export async function planRollback(
     runningApiIds: now.runningApiIds,
     apiImages,
     mcpImages,
-    previousSpec: previousRef ? apiImages.find((i) => i.tags.includes(previousRef)) : undefined,
+    // Only a sha- tag names one build; a moving tag (:latest) may name another build by now.
+    previousSpec: previousRef?.includes(':sha-') ? apiImages.find((i) => i.tags.includes(previousRef)) : undefined,
   });
   if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.remedy);
   const runningTag = now.api?.tags.find((x) => x.includes(':sha-'));

@@ -11,6 +11,7 @@ import {
   converge,
   currentServices,
   engineCall as engine,
+  isRunning,
   listServices,
   runJob,
   stackDeploy,
@@ -30,8 +31,7 @@ export function swarmOrchestrator(
   const stack = src.stack;
   const shortName = (full: string) => (full.startsWith(`${stack}_`) ? full.slice(stack.length + 1) : full);
   const stackServices = async (names?: string[]) => [...(await listServices(stack, names)).values()];
-  const runningTasks = async (serviceId: string) =>
-    (await allTasks(serviceId)).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+  const runningTasks = async (serviceId: string) => (await allTasks(serviceId)).filter(isRunning);
   const nodeList = () =>
     engine('node list', () =>
       call<

@@ -212,7 +212,8 @@ export async function converge(stack: string, names: readonly string[], opts: Co
   );
 }
 
-const isRunning = (t: SwarmTask) => t.DesiredState === 'running' && t.Status.State === 'running';
+/** A task the engine means to run and that runs: a replica. */
+export const isRunning = (t: SwarmTask) => t.DesiredState === 'running' && t.Status.State === 'running';
 
 /** One service as the engine shows it: its spec and update status, its tasks, and each running task's container. */
 export interface ServiceView {
