@@ -1,6 +1,5 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
 import { CouldNotCheck } from './errors.js';
 import { stepInProgress } from './step-signal.js';
 
@@ -32,6 +31,8 @@ export interface RunResult {
  */
 export async function run(argv: Argv, opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
+  // Loaded on the first command: a phase that runs none never pays for execa.
+  const { execa } = await import('execa');
   const started = performance.now();
   let log: ReturnType<typeof createWriteStream> | undefined;
   if (opts.logFile) {

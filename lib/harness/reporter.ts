@@ -12,7 +12,7 @@ import type {
   Vitest,
 } from 'vitest/node';
 import type { CheckMeta } from './check.js';
-import { resolveTarget, type Target } from './config.js';
+import { repoRoot, resolveTarget, type Target } from './config.js';
 import { writeAtomic } from '../core/atomic.js';
 import { formatMeasured, phaseJunit } from './junit.js';
 import { isCouldNotCheck } from '../core/errors.js';
@@ -27,6 +27,8 @@ import {
 } from './evidence.js';
 import { heldThroughout, type Identity } from './identity.js';
 import { scrub, scrubOutput } from '../core/secret.js';
+
+const identifyModule = join(repoRoot, 'lib', 'harness', 'identify.ts');
 
 export function statusOf(test: TestCase): { status: CheckStatus; message?: string } {
   const r = test.result();
@@ -104,8 +106,10 @@ export default class RunbookReporter implements Reporter {
       this.atStart = this.measure(t).catch(() => undefined);
   }
 
+  // Through Vitest's module runner, not an import the config's bundle would hoist: Docker's and git's clients
+  // load only in the runs that measure the build, and while their tests run.
   private async measure(t: Target): Promise<Identity> {
-    return (await import('./identify.js')).identify(t);
+    return (await this.vitest.import<typeof import('./identify.js')>(identifyModule)).identify(t);
   }
 
   /**

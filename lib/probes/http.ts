@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { CouldNotCheck } from '../core/errors.js';
 import { redirectStatuses } from '../../runbook/catalogue.js';
 import { connectionProblem } from './tls.js';
@@ -34,8 +34,12 @@ const decoders: Record<string, () => Transform> = {
 /** Connections kept per origin: a request beyond them waits for one, and that wait would be timed as latency. */
 export const connectionsPerOrigin = 32;
 
+// Loaded on the first request: a phase that makes none (the gate) never pays for the client.
+let client: Promise<typeof import('undici')> | undefined;
+const undici = () => (client ??= import('undici'));
+
 const agents = new Map<string, Agent>();
-function agentFor(caFile: string | undefined, timeoutMs: number): Dispatcher {
+function agentFor({ Agent }: typeof import('undici'), caFile: string | undefined, timeoutMs: number): Dispatcher {
   const key = `${caFile ?? ''}|${timeoutMs}`;
   let agent = agents.get(key);
   if (!agent) {
@@ -53,13 +57,14 @@ function agentFor(caFile: string | undefined, timeoutMs: number): Dispatcher {
 export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResponse> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
+  const u = await undici();
   const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await request(url, {
+    const res = await u.request(url, {
       method: 'GET',
       headers: opts.headers,
-      dispatcher: agentFor(opts.caFile, timeoutMs),
+      dispatcher: agentFor(u, opts.caFile, timeoutMs),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       signal,
