@@ -24,7 +24,8 @@ function precondition(c: ReturnType<typeof check>) {
     );
 }
 
-describe('1.3 Database health (running stack)', () => {
+// Four independent reads of four services: side by side.
+describe.concurrent('1.3 Database health (running stack)', () => {
   test(titleOf('preflight.1.3.primary'), async (ctx) => {
     const c = check(ctx, 'preflight.1.3.primary');
     precondition(c);

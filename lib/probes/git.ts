@@ -21,16 +21,15 @@ export interface GitState {
 
 /** Working tree, branch and position against the upstream, after a fetch so "behind" is current. */
 export async function gitState(dir: string, opts: { fetch?: boolean } = {}): Promise<GitState> {
-  const sha = await git(dir, ['rev-parse', '--short', 'HEAD']);
-  const branch = await git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']);
-  const status = await git(dir, ['status', '--porcelain', '--untracked-files=normal']);
+  // Independent reads run side by side: each git is a process, and this check is on every preflight's path.
+  const [sha, branch, status, upstream] = await Promise.all([
+    git(dir, ['rev-parse', '--short', 'HEAD']),
+    git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']),
+    git(dir, ['status', '--porcelain', '--untracked-files=normal']),
+    git(dir, ['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{u}']).catch(() => undefined),
+  ]);
   const dirty = status ? status.split('\n') : [];
-  let upstream: string | undefined;
-  try {
-    upstream = await git(dir, ['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{u}']);
-  } catch {
-    return { branch, sha, dirty, upstream: undefined, ahead: 0, behind: 0 };
-  }
+  if (upstream === undefined) return { branch, sha, dirty, upstream: undefined, ahead: 0, behind: 0 };
   let fetchError: string | undefined;
   if (opts.fetch ?? true) {
     const remote = upstream.split('/')[0]!;

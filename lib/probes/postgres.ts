@@ -1,9 +1,13 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { CouldNotCheck } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 
 /** Connect and statement deadline for every database probe, in ms. @default 5000 */
 export const DB_TIMEOUT_MS = 5000;
+
+// Loaded on the first query, and by the checks side by side: a phase that asks the database nothing never pays for it.
+let loaded: Promise<typeof pg> | undefined;
+const driver = () => (loaded ??= import('pg').then((m) => m.default));
 
 /** Runs one query on a fresh connection with connect and query deadlines; the password stays in memory. */
 export async function queryOnce<T extends pg.QueryResultRow>(
@@ -12,7 +16,8 @@ export async function queryOnce<T extends pg.QueryResultRow>(
   what: string,
   timeoutMs = DB_TIMEOUT_MS,
 ): Promise<T[]> {
-  const client = new pg.Client({
+  const { Client } = await driver();
+  const client = new Client({
     connectionString: url.reveal(),
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
@@ -30,6 +35,7 @@ export async function queryOnce<T extends pg.QueryResultRow>(
 }
 
 export async function selectOne(url: Secret, what: string): Promise<{ value: number; ms: number }> {
+  await driver();
   const t0 = performance.now();
   const rows = await queryOnce<{ one: number }>(url, 'SELECT 1 AS one', what);
   return { value: rows[0]?.one ?? NaN, ms: performance.now() - t0 };
