@@ -6,10 +6,11 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget, repoRoot } from '../lib/harness/config.js';
 import { composeArgs, compose } from '../lib/probes/compose.js';
-import { onHealthEvents, serviceStates } from '../lib/probes/docker.js';
+import { listImages, onHealthEvents, serviceStates } from '../lib/probes/docker.js';
 import { writeAtomic } from '../lib/core/atomic.js';
 import { run } from '../lib/core/exec.js';
 import { get, json } from '../lib/probes/http.js';
+import { engine } from '../lib/probes/engine.js';
 import { waitHealthy } from '../lib/probes/health.js';
 import { instant } from '../lib/probes/prometheus.js';
 import { readState } from '../lib/operations/rollback-state.js';
@@ -446,7 +447,38 @@ const sections: Record<string, () => Promise<void>> = {
 };
 const only = process.argv.slice(2);
 
+/**
+ * Removes the builds earlier bench runs and end-to-end tests left behind, but for those a container uses, those
+ * the rollback state names and the newest three of each repository. Each deploy the bench makes adds a build,
+ * and the engine lists images slower the more there are (hundreds made every plan's listing take a second
+ * here): without this, a run would time the last run's debris.
+ */
+async function pruneOldBuilds() {
+  const state = (() => {
+    try {
+      return readState(t.projectDir);
+    } catch {
+      return undefined;
+    }
+  })();
+  const containers = await engine<Array<{ ImageID: string }>>('/containers/json', { query: { all: true } });
+  const keep = new Set([...containers.map((c) => c.ImageID), state?.PREV_API_IMAGE, state?.PREV_MCP_IMAGE]);
+  let removed = 0;
+  for (const repo of [t.apiImage, t.mcpImage]) {
+    const images = await listImages(repo);
+    for (const i of images.slice(0, 3)) keep.add(i.id);
+    for (const i of images.filter((x) => !keep.has(x.id)))
+      for (const tag of i.tags)
+        removed += await engine(`/images/${encodeURIComponent(tag)}`, { method: 'DELETE' }).then(
+          () => 1,
+          () => 0,
+        );
+  }
+  log(`pruned ${removed} tags of older builds`);
+}
+
 await stagingUp(() => {});
+await pruneOldBuilds();
 results.machine = {
   cpus: cpus().length,
   model: cpus()[0]?.model,
