@@ -10,15 +10,16 @@ import { titleOf } from '../runbook/catalogue';
 const t = target();
 // The runbook runs 1.3 "only if the stack is already running"; the orchestrator says whether it is (Compose's
 // labels, or the Swarm stack's tasks).
-// A Docker engine that does not answer means 1.3 could not run: an error, never a skip.
-const running = await orchestratorFor(t)
+// A Docker engine that does not answer means 1.3 could not run: an error, never a skip. Asked once, for the four.
+const running = orchestratorFor(t)
   .services(['db', 'db_replica', 'pgbouncer', 'redis'])
   .then((s) => [...s.values()].some((c) => c.state === 'running'))
   .catch((err: Error) => err);
 
-function precondition(c: ReturnType<typeof check>) {
-  if (running instanceof Error) c.couldNotCheck(`Docker did not answer (${running.message}); 1.3 could not run`);
-  if (!running)
+async function precondition(c: ReturnType<typeof check>) {
+  const r = await running;
+  if (r instanceof Error) c.couldNotCheck(`Docker did not answer (${r.message}); 1.3 could not run`);
+  if (!r)
     c.skip(
       `stack ${t.composeProject} is not running: the runbook runs 1.3 only on a running stack; rerun preflight once it runs`,
     );
@@ -28,14 +29,14 @@ function precondition(c: ReturnType<typeof check>) {
 describe.concurrent('1.3 Database health (running stack)', () => {
   test(titleOf('preflight.1.3.primary'), async (ctx) => {
     const c = check(ctx, 'preflight.1.3.primary');
-    precondition(c);
+    await precondition(c);
     const r = await c.probe(() => selectOne(t.databaseUrl, 'DB primary'));
     c.judge({ select1: r.value, ms: Math.round(r.ms) });
   });
 
   test(`${titleOf('preflight.1.3.replica')} (${t.replicaMaxLagBytes} bytes)`, async (ctx) => {
     const c = check(ctx, 'preflight.1.3.replica');
-    precondition(c);
+    await precondition(c);
     const one = await c.probe(() => selectOne(t.replicaUrl, 'DB replica'));
     const s = await c.probe(() => replicaStatus(t.replicaUrl));
     c.judge({
@@ -48,7 +49,7 @@ describe.concurrent('1.3 Database health (running stack)', () => {
 
   test(titleOf('preflight.1.3.pgbouncer'), async (ctx) => {
     const c = check(ctx, 'preflight.1.3.pgbouncer');
-    precondition(c);
+    await precondition(c);
     const pools = await c.probe(() => showPools(t.pgbouncerAdminUrl));
     const busiest = pools.reduce(
       (a, p) => (p.usagePct > a.usagePct ? p : a),
@@ -65,7 +66,7 @@ describe.concurrent('1.3 Database health (running stack)', () => {
 
   test(titleOf('preflight.1.3.redis'), async (ctx) => {
     const c = check(ctx, 'preflight.1.3.redis');
-    precondition(c);
+    await precondition(c);
     c.judge({ reply: await c.probe(() => ping(t.redisUrl)) });
   });
 });
