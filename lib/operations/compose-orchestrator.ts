@@ -1,10 +1,13 @@
 // The Compose side of the orchestrator seam: one host, one container per service, found by Compose's labels.
 import { hostname } from 'node:os';
-import { composeArgs, type ComposeProject } from '../probes/compose.js';
+import type { ComposeProject } from '../probes/compose.js';
 import { serviceStates, stopServices } from '../probes/docker.js';
 import { waitHealthy } from '../probes/health.js';
 import type { Orchestrator } from './orchestrator.js';
-import { composeFor, composeStep, up } from './stack.js';
+
+// The compose CLI's side loads with the first call that runs it: the phases that only read never load it.
+const stack = () => import('./stack.js');
+const cliArgs = async () => (await import('../probes/compose.js')).composeArgs;
 
 export function composeOrchestrator(t: {
   projectDir: string;
@@ -14,7 +17,7 @@ export function composeOrchestrator(t: {
   const project = t.composeProject;
   // Found on first use: the read-only calls never need the compose CLI.
   let cli: Promise<ComposeProject> | undefined;
-  const compose = () => (cli ??= composeFor(t));
+  const compose = () => (cli ??= stack().then((m) => m.composeFor(t)));
   return {
     kind: 'compose',
     services: (names) => serviceStates(project, names),
@@ -37,12 +40,12 @@ export function composeOrchestrator(t: {
         nodes: [{ name: hostname(), state: 'ready', availability: 'active', role: 'compose host' }],
       };
     },
-    start: async (services, opts) => up(await compose(), services, opts.logFile),
+    start: async (services, opts) => (await stack()).up(await compose(), services, opts.logFile),
     previousImage: async () => undefined,
     healthy: (services, timeoutMs) => waitHealthy(project, services, { timeoutMs }),
     async runOnce(service, command, opts) {
       const p = await compose();
-      return composeStep(p, opts.title, composeArgs.runRm(p, service, command ?? []), {
+      return (await stack()).composeStep(p, opts.title, (await cliArgs()).runRm(p, service, command ?? []), {
         logFile: opts.logFile,
         timeoutMs: opts.timeoutMs,
       });
