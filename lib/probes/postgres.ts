@@ -5,7 +5,7 @@ import type { Secret } from '../core/secret.js';
 /** Connect and statement deadline for every database probe, in ms. @default 5000 */
 export const DB_TIMEOUT_MS = 5000;
 
-// Loaded on the first query, and by the checks side by side: a phase that asks the database nothing never pays for it.
+// Loaded with the first query: a phase that asks the database nothing never pays for it.
 let loaded: Promise<typeof pg> | undefined;
 const driver = () => (loaded ??= import('pg').then((m) => m.default));
 
