@@ -453,9 +453,9 @@ const only = process.argv.slice(2);
 
 /**
  * Removes the builds earlier bench runs and end-to-end tests left behind, but for those a container uses, those
- * the rollback state names and the newest three of each repository. Each deploy the bench makes adds a build,
- * and the engine lists images slower the more there are (hundreds made every plan's listing take a second
- * here): without this, a run would time the last run's debris.
+ * the rollback state names, `:latest` and the newest three of each repository. Each deploy the bench makes adds
+ * a build, and the engine lists images slower the more there are (with some hundreds, about half a second a
+ * listing here, and every rollback plan lists): without this, a run would time the last run's debris.
  */
 async function pruneOldBuilds() {
   const state = (() => {
@@ -470,7 +470,7 @@ async function pruneOldBuilds() {
   let removed = 0;
   for (const repo of [t.apiImage, t.mcpImage]) {
     const images = await listImages(repo);
-    for (const i of images.slice(0, 3)) keep.add(i.id);
+    for (const i of images.filter((x, n) => n < 3 || x.tags.some((tag) => tag.endsWith(':latest')))) keep.add(i.id);
     for (const i of images.filter((x) => !keep.has(x.id)))
       for (const tag of i.tags)
         removed += await engine(`/images/${encodeURIComponent(tag)}`, { method: 'DELETE' }).then(
