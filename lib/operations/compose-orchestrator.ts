@@ -7,7 +7,6 @@ import type { Orchestrator } from './orchestrator.js';
 
 // The compose CLI's side loads with the first call that runs it: the phases that only read never load it.
 const stack = () => import('./stack.js');
-const cliArgs = async () => (await import('../probes/compose.js')).composeArgs;
 
 export function composeOrchestrator(t: {
   projectDir: string;
@@ -45,7 +44,8 @@ export function composeOrchestrator(t: {
     healthy: (services, timeoutMs) => waitHealthy(project, services, { timeoutMs }),
     async runOnce(service, command, opts) {
       const p = await compose();
-      return (await stack()).composeStep(p, opts.title, (await cliArgs()).runRm(p, service, command ?? []), {
+      const [{ composeStep }, { composeArgs }] = await Promise.all([stack(), import('../probes/compose.js')]);
+      return composeStep(p, opts.title, composeArgs.runRm(p, service, command ?? []), {
         logFile: opts.logFile,
         timeoutMs: opts.timeoutMs,
       });

@@ -34,10 +34,6 @@ const decoders: Record<string, () => Transform> = {
 /** Connections kept per origin: a request beyond them waits for one, and that wait would be timed as latency. */
 export const connectionsPerOrigin = 32;
 
-// Loaded on the first request: a phase that makes none (the gate) never pays for the client.
-let client: Promise<typeof import('undici')> | undefined;
-const undici = () => (client ??= import('undici'));
-
 const agents = new Map<string, Agent>();
 function agentFor({ Agent }: typeof import('undici'), caFile: string | undefined, timeoutMs: number): Dispatcher {
   const key = `${caFile ?? ''}|${timeoutMs}`;
@@ -57,7 +53,8 @@ function agentFor({ Agent }: typeof import('undici'), caFile: string | undefined
 export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResponse> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
-  const u = await undici();
+  // Loaded on the first request, before its clock starts: a phase that makes none (the gate) never pays for it.
+  const u = await import('undici');
   const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
   try {

@@ -6,8 +6,7 @@ import type { Secret } from '../core/secret.js';
 export const DB_TIMEOUT_MS = 5000;
 
 // Loaded with the first query: a phase that asks the database nothing never pays for it.
-let loaded: Promise<typeof pg> | undefined;
-const driver = () => (loaded ??= import('pg').then((m) => m.default));
+const driver = async () => (await import('pg')).default;
 
 /** Runs one query on a fresh connection with connect and query deadlines; the password stays in memory. */
 export async function queryOnce<T extends pg.QueryResultRow>(

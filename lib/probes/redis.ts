@@ -5,11 +5,9 @@ import type { Secret } from '../core/secret.js';
 /** @default 3000 */
 export const REDIS_TIMEOUT_MS = 3000;
 
-// Loaded on the first command: a phase that asks Redis nothing never pays for the client.
-let loaded: Promise<typeof import('ioredis')> | undefined;
-
 async function withRedis<T>(url: Secret, what: string, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const { Redis } = await (loaded ??= import('ioredis'));
+  // Loaded on the first command: a phase that asks Redis nothing never pays for the client.
+  const { Redis } = await import('ioredis');
   const client = new Redis(url.reveal(), {
     lazyConnect: true,
     connectTimeout: REDIS_TIMEOUT_MS,
