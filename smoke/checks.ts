@@ -6,7 +6,7 @@ import { target } from '../lib/harness/config';
 import { connectionsPerOrigin, get, json, walkRedirects } from '../lib/probes/http';
 import { peerCertificate } from '../lib/probes/tls';
 import { entry, maxRedirects, meets, titleOf, type CheckId } from '../runbook/catalogue';
-import { pacedWindow } from '../lib/core/stats';
+import { firstWindow, pacedWindow } from '../lib/core/stats';
 import { waitUntil } from '../lib/core/wait';
 
 const t = target();
@@ -21,8 +21,12 @@ async function getJson(c: Check, path: string, headers?: Record<string, string>)
     http: res.status,
     body: body.ok ? body.value : ({} as Record<string, unknown>),
     problem: body.ok ? null : body.problem,
+    ms: res.ms,
   };
 }
+
+/** How long smoke 4 and 5's searches took, answered 200: what smoke 9's sample knows of search before it starts. */
+const earlierSearchesMs: number[] = [];
 
 const objects = (v: unknown): Array<Record<string, unknown>> =>
   Array.isArray(v)
@@ -60,6 +64,7 @@ export async function products(ctx: TestContext, id: CheckId = 'smoke.3') {
 export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
   const c = check(ctx, id);
   const a = await getJson(c, searchUsd('laptop', 3));
+  if (a.http === 200) earlierSearchesMs.push(a.ms);
   const items = Array.isArray(a.body.products) ? (a.body.products as unknown[]) : [];
   const found = objects(items);
   const priced = found.filter(
@@ -77,6 +82,7 @@ export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
 export async function searchIphone(ctx: TestContext, id: CheckId = 'smoke.5') {
   const c = check(ctx, id);
   const a = await getJson(c, searchUsd('iphone', 1));
+  if (a.http === 200) earlierSearchesMs.push(a.ms);
   const first = Array.isArray(a.body.products) ? (a.body.products as unknown[])[0] : undefined;
   const name = typeof first === 'object' && first !== null ? (first as Record<string, unknown>).name : undefined;
   c.judge({ http: a.http, total: a.problem ?? a.body.total ?? null, first_product: name ?? null });
@@ -137,6 +143,13 @@ export const latencyQueries = [
  * time that wait as the API's latency.
  */
 export const maxInFlight = connectionsPerOrigin - 2;
+
+/**
+ * Smoke 3, 4, 5 and 8 go to the API together before the sample starts. The sample's first window is at most that
+ * many, and only as many as smoke 4 and 5's search times allow: no first wave loads the API more than the smoke
+ * checks loaded it a moment before. Without them (a filtered run), the sample starts at one.
+ */
+const requestsBeforeTheSample = 4;
 
 /**
  * Waits until sibling checks have ended: the ones named, or every other one. A sibling that is filtered out or
@@ -201,7 +214,9 @@ export async function searchLatency(
   // Every connection the sample may use is opened (TLS included) while the other checks run, so no sample
   // times a handshake the API's own histogram never sees.
   await Promise.all(Array.from({ length: maxInFlight }, health));
-  // Those first answers timed their handshakes: the distance is taken afresh, on open connections.
+  // Those first answers timed their handshakes: the distance is taken afresh, on open connections. Until then the
+  // fastest of them bounds it from above, and pacing takes the faster of that and each search.
+  const openedMs = distanceMs;
   distanceMs = undefined;
   await order.sampleAfter?.();
   let stoppedEarly: string | null = null;
@@ -223,7 +238,7 @@ export async function searchLatency(
       let next = 0;
       let inFlight = 0;
       // Slow start: the window grows by one per answer at most (doubling per round trip) and shrinks at once.
-      let window = 1;
+      let window = firstWindow(openedMs, earlierSearchesMs, maxInFlight, requestsBeforeTheSample);
       const pump = () => {
         while (!stoppedEarly && next < n && inFlight < window) {
           const q = latencyQueries[next++ % latencyQueries.length]!;

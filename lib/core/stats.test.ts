@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pacedWindow, percentile, pool } from './stats';
+import { firstWindow, pacedWindow, percentile, pool } from './stats';
 
 describe('stats', () => {
   it('p99 by nearest rank', () => {
@@ -42,5 +42,19 @@ describe('stats', () => {
     // The typical latency is recent: a cold start does not hold the window down once answers are fast again.
     expect(pacedWindow(300, [3000, 3000, 3000, ...Array(10).fill(304)], 32)).toBe(32);
     expect(pacedWindow(50, [40], 4)).toBe(4);
+  });
+  it("starts a sample's slow start from earlier answers, never above their own concurrency", () => {
+    // No earlier answers, or no distance: one, as before.
+    expect(firstWindow(300, [], 32, 4)).toBe(1);
+    expect(firstWindow(undefined, [305, 306], 32, 4)).toBe(1);
+    // Far and cheap: as many as the earlier requests had in flight, not the whole window.
+    expect(firstWindow(300, [305, 306], 32, 4)).toBe(4);
+    // Near, or cold: pacing says one, and the cap does not raise it.
+    expect(firstWindow(2, [6, 5], 32, 4)).toBe(1);
+    expect(firstWindow(300, [900, 1200], 32, 4)).toBe(1);
+    // 100 ms away, 40 ms of work: pacing allows three.
+    expect(firstWindow(100, [140, 140], 32, 4)).toBe(3);
+    // A cap of nothing still sends one.
+    expect(firstWindow(300, [305], 32, 0)).toBe(1);
   });
 });

@@ -23,6 +23,15 @@ export function pacedWindow(distanceMs: number | undefined, latenciesMs: number[
   return Math.max(1, Math.min(max, Math.floor(typical / work)));
 }
 
+/**
+ * Slow start's first window, from answers the sample did not make itself: as many as pacedWindow allows for them,
+ * but never more than `cap`, the number of requests those answers came from while in flight together. So a first
+ * wave never loads the server more than it was loaded a moment ago. One when there are none.
+ */
+export function firstWindow(distanceMs: number | undefined, earlierMs: number[], max: number, cap: number): number {
+  return Math.max(1, Math.min(cap, pacedWindow(distanceMs, earlierMs, max)));
+}
+
 /** Runs `count` tasks with at most `concurrency` in flight; results in task order. */
 export async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count);
