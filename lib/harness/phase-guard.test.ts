@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PhaseEvidence } from './evidence';
+import { waitUntil } from '../core/wait';
+import { readEvidence, writeEvidence, type PhaseEvidence } from './evidence';
 import { earlierPhases } from './phase-setup';
-import { whyNotRun } from './phase-guard';
+import { onEvidenceWritten, whyNotRun } from './phase-guard';
 
 const evidence = (over: Partial<PhaseEvidence> = {}): PhaseEvidence => ({
   phase: 'preflight',
@@ -56,5 +60,35 @@ describe('a phase in a run of several', () => {
     );
     // The first earlier phase that did not pass is named.
     expect(whyNotRun([ok(evidence()), ok(evidence({ phase: 'deploy', outcome: 'failed' }))])).toMatch(/^deploy failed/);
+  });
+});
+
+describe('waiting for an earlier phase', () => {
+  it('reads the evidence as soon as the reporter writes it, not at the next poll', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guard-'));
+    const read = () => readEvidence(dir, 'preflight');
+    // A poll ten minutes apart: only the watch can end this wait within the test's deadline.
+    const waited = waitUntil(
+      async () => {
+        const r = read();
+        return r.ok ? { ready: true as const, value: r.evidence } : { ready: false as const, last: 'none yet' };
+      },
+      { what: 'preflight evidence', timeoutMs: 600_000, intervalMs: 600_000, wake: onEvidenceWritten(dir) },
+    );
+    setTimeout(() => writeEvidence(dir, evidence()), 50);
+    expect((await waited).value.outcome).toBe('passed');
+  }, 20_000);
+
+  it('falls back to polling where the evidence folder cannot be made', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'guard-')), 'not-a-folder');
+    writeFileSync(file, '');
+    const stop = onEvidenceWritten(file)(() => {});
+    expect(stop).toBeTypeOf('function');
+    stop();
+    const w = await waitUntil(async () => ({ ready: true as const, value: 1 }), {
+      what: 'nothing',
+      wake: onEvidenceWritten(file),
+    });
+    expect(w.value).toBe(1);
   });
 });

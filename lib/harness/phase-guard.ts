@@ -1,12 +1,32 @@
 // Setup file of every runbook phase. When one Vitest run holds several phases (`npm run launch`), a phase runs
 // only when every earlier one passed; otherwise each of its checks is recorded as not run, with the reason, and
 // the gate holds on them. Nothing of a phase that changes the stack (deploy, rollback) starts at all.
+import { mkdirSync, watch } from 'node:fs';
+import { dirname } from 'node:path';
 import { beforeEach, inject } from 'vitest';
 import { waitUntil } from '../core/wait.js';
-import { readEvidence, writeLaunchStop, type Phase, type ReadResult } from './evidence.js';
+import { evidencePath, readEvidence, writeLaunchStop, type Phase, type ReadResult } from './evidence.js';
 
 /** How long a phase waits for an earlier phase's evidence, which its reporter writes as that phase ends. */
 export const earlierEvidenceTimeoutMs = 30_000;
+
+/**
+ * Polls now whenever a file in the evidence folder changes: the reporter writes each phase's evidence there (by
+ * rename) as the phase ends. Where the folder cannot be watched, the wait's own interval is the fallback.
+ */
+export function onEvidenceWritten(reportsDir: string): (poll: () => void) => () => void {
+  return (poll) => {
+    try {
+      const dir = dirname(evidencePath(reportsDir, 'preflight'));
+      mkdirSync(dir, { recursive: true });
+      const watcher = watch(dir, () => poll());
+      watcher.on('error', () => watcher.close());
+      return () => watcher.close();
+    } catch {
+      return () => {};
+    }
+  };
+}
 
 /** Why this phase must not run, from the earlier phases' evidence; undefined when every one passed. */
 export function whyNotRun(earlier: ReadonlyArray<{ phase: Phase; read: ReadResult }>): string | undefined {
@@ -39,7 +59,12 @@ if (run?.after.length) {
           ? { ready: true, value: r }
           : { ready: false, last: 'none yet' };
       },
-      { what: `${phase} evidence from this run`, timeoutMs: earlierEvidenceTimeoutMs, intervalMs: 100 },
+      {
+        what: `${phase} evidence from this run`,
+        timeoutMs: earlierEvidenceTimeoutMs,
+        intervalMs: 100,
+        wake: onEvidenceWritten(run.reportsDir),
+      },
     ).then(
       (w) => w.value,
       () => readEvidence(run.reportsDir, phase),
