@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstWindow, pacedWindow, percentile, pool } from './stats';
+import { firstWindow, pacedWindow, percentile } from './stats';
 
 describe('stats', () => {
   it('p99 by nearest rank', () => {
@@ -11,19 +11,6 @@ describe('stats', () => {
   });
   it('a failed request counts as infinitely slow', () => {
     expect(percentile([10, 20, Infinity], 99)).toBe(Infinity);
-  });
-  it('pool keeps order and bounds concurrency', async () => {
-    let inFlight = 0;
-    let max = 0;
-    const out = await pool(10, 3, async (i) => {
-      inFlight++;
-      max = Math.max(max, inFlight);
-      await new Promise((r) => setTimeout(r, 5));
-      inFlight--;
-      return i * 2;
-    });
-    expect(out).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
-    expect(max).toBe(3);
   });
   it('paces a sample so the server works on about one request at a time', () => {
     // Unknown distance or no latency yet: one at a time.

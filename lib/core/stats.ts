@@ -31,17 +31,3 @@ export function pacedWindow(distanceMs: number | undefined, latenciesMs: number[
 export function firstWindow(distanceMs: number | undefined, earlierMs: number[], max: number, cap: number): number {
   return Math.max(1, Math.min(cap, pacedWindow(distanceMs, earlierMs, max)));
 }
-
-/** Runs `count` tasks with at most `concurrency` in flight; results in task order. */
-export async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(count);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await task(i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
