@@ -233,10 +233,10 @@ export async function searchLatency(
       chainInFlight = 1;
       const r = await timed('phone');
       chainInFlight = 0;
-      resumeSample();
       runbookThree.push(r);
       if (r.ms !== null) seen.push(r.ms);
       if (bad(r)) stoppedEarly = `the runbook's request ${i + 1} ${r.ms === null ? 'failed' : `took ${r.ms} ms`}`;
+      resumeSample();
     }
   };
 

@@ -40,7 +40,9 @@ export interface PhaseEvidence {
   checks: CheckRecord[];
 }
 
-export const evidencePath = (reportsDir: string, phase: Phase) => join(reportsDir, 'evidence', `${phase}.json`);
+/** Where each phase's evidence is written, as one file per phase. */
+export const evidenceDir = (reportsDir: string) => join(reportsDir, 'evidence');
+export const evidencePath = (reportsDir: string, phase: Phase) => join(evidenceDir(reportsDir), `${phase}.json`);
 
 export function writeEvidence(reportsDir: string, e: PhaseEvidence) {
   writeAtomic(evidencePath(reportsDir, e.phase), JSON.stringify(e, null, 2) + '\n');
@@ -67,7 +69,7 @@ export function readEvidence(reportsDir: string, phase: Phase): ReadResult {
   }
 }
 
-const launchNotePath = (reportsDir: string) => join(reportsDir, 'evidence', 'launch.json');
+const launchNotePath = (reportsDir: string) => join(evidenceDir(reportsDir), 'launch.json');
 
 /** `npm run launch` notes where it stopped before the gate; the gate shows it as the HOLD reason. */
 export function writeLaunchStop(reportsDir: string, stopped: string) {
@@ -95,7 +97,7 @@ export function forgetEvidence(reportsDir: string, phase: Phase) {
 /** What the gate wrote (evidence/gate.json): its decision and the identity it decided with; undefined when none. */
 export function readGateRecord(reportsDir: string): { decision?: 'GO' | 'HOLD'; identity?: Identity } | undefined {
   try {
-    return JSON.parse(readFileSync(join(reportsDir, 'evidence', 'gate.json'), 'utf8')) as {
+    return JSON.parse(readFileSync(join(evidenceDir(reportsDir), 'gate.json'), 'utf8')) as {
       decision?: 'GO' | 'HOLD';
       identity?: Identity;
     };

@@ -2,10 +2,9 @@
 // only when every earlier one passed; otherwise each of its checks is recorded as not run, with the reason, and
 // the gate holds on them. Nothing of a phase that changes the stack (deploy, rollback) starts at all.
 import { mkdirSync, watch } from 'node:fs';
-import { dirname } from 'node:path';
 import { beforeEach, inject } from 'vitest';
 import { waitUntil } from '../core/wait.js';
-import { evidencePath, readEvidence, writeLaunchStop, type Phase, type ReadResult } from './evidence.js';
+import { evidenceDir, readEvidence, writeLaunchStop, type Phase, type ReadResult } from './evidence.js';
 
 /** How long a phase waits for an earlier phase's evidence, which its reporter writes as that phase ends. */
 export const earlierEvidenceTimeoutMs = 30_000;
@@ -17,7 +16,7 @@ export const earlierEvidenceTimeoutMs = 30_000;
 export function onEvidenceWritten(reportsDir: string): (poll: () => void) => () => void {
   return (poll) => {
     try {
-      const dir = dirname(evidencePath(reportsDir, 'preflight'));
+      const dir = evidenceDir(reportsDir);
       mkdirSync(dir, { recursive: true });
       const watcher = watch(dir, () => poll());
       watcher.on('error', () => watcher.close());
