@@ -138,9 +138,9 @@ export const latencyQueries = [
 /**
  * Smoke 9's p99 sample overlaps the runbook's three requests, with at most `maxInFlight` requests in flight,
  * paced so that the API works on about one of them at a time (lib/core/stats.ts pacedWindow): the distance
- * to the API is the latency of /health, taken as the sample starts. The window starts at one request. The
- * runbook's chain and the /health probe hold a connection each; the sample never waits for one, or it would
- * time that wait as the API's latency.
+ * to the API is the latency of /health on an open connection, taken while the other checks end. The runbook's
+ * chain and the /health probe hold a connection each; the sample never waits for one, or it would time that wait
+ * as the API's latency.
  */
 export const maxInFlight = connectionsPerOrigin - 2;
 
