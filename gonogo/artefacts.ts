@@ -2,7 +2,7 @@
 // #us-launch-ops status post as text.
 import { join, relative } from 'node:path';
 import { writeAtomic } from '../lib/core/atomic.js';
-import { readGateRecord } from '../lib/harness/evidence.js';
+import { evidenceDir, readGateRecord } from '../lib/harness/evidence.js';
 import { junitXml } from '../lib/harness/junit.js';
 import { scrub } from '../lib/core/secret.js';
 import type { ConditionResult, GateResult } from './gate.js';
@@ -210,5 +210,5 @@ export function writeGateArtefacts(g: GateResult, reportsDir: string, secrets: s
   writeAtomic(join(reportsDir, 'gonogo.junit.xml'), scrub(gateJunit(g), secrets));
   writeAtomic(join(reportsDir, 'gonogo.html'), scrub(gateHtml(g, reportsDir), secrets));
   writeAtomic(join(reportsDir, 'gonogo.md'), scrub(gateMarkdown(g), secrets));
-  writeAtomic(join(reportsDir, 'evidence', 'gate.json'), scrub(JSON.stringify(g, null, 2), secrets));
+  writeAtomic(join(evidenceDir(reportsDir), 'gate.json'), scrub(JSON.stringify(g, null, 2), secrets));
 }

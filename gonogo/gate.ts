@@ -4,8 +4,8 @@
 // running; each is re-judged from its measured record with the catalogue's own rule; the last deploy or
 // rollback must have finished and put that build there. Anything else is HOLD, with the reason.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
+  evidenceDir,
   evidencePath,
   readLaunchStop,
   type CheckRecord,
@@ -345,7 +345,7 @@ export function evaluateGate(input: GateInput): GateResult {
     measured: `${problems.length} problem(s)`,
     reason: problems.join('; ') || 'met',
     evidenceAgeMin: undefined,
-    evidenceFile: join(input.reportsDir, 'evidence'),
+    evidenceFile: evidenceDir(input.reportsDir),
   };
 
   const decision: Verdict = results.every((r) => r.verdict === 'GO') && completeness.verdict === 'GO' ? 'GO' : 'HOLD';
@@ -391,7 +391,7 @@ export function holdEverything(
     measured: 'nothing measured',
     reason,
     evidenceAgeMin: undefined,
-    evidenceFile: join(base.reportsDir, 'evidence'),
+    evidenceFile: evidenceDir(base.reportsDir),
   });
   return {
     decision: 'HOLD',

@@ -12,6 +12,7 @@ import { busiest, showPools } from '../lib/probes/pgbouncer.js';
 import { instant } from '../lib/probes/prometheus.js';
 import { memory } from '../lib/probes/redis.js';
 import { junitXml } from '../lib/harness/junit.js';
+import { evidenceDir } from '../lib/harness/evidence.js';
 import { scrub } from '../lib/core/secret.js';
 import { TriggerTracker, triggers, type Sample } from '../lib/operations/triggers.js';
 import { runPhase } from './phases.js';
@@ -154,7 +155,7 @@ export async function watch(
   });
   writeAtomic(join(t.reportsDir, 'watch.junit.xml'), scrub(xml, t.secretValues));
   writeAtomic(
-    join(t.reportsDir, 'evidence', 'watch.json'),
+    join(evidenceDir(t.reportsDir), 'watch.json'),
     scrub(
       JSON.stringify(
         {
