@@ -3,10 +3,11 @@
 import type { TestContext } from 'vitest';
 import { check, type Check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
-import { connectionsPerOrigin, get, json, walkRedirects } from '../lib/probes/http';
+import { connectionsOpen, connectionsPerOrigin, get, json, walkRedirects } from '../lib/probes/http';
 import { peerCertificate } from '../lib/probes/tls';
 import { entry, maxRedirects, meets, titleOf, type CheckId } from '../runbook/catalogue';
-import { firstWindow, pacedWindow } from '../lib/core/stats';
+import { firstWindow, minWorkMs, pacingReach } from '../lib/core/stats';
+import { PacedSample, staggered, type Timed } from '../lib/core/sampler';
 import { waitUntil } from '../lib/core/wait';
 
 const t = target();
@@ -25,8 +26,10 @@ async function getJson(c: Check, path: string, headers?: Record<string, string>)
   };
 }
 
-/** How long smoke 4 and 5's searches took, answered 200: what smoke 9's sample knows of search before it starts. */
-const earlierSearchesMs: number[] = [];
+/** Smoke 4 and 5's searches that answered 200, and how long they took: what smoke 9's sample knows of search first. */
+const earlierSearches = new Map<string, number>();
+/** How long smoke 1's /health took: how far away the API is, at most, before smoke 9 opens its connections. */
+const healthMs: number[] = [];
 
 const objects = (v: unknown): Array<Record<string, unknown>> =>
   Array.isArray(v)
@@ -37,6 +40,7 @@ const searchUsd = (q: string, limit: number) => `/v1/search?q=${encodeURICompone
 export async function health(ctx: TestContext, id: CheckId = 'smoke.1') {
   const c = check(ctx, id);
   const a = await getJson(c, '/health');
+  if (a.http === 200) healthMs.push(a.ms);
   c.judge({ http: a.http, status: a.problem ?? a.body.status ?? null, build: a.body.build ?? null });
 }
 
@@ -64,7 +68,7 @@ export async function products(ctx: TestContext, id: CheckId = 'smoke.3') {
 export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
   const c = check(ctx, id);
   const a = await getJson(c, searchUsd('laptop', 3));
-  if (a.http === 200) earlierSearchesMs.push(a.ms);
+  if (a.http === 200) earlierSearches.set(searchUsd('laptop', 3), a.ms);
   const items = Array.isArray(a.body.products) ? (a.body.products as unknown[]) : [];
   const found = objects(items);
   const priced = found.filter(
@@ -82,7 +86,7 @@ export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
 export async function searchIphone(ctx: TestContext, id: CheckId = 'smoke.5') {
   const c = check(ctx, id);
   const a = await getJson(c, searchUsd('iphone', 1));
-  if (a.http === 200) earlierSearchesMs.push(a.ms);
+  if (a.http === 200) earlierSearches.set(searchUsd('iphone', 1), a.ms);
   const first = Array.isArray(a.body.products) ? (a.body.products as unknown[])[0] : undefined;
   const name = typeof first === 'object' && first !== null ? (first as Record<string, unknown>).name : undefined;
   c.judge({ http: a.http, total: a.problem ?? a.body.total ?? null, first_product: name ?? null });
@@ -119,35 +123,25 @@ export async function catalogStatus(ctx: TestContext, id: CheckId = 'smoke.8') {
   });
 }
 
-/** The runbook's own query first, then terms across the catalogue, so one cached query cannot stand in for search. */
-export const latencyQueries = [
-  'phone',
-  'laptop',
-  'iphone',
-  'headphones',
-  'camera',
-  'monitor',
-  'tablet',
-  'smartwatch',
-  'console',
-  'coffee',
-  'ssd',
-  'tv',
-];
-
 /**
- * Smoke 9's p99 sample overlaps the runbook's three requests, with at most `maxInFlight` requests in flight,
- * paced so that the API works on about one of them at a time (lib/core/stats.ts pacedWindow): the distance
- * to the API is the latency of /health on an open connection, taken while the other checks end. The runbook's
- * chain and the /health probe hold a connection each; the sample never waits for one, or it would time that wait
- * as the API's latency.
+ * Smoke 9's sample asks the runbook's own searches first (smoke 9's, 4's and 5's, as the runbook words them), then
+ * terms across the catalogue: every one at least once, none for more than a fifth of the sample, so no one cached
+ * query stands in for search.
  */
-export const maxInFlight = connectionsPerOrigin - 2;
+export const latencyQueries: readonly string[] = [
+  searchUsd('phone', 5),
+  searchUsd('laptop', 3),
+  searchUsd('iphone', 1),
+  ...['headphones', 'camera', 'monitor', 'tablet', 'smartwatch', 'console', 'coffee', 'ssd', 'tv'].map((q) =>
+    searchUsd(q, 5),
+  ),
+];
+const maxShare = 0.2;
 
 /**
- * Smoke 3, 4, 5 and 8 go to the API together before the sample starts. The sample's first window is at most that
- * many, and only as many as smoke 4 and 5's search times allow: no first wave loads the API more than the smoke
- * checks loaded it a moment before. Without them (a filtered run), the sample starts at one.
+ * Smoke 3, 4, 5 and 8 go to the API together. The sample's first queries nobody has answered are at most that
+ * many in flight, and only as many as smoke 4 and 5's search times allow: no first wave of cold queries loads the
+ * API more than the smoke checks loaded it a moment before. Without them (a filtered run), it starts at one.
  */
 const requestsBeforeTheSample = 4;
 
@@ -169,21 +163,24 @@ export async function siblingsEnded(ctx: TestContext, ids?: CheckId[], timeoutMs
   );
 }
 
-interface Timed {
-  ms: number | null;
-  why: string | null;
-}
-
+/**
+ * Smoke 9: the runbook's three requests one after another, and beside them a p99 sample of at least 100
+ * searches, paced (lib/core/sampler.ts) so that it never measures its own load. The distance to the API is the
+ * latency of /health on an open connection. The sample's connections are opened (TLS included) before it
+ * starts, as many as pacing can use at the distance smoke 1 showed, so no sample times a handshake the API's own
+ * histogram never sees; the runbook's requests, as curl makes them, include theirs.
+ */
 export async function searchLatency(
   ctx: TestContext,
   id: CheckId = 'smoke.9',
-  order: { connectAfter?: () => Promise<void>; sampleAfter?: () => Promise<void> } = {},
+  order: { startAfter?: () => Promise<void>; coldAfter?: () => Promise<void> } = {},
 ) {
   const c = check(ctx, id);
-  const timed = async (q: string): Promise<Timed> => {
+  const timed = async (path: string): Promise<Timed> => {
     const started = performance.now();
-    const res = await get(api(searchUsd(q, 5)), { ...http, timeoutMs: 4000 }).catch((e: Error) => e);
+    const res = await get(api(path), { ...http, timeoutMs: 4000 }).catch((e: Error) => e);
     const ms = Math.round(performance.now() - started);
+    const q = new URL(path, t.apiUrl).searchParams.get('q');
     if (res instanceof Error) return { ms: null, why: `${q}: ${res.message.split('\n')[0]}` };
     const body = json(res);
     const valid =
@@ -196,89 +193,98 @@ export async function searchLatency(
   // more samples are slow than the p99 of the full sample may hold. A stalled API costs one timeout, not fifty.
   const limit = entry(id).threshold!;
   const n = t.p99Samples;
-  const slowAllowed = n - Math.ceil(0.99 * n);
   const bad = (r: Timed) => r.ms === null || !meets(r.ms, limit);
-  const seen: number[] = [];
-  let distanceMs: number | undefined;
-  const health = async () => {
+  const health = async (): Promise<number | undefined> => {
     const started = performance.now();
     const ok = await get(api('/health'), { ...http, timeoutMs: 4000 })
       .then((r) => r.status === 200)
       .catch(() => false);
-    if (ok) distanceMs = Math.min(distanceMs ?? Infinity, performance.now() - started);
+    return ok ? performance.now() - started : undefined;
   };
-  const distance = async () => {
-    for (let i = 0; i < 2; i++) await health();
-  };
-  await order.connectAfter?.();
-  // Every connection the sample may use is opened (TLS included) while the other checks run, so no sample
-  // times a handshake the API's own histogram never sees.
-  await Promise.all(Array.from({ length: maxInFlight }, health));
-  // Those first answers timed their handshakes: the distance is taken afresh, on open connections, while the
-  // other checks end. Until it is known the fastest of them bounds it from above (a handshake is small beside a
-  // far API's round trip), and pacing takes the faster of that and each search.
-  const openedMs = distanceMs;
-  distanceMs = undefined;
-  const measuringDistance = distance();
-  await order.sampleAfter?.();
-  let stoppedEarly: string | null = null;
+  // Until the distance is measured on an open connection, the fastest answer that opened one bounds it from
+  // above (its handshake is small beside a far API's round trip).
+  let openedMs: number | undefined;
+  let distanceMs: number | undefined;
+  let busy = 0;
+  await order.startAfter?.();
+  // As many connections as pacing can use at the distance smoke 1 showed, less the runbook's request's own.
+  const open = Math.min(connectionsPerOrigin - 1, pacingReach(Math.min(...healthMs, Infinity)));
+  const sample = new PacedSample({
+    n,
+    queries: latencyQueries,
+    maxShare,
+    maxInFlight: open,
+    // No query has more in flight than its share of the whole window.
+    maxInFlightPerQuery: Math.max(2, Math.ceil(open / latencyQueries.length)),
+    connections: () => connectionsOpen(t.apiUrl, { ...http, timeoutMs: 4000 }) - busy,
+    distanceMs: () => distanceMs ?? openedMs,
+    bad,
+    badAllowed: n - Math.ceil(0.99 * n),
+    request: timed,
+  });
+  const sampling = sample.run();
 
   const runbookThree: Timed[] = [];
-  // The runbook's request in flight takes one place in the sample's window: the API works on about one search
-  // at a time counting both, and the sample never times the chain's load.
-  let chainInFlight = 0;
-  let resumeSample = () => {};
+  const runbookQuery = latencyQueries[0]!;
   const chain = async () => {
-    for (let i = 0; i < 3 && !stoppedEarly; i++) {
-      chainInFlight = 1;
-      const r = await timed('phone');
-      chainInFlight = 0;
+    for (let i = 0; i < 3 && !sample.stoppedEarly; i++) {
+      const r = await sample.alongside(timed(runbookQuery));
       runbookThree.push(r);
-      if (r.ms !== null) seen.push(r.ms);
-      if (bad(r)) stoppedEarly = `the runbook's request ${i + 1} ${r.ms === null ? 'failed' : `took ${r.ms} ms`}`;
-      resumeSample();
+      if (r.ms !== null) sample.answeredElsewhere(runbookQuery, r.ms);
+      if (bad(r)) sample.stop(`the runbook's request ${i + 1} ${r.ms === null ? 'failed' : `took ${r.ms} ms`}`);
     }
   };
+  const running = chain();
 
-  const sample: Timed[] = [];
-  let mostInFlight = 0;
-  const sampler = () =>
-    new Promise<void>((done) => {
-      let next = 0;
-      let inFlight = 0;
-      // Slow start: the window grows by one per answer at most (doubling per round trip) and shrinks at once.
-      let window = firstWindow(distanceMs ?? openedMs, earlierSearchesMs, maxInFlight, requestsBeforeTheSample);
-      const pump = () => {
-        while (!stoppedEarly && next < n && inFlight + chainInFlight < window) {
-          const q = latencyQueries[next++ % latencyQueries.length]!;
-          inFlight++;
-          mostInFlight = Math.max(mostInFlight, inFlight);
-          void timed(q).then((r) => {
-            inFlight--;
-            sample.push(r);
-            if (r.ms !== null) seen.push(r.ms);
-            window = Math.min(pacedWindow(distanceMs, seen, maxInFlight), window + 1);
-            if (!stoppedEarly && sample.filter(bad).length > slowAllowed)
-              stoppedEarly = `sample ${sample.length} ${r.ms === null ? 'failed' : 'was slow'} and settled the p99`;
-            pump();
-          });
-        }
-        if (inFlight === 0 && (stoppedEarly || next >= n)) done();
-      };
-      resumeSample = pump;
-      pump();
-    });
+  // /health on each connection opens it; the sample uses it once it is open and idle. The distance is then
+  // taken twice on open connections.
+  const besideTheSample = async () => {
+    busy++;
+    try {
+      return await health();
+    } finally {
+      busy--;
+      sample.wake();
+    }
+  };
+  let measuringDistance: Promise<void> | undefined;
+  const measureDistance = async () => {
+    for (let i = 0; i < 2; i++) {
+      const ms = await besideTheSample();
+      if (ms !== undefined) distanceMs = Math.min(distanceMs ?? Infinity, ms);
+    }
+  };
+  const opening = staggered(open, minWorkMs, async () => {
+    const ms = await besideTheSample();
+    if (ms === undefined) return;
+    openedMs = Math.min(openedMs ?? Infinity, ms);
+    measuringDistance ??= measureDistance();
+  });
+  const cold = (order.coldAfter?.() ?? Promise.resolve()).then(
+    () => {
+      for (const [path, ms] of earlierSearches) sample.answeredElsewhere(path, ms);
+      const d = distanceMs ?? openedMs;
+      sample.allowCold(firstWindow(d, [...earlierSearches.values()], open, requestsBeforeTheSample));
+    },
+    (e: Error) => sample.stop(`the other checks did not end: ${e.message}`),
+  );
+  await Promise.all(opening);
+  if (openedMs === undefined) sample.stop(`none of ${open} connections opened: /health did not answer 200`);
 
-  await Promise.all([chain(), sampler(), measuringDistance]);
-  const failures = [...runbookThree, ...sample].filter((s) => s.why).map((s) => s.why);
+  await Promise.all([sampling, running, measuringDistance, cold]);
+  const failures = [...runbookThree, ...sample.samples].filter((s) => s.why).map((s) => s.why);
   c.judge({
     runbook_three_ms: runbookThree.map((r) => r.ms),
-    samples_ms: sample.map((s) => s.ms),
+    samples_ms: sample.samples.map((s) => s.ms),
     failed: failures.length,
     failures: failures.slice(0, 5),
-    stopped_early: stoppedEarly,
+    stopped_early: sample.stoppedEarly,
     queries: latencyQueries.length,
-    most_in_flight: mostInFlight,
+    asked: Object.fromEntries(
+      [...sample.asked].map(([path, k]) => [new URL(path, t.apiUrl).searchParams.get('q') ?? path, k]),
+    ),
+    most_in_flight: sample.mostInFlight,
+    connections: open,
     distance_ms: distanceMs === undefined ? null : Math.round(distanceMs),
   });
 }

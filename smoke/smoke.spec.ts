@@ -1,8 +1,8 @@
 // Runbook section 3, reported in its order. The checks run side by side, with two orderings that keep the
 // harness out of its own measurements: the searches and counts (a cold one takes seconds of the database's CPU)
-// start once smoke 2 has measured the database's response time, and smoke 9's sample starts once every other
-// check has ended (it opens its connections meanwhile); it paces itself (smoke/checks.ts) so it never measures
-// its own load.
+// start once smoke 2 has measured the database's response time, and so do smoke 9's requests; its sample asks
+// queries nobody has answered yet only once every other check has ended, and paces itself (lib/core/sampler.ts)
+// so it never measures its own load.
 import { describe, test, type TestContext } from 'vitest';
 import * as smoke from './checks';
 import { titleOf } from '../runbook/catalogue';
@@ -23,8 +23,8 @@ describe.concurrent('3. Smoke test suite', () => {
   test(titleOf('smoke.8'), afterDbTimed(smoke.catalogStatus));
   test(titleOf('smoke.9'), (ctx) =>
     smoke.searchLatency(ctx, 'smoke.9', {
-      connectAfter: () => smoke.siblingsEnded(ctx, ['smoke.2']),
-      sampleAfter: () => smoke.siblingsEnded(ctx),
+      startAfter: () => smoke.siblingsEnded(ctx, ['smoke.2']),
+      coldAfter: () => smoke.siblingsEnded(ctx),
     }),
   );
   test(titleOf('smoke.10'), (ctx) => smoke.tlsCertificate(ctx));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstWindow, pacedWindow, percentile } from './stats';
+import { firstWindow, minWorkMs, pacedWindow, pacingReach, percentile, serverWork } from './stats';
 
 describe('stats', () => {
   it('p99 by nearest rank', () => {
@@ -29,6 +29,16 @@ describe('stats', () => {
     // The typical latency is recent: a cold start does not hold the window down once answers are fast again.
     expect(pacedWindow(300, [3000, 3000, 3000, ...Array(10).fill(304)], 32)).toBe(32);
     expect(pacedWindow(50, [40], 4)).toBe(4);
+  });
+  it("reckons the server's share of a request, never below the least pacing allows", () => {
+    expect(serverWork(undefined, [300])).toBeUndefined();
+    expect(serverWork(100, [])).toBeUndefined();
+    expect(serverWork(100, [108, 110, 109])).toEqual({ typicalMs: 109, workMs: 9 });
+    // Faster than the distance says, or within a millisecond of it: jitter, not work.
+    expect(serverWork(100, [100.5, 101])).toEqual({ typicalMs: 100.5, workMs: minWorkMs });
+    expect(pacingReach(0)).toBe(1);
+    expect(pacingReach(300)).toBe(300 / minWorkMs + 1);
+    expect(pacedWindow(300, [301], 1000)).toBeLessThanOrEqual(pacingReach(300));
   });
   it("starts a sample's slow start from earlier answers, never above their own concurrency", () => {
     // No earlier answers, or no distance: one, as before.

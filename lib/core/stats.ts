@@ -16,11 +16,30 @@ export function median(samples: number[]): number {
  * until both are known; never more than `max`.
  */
 export function pacedWindow(distanceMs: number | undefined, latenciesMs: number[], max: number): number {
-  if (distanceMs === undefined || !Number.isFinite(distanceMs) || latenciesMs.length === 0) return 1;
+  const w = serverWork(distanceMs, latenciesMs);
+  return w ? Math.max(1, Math.min(max, Math.floor(w.typicalMs / w.workMs))) : 1;
+}
+
+/** The server's share of a typical request, as pacedWindow reckons it; undefined until both are known. */
+export function serverWork(
+  distanceMs: number | undefined,
+  latenciesMs: number[],
+): { typicalMs: number; workMs: number } | undefined {
+  if (distanceMs === undefined || !Number.isFinite(distanceMs) || latenciesMs.length === 0) return undefined;
   const travel = Math.min(distanceMs, ...latenciesMs);
-  const typical = median(latenciesMs.slice(-10));
-  const work = Math.max(1, typical - travel);
-  return Math.max(1, Math.min(max, Math.floor(typical / work)));
+  const typicalMs = median(latenciesMs.slice(-10));
+  return { typicalMs, workMs: Math.max(minWorkMs, typicalMs - travel) };
+}
+
+/**
+ * The least server time pacing reckons a request costs: what a server spends below it is hidden in the jitter of
+ * a round trip. A paced sample never sends two requests closer together than this.
+ */
+export const minWorkMs = 2;
+
+/** The most requests pacedWindow can keep in flight against a server at most this far away. */
+export function pacingReach(distanceMs: number): number {
+  return Math.floor(Math.max(0, distanceMs) / minWorkMs) + 1;
 }
 
 /**

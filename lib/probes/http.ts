@@ -32,7 +32,8 @@ const decoders: Record<string, () => Transform> = {
 };
 
 /** Connections kept per origin: a request beyond them waits for one, and that wait would be timed as latency. */
-export const connectionsPerOrigin = 32;
+export const connectionsPerOrigin = 64;
+const defaultTimeoutMs = 5000;
 
 const agents = new Map<string, Agent>();
 function agentFor({ Agent }: typeof import('undici'), caFile: string | undefined, timeoutMs: number): Dispatcher {
@@ -49,9 +50,16 @@ function agentFor({ Agent }: typeof import('undici'), caFile: string | undefined
   return agent;
 }
 
+/** Connections open to the URL's origin through the agent get() uses with these options; 0 before its first. */
+export function connectionsOpen(url: string, opts: Pick<HttpOptions, 'caFile' | 'timeoutMs'> = {}): number {
+  const agent = agents.get(`${opts.caFile ?? ''}|${opts.timeoutMs ?? defaultTimeoutMs}`);
+  const stats = agent?.stats as Record<string, { connected?: number }> | undefined;
+  return stats?.[new URL(url).origin]?.connected ?? 0;
+}
+
 /** One GET, no redirects followed, with a hard deadline and a body size cap. Transport trouble is CouldNotCheck. */
 export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResponse> {
-  const timeoutMs = opts.timeoutMs ?? 5000;
+  const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs;
   const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
   // Loaded on the first request, before its clock starts: a phase that makes none (the gate) never pays for it.
   const u = await import('undici');

@@ -104,8 +104,8 @@ export const noFaults = {
  * warm-up"), which the fault matrix is not about.
  */
 export async function warmUp() {
-  for (const q of latencyQueries) {
-    await get(`${t.apiUrl}/v1/search?q=${encodeURIComponent(q)}&limit=5&currency=USD`, {
+  for (const path of latencyQueries) {
+    await get(`${t.apiUrl}${path}`, {
       caFile: t.caFile,
       timeoutMs: 30_000,
     }).catch(() => undefined);

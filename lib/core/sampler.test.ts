@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { PacedSample, staggered, type PacedSampleOptions, type Timed } from './sampler';
+
+const queries = ['a', 'b', 'c', 'd', 'e'];
+
+/** A server `latencyMs` away that records what it was asked and how much it had in flight. */
+function server(latencyMs = 5, answer: (q: string, i: number) => Timed = () => ({ ms: latencyMs, why: null })) {
+  const log = { asked: [] as string[], at: [] as number[], inFlight: 0, most: 0, mostFor: new Map<string, number>() };
+  const flying = new Map<string, number>();
+  const request = (q: string): Promise<Timed> => {
+    const i = log.asked.length;
+    log.asked.push(q);
+    log.at.push(performance.now());
+    log.inFlight++;
+    log.most = Math.max(log.most, log.inFlight);
+    flying.set(q, (flying.get(q) ?? 0) + 1);
+    log.mostFor.set(q, Math.max(log.mostFor.get(q) ?? 0, flying.get(q)!));
+    return new Promise((r) =>
+      setTimeout(() => {
+        log.inFlight--;
+        flying.set(q, flying.get(q)! - 1);
+        r(answer(q, i));
+      }, latencyMs),
+    );
+  };
+  return { log, request };
+}
+
+const options = (request: PacedSampleOptions['request'], o: Partial<PacedSampleOptions> = {}): PacedSampleOptions => ({
+  n: 40,
+  queries,
+  maxShare: 0.4,
+  maxInFlight: 8,
+  maxInFlightPerQuery: 3,
+  distanceMs: () => 4,
+  bad: (r) => r.ms === null || r.ms >= 2000,
+  badAllowed: 0,
+  request,
+  ...o,
+});
+
+describe('PacedSample', () => {
+  it('takes n samples, every query at least once and none more than its share, within both in-flight limits', async () => {
+    // 1 ms of a 20 ms request is the server's: pacing alone would keep 10 in flight.
+    const { log, request } = server(20);
+    const s = new PacedSample(options(request, { distanceMs: () => 19 }));
+    const done = s.run();
+    s.answeredElsewhere('a', 20);
+    s.allowCold(2);
+    await done;
+    expect(s.samples).toHaveLength(40);
+    expect(log.asked).toHaveLength(40);
+    for (const q of queries) {
+      expect(s.asked.get(q)).toBeGreaterThanOrEqual(1);
+      expect(s.asked.get(q)).toBeLessThanOrEqual(16);
+      expect(log.mostFor.get(q)).toBeLessThanOrEqual(3);
+    }
+    expect(log.most).toBeLessThanOrEqual(8);
+    expect(s.stoppedEarly).toBeNull();
+  });
+
+  it('asks nothing until a query has answered elsewhere or cold ones may go, and then only that query', async () => {
+    const { log, request } = server();
+    const s = new PacedSample(options(request, { n: 10, maxShare: 0.4 }));
+    const done = s.run();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log.asked).toEqual([]);
+    s.answeredElsewhere('c', 5);
+    await new Promise((r) => setTimeout(r, 30));
+    // 'c' may take at most 4 of 10, and must leave a place for each of the four not asked yet.
+    expect(new Set(log.asked)).toEqual(new Set(['c']));
+    expect(log.asked.length).toBeLessThanOrEqual(4);
+    s.allowCold(1);
+    await done;
+    expect(s.samples).toHaveLength(10);
+  });
+
+  it('keeps no more in flight for one query than its limit, however wide the window', async () => {
+    const { log, request } = server(20);
+    const s = new PacedSample(options(request, { n: 10, maxShare: 0.5, distanceMs: () => 19 }));
+    const done = s.run();
+    s.answeredElsewhere('a', 20);
+    await new Promise((r) => setTimeout(r, 15));
+    expect(log.asked.length).toBe(3);
+    s.allowCold(8);
+    await done;
+    expect(log.mostFor.get('a')).toBe(3);
+    expect(log.most).toBeGreaterThan(3);
+  });
+
+  it('leaves a place for every query not asked yet, however many one query may take', async () => {
+    const { request } = server(5);
+    const s = new PacedSample(options(request, { n: 10, maxShare: 0.8 }));
+    const done = s.run();
+    s.answeredElsewhere('c', 5);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(s.asked.get('c')).toBe(6);
+    s.allowCold(4);
+    await done;
+    expect([...s.asked.keys()].sort()).toEqual(queries);
+  });
+
+  it('sends cold queries a window at a time, the first window as given', async () => {
+    const { log, request } = server(10);
+    const s = new PacedSample(options(request, { n: 5, maxShare: 0.2, maxInFlight: 8 }));
+    const done = s.run();
+    s.allowCold(2);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(log.asked).toEqual(['a', 'b']);
+    await done;
+    expect(log.asked).toEqual(queries);
+  });
+
+  it('never has more in flight than connections are open, but never stalls with none', async () => {
+    const { log, request } = server(5);
+    let open = 0;
+    const s = new PacedSample(options(request, { n: 12, maxShare: 0.4, connections: () => open }));
+    const done = s.run();
+    s.allowCold(8);
+    await new Promise((r) => setTimeout(r, 30));
+    // Nothing open: one at a time, so the sample still ends.
+    expect(log.most).toBe(1);
+    open = 3;
+    s.wake();
+    await done;
+    expect(log.most).toBeLessThanOrEqual(3);
+    expect(s.samples).toHaveLength(12);
+  });
+
+  it('counts a request alongside in its window', async () => {
+    const { log, request } = server(5);
+    const s = new PacedSample(options(request, { n: 30, maxShare: 0.4, connections: () => 2 }));
+    let releaseBeside = () => {};
+    const beside = s.alongside(new Promise<void>((r) => (releaseBeside = r)));
+    const done = s.run();
+    s.allowCold(8);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(log.most).toBe(1);
+    releaseBeside();
+    await beside;
+    await done;
+    expect(log.most).toBe(2);
+  });
+
+  it('spaces requests one server share apart', async () => {
+    // 10 ms of a 50 ms request is the server's: ten ms apart, with one late timer made up at most.
+    const { log, request } = server(50, () => ({ ms: 50, why: null }));
+    const s = new PacedSample(options(request, { n: 12, maxShare: 0.5, maxInFlight: 12, distanceMs: () => 40 }));
+    const done = s.run();
+    s.answeredElsewhere('a', 50);
+    s.answeredElsewhere('b', 50);
+    s.allowCold(1);
+    await done;
+    for (let i = 2; i < log.at.length; i++) expect(log.at[i]! - log.at[0]!).toBeGreaterThanOrEqual((i - 1) * 10 - 2);
+  });
+
+  it('stops at the first failure the p99 cannot hold, and ends with nothing in flight', async () => {
+    const { log, request } = server(5, (q, i) =>
+      i === 3 ? { ms: null, why: `${q}: HTTP 500` } : { ms: 5, why: null },
+    );
+    const s = new PacedSample(options(request, { n: 40 }));
+    const done = s.run();
+    s.allowCold(4);
+    await done;
+    expect(s.stoppedEarly).toMatch(/failed and settled the p99/);
+    expect(log.inFlight).toBe(0);
+    expect(s.samples.length).toBeLessThan(40);
+  });
+
+  it('ends when stopped before anything was sent', async () => {
+    const { log, request } = server();
+    const s = new PacedSample(options(request));
+    const done = s.run();
+    s.stop('no connection opened');
+    await done;
+    expect(log.asked).toEqual([]);
+    expect(s.stoppedEarly).toBe('no connection opened');
+  });
+
+  it('refuses queries that cannot share the sample', () => {
+    expect(
+      () => new PacedSample(options(() => Promise.resolve({ ms: 1, why: null }), { n: 40, maxShare: 0.1 })),
+    ).toThrow(/cannot share 40 samples/);
+    expect(() => new PacedSample(options(() => Promise.resolve({ ms: 1, why: null }), { queries: [] }))).toThrow();
+  });
+});
+
+describe('staggered', () => {
+  it('starts each task an interval after the one before', async () => {
+    const at: number[] = [];
+    const t0 = performance.now();
+    await Promise.all(staggered(4, 5, async (i) => void (at[i] = performance.now() - t0)));
+    expect(at[0]).toBeLessThan(5);
+    for (let i = 1; i < 4; i++) expect(at[i]).toBeGreaterThanOrEqual(i * 5 - 1);
+  });
+});

@@ -1,0 +1,219 @@
+// A latency sample that never measures the load it makes itself: requests are paced so that the server works on
+// about one of them at a time, sent one server's share apart rather than in bursts, each on a connection already
+// open, and a query nobody has answered yet (a cold one, which costs the server most) goes out only a few at a time.
+import { pacedWindow, serverWork } from './stats.js';
+
+export interface Timed {
+  /** The request's latency, or null when it failed. */
+  ms: number | null;
+  /** Why it failed. */
+  why: string | null;
+}
+
+export interface PacedSampleOptions {
+  /** Samples to take. */
+  n: number;
+  /** What to ask, first to last. Each is asked at least once, and none more than `maxShare` of n times. */
+  queries: readonly string[];
+  maxShare: number;
+  /** Most of the sample's own requests in flight at once. */
+  maxInFlight: number;
+  /**
+   * Most in flight at once for one query. A cache entry that expires while they fly sends every one of them
+   * to the database together, as a stampede the server never meets from a sample spread over its queries.
+   */
+  maxInFlightPerQuery: number;
+  /**
+   * Connections open for the sample and the requests beside it (`alongside`), less those busy with anything
+   * else. The sample sends only while one of them is idle, so none of its requests waits for a connection or
+   * opens one: neither is the server's latency. Call `wake()` when it grows. @default unlimited
+   */
+  connections?: () => number;
+  /** The distance to the server (an answer that costs it nothing), once known. */
+  distanceMs: () => number | undefined;
+  /** An answer that counts against the verdict; once more than `badAllowed` have, the sample stops. */
+  bad: (r: Timed) => boolean;
+  badAllowed: number;
+  /** One request. It resolves with a failed Timed rather than rejecting. */
+  request: (query: string) => Promise<Timed>;
+}
+
+export class PacedSample {
+  /** The answers, in the order they came. */
+  readonly samples: Timed[] = [];
+  /** How often each query was asked. */
+  readonly asked = new Map<string, number>();
+  mostInFlight = 0;
+  stoppedEarly: string | null = null;
+
+  private readonly cap: number;
+  private readonly answered = new Set<string>();
+  private readonly flying = new Map<string, number>();
+  private readonly seen: number[] = [];
+  private readonly earlier: number[] = [];
+  private readonly coldSeen: number[] = [];
+  private sent = 0;
+  private inFlight = 0;
+  private coldInFlight = 0;
+  private beside = 0;
+  private coldWindow = 0;
+  private firstWindow = 1;
+  private started = false;
+  private nextAt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private finish: () => void = () => {};
+  private readonly finished = new Promise<void>((r) => (this.finish = r));
+
+  constructor(private readonly o: PacedSampleOptions) {
+    this.cap = Math.floor(o.maxShare * o.n);
+    if (o.queries.length === 0 || o.queries.length > o.n || o.queries.length * this.cap < o.n)
+      throw new Error(`${o.queries.length} queries cannot share ${o.n} samples at most ${this.cap} each`);
+  }
+
+  /** Starts sampling; resolves once every sample has answered, or the sample stopped and nothing is in flight. */
+  run(): Promise<void> {
+    this.started = true;
+    this.pump();
+    return this.finished;
+  }
+
+  /** Something the sample waits for changed (a connection opened): send what may go now. */
+  wake(): void {
+    this.pump();
+  }
+
+  /**
+   * A query answered elsewhere a moment ago, in `ms`: asking it again costs the server no cold work, and until
+   * the sample's own answers time the pacing, such answers do.
+   */
+  answeredElsewhere(query: string, ms: number): void {
+    this.answered.add(query);
+    this.earlier.push(ms);
+    this.pump();
+  }
+
+  /** Another request to the same server, in flight beside the sample, takes one of its places while it lasts. */
+  async alongside<T>(request: Promise<T>): Promise<T> {
+    this.beside++;
+    try {
+      return await request;
+    } finally {
+      this.beside--;
+      this.pump();
+    }
+  }
+
+  /**
+   * Queries nobody has answered may go from now on, `window` in flight at first, growing as they answer. Until
+   * the sample's own answers time the pacing, it keeps at least that many in flight.
+   */
+  allowCold(window: number): void {
+    this.coldWindow = this.firstWindow = Math.max(1, window);
+    this.pump();
+  }
+
+  stop(why: string): void {
+    this.stoppedEarly ??= why;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pump();
+  }
+
+  /** The answers that time the pacing: the sample's own once it has some. */
+  private timing(): number[] {
+    return this.seen.length ? this.seen : this.earlier;
+  }
+
+  private window(): number {
+    const paced = pacedWindow(this.o.distanceMs(), this.timing(), this.o.maxInFlight);
+    // With nothing in flight one request may go whatever is open (it opens its own): the sample never stalls.
+    const open = Math.max(1, this.o.connections?.() ?? Infinity);
+    return Math.min(this.seen.length ? paced : Math.max(paced, this.firstWindow), open);
+  }
+
+  /** One server's share of a request apart: the window fills evenly, never in a burst the server must queue. */
+  private interval(): number {
+    return serverWork(this.o.distanceMs(), this.timing())?.workMs ?? 0;
+  }
+
+  private pick(): { query: string; cold: boolean } | undefined {
+    const count = (q: string) => this.asked.get(q) ?? 0;
+    const room = (q: string) => (this.flying.get(q) ?? 0) < this.o.maxInFlightPerQuery;
+    const cold = this.o.queries.find((q) => !this.asked.has(q) && !this.answered.has(q));
+    if (cold !== undefined && this.coldInFlight < this.coldWindow) return { query: cold, cold: true };
+    let warm: string | undefined;
+    for (const q of this.o.queries)
+      if (this.answered.has(q) && count(q) < this.cap && room(q) && (warm === undefined || count(q) < count(warm)))
+        warm = q;
+    if (warm === undefined) return undefined;
+    // Every query is asked at least once: a repeat leaves a place for each one not asked yet.
+    const notAsked = this.o.queries.filter((q) => !this.asked.has(q)).length;
+    if (count(warm) > 0 && this.o.n - this.sent <= notAsked) return undefined;
+    return { query: warm, cold: false };
+  }
+
+  private pump(): void {
+    if (!this.started || this.timer) return;
+    while (!this.stoppedEarly && this.sent < this.o.n && this.inFlight + this.beside < this.window()) {
+      const next = this.pick();
+      if (!next) break;
+      const now = performance.now();
+      if (this.nextAt > now) {
+        this.timer = setTimeout(
+          () => {
+            this.timer = undefined;
+            this.pump();
+          },
+          Math.ceil(this.nextAt - now),
+        );
+        break;
+      }
+      // A timer that fires late is made up for at once, never by more than one request.
+      const interval = this.interval();
+      this.nextAt = Math.max(this.nextAt, now - interval) + interval;
+      this.send(next.query, next.cold);
+    }
+    if (this.inFlight === 0 && !this.timer && (this.stoppedEarly || this.sent >= this.o.n)) this.finish();
+  }
+
+  private send(query: string, cold: boolean): void {
+    this.sent++;
+    this.inFlight++;
+    if (cold) this.coldInFlight++;
+    this.asked.set(query, (this.asked.get(query) ?? 0) + 1);
+    this.flying.set(query, (this.flying.get(query) ?? 0) + 1);
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    void this.o
+      .request(query)
+      .catch((e: Error): Timed => ({ ms: null, why: `${query}: ${e.message}` }))
+      .then((r) => {
+        this.inFlight--;
+        this.flying.set(query, this.flying.get(query)! - 1);
+        this.samples.push(r);
+        if (r.ms !== null) {
+          this.seen.push(r.ms);
+          this.answered.add(query);
+        }
+        if (cold) {
+          this.coldInFlight--;
+          if (r.ms !== null) this.coldSeen.push(r.ms);
+          // Slow start for cold queries: one more per answer, never more than their own pacing allows.
+          const paced = pacedWindow(this.o.distanceMs(), this.coldSeen, this.o.queries.length);
+          this.coldWindow = Math.max(1, Math.min(this.coldWindow + 1, paced));
+        }
+        if (!this.stoppedEarly && this.samples.filter(this.o.bad).length > this.o.badAllowed)
+          this.stoppedEarly = `sample ${this.samples.length} ${r.ms === null ? 'failed' : 'was slow'} and settled the p99`;
+        this.pump();
+      });
+  }
+}
+
+/**
+ * Starts `count` tasks `intervalMs` apart, the pace of a sample at its fastest: new connections reach the server
+ * one at a time, not as a burst of handshakes that would queue everything else it is answering.
+ */
+export function staggered<T>(count: number, intervalMs: number, task: (i: number) => Promise<T>): Promise<T>[] {
+  return Array.from({ length: count }, (_, i) =>
+    i === 0 ? task(0) : new Promise<void>((r) => setTimeout(r, i * intervalMs)).then(() => task(i)),
+  );
+}
