@@ -165,10 +165,10 @@ export async function siblingsEnded(ctx: TestContext, ids?: CheckId[], timeoutMs
 
 /**
  * Smoke 9: the runbook's three requests one after another, and beside them a p99 sample of at least 100
- * searches, paced (lib/core/sampler.ts) so that it never measures its own load. The distance to the API is the
- * latency of /health on an open connection. The sample's connections are opened (TLS included) before it
- * starts, as many as pacing can use at the distance smoke 1 showed, so no sample times a handshake the API's own
- * histogram never sees; the runbook's requests, as curl makes them, include theirs.
+ * searches, paced (lib/core/sampler.ts) so that it never measures its own load. A /health on each connection
+ * opens it (TLS included), and a sample goes only on one open and idle, so none times a handshake the API's own
+ * histogram never sees; the runbook's first request, as curl's does, times its own. The distance to the API is
+ * the latency of /health on an open connection.
  */
 export async function searchLatency(
   ctx: TestContext,
@@ -207,7 +207,7 @@ export async function searchLatency(
   let distanceMs: number | undefined;
   let busy = 0;
   await order.startAfter?.();
-  // As many connections as pacing can use at the distance smoke 1 showed, less the runbook's request's own.
+  // As many connections as pacing can use at the distance smoke 1 showed, at most, less the runbook's own.
   const open = Math.min(connectionsPerOrigin - 1, pacingReach(Math.min(...healthMs, Infinity)));
   const sample = new PacedSample({
     n,
@@ -236,8 +236,8 @@ export async function searchLatency(
   };
   const running = chain();
 
-  // /health on each connection opens it; the sample uses it once it is open and idle. The distance is then
-  // taken twice on open connections.
+  // One /health every pacing interval, not all at once: a burst of handshakes would queue the runbook's first
+  // request and the other checks behind it. The distance is then taken twice on open connections.
   const besideTheSample = async () => {
     busy++;
     try {

@@ -26,7 +26,8 @@ export interface PacedSampleOptions {
   /**
    * Connections open for the sample and the requests beside it (`alongside`), less those busy with anything
    * else. The sample sends only while one of them is idle, so none of its requests waits for a connection or
-   * opens one: neither is the server's latency. Call `wake()` when it grows. @default unlimited
+   * opens one: neither is the server's latency. With nothing in flight one goes regardless, so a sample whose
+   * connections closed still ends. Call `wake()` when it grows. @default unlimited
    */
   connections?: () => number;
   /** The distance to the server (an answer that costs it nothing), once known. */
@@ -126,7 +127,6 @@ export class PacedSample {
 
   private window(): number {
     const paced = pacedWindow(this.o.distanceMs(), this.timing(), this.o.maxInFlight);
-    // With nothing in flight one request may go whatever is open (it opens its own): the sample never stalls.
     const open = Math.max(1, this.o.connections?.() ?? Infinity);
     return Math.min(this.seen.length ? paced : Math.max(paced, this.firstWindow), open);
   }
