@@ -45,7 +45,7 @@ describe('PacedSample', () => {
     const { log, request } = server(20);
     const s = new PacedSample(options(request, { distanceMs: () => 19 }));
     const done = s.run();
-    s.answeredElsewhere('a', 20);
+    s.answeredElsewhere(20, 'a');
     s.allowCold(2);
     await done;
     expect(s.samples).toHaveLength(40);
@@ -65,7 +65,7 @@ describe('PacedSample', () => {
     const done = s.run();
     await new Promise((r) => setTimeout(r, 20));
     expect(log.asked).toEqual([]);
-    s.answeredElsewhere('c', 5);
+    s.answeredElsewhere(5, 'c');
     await new Promise((r) => setTimeout(r, 30));
     // 'c' may take at most 4 of 10, and must leave a place for each of the four not asked yet.
     expect(new Set(log.asked)).toEqual(new Set(['c']));
@@ -79,7 +79,7 @@ describe('PacedSample', () => {
     const { log, request } = server(20);
     const s = new PacedSample(options(request, { n: 10, maxShare: 0.5, distanceMs: () => 19 }));
     const done = s.run();
-    s.answeredElsewhere('a', 20);
+    s.answeredElsewhere(20, 'a');
     await new Promise((r) => setTimeout(r, 15));
     expect(log.asked.length).toBe(3);
     s.allowCold(8);
@@ -92,7 +92,7 @@ describe('PacedSample', () => {
     const { request } = server(5);
     const s = new PacedSample(options(request, { n: 10, maxShare: 0.8 }));
     const done = s.run();
-    s.answeredElsewhere('c', 5);
+    s.answeredElsewhere(5, 'c');
     await new Promise((r) => setTimeout(r, 60));
     expect(s.asked.get('c')).toBe(6);
     s.allowCold(4);
@@ -147,8 +147,8 @@ describe('PacedSample', () => {
     const { log, request } = server(50, () => ({ ms: 50, why: null }));
     const s = new PacedSample(options(request, { n: 12, maxShare: 0.5, maxInFlight: 12, distanceMs: () => 40 }));
     const done = s.run();
-    s.answeredElsewhere('a', 50);
-    s.answeredElsewhere('b', 50);
+    s.answeredElsewhere(50, 'a');
+    s.answeredElsewhere(50, 'b');
     s.allowCold(1);
     await done;
     for (let i = 2; i < log.at.length; i++) expect(log.at[i]! - log.at[0]!).toBeGreaterThanOrEqual((i - 1) * 10 - 2);

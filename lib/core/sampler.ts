@@ -84,11 +84,11 @@ export class PacedSample {
   }
 
   /**
-   * A query answered elsewhere a moment ago, in `ms`: asking it again costs the server no cold work, and until
-   * the sample's own answers time the pacing, such answers do.
+   * A search answered elsewhere a moment ago, in `ms` (one of the sample's queries, if `query` names it: asking it
+   * again costs the server no cold work). Until the sample's own answers time the pacing, such answers do.
    */
-  answeredElsewhere(query: string, ms: number): void {
-    this.answered.add(query);
+  answeredElsewhere(ms: number, query?: string): void {
+    if (query !== undefined) this.answered.add(query);
     this.earlier.push(ms);
     this.pump();
   }
