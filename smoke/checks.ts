@@ -212,15 +212,15 @@ export async function searchLatency(
   let distanceMs: number | undefined;
   let busy = 0;
   await order.startAfter?.();
-  // As many connections as pacing can use at the distance smoke 1 showed, at most, less the runbook's own.
-  const open = Math.min(connectionsPerOrigin - 1, pacingReach(Math.min(...healthMs, Infinity)));
+  // Every connection but the runbook's own.
+  const most = connectionsPerOrigin - 1;
   const sample = new PacedSample({
     n,
     queries: latencyQueries,
     maxShare,
-    maxInFlight: open,
+    maxInFlight: most,
     // No query has more in flight than its share of the whole window.
-    maxInFlightPerQuery: Math.max(2, Math.ceil(open / latencyQueries.length)),
+    maxInFlightPerQuery: Math.ceil(most / latencyQueries.length),
     connections: () => connectionsOpen(t.apiUrl, { ...http, timeoutMs: 4000 }) - busy,
     distanceMs: () => distanceMs ?? openedMs,
     bad,
@@ -259,22 +259,29 @@ export async function searchLatency(
       if (ms !== undefined) distanceMs = Math.min(distanceMs ?? Infinity, ms);
     }
   };
-  const opening = staggered(open, minWorkMs, async () => {
+  const openOne = async () => {
     const ms = await besideTheSample();
     if (ms === undefined) return;
     openedMs = Math.min(openedMs ?? Infinity, ms);
     measuringDistance ??= measureDistance();
-  });
+  };
+  // As many as pacing can use at the distance smoke 1 showed; in a run without it, one /health first shows it.
+  const opening = (async () => {
+    const hinted = healthMs.length > 0;
+    if (!hinted) await openOne();
+    const open = Math.min(most, pacingReach(Math.min(...healthMs, openedMs ?? Infinity)));
+    await Promise.all(staggered(hinted ? open : open - 1, minWorkMs, openOne));
+  })();
   const cold = (order.coldAfter?.() ?? Promise.resolve()).then(
     () => {
       for (const ms of earlierSearchesMs) sample.answeredElsewhere(ms);
       const d = distanceMs ?? openedMs;
-      sample.allowCold(firstWindow(d, earlierSearchesMs, open, requestsBeforeTheSample));
+      sample.allowCold(firstWindow(d, earlierSearchesMs, most, requestsBeforeTheSample));
     },
     (e: Error) => sample.stop(`the other checks did not end: ${e.message}`),
   );
-  await Promise.all(opening);
-  if (openedMs === undefined) sample.stop(`none of ${open} connections opened: /health did not answer 200`);
+  await opening;
+  if (openedMs === undefined) sample.stop('no connection opened: /health did not answer 200');
 
   await Promise.all([sampling, running, measuringDistance, cold]);
   const failures = [...runbookThree, ...sample.samples].filter((s) => s.why).map((s) => s.why);
@@ -289,7 +296,7 @@ export async function searchLatency(
       [...sample.asked].map(([path, k]) => [new URL(path, t.apiUrl).searchParams.get('q') ?? path, k]),
     ),
     most_in_flight: sample.mostInFlight,
-    connections: open,
+    connections: connectionsOpen(t.apiUrl, { ...http, timeoutMs: 4000 }),
     distance_ms: distanceMs === undefined ? null : Math.round(distanceMs),
   });
 }
