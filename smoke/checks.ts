@@ -265,11 +265,15 @@ export async function searchLatency(
     openedMs = Math.min(openedMs ?? Infinity, ms);
     measuringDistance ??= measureDistance();
   };
-  // As many as pacing can use at the distance smoke 1 showed; in a run without it, one /health first shows it.
+  // As many as pacing can use at the distance smoke 1 showed. A run without it (smoke 9 alone) opens one first
+  // and sizes the rest by the distance measured on it: a first answer's handshake would open too many to a near API.
   const opening = (async () => {
     const hinted = healthMs.length > 0;
-    if (!hinted) await openOne();
-    const open = Math.min(most, pacingReach(Math.min(...healthMs, openedMs ?? Infinity)));
+    if (!hinted) {
+      await openOne();
+      await measuringDistance;
+    }
+    const open = Math.min(most, pacingReach(Math.min(...healthMs, distanceMs ?? openedMs ?? Infinity)));
     await Promise.all(staggered(hinted ? open : open - 1, minWorkMs, openOne));
   })();
   const cold = (order.coldAfter?.() ?? Promise.resolve()).then(
