@@ -106,7 +106,7 @@ export class PacedSample {
 
   /**
    * Queries nobody has answered may go from now on, `window` in flight at first, growing as they answer. Until
-   * the sample's own answers time the pacing, it keeps at least that many in flight.
+   * the sample's own answers time the pacing, the whole sample may keep that many in flight.
    */
   allowCold(window: number): void {
     this.coldWindow = this.firstWindow = Math.max(1, window);
