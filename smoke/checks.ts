@@ -181,9 +181,12 @@ export async function searchLatency(
   order: { startAfter?: () => Promise<void>; coldAfter?: () => Promise<void> } = {},
 ) {
   const c = check(ctx, id);
+  // One set of options for every request of smoke 9: get() keeps one connection pool for each, and the sample
+  // counts the open connections of this one.
+  const sampleHttp = { ...http, timeoutMs: 4000 };
   const timed = async (path: string): Promise<Timed> => {
     const started = performance.now();
-    const res = await get(api(path), { ...http, timeoutMs: 4000 }).catch((e: Error) => e);
+    const res = await get(api(path), sampleHttp).catch((e: Error) => e);
     const ms = Math.round(performance.now() - started);
     const q = new URL(path, t.apiUrl).searchParams.get('q');
     if (res instanceof Error) return { ms: null, why: `${q}: ${res.message.split('\n')[0]}` };
@@ -201,7 +204,7 @@ export async function searchLatency(
   const bad = (r: Timed) => r.ms === null || !meets(r.ms, limit);
   const health = async (): Promise<number | undefined> => {
     const started = performance.now();
-    const ok = await get(api('/health'), { ...http, timeoutMs: 4000 })
+    const ok = await get(api('/health'), sampleHttp)
       .then((r) => r.status === 200)
       .catch(() => false);
     return ok ? performance.now() - started : undefined;
@@ -221,7 +224,7 @@ export async function searchLatency(
     maxInFlight: most,
     // No query has more in flight than its share of the whole window.
     maxInFlightPerQuery: Math.ceil(most / latencyQueries.length),
-    connections: () => connectionsOpen(t.apiUrl, { ...http, timeoutMs: 4000 }) - busy,
+    connections: () => connectionsOpen(t.apiUrl, sampleHttp) - busy,
     distanceMs: () => distanceMs ?? openedMs,
     bad,
     badAllowed: n - Math.ceil(0.99 * n),
@@ -300,7 +303,7 @@ export async function searchLatency(
       [...sample.asked].map(([path, k]) => [new URL(path, t.apiUrl).searchParams.get('q') ?? path, k]),
     ),
     most_in_flight: sample.mostInFlight,
-    connections: connectionsOpen(t.apiUrl, { ...http, timeoutMs: 4000 }),
+    connections: connectionsOpen(t.apiUrl, sampleHttp),
     distance_ms: distanceMs === undefined ? null : Math.round(distanceMs),
   });
 }
