@@ -3,6 +3,7 @@ import RunbookReporter from './lib/harness/reporter';
 import RunbookSequencer from './lib/harness/sequencer';
 import { runOnlyWhenNamed } from './lib/harness/project-guard';
 import { phases } from './lib/harness/evidence';
+import { expectedSpec, warmThreads } from './lib/harness/warm-pool';
 
 const named = process.argv
   .map((a, i) => (process.argv[i - 1] === '--project' ? a : a.startsWith('--project=') ? a.slice(10) : undefined))
@@ -22,6 +23,11 @@ const onlyNamed = (all: TestProjectInlineConfiguration[]) =>
 // writes its evidence as it ends, and a phase whose earlier phases did not pass records its checks as not run.
 const runbookOrder: readonly string[] = phases;
 
+// Threads start faster than forks, and each phase's worker thread boots ahead: the first while Vitest starts,
+// each next one while the phase before it runs (lib/harness/warm-pool.ts).
+const phasesNamed = named.filter((n) => runbookOrder.includes(n)).length;
+const phasePool = phasesNamed > 0 ? warmThreads(phasesNamed, expectedSpec()) : ('threads' as const);
+
 const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/harness/phase-setup.ts') => ({
   plugins: [guard],
   test: {
@@ -35,8 +41,7 @@ const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/harn
     // Preflight's six spec files share one module graph (pg, ioredis, dockerode loaded once, not once a file):
     // a phase's files keep no module state of their own.
     isolate: false,
-    // Threads start faster than forks; every runbook phase pays the start-up once per run.
-    pool: 'threads' as const,
+    pool: phasePool,
     testTimeout,
     hookTimeout: testTimeout,
     globalSetup: [globalSetup],

@@ -1,0 +1,143 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { PoolOptions } from 'vitest/node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { run } from '../core/exec';
+import { waitUntil } from '../core/wait';
+import { repoRoot } from './config';
+import { poolStatsEnv, warmThreads, type ThreadSpec } from './warm-pool';
+
+// A stand-in for Vitest's thread entry: it answers every message with its environment's MARK.
+const dist = mkdtempSync(join(tmpdir(), 'warm-pool-'));
+mkdirSync(join(dist, 'workers'));
+writeFileSync(
+  join(dist, 'workers', 'threads.js'),
+  `const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (m) => parentPort.postMessage({ mark: process.env.MARK, m }));
+if (process.env.DIE_AT_BOOT) process.exit(3);`,
+);
+const entrypoint = join(dist, 'workers', 'threads.js');
+const spec = (mark: string, extra: Record<string, string> = {}): ThreadSpec => ({
+  entrypoint,
+  env: { MARK: mark, ...extra },
+  execArgv: [],
+});
+const options = (s: ThreadSpec) =>
+  ({
+    distPath: dist,
+    env: s.env,
+    execArgv: s.execArgv,
+    project: { vitest: { logger: { outputStream: new PassThrough(), errorStream: new PassThrough() } } },
+  }) as unknown as PoolOptions;
+
+type Answer = { mark: string };
+const ask = (w: { send(m: unknown): void; on(e: string, f: (a: Answer) => void): void }) =>
+  new Promise<Answer>((resolve) => {
+    w.on('message', resolve);
+    w.send('hello');
+  });
+
+const started: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((w) => w.stop()));
+});
+
+describe('worker threads booted ahead (warm-pool)', () => {
+  it('a worker asking for the spec the first thread was booted with starts on that thread', async () => {
+    const pool = warmThreads(1, spec('a'));
+    const w = pool.createPoolWorker(options(spec('a')));
+    started.push(w);
+    await w.start();
+    expect((await ask(w)).mark).toBe('a');
+    expect(pool.stats).toEqual({ booted: 1, adopted: 1, dropped: 0 });
+  });
+
+  it('a different environment drops the booted thread: the worker boots its own, with its own environment', async () => {
+    const pool = warmThreads(1, spec('a'));
+    const w = pool.createPoolWorker(options(spec('b')));
+    started.push(w);
+    await w.start();
+    expect((await ask(w)).mark).toBe('b');
+    expect(pool.stats).toEqual({ booted: 1, adopted: 0, dropped: 1 });
+  });
+
+  it('a different entry or different flags drop it too', async () => {
+    for (const other of [
+      { ...spec('a'), execArgv: ['--no-warnings'] },
+      { ...spec('a'), entrypoint: join(dist, 'other.js') },
+    ]) {
+      const pool = warmThreads(1, other);
+      const w = pool.createPoolWorker(options(spec('a')));
+      started.push(w);
+      await w.start();
+      expect(pool.stats.dropped, JSON.stringify(other)).toBe(1);
+    }
+  });
+
+  it('a booted thread that died is dropped, not handed to a worker', async () => {
+    const pool = warmThreads(2, spec('a', { DIE_AT_BOOT: '1' }));
+    await waitUntil(async () => (pool.stats.dropped ? { ready: true, value: 0 } : { ready: false, last: 'alive' }), {
+      what: 'the booted thread to die',
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
+    const w = pool.createPoolWorker(options(spec('a')));
+    started.push(w);
+    await w.start();
+    expect((await ask(w)).mark).toBe('a');
+    // The dead one served no worker: the run still gets the one it said it would start after this one.
+    expect(pool.stats).toEqual({ booted: 2, adopted: 0, dropped: 1 });
+    const next = pool.createPoolWorker(options(spec('a')));
+    started.push(next);
+    await next.start();
+    expect(pool.stats).toEqual({ booted: 2, adopted: 1, dropped: 1 });
+  });
+
+  it('the next thread boots once the worker before it answers, with that worker spec, and no more than the run will use', async () => {
+    const pool = warmThreads(3);
+    const workers = [1, 2, 3, 4].map(() => pool.createPoolWorker(options(spec('b'))));
+    started.push(...workers);
+    for (const w of workers) {
+      await w.start();
+      expect((await ask(w)).mark).toBe('b');
+    }
+    // The first starts its own; the second and third take threads booted after the one before answered; the
+    // fourth is beyond what the run said it would start.
+    expect(pool.stats).toEqual({ booted: 2, adopted: 2, dropped: 0 });
+  });
+
+  it('a thread booted and never used does not keep the process alive', { timeout: 30_000 }, async () => {
+    const script = join(dist, 'unused.mts');
+    writeFileSync(
+      script,
+      `import { warmThreads } from ${JSON.stringify(join(repoRoot, 'lib/harness/warm-pool.ts'))};
+warmThreads(1, { entrypoint: ${JSON.stringify(entrypoint)}, env: {}, execArgv: [] });`,
+    );
+    const r = await run([join(repoRoot, 'node_modules', '.bin', 'tsx'), script], {
+      cwd: repoRoot,
+      timeoutMs: 20_000,
+      env: { [poolStatsEnv]: '1' },
+    });
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.output).toContain(`${poolStatsEnv} {"booted":1,"adopted":0,"dropped":0}`);
+  });
+});
+
+describe(
+  'in a real run, Vitest asks for exactly the spec the first thread was booted with',
+  { timeout: 60_000 },
+  () => {
+    it('`vitest run --project gonogo` starts its one worker on the thread booted ahead', async () => {
+      const reports = mkdtempSync(join(tmpdir(), 'warm-pool-run-'));
+      const r = await run([join(repoRoot, 'node_modules', '.bin', 'vitest'), 'run', '--project', 'gonogo'], {
+        cwd: repoRoot,
+        timeoutMs: 60_000,
+        env: { FORCE_COLOR: '0', RUNBOOK_REPORTS_DIR: reports, [poolStatsEnv]: '1' },
+      });
+      expect(r.output).toContain(`${poolStatsEnv} {"booted":1,"adopted":1,"dropped":0}`);
+    });
+  },
+);

@@ -1,0 +1,128 @@
+// Vitest's threads pool, with each worker thread booted before Vitest asks for it. Booting one (Node's thread,
+// then Vitest's worker runtime) takes about 0.1 s of a phase's start that nothing else waits on: the first boots
+// while Vitest itself starts, and in a run of several phases (`npm run launch`, where each phase is a project
+// and so gets a worker of its own) each next one boots while the phase before it runs.
+import { isatty } from 'node:tty';
+import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { ThreadsPoolWorker, distDir, rootDir, type PoolOptions } from 'vitest/node';
+
+export const warmPoolName = 'warm-threads';
+export const poolStatsEnv = 'RUNBOOK_POOL_STATS';
+
+/** What a worker thread is started with: a booted one serves only a request for exactly the same. */
+export interface ThreadSpec {
+  entrypoint: string;
+  env: Record<string, string | undefined>;
+  execArgv: string[];
+}
+
+/** The parts of Vitest's threads worker this pool reads and sets: what to start, and the thread it started. */
+interface ThreadsInternals extends ThreadSpec {
+  _thread?: Worker;
+}
+
+/**
+ * What Vitest 4.1 starts a runbook phase's worker thread with: its threads entry; the environment it builds
+ * (this process's, then its own flags, then Vite's mode variables); the flags it passes. Nothing here decides
+ * anything: a spare booted with a spec that turns out different is dropped, and the worker boots as before.
+ */
+export function expectedSpec(): ThreadSpec {
+  return {
+    entrypoint: resolve(distDir, 'workers/threads.js'),
+    env: {
+      ...process.env,
+      TEST: 'true',
+      VITEST: 'true',
+      NODE_ENV: process.env.NODE_ENV || 'test',
+      VITEST_MODE: 'RUN',
+      FORCE_TTY: isatty(1) ? 'true' : '',
+      BASE_URL: '/',
+      MODE: 'test',
+      DEV: '1',
+      PROD: '',
+    },
+    execArgv: [
+      ...process.execArgv.filter((a) => /^--(cpu-prof|heap-prof|diagnostic-dir)/.test(a)),
+      '--experimental-import-meta-resolve',
+      '--require',
+      resolve(rootDir, 'suppress-warnings.cjs'),
+      '--conditions',
+      'node',
+      '--conditions',
+      'development',
+    ],
+  };
+}
+
+export interface WarmPoolStats {
+  /** Threads booted ahead. */
+  booted: number;
+  /** Workers that started on a thread booted ahead. */
+  adopted: number;
+  /** Booted threads dropped: the worker asked for a different spec, or the thread died before it was needed. */
+  dropped: number;
+}
+
+/**
+ * @param workers how many worker threads this run will start (one per phase): no more are booted, so a spare
+ *   never takes the CPU from a run that has no use for it.
+ * @param first the spec to boot the first one with, before Vitest asks; later ones take the spec of the worker
+ *   before them.
+ */
+export function warmThreads(workers: number, first?: ThreadSpec) {
+  let left = workers;
+  let spare: { thread: Worker; spec: ThreadSpec } | undefined;
+  const stats: WarmPoolStats = { booted: 0, adopted: 0, dropped: 0 };
+  const boot = (spec: ThreadSpec) => {
+    if (left <= 0 || spare) return;
+    left--;
+    stats.booted++;
+    const thread = new Worker(spec.entrypoint, { env: spec.env, execArgv: spec.execArgv, stdout: true, stderr: true });
+    const s = { thread, spec };
+    // Until a worker adopts it, a spare keeps no run alive, and its failure is only a spare less.
+    thread.unref();
+    const died = () => {
+      if (spare !== s) return;
+      spare = undefined;
+      stats.dropped++;
+      left++;
+    };
+    thread.once('error', died).once('exit', died);
+    spare = s;
+  };
+  class WarmThreadsWorker extends ThreadsPoolWorker {
+    override readonly name = warmPoolName;
+    override async start() {
+      const self = this as unknown as ThreadsInternals;
+      const s = spare;
+      spare = undefined;
+      if (s && !self._thread) {
+        const same = isDeepStrictEqual(s.spec, { entrypoint: self.entrypoint, env: self.env, execArgv: self.execArgv });
+        if (same) {
+          s.thread.removeAllListeners('error').removeAllListeners('exit').ref();
+          self._thread = s.thread;
+          stats.adopted++;
+        } else {
+          stats.dropped++;
+          void s.thread.terminate();
+        }
+      } else if (!self._thread) left--;
+      await super.start();
+      // The next one boots once this worker has answered: until then the two would share the CPU.
+      self._thread!.once('message', () =>
+        boot({ entrypoint: self.entrypoint, env: self.env, execArgv: self.execArgv }),
+      );
+    }
+  }
+  if (first) boot(first);
+  // Bench and the tests read whether the threads booted ahead were the ones Vitest asked for.
+  if (process.env[poolStatsEnv] === '1')
+    process.once('exit', () => process.stderr.write(`${poolStatsEnv} ${JSON.stringify(stats)}\n`));
+  return {
+    name: warmPoolName,
+    stats,
+    createPoolWorker: (options: PoolOptions) => new WarmThreadsWorker(options),
+  };
+}
