@@ -20,6 +20,7 @@ import { runPhase } from '../scripts/phases.js';
 import { launch } from '../scripts/launch.js';
 import { readEvidence, type Phase } from '../lib/harness/evidence.js';
 import { stagingUp } from '../staging/project.js';
+import { poolStatsEnv, type WarmPoolStats } from '../lib/harness/warm-pool.js';
 
 const t = resolveTarget().target;
 // Five runs a figure, its median reported (BENCH_RUNS): on this kind of host the load moves one run by half a second.
@@ -417,11 +418,20 @@ async function launchOneProcess() {
   const one: number[] = [];
   const three: number[] = [];
   const decisions: string[] = [];
+  const warm: WarmPoolStats[] = [];
+  const onLine = (l: string) => {
+    if (l.startsWith(`${poolStatsEnv} `)) warm.push(JSON.parse(l.slice(poolStatsEnv.length + 1)) as WarmPoolStats);
+  };
   for (let i = 0; i < RUNS; i++) {
     const a = withDeployEvidence();
     one.push(
       await timed(async () => {
-        const r = await launch({ echo: false, deploy: false, env: { RUNBOOK_REPORTS_DIR: a } });
+        const r = await launch({
+          echo: false,
+          deploy: false,
+          env: { RUNBOOK_REPORTS_DIR: a, [poolStatsEnv]: '1' },
+          onLine,
+        });
         decisions.push(r.decision);
       }),
     );
@@ -435,9 +445,11 @@ async function launchOneProcess() {
   }
   const o = figure(one);
   const s = figure(three);
-  results.launch_no_deploy = { one_process: o, three_commands: s, ratio: o.median / s.median, decisions };
+  const adopted = warm.reduce((n, w) => n + w.adopted, 0);
+  const booted = warm.reduce((n, w) => n + w.booted, 0);
+  results.launch_no_deploy = { one_process: o, three_commands: s, ratio: o.median / s.median, decisions, warm };
   log(
-    `npm run launch -- --no-deploy in one process ${ms(o)} vs preflight, smoke and gonogo one after another ${ms(s)} → ${(o.median / s.median).toFixed(2)}× (target ≤ 0.6×); decisions ${decisions.join(', ')}`,
+    `npm run launch -- --no-deploy in one process ${ms(o)} vs preflight, smoke and gonogo one after another ${ms(s)} → ${(o.median / s.median).toFixed(2)}× (target ≤ 0.6×); decisions ${decisions.join(', ')}; worker threads booted ahead ${booted}, used ${adopted} (of ${3 * RUNS} workers)`,
   );
 }
 
