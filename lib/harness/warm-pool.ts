@@ -96,11 +96,11 @@ export function warmThreads(workers: number, first?: ThreadSpec) {
     override readonly name = warmPoolName;
     override async start() {
       const self = this as unknown as ThreadsInternals;
-      const s = spare;
-      spare = undefined;
-      if (s && !self._thread) {
-        const same = isDeepStrictEqual(s.spec, { entrypoint: self.entrypoint, env: self.env, execArgv: self.execArgv });
-        if (same) {
+      if (!self._thread) {
+        const s = spare;
+        spare = undefined;
+        if (!s) left--;
+        else if (isDeepStrictEqual(s.spec, { entrypoint: self.entrypoint, env: self.env, execArgv: self.execArgv })) {
           s.thread.removeAllListeners('error').removeAllListeners('exit').ref();
           self._thread = s.thread;
           stats.adopted++;
@@ -108,7 +108,7 @@ export function warmThreads(workers: number, first?: ThreadSpec) {
           stats.dropped++;
           void s.thread.terminate();
         }
-      } else if (!self._thread) left--;
+      }
       await super.start();
       // The next one boots once this worker has answered: until then the two would share the CPU.
       self._thread!.once('message', () =>
