@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
+import { pacingReach } from '../lib/core/stats';
+import { connectionsPerOrigin } from '../lib/probes/http';
 import { acquireLock } from '../lib/operations/lock';
 import type { Phase, PhaseEvidence } from '../lib/harness/evidence';
 import { issueServerCert } from '../staging/tls';
@@ -646,6 +648,34 @@ describe('no flaky HOLD on a healthy stack', () => {
     }
     expect(decisions).toEqual(Array(20).fill('GO'));
   }, 900_000);
+});
+
+describe('smoke 9 sizes its connections by the distance to the API', () => {
+  const smoke9 = async (responseDelayMs: number) => {
+    await setFaults({ responseDelayMs });
+    try {
+      const r = await phase('smoke');
+      const rec = r.evidence.checks.find((c) => c.id === 'smoke.9')!;
+      return { r, rec, m: rec.measured as { connections: number; distance_ms: number | null } };
+    } finally {
+      await resetFaults();
+    }
+  };
+
+  it("near the API: as many as pacing uses at the distance measured on an open connection, not at smoke 1's handshake", async () => {
+    const { r, rec, m } = await smoke9(0);
+    expect(rec.status, r.output.slice(-2000)).toBe('pass');
+    expect(m.distance_ms).not.toBeNull();
+    // The sample's connections and the runbook's own, with one to spare for a connection the API closed.
+    expect(m.connections).toBeLessThanOrEqual(pacingReach(m.distance_ms!) + 2);
+  }, 120_000);
+
+  it('300 ms away: the connections pacing can use there, up to the pool', async () => {
+    const { r, rec, m } = await smoke9(300);
+    expect(rec.status, r.output.slice(-2000)).toBe('pass');
+    expect(m.connections).toBeGreaterThanOrEqual(40);
+    expect(m.connections).toBeLessThanOrEqual(connectionsPerOrigin);
+  }, 120_000);
 });
 
 describe('attempts to argue the gate into a GO', () => {
