@@ -130,6 +130,18 @@ describe('thresholds at their edges', () => {
     expect(met('smoke.9', { runbook_three_ms: [10, 2000, 10] })).toMatch(/3 requests took/);
   });
 
+  it("smoke 9: a failure says how many of the sample's own requests were in flight, when it had more than one", () => {
+    const fast = Array(p99MinSamples).fill(10);
+    const inFlight = /with up to 55 of the sample's requests in flight/;
+    expect(met('smoke.9', { samples_ms: [...fast, null], failed: 1, most_in_flight: 55 })).toMatch(inFlight);
+    expect(met('smoke.9', { samples_ms: [...fast.slice(2), 2000, 2000], most_in_flight: 55 })).toMatch(inFlight);
+    expect(met('smoke.9', { samples_ms: fast, stopped_early: 'sample 85 failed', most_in_flight: 55 })).toMatch(
+      inFlight,
+    );
+    expect(met('smoke.9', { samples_ms: [...fast.slice(2), 2000, 2000], most_in_flight: 1 })).not.toMatch(/in flight/);
+    expect(met('smoke.9', { samples_ms: [...fast.slice(2), 2000, 2000] })).not.toMatch(/in flight/);
+  });
+
   it(`smoke 6: exactly ${maxRedirects} redirects pass and ${maxRedirects + 1} fail; only 301, 302, 303, 307, 308 are redirects`, () => {
     expect(met('smoke.6', { statuses: Array(maxRedirects).fill(302) })).toBeUndefined();
     expect(met('smoke.6', { statuses: Array(maxRedirects + 1).fill(302) })).toMatch(/6 redirects/);

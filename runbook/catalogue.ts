@@ -714,10 +714,16 @@ const entries = [
       const bad = samples.filter((s) => !isNum(s)).length;
       const p99 = percentile(samples.filter(isNum), 99);
       const fast = (ms: unknown) => isNum(ms) && meets(ms, t.searchLatency);
+      // How hard the sample itself pressed the API when it failed: a reader tells the API's own trouble from a burst.
+      const load =
+        isNum(m.most_in_flight) && m.most_in_flight > 1
+          ? `, with up to ${m.most_in_flight} of the sample's requests in flight`
+          : '';
       return first(
         [
           bad === 0 && m.failed === 0 && three.every(isNum),
-          () => `${m.failed || bad} requests failed (an error or timeout is never a fast sample): ${show(m.failures)}`,
+          () =>
+            `${m.failed || bad} requests failed (an error or timeout is never a fast sample)${load}: ${show(m.failures)}`,
         ],
         [
           three.length === 3 && three.every(fast),
@@ -726,12 +732,12 @@ const entries = [
         [
           !m.stopped_early,
           () =>
-            `sampling stopped: ${show(m.stopped_early)}; ${samples.filter((s) => !fast(s)).length} slow samples of ${samples.length}`,
+            `sampling stopped: ${show(m.stopped_early)}; ${samples.filter((s) => !fast(s)).length} slow samples of ${samples.length}${load}`,
         ],
         [samples.length >= p99MinSamples, `${samples.length} samples, the p99 needs at least ${p99MinSamples}`],
         [
           meets(p99, t.searchLatency),
-          `p99 is ${Math.round(p99)} ms over ${samples.length} samples, expected ${formatThreshold(t.searchLatency)}`,
+          `p99 is ${Math.round(p99)} ms over ${samples.length} samples${load}, expected ${formatThreshold(t.searchLatency)}`,
         ],
       );
     },
