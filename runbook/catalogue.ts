@@ -606,7 +606,7 @@ const entries = [
     expected: 'HTTP 200, status: ok',
     action: 'HOLD — page Bolt',
     judge: judges.health,
-    example: { http: 200, status: 'ok', build: 'abc1234' },
+    example: { http: 200, status: 'ok', build: 'abc1234', ms: 4 },
   },
   {
     id: 'smoke.2',

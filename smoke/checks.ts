@@ -6,8 +6,8 @@ import { target } from '../lib/harness/config';
 import { connectionsOpen, connectionsPerOrigin, get, json, walkRedirects } from '../lib/probes/http';
 import { peerCertificate } from '../lib/probes/tls';
 import { entry, maxRedirects, meets, titleOf, type CheckId } from '../runbook/catalogue';
-import { firstWindow, minWorkMs, pacingReach } from '../lib/core/stats';
-import { PacedSample, staggered, type Timed } from '../lib/core/sampler';
+import { firstWindow, minWorkMs, nearApiMs, pacingReach } from '../lib/core/stats';
+import { PacedSample, openUpTo, type Timed } from '../lib/core/sampler';
 import { waitUntil } from '../lib/core/wait';
 
 const t = target();
@@ -41,7 +41,7 @@ export async function health(ctx: TestContext, id: CheckId = 'smoke.1') {
   const c = check(ctx, id);
   const a = await getJson(c, '/health');
   if (a.http === 200) healthMs.push(a.ms);
-  c.judge({ http: a.http, status: a.problem ?? a.body.status ?? null, build: a.body.build ?? null });
+  c.judge({ http: a.http, status: a.problem ?? a.body.status ?? null, build: a.body.build ?? null, ms: a.ms });
 }
 
 export async function detailedHealth(ctx: TestContext, id: CheckId = 'smoke.2') {
@@ -151,12 +151,6 @@ const maxShare = 0.2;
 const requestsBeforeTheSample = 4;
 
 /**
- * Smoke 1's answer (its handshake included) under which the API counts as near: there a handshake costs the client
- * and the server more than the round trip, so smoke 9 measures the distance before sizing anything by it.
- */
-const nearApiMs = 100;
-
-/**
  * Waits until sibling checks have ended: the ones named, or every other one. A sibling that is filtered out or
  * skipped never holds it up.
  */
@@ -220,6 +214,14 @@ export async function searchLatency(
   let openedMs: number | undefined;
   let distanceMs: number | undefined;
   let busy = 0;
+  // The most open at once: an idle connection closes after the agent's keep-alive, so the count at the end is only
+  // those the last seconds used.
+  let mostOpen = 0;
+  const openNow = () => {
+    const k = connectionsOpen(t.apiUrl, sampleHttp);
+    mostOpen = Math.max(mostOpen, k);
+    return k;
+  };
   await order.startAfter?.();
   // Every connection but the runbook's own.
   const most = connectionsPerOrigin - 1;
@@ -230,7 +232,7 @@ export async function searchLatency(
     maxInFlight: most,
     // No query has more in flight than its share of the whole window.
     maxInFlightPerQuery: Math.ceil(most / latencyQueries.length),
-    connections: () => connectionsOpen(t.apiUrl, sampleHttp) - busy,
+    connections: () => openNow() - busy,
     distanceMs: () => distanceMs ?? openedMs,
     bad,
     badAllowed: n - Math.ceil(0.99 * n),
@@ -272,20 +274,17 @@ export async function searchLatency(
     const ms = await besideTheSample();
     if (ms === undefined) return;
     openedMs = Math.min(openedMs ?? Infinity, ms);
+    openNow();
     measuringDistance ??= measureDistance();
   };
   // As many as pacing can use at the distance smoke 1 showed. Near the API (or run alone, without smoke 1) it opens
   // one first and sizes the rest by the distance measured on it: smoke 1's handshake would open too many. There the
   // sample also waits until its connections are open: a handshake beside it is latency the API's histogram never
   // sees, and far from the API it is small beside the round trip that waiting would cost.
-  const opening = (async () => {
-    if (near) {
-      await openOne();
-      await measuringDistance;
-    }
-    const open = Math.min(most, pacingReach(near ? (distanceMs ?? openedMs ?? Infinity) : Math.min(...healthMs)));
-    await Promise.all(staggered(near ? open - 1 : open, minWorkMs, openOne));
-  })();
+  // The distance is read again before each open: smoke 1 slowed by a busy client says "far" of a near API, and the
+  // first connection's answer then stops the opening well short of the pool.
+  const reach = () => Math.min(most, pacingReach(distanceMs ?? openedMs ?? Math.min(...healthMs)));
+  const opening = openUpTo(reach, openOne, minWorkMs, near ? () => measuringDistance ?? Promise.resolve() : undefined);
   const sampling = near ? opening.then(() => sample.run()) : sample.run();
   const cold = (order.coldAfter?.() ?? Promise.resolve()).then(
     () => {
@@ -311,7 +310,7 @@ export async function searchLatency(
       [...sample.asked].map(([path, k]) => [new URL(path, t.apiUrl).searchParams.get('q') ?? path, k]),
     ),
     most_in_flight: sample.mostInFlight,
-    connections: connectionsOpen(t.apiUrl, sampleHttp),
+    connections: Math.max(mostOpen, openNow()),
     distance_ms: distanceMs === undefined ? null : Math.round(distanceMs),
   });
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { PacedSample, staggered, type PacedSampleOptions, type Timed } from './sampler';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PacedSample, openUpTo, staggered, type PacedSampleOptions, type Timed } from './sampler';
 
 const queries = ['a', 'b', 'c', 'd', 'e'];
 
@@ -192,5 +192,66 @@ describe('staggered', () => {
     await Promise.all(staggered(4, 5, async (i) => void (at[i] = performance.now() - t0)));
     expect(at[0]).toBeLessThan(5);
     for (let i = 1; i < 4; i++) expect(at[i]).toBeGreaterThanOrEqual(i * 5 - 1);
+  });
+});
+
+describe('openUpTo', () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  /** Opens that each take `ms`; the first to answer sets the reach to `learned`. */
+  const opener = (initial: number, learned: number, ms = 20) => {
+    let reach = initial;
+    let open = 0;
+    return {
+      reach: () => reach,
+      opened: () => open,
+      open: () =>
+        new Promise<void>((r) =>
+          setTimeout(() => {
+            open++;
+            reach = learned;
+            r();
+          }, ms),
+        ),
+    };
+  };
+
+  it('opens up to the reach, one interval apart', async () => {
+    const o = opener(5, 5);
+    const done = openUpTo(o.reach, o.open, 2);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await done).toBe(5);
+    expect(o.opened()).toBe(5);
+  });
+
+  it('stops short when the first answer shows the reach is smaller than first thought', async () => {
+    // A reach of 50 at 2 ms apart issues opens until 20 ms, when the first answers: 10 of them, not 50.
+    const o = opener(50, 3);
+    const done = openUpTo(o.reach, o.open, 2);
+    await vi.advanceTimersByTimeAsync(200);
+    const opens = await done;
+    expect(opens).toBeGreaterThanOrEqual(10);
+    expect(opens).toBeLessThanOrEqual(11);
+  });
+
+  it('with settleFirst, opens one, waits for it to settle, and sizes the rest by what it learned', async () => {
+    const o = opener(50, 3);
+    let settled = false;
+    const done = openUpTo(o.reach, o.open, 2, async () => {
+      expect(o.opened()).toBe(1);
+      await new Promise((r) => setTimeout(r, 10));
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await done).toBe(3);
+    expect(settled).toBe(true);
+  });
+
+  it('opens none past a reach that fell below what is already open', async () => {
+    const o = opener(4, 1);
+    const done = openUpTo(o.reach, o.open, 2, () => Promise.resolve());
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await done).toBe(1);
   });
 });

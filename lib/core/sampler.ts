@@ -217,3 +217,28 @@ export function staggered<T>(count: number, intervalMs: number, task: (i: number
     i === 0 ? task(0) : new Promise<void>((r) => setTimeout(r, i * intervalMs)).then(() => task(i)),
   );
 }
+
+/**
+ * Opens connections `intervalMs` apart until there are `reach()`, read again before each: a distance learned while
+ * they open (the first one's answer) stops the opening short. With `settleFirst`, one is opened and that settled
+ * before the rest. Resolves with how many it opened.
+ */
+export async function openUpTo(
+  reach: () => number,
+  open: () => Promise<unknown>,
+  intervalMs: number,
+  settleFirst?: () => Promise<unknown>,
+): Promise<number> {
+  let opens = 0;
+  const one = async () => {
+    if (opens >= reach()) return;
+    opens++;
+    await open();
+  };
+  if (settleFirst) {
+    await one();
+    await settleFirst();
+  }
+  await Promise.all(staggered(reach(), intervalMs, one));
+  return opens;
+}
