@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import RunbookReporter from './lib/harness/reporter';
 import RunbookSequencer from './lib/harness/sequencer';
@@ -53,6 +55,10 @@ const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/harn
 // from the root (reporters, sequencer, fsModuleCache) Vitest reads from the root itself.
 const guard = runOnlyWhenNamed(['unit']);
 
+// The harness's own tests seal the evidence they write, and the phases they start seal theirs, with a key of
+// their own: never the key in the home directory that vouches for real runs.
+const testEnv = { RUNBOOK_EVIDENCE_KEY_FILE: join(tmpdir(), 'buywhere-runbook-tests', 'evidence.key') };
+
 export default defineConfig({
   test: {
     // Transformed modules are kept on disk (keyed by their content), so each phase's process stops
@@ -70,6 +76,7 @@ export default defineConfig({
         plugins: [guard],
         test: {
           name: 'unit',
+          env: testEnv,
           include: ['lib/**/*.test.ts', 'staging/**/*.test.ts', 'gonogo/**/*.test.ts', 'runbook/**/*.test.ts'],
         },
       },
@@ -77,6 +84,7 @@ export default defineConfig({
         plugins: [guard],
         test: {
           name: 'e2e',
+          env: testEnv,
           include: ['test/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 600_000,

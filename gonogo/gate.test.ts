@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ensureSealKey, readSealKey } from '../lib/core/seal';
 import { evidencePath, writeEvidence, type PhaseEvidence } from '../lib/harness/evidence';
 import type { Identity } from '../lib/harness/identity';
 import { catalogue, checksOf, clockSkewMs, entry, p99MinSamples, type CheckId } from '../runbook/catalogue';
@@ -23,6 +24,8 @@ const identity: Identity = {
   buildSources: { docker: running },
 };
 const settings = { deployBranch: 'master', replicaMaxLagBytes: 16 * 1024 * 1024 };
+const keyFile = join(mkdtempSync(join(tmpdir(), 'gate-key-')), 'evidence.key');
+const sealKey = ensureSealKey(keyFile);
 
 type Phases = 'preflight' | 'deploy' | 'smoke';
 type Fixture = Record<Phases, PhaseEvidence>;
@@ -49,7 +52,7 @@ function healthy(): Fixture {
 }
 
 function write(dir: string, e: Partial<Fixture> & { rollback?: PhaseEvidence }) {
-  for (const p of Object.values(e)) if (p) writeEvidence(dir, p);
+  for (const p of Object.values(e)) if (p) writeEvidence(dir, p, keyFile);
 }
 
 function gate(mutate: (e: Fixture) => void = () => {}, opts: { identity?: Partial<Identity>; now?: Date } = {}) {
@@ -64,6 +67,7 @@ function gate(mutate: (e: Fixture) => void = () => {}, opts: { identity?: Partia
     settings,
     now: opts.now ?? now,
     maxAgeMin: 30,
+    sealKey,
   });
   return { dir, g, e };
 }
@@ -222,7 +226,7 @@ describe('Go/No-Go gate: re-derived from the measurements, never from "status"',
     (text) => {
       const { dir } = gate();
       writeFileSync(evidencePath(dir, 'smoke'), text);
-      const g = decide({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 });
+      const g = decide({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey });
       expect(g.decision).toBe('HOLD');
     },
   );
@@ -255,10 +259,57 @@ describe('Go/No-Go gate: whole, fresh evidence', () => {
 
   it('missing evidence is HOLD', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gate-'));
-    const g = evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 });
+    const g = evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey });
     expect(g.decision).toBe('HOLD');
     expect(g.conditions.every((c) => c.outcome === 'could-not-run')).toBe(true);
     expect(g.completeness.reason).toMatch(/no deploy or rollback evidence/);
+  });
+});
+
+describe('Go/No-Go gate: sealed evidence', () => {
+  const decideWith = (dir: string, key = sealKey) =>
+    evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey: key });
+  const all = (g: ReturnType<typeof evaluateGate>) =>
+    [g.completeness.reason, ...g.conditions.map((c) => c.reason)].join('\n');
+
+  it('a measured value edited after the run, to one that still meets its rule, is HOLD naming the file', () => {
+    const { dir } = gate();
+    const path = evidencePath(dir, 'smoke');
+    const e = JSON.parse(readFileSync(path, 'utf8')) as PhaseEvidence;
+    (rec(e, 'smoke.2').measured as { db_response_ms: number }).db_response_ms = 2;
+    writeFileSync(path, JSON.stringify(e, null, 2));
+    const g = decideWith(dir);
+    expect(g.decision).toBe('HOLD');
+    expect(g.conditions[1]!.reason).toMatch(/smoke evidence is not as its run wrote it: its seal does not match/);
+    expect(g.conditions[1]!.reason).toMatch(/rerun `npm run smoke`/);
+  });
+
+  it('evidence sealed on another host (another key) is HOLD; the same files under their own key are GO', () => {
+    const other = join(mkdtempSync(join(tmpdir(), 'gate-key-')), 'evidence.key');
+    const dir = mkdtempSync(join(tmpdir(), 'gate-'));
+    const e = healthy();
+    for (const p of Object.values(e)) writeEvidence(dir, p, other);
+    expect(decideWith(dir).decision).toBe('HOLD');
+    expect(all(decideWith(dir))).toMatch(/deploy evidence is not as its run wrote it/);
+    expect(decideWith(dir, ensureSealKey(other)).decision).toBe('GO');
+  });
+
+  it('without its key the gate cannot verify anything: HOLD, saying where the key should be', () => {
+    const { dir } = gate();
+    const g = decideWith(dir, readSealKey(join(tmpdir(), 'no-such-dir', 'evidence.key')));
+    expect(g.decision).toBe('HOLD');
+    expect(all(g)).toMatch(/cannot be verified: no evidence key at .*no-such-dir/);
+  });
+
+  it('a run that could not seal says why, and the gate holds on that reason', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gate-'));
+    const blocker = join(dir, 'blocker');
+    writeFileSync(blocker, '');
+    write(dir, { deploy: healthy().deploy, preflight: healthy().preflight });
+    writeEvidence(dir, healthy().smoke, join(blocker, 'evidence.key'));
+    const g = decideWith(dir);
+    expect(g.decision).toBe('HOLD');
+    expect(g.conditions[0]!.reason).toMatch(/its run could not seal it: the evidence key .* cannot be created/);
   });
 });
 
@@ -324,7 +375,7 @@ describe('Go/No-Go gate: the last deploy or rollback', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gate-'));
     const e = healthy();
     write(dir, { preflight: e.preflight, smoke: e.smoke });
-    const g = evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 });
+    const g = evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey });
     expect(g.decision).toBe('HOLD');
     expect(g.completeness.reason).toMatch(/no deploy or rollback evidence for the running build abc1234/);
   });
@@ -368,14 +419,14 @@ describe('Go/No-Go gate: the last deploy or rollback', () => {
     const { dir } = gate(
       (e) => ((e.deploy.deploySha = 'fff0000'), (e.deploy.identity!.build = 'fff0000'), (e.deploy.startedAt = at(20))),
     );
-    writeEvidence(dir, rollback(running));
+    writeEvidence(dir, rollback(running), keyFile);
     expect(
-      evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 }).decision,
+      evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey }).decision,
     ).toBe('GO');
-    writeEvidence(dir, { ...rollback(running), outcome: 'started', checks: [] });
+    writeEvidence(dir, { ...rollback(running), outcome: 'started', checks: [] }, keyFile);
     expect(
-      evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30 }).completeness
-        .reason,
+      evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey })
+        .completeness.reason,
     ).toMatch(/a rollback started .* never finished/);
   });
 });

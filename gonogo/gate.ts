@@ -4,6 +4,7 @@
 // running; each is re-judged from its measured record with the catalogue's own rule; the last deploy or
 // rollback must have finished and put that build there. Anything else is HOLD, with the reason.
 import { readFileSync } from 'node:fs';
+import { sealProblem, type SealKey } from '../lib/core/seal.js';
 import {
   evidenceDir,
   evidencePath,
@@ -77,6 +78,8 @@ export interface GateInput {
   settings: JudgeSettings;
   now?: Date;
   maxAgeMin: number;
+  /** The key the phases sealed their evidence with; evidence it does not verify is HOLD. */
+  sealKey: SealKey;
 }
 
 export const completenessTitle =
@@ -120,6 +123,8 @@ function load(input: GateInput, phase: Phase, now: Date, opts: { drifts: boolean
     return { phase, ok: false, problems: [`${phase} evidence is not an object`] };
   const e = raw as PhaseEvidence;
   const problems: string[] = [];
+  const unsealed = sealProblem(raw as Record<string, unknown>, input.sealKey);
+  if (unsealed) problems.push(`${phase} evidence is not as its run wrote it: ${unsealed}; rerun \`npm run ${phase}\``);
   if (e.phase !== phase) problems.push(`${path} is not ${phase} evidence`);
   if (e.target !== input.target)
     problems.push(`${phase} evidence is from target ${show(e.target)}, not ${input.target}`);

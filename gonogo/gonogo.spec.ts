@@ -1,5 +1,6 @@
 // Runbook section 4: Rex's Go/No-Go, one test per mandatory condition, decided from the phases' evidence.
 import { afterAll, describe, expect, test } from 'vitest';
+import { readSealKey } from '../lib/core/seal';
 import { couldNotCheck } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
 import { identify } from '../lib/harness/identify';
@@ -17,6 +18,7 @@ const gate = decide({
   identity: await identify(t),
   settings: { deployBranch: t.deployBranch, replicaMaxLagBytes: t.replicaMaxLagBytes },
   maxAgeMin: t.evidenceMaxAgeMin,
+  sealKey: readSealKey(t.evidenceKeyFile),
 });
 
 afterAll(async () => {

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
-import { readEvidence } from '../lib/harness/evidence';
+import { readEvidence, writeEvidence, type PhaseEvidence } from '../lib/harness/evidence';
 import { repoRoot } from '../lib/harness/config';
-import { evidenceDir, gonogo, healthyEvidence, phase, reportsDir, resetFaults, t } from './support/harness';
+import { evidenceDir, gonogo, healthyEvidence, phase, reportsDir, resetFaults, setFaults, t } from './support/harness';
 
 let healthy: { deploy: string; preflight: string; smoke: string };
 const allHealthy = () =>
@@ -124,20 +124,41 @@ describe('fail closed on the evidence itself', () => {
     expect(g.decision.conditions[0]!.reason).toMatch(/no smoke evidence/);
 
     const dir = allHealthy();
-    const ev = JSON.parse(readFileSync(join(dir, 'evidence', 'smoke.json'), 'utf8'));
-    writeFileSync(
-      join(dir, 'evidence', 'smoke.json'),
-      JSON.stringify({ ...ev, finishedAt: new Date(Date.now() - 3_600_000).toISOString() }),
-    );
+    // Each edit is sealed again, so the gate is seen to hold on the rule itself.
+    const ev = JSON.parse(readFileSync(join(dir, 'evidence', 'smoke.json'), 'utf8')) as PhaseEvidence;
+    writeEvidence(dir, { ...ev, finishedAt: new Date(Date.now() - 3_600_000).toISOString() });
     g = await gate(dir);
     expect(g.decision.conditions[0]!.reason).toMatch(/min old/);
 
-    writeFileSync(
-      join(dir, 'evidence', 'smoke.json'),
-      JSON.stringify({ ...ev, identity: { ...ev.identity, build: '0000000' } }),
-    );
+    writeEvidence(dir, { ...ev, identity: { ...ev.identity!, build: '0000000' } });
     g = await gate(dir);
     expect(g.decision.conditions[0]!.reason).toMatch(/smoke measured build 0000000/);
+  });
+
+  it('a failed check edited into a pass after the run is HOLD; the same edit sealed with the key would be GO', async () => {
+    await setFaults({ wrongTag: true });
+    const s = await phase('smoke');
+    await resetFaults();
+    const dir = evidenceDir([healthy.deploy, 'deploy'], [healthy.preflight, 'preflight'], [s.reports, 'smoke']);
+    const path = join(dir, 'evidence', 'smoke.json');
+    const ev = JSON.parse(readFileSync(path, 'utf8')) as PhaseEvidence;
+    const redirect = ev.checks.find((c) => c.id === 'smoke.6')!;
+    expect(redirect.status).toBe('fail');
+    const good = readEvidence(healthy.smoke, 'smoke');
+    if (!good.ok) throw new Error(good.problem);
+    Object.assign(
+      redirect,
+      good.evidence.checks.find((c) => c.id === 'smoke.6')!,
+      { at: redirect.at },
+    );
+    ev.outcome = good.evidence.outcome;
+    writeFileSync(path, JSON.stringify(ev, null, 2));
+    const g = await gate(dir);
+    expect(g.decision.decision).toBe('HOLD');
+    expect(g.reasons).toMatch(/smoke evidence is not as its run wrote it: its seal does not match the key at/);
+
+    writeEvidence(dir, ev);
+    expect((await gate(dir)).decision.decision).toBe('GO');
   });
 });
 

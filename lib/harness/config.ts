@@ -1,6 +1,7 @@
 // Resolves the target the runbook runs against (RUNBOOK_TARGET, staging by default), applies the RUNBOOK_*
 // overrides and validates every setting once, before any check. Secrets are wrapped so they print as [redacted].
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, ConfigErrors } from '../core/errors.js';
@@ -58,6 +59,8 @@ export interface Target {
   /** Run the backup command when preflight 1.5 finds no fresh backup. */
   runBackup: boolean;
   reportsDir: string;
+  /** The key that seals evidence (lib/core/seal.ts): outside the reports, readable by its owner only. */
+  evidenceKeyFile: string;
   /** Secret values to scrub from any text the harness writes. */
   secretValues: string[];
 }
@@ -173,6 +176,12 @@ export const settings: Setting[] = [
   },
   { key: 'reportsDir', env: 'RUNBOOK_REPORTS_DIR', kind: 'path', doc: 'where reports and evidence go' },
   {
+    key: 'evidenceKeyFile',
+    env: 'RUNBOOK_EVIDENCE_KEY_FILE',
+    kind: 'path',
+    doc: 'the key that seals evidence; created mode 600 on the first run, kept out of the reports',
+  },
+  {
     key: 'deploySha',
     env: 'RUNBOOK_DEPLOY_SHA',
     kind: 'sha',
@@ -188,6 +197,7 @@ const common: Raw = {
   evidenceMaxAgeMin: '30',
   runBackup: 'false',
   reportsDir: join(repoRoot, 'reports'),
+  evidenceKeyFile: join(homedir(), '.config', 'buywhere-runbook', 'evidence.key'),
   diskPath: '/',
   deployBranch: 'master',
   composeProject: 'buywhere-api',
@@ -523,6 +533,11 @@ function collectSecrets(t: Target, env: NodeJS.ProcessEnv): string[] {
  */
 export function reportsDirFrom(env: NodeJS.ProcessEnv = process.env): string {
   return env.RUNBOOK_REPORTS_DIR || common.reportsDir!;
+}
+
+/** The evidence key's file, like reportsDirFrom: a run that cannot resolve its settings still seals what it writes. */
+export function evidenceKeyFileFrom(env: NodeJS.ProcessEnv = process.env): string {
+  return env.RUNBOOK_EVIDENCE_KEY_FILE || common.evidenceKeyFile!;
 }
 
 let cached: Resolved | undefined;

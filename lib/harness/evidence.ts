@@ -1,6 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomic } from '../core/atomic.js';
+import { ensureSealKey, sealed } from '../core/seal.js';
+import { evidenceKeyFileFrom } from './config.js';
 import type { Identity } from './identity.js';
 
 export const phases = ['preflight', 'deploy', 'smoke', 'gonogo', 'rollback'] as const;
@@ -38,14 +40,19 @@ export interface PhaseEvidence {
   /** What the run probed, and the build that was running. */
   identity?: Identity;
   checks: CheckRecord[];
+  /** The HMAC over the rest (lib/core/seal.ts), or why the run could not seal it. */
+  seal?: string;
+  unsealed?: string;
 }
 
 /** Where each phase's evidence is written, as one file per phase. */
 export const evidenceDir = (reportsDir: string) => join(reportsDir, 'evidence');
 export const evidencePath = (reportsDir: string, phase: Phase) => join(evidenceDir(reportsDir), `${phase}.json`);
 
-export function writeEvidence(reportsDir: string, e: PhaseEvidence) {
-  writeAtomic(evidencePath(reportsDir, e.phase), JSON.stringify(e, null, 2) + '\n');
+/** Writes a phase's evidence sealed under the key at `keyFile`, which the gate verifies. */
+export function writeEvidence(reportsDir: string, e: PhaseEvidence, keyFile = evidenceKeyFileFrom()) {
+  const body = sealed(e, ensureSealKey(keyFile));
+  writeAtomic(evidencePath(reportsDir, e.phase), JSON.stringify(body, null, 2) + '\n');
 }
 
 export type ReadResult = { ok: true; evidence: PhaseEvidence } | { ok: false; problem: string };
