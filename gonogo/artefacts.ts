@@ -17,6 +17,7 @@ export function gateJunit(g: GateResult): string {
     ['time', g.decidedAt],
     ['evidence', g.evidenceFiles.join(' ')],
   ];
+  if (g.overrides?.length) properties.push(['overrides', settingsChanged(g)]);
   for (const c of all(g)) {
     properties.push([`condition.${c.n}.measured`, c.measured], [`condition.${c.n}.verdict`, c.verdict]);
   }
@@ -43,6 +44,9 @@ export function gateJunit(g: GateResult): string {
     }),
   });
 }
+
+/** The settings the gate ran with that differ from the runbook's defaults: a loosened one must be seen. */
+const settingsChanged = (g: GateResult) => (g.overrides ?? []).map((o) => `${o.env}=${o.value}`).join(', ');
 
 export const caseName = (c: ConditionResult) =>
   c.n <= 7 ? `Condition ${c.n} — ${c.title}: ${c.threshold}` : `${c.title}: ${c.threshold}`;
@@ -154,6 +158,7 @@ ${production ? '' : `<div id="env"><span>${esc(g.target.toUpperCase())} — not 
 <p id="summary">${esc(summaryLine(g))}</p>
 ${until}
 ${g.launchStop ? `<p><b>Launch stopped: ${esc(g.launchStop)}</b></p>` : ''}
+${g.overrides?.length ? `<p id="overrides">Decided with settings that differ from the runbook's defaults: ${g.overrides.map((o) => `<code>${esc(`${o.env}=${o.value}`)}</code>`).join(', ')}</p>` : ''}
 <table><thead><tr><th>#</th><th>Condition</th><th>Threshold</th><th>Measured</th><th>Verdict</th><th>Evidence age</th><th>Action</th></tr></thead>
 <tbody>
 ${rows}
@@ -187,6 +192,7 @@ export function gateMarkdown(g: GateResult): string {
       : `⛔ HOLD — BuyWhere deploy ${g.deploySha} (${g.target})`,
     summaryLine(g),
     `Decided: ${runbookTime(g.decidedAt)}${g.validUntil ? ` · valid until ${runbookTime(g.validUntil)}` : ''}`,
+    ...(g.overrides?.length ? [`Settings that differ from the runbook's defaults: ${settingsChanged(g)}`] : []),
     '',
     ...all(g).map(
       (c) =>

@@ -447,6 +447,27 @@ describe('Go/No-Go artefacts', () => {
     execFileSync('xmllint', ['--noout', '--schema', schema, join(dir, 'g.xml')], { stdio: 'pipe' });
   });
 
+  it('settings that differ from the defaults are shown in all three, and nothing is shown when none do', () => {
+    const overrides = [
+      { env: 'RUNBOOK_DEPLOY_BRANCH', value: 'release' },
+      { env: 'RUNBOOK_EVIDENCE_MAX_AGE_MIN', value: '90' },
+    ];
+    const g = { ...gate().g, overrides };
+    expect(gateHtml(g, '/r')).toMatch(
+      /<p id="overrides">Decided with settings that differ from the runbook's defaults: <code>RUNBOOK_DEPLOY_BRANCH=release<\/code>, <code>RUNBOOK_EVIDENCE_MAX_AGE_MIN=90<\/code><\/p>/,
+    );
+    expect(gateMarkdown(g)).toContain(
+      "Settings that differ from the runbook's defaults: RUNBOOK_DEPLOY_BRANCH=release, RUNBOOK_EVIDENCE_MAX_AGE_MIN=90",
+    );
+    expect(gateJunit(g)).toContain(
+      'name="overrides" value="RUNBOOK_DEPLOY_BRANCH=release, RUNBOOK_EVIDENCE_MAX_AGE_MIN=90"',
+    );
+    const none = { ...gate().g, overrides: [] };
+    expect(gateHtml(none, '/r')).not.toContain('id="overrides"');
+    expect(gateMarkdown(none)).not.toContain('differ from');
+    expect(gateJunit(none)).not.toContain('name="overrides"');
+  });
+
   it('HTML escapes what it shows', () => {
     const { g, dir } = gate((e) => (rec(e.smoke, 'smoke.6').status = 'fail'));
     g.conditions[3]!.reason = '<script>alert(1)</script>';

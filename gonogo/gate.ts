@@ -68,6 +68,8 @@ export interface GateResult {
   validUntil?: string;
   /** The gate's own view it decided with (endpoints, CA, directories, the running build and its sources). */
   identity?: Identity;
+  /** Settings the gate ran with that differ from its target's defaults, shown to whoever reads the decision. */
+  overrides?: Array<{ env: string; value: string }>;
 }
 
 export interface GateInput {
@@ -80,6 +82,7 @@ export interface GateInput {
   maxAgeMin: number;
   /** The key the phases sealed their evidence with; evidence it does not verify is HOLD. */
   sealKey: SealKey;
+  overrides?: GateResult['overrides'];
 }
 
 export const completenessTitle =
@@ -426,7 +429,7 @@ export function holdEverything(
 /** evaluateGate that never throws: malformed evidence the checks above did not foresee is still a HOLD with a reason. */
 export function decide(input: GateInput): GateResult {
   try {
-    return { ...evaluateGate(input), identity: input.identity };
+    return { ...evaluateGate(input), identity: input.identity, overrides: input.overrides ?? [] };
   } catch (err) {
     return {
       ...holdEverything(`the gate could not read the evidence: ${(err as Error).message}`, {
@@ -436,6 +439,7 @@ export function decide(input: GateInput): GateResult {
         now: input.now,
       }),
       identity: input.identity,
+      overrides: input.overrides ?? [],
     };
   }
 }

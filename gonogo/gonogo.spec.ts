@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { readSealKey } from '../lib/core/seal';
 import { couldNotCheck } from '../lib/harness/check';
-import { target } from '../lib/harness/config';
+import { target, targetOverrides } from '../lib/harness/config';
 import { identify } from '../lib/harness/identify';
 import { runContext } from '../lib/harness/run';
 import { postToSlack } from '../lib/operations/slack';
@@ -19,6 +19,7 @@ const gate = decide({
   settings: { deployBranch: t.deployBranch, replicaMaxLagBytes: t.replicaMaxLagBytes },
   maxAgeMin: t.evidenceMaxAgeMin,
   sealKey: readSealKey(t.evidenceKeyFile),
+  overrides: targetOverrides(),
 });
 
 afterAll(async () => {

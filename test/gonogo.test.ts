@@ -63,9 +63,11 @@ describe('healthy stack', () => {
     const g = await gate(dir);
     expect(g.exitCode, g.output).toBe(0);
     expect(g.decision.decision).toBe('GO');
-    expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).toMatch(
-      new RegExp(`^✅ GO — BuyWhere deploy ${g.decision.deploySha}`),
-    );
+    const post = readFileSync(join(dir, 'gonogo.md'), 'utf8');
+    expect(post).toMatch(new RegExp(`^✅ GO — BuyWhere deploy ${g.decision.deploySha}`));
+    // The gate ran with its reports folder (and the tests' evidence key) set: both are shown.
+    expect(post).toMatch(/Settings that differ from the runbook's defaults: .*RUNBOOK_REPORTS_DIR=/);
+    expect(post).toMatch(/RUNBOOK_EVIDENCE_KEY_FILE=/);
   });
 
   it('JUnit artefacts validate against the published schema', async () => {

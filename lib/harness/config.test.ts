@@ -73,8 +73,16 @@ describe('resolveTarget', () => {
     ['RUNBOOK_DISK_PATH', 'relative/path', /absolute path/],
     ['RUNBOOK_CA_FILE', '/nonexistent/ca.pem', /readable file/],
     ['RUNBOOK_TARGET', 'prod', /"staging" or "production"/],
+    ['RUNBOOK_EVIDENCE_MAX_AGE_MIN', '91', /expected a whole number from 1 to 90, found "91"/],
+    ['RUNBOOK_EVIDENCE_MAX_AGE_MIN', '0', /expected a whole number from 1 to 90, found "0"/],
   ])('rejects a malformed %s', (env, value, message) => {
     expect(() => resolveFor('all', { ...prodEnv, [env]: value })).toThrow(message);
+  });
+
+  it("the evidence window goes up to the runbook's deploy window, 90 minutes, and is listed as an override", () => {
+    const r = resolveFor('all', { ...prodEnv, RUNBOOK_EVIDENCE_MAX_AGE_MIN: '90' });
+    expect(r.target.evidenceMaxAgeMin).toBe(90);
+    expect(r.overrides).toContainEqual({ env: 'RUNBOOK_EVIDENCE_MAX_AGE_MIN', value: '90' });
   });
 
   it('a malformed secret URL is rejected without echoing it', () => {

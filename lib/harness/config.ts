@@ -87,6 +87,8 @@ interface Setting {
   env: string;
   kind: Kind;
   doc: string;
+  /** The largest value an int setting accepts. */
+  max?: number;
 }
 
 /** Every setting a user can override, with its environment variable. Defaults live in the target tables below. */
@@ -166,7 +168,9 @@ export const settings: Setting[] = [
     key: 'evidenceMaxAgeMin',
     env: 'RUNBOOK_EVIDENCE_MAX_AGE_MIN',
     kind: 'int',
-    doc: 'evidence freshness window for the gate',
+    // Evidence older than the runbook's whole deploy window (07:00–08:30) is from another morning's run.
+    max: 90,
+    doc: "evidence freshness window for the gate, in minutes; at most 90, the runbook's deploy window",
   },
   {
     key: 'runBackup',
@@ -438,7 +442,8 @@ function parse(s: Setting, value: string): unknown {
     case 'secret':
       return new Secret(value);
     case 'int': {
-      if (!/^\d+$/.test(value) || Number(value) <= 0) throw bad('a whole number greater than 0');
+      const range = s.max === undefined ? 'a whole number greater than 0' : `a whole number from 1 to ${s.max}`;
+      if (!/^\d+$/.test(value) || Number(value) <= 0 || Number(value) > (s.max ?? Infinity)) throw bad(range);
       return Number(value);
     }
     case 'bool': {
@@ -544,4 +549,10 @@ let cached: Resolved | undefined;
 export function target(): Target {
   cached ??= resolveTarget();
   return cached.target;
+}
+
+/** The settings this process was given that differ from its target's defaults; secrets redacted. */
+export function targetOverrides(): Resolved['overrides'] {
+  cached ??= resolveTarget();
+  return cached.overrides;
 }
