@@ -32,12 +32,14 @@ type Fixture = Record<Phases, PhaseEvidence>;
 
 /** The healthy fixture, generated from the catalogue: every check of each phase, recorded with its example. */
 function healthy(): Fixture {
+  // In the runbook's order: preflight, then the deploy, then smoke.
+  const times = { preflight: [12, 11], deploy: [10, 5], smoke: [3, 2] } as const;
   const ev = (phase: Phases, deploySha = running): PhaseEvidence => ({
     phase,
     target: 'production',
     deploySha,
-    startedAt: at(3),
-    finishedAt: at(2),
+    startedAt: at(times[phase][0]),
+    finishedAt: at(times[phase][1]),
     outcome: 'passed',
     identity: structuredClone(identity),
     checks: checksOf(phase).map((e) => ({
@@ -392,6 +394,15 @@ describe('Go/No-Go gate: the last deploy or rollback', () => {
     expect(g.completeness.reason).toMatch(/the last deploy .* put build fff0000 in place, but abc1234 is running/);
   });
 
+  it('smoke that started before the deploy finished is HOLD; smoke started the moment it finished is GO', () => {
+    const early = gate((e) => (e.smoke.startedAt = new Date(Date.parse(e.deploy.finishedAt) - 1).toISOString()));
+    expect(early.g.decision).toBe('HOLD');
+    expect(early.g.conditions[0]!.reason).toMatch(
+      /smoke started .*, before the last deploy finished .*: it measured what ran before it; rerun `npm run smoke`/,
+    );
+    expect(gate((e) => (e.smoke.startedAt = e.deploy.finishedAt)).g.decision).toBe('GO');
+  });
+
   it('a failed deploy step is HOLD', () => {
     const { g } = gate((e) => (rec(e.deploy, 'deploy.4.migrate').status = 'fail'));
     expect(g.completeness.reason).toMatch(/deploy.4.migrate failed/);
@@ -402,8 +413,8 @@ describe('Go/No-Go gate: the last deploy or rollback', () => {
       phase: 'rollback',
       target: 'production',
       deploySha: build,
-      startedAt: at(2.5),
-      finishedAt: at(2.2),
+      startedAt: at(4.5),
+      finishedAt: at(3.5),
       outcome: 'passed',
       identity: { ...identity, build },
       checks: checksOf('rollback')
@@ -413,7 +424,7 @@ describe('Go/No-Go gate: the last deploy or rollback', () => {
           title: c.title,
           status: 'pass' as const,
           measured: structuredClone(c.example),
-          at: at(2.2),
+          at: at(3.5),
         })),
     });
     const { dir } = gate(
@@ -423,6 +434,12 @@ describe('Go/No-Go gate: the last deploy or rollback', () => {
     expect(
       evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey }).decision,
     ).toBe('GO');
+    // A smoke that started before the rollback finished measured what ran before it.
+    writeEvidence(dir, { ...rollback(running), finishedAt: at(2.5) }, keyFile);
+    expect(
+      evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey })
+        .conditions[0]!.reason,
+    ).toMatch(/smoke started .*, before the last rollback finished .*: it measured what ran before it/);
     writeEvidence(dir, { ...rollback(running), outcome: 'started', checks: [] }, keyFile);
     expect(
       evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey })

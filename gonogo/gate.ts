@@ -241,6 +241,31 @@ export function evaluateGate(input: GateInput): GateResult {
         : `preflight checked build ${e.deploySha} (running then: ${e.identity?.build}), but ${running} is running: rerun \`npm run preflight\``,
     );
   }
+  // The last deploy or rollback, by start time: it must have finished and put the running build there (below).
+  const events = [deploy, rollback].filter((l) => !(!l.ok && l.absent));
+  const startedAt = (l: Loaded) => {
+    if (l.ok) return Date.parse(l.evidence.startedAt);
+    try {
+      return (
+        Date.parse(
+          (JSON.parse(readFileSync(evidencePath(input.reportsDir, l.phase), 'utf8')) as PhaseEvidence).startedAt,
+        ) || Infinity
+      );
+    } catch {
+      return Infinity;
+    }
+  };
+  const last = events.sort((a, b) => startedAt(b) - startedAt(a))[0];
+  if (smoke.ok && last?.ok) {
+    // A smoke that started before the last deploy or rollback finished measured containers that no longer run.
+    const changed = last.evidence.finishedAt;
+    smoke = refuse(
+      smoke,
+      Date.parse(smoke.evidence.startedAt) < Date.parse(changed)
+        ? `smoke started ${smoke.evidence.startedAt}, before the last ${last.phase} finished (${changed}): it measured what ran before it; rerun \`npm run smoke\``
+        : undefined,
+    );
+  }
   if (runningKnown && smoke.ok) {
     const measured = smoke.evidence.identity?.build ?? '';
     // An API that reports its build (the staging one does, in /health) must report the one Docker runs.
@@ -299,21 +324,6 @@ export function evaluateGate(input: GateInput): GateResult {
     else problems.push(...phaseProblems(l, { ...input.settings, evidenceAgeH: l.ageMin / 60 }, gateIds));
   }
 
-  // The last deploy or rollback of this target must have finished and must have put the running build there.
-  const events = [deploy, rollback].filter((l) => !(!l.ok && l.absent));
-  const startedAt = (l: Loaded) => {
-    if (l.ok) return Date.parse(l.evidence.startedAt);
-    try {
-      return (
-        Date.parse(
-          (JSON.parse(readFileSync(evidencePath(input.reportsDir, l.phase), 'utf8')) as PhaseEvidence).startedAt,
-        ) || Infinity
-      );
-    } catch {
-      return Infinity;
-    }
-  };
-  const last = events.sort((a, b) => startedAt(b) - startedAt(a))[0];
   if (!last) problems.push(`no deploy or rollback evidence for the running build ${running}: run \`npm run deploy\``);
   else if (!last.ok) problems.push(...last.problems);
   else {

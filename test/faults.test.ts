@@ -743,6 +743,14 @@ describe('attempts to argue the gate into a GO', () => {
     await hold(dir, /smoke.6 is recorded more than once/);
   });
 
+  it('smoke from before the last deploy finished (the same build deployed again after it): HOLD', async () => {
+    const dir = healthyDir();
+    const smokeStarted = (JSON.parse(readFileSync(join(dir, 'evidence', 'smoke.json'), 'utf8')) as PhaseEvidence)
+      .startedAt;
+    edit(dir, 'deploy', (e) => (e.finishedAt = new Date(Date.parse(smokeStarted) + 1000).toISOString()));
+    await hold(dir, /smoke started .*, before the last deploy finished .*: it measured what ran before it/);
+  });
+
   it('a pass whose measurement breaks its threshold (disk at 97%): HOLD', async () => {
     const dir = healthyDir();
     edit(dir, 'preflight', (e) => ((record(e, 'preflight.1.4').measured as { used_pct: number }).used_pct = 97));
