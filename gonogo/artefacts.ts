@@ -138,6 +138,7 @@ tr.go .verdict{color:#137333;font-weight:700}
 tr.fail .verdict{color:#b3261e;font-weight:700}
 tr.could-not-run .verdict{color:#8a3ffc;font-weight:700;font-style:italic}
 li.warn{color:#8a5a00}small{color:#555}code{overflow-wrap:anywhere}
+#overrides{background:#fff8e1;border-left:4px solid #f9a825;padding:6px 10px}
 @media (max-width:760px){
   table,thead,tbody,tr,td{display:block;width:auto}thead{display:none}
   tr{border:1px solid #ccc;margin-bottom:10px}td{border:none;border-top:1px solid #eee}
@@ -148,7 +149,7 @@ li.warn{color:#8a5a00}small{color:#555}code{overflow-wrap:anywhere}
   @page{size:A4 portrait;margin:12mm}
   body{font-size:10px;padding:0;max-width:none}body.not-production::after{font-size:80px}
   #banner{font-size:24px;padding:6px 10px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
-  #env{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+  #env,#overrides{-webkit-print-color-adjust:exact;print-color-adjust:exact}
   tr{break-inside:avoid}a{color:inherit;text-decoration:none}
 }
 </style></head><body class="${production ? 'production' : 'not-production'}" data-target="${esc(g.target.toUpperCase())}">
