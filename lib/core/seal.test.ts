@@ -31,7 +31,11 @@ describe('the evidence key', () => {
 
   it('missing, readable by others, not hex, or not a regular file: a problem, never a key', () => {
     const file = fresh();
-    expect(readSealKey(file)).toEqual({ ok: false, problem: expect.stringContaining('no evidence key at') });
+    expect(readSealKey(file)).toEqual({
+      ok: false,
+      missing: true,
+      problem: expect.stringContaining('no evidence key at'),
+    });
     key(file);
     chmodSync(file, 0o640);
     expect(readSealKey(file)).toEqual({ ok: false, problem: expect.stringMatching(/read by others \(mode 640\)/) });
@@ -46,6 +50,18 @@ describe('the evidence key', () => {
     mkdirSync(join(link, '..'), { recursive: true });
     symlinkSync(key().file, link);
     expect(readSealKey(link).ok).toBe(false);
+  });
+
+  it('in a directory others can write (who could swap in a key of their own): a problem, never a key', () => {
+    const file = fresh();
+    key(file);
+    chmodSync(join(file, '..'), 0o770);
+    expect(readSealKey(file)).toEqual({
+      ok: false,
+      problem: expect.stringMatching(/can be written by others \(mode 770\)/),
+    });
+    chmodSync(join(file, '..'), 0o755);
+    expect(readSealKey(file).ok).toBe(true);
   });
 
   it('cannot be created where no directory can be: a problem', () => {

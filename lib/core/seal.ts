@@ -5,7 +5,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type SealKey = { ok: true; key: Buffer; file: string } | { ok: false; problem: string };
+export type SealKey = { ok: true; key: Buffer; file: string } | { ok: false; problem: string; missing?: boolean };
 
 const scheme = 'hmac-sha256';
 const keyText = /^[0-9a-f]{64}$/;
@@ -17,19 +17,26 @@ export function readSealKey(file: string): SealKey {
     st = lstatSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return {
-      ok: false,
-      problem:
-        code === 'ENOENT' || code === 'ENOTDIR'
-          ? `no evidence key at ${file}: every phase creates it on its first run on this host`
-          : `the evidence key ${file} cannot be read (${code})`,
-    };
+    return code === 'ENOENT' || code === 'ENOTDIR'
+      ? {
+          ok: false,
+          missing: true,
+          problem: `no evidence key at ${file}: every phase creates it on its first run on this host`,
+        }
+      : { ok: false, problem: `the evidence key ${file} cannot be read (${code})` };
   }
   if (!st.isFile()) return { ok: false, problem: `the evidence key ${file} is not a regular file` };
   if ((st.mode & 0o077) !== 0)
     return {
       ok: false,
       problem: `the evidence key ${file} can be read by others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it, then rerun the phases`,
+    };
+  // Whoever can write its directory can put a key of their own in its place.
+  const dirMode = lstatSync(dirname(file)).mode;
+  if ((dirMode & 0o022) !== 0)
+    return {
+      ok: false,
+      problem: `the directory of the evidence key ${dirname(file)} can be written by others (mode ${(dirMode & 0o777).toString(8)}): chmod 700 it, then rerun the phases`,
     };
   let text: string;
   try {
@@ -47,7 +54,7 @@ export function readSealKey(file: string): SealKey {
  */
 export function ensureSealKey(file: string): SealKey {
   const found = readSealKey(file);
-  if (found.ok || !found.problem.startsWith('no evidence key')) return found;
+  if (found.ok || !found.missing) return found;
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });

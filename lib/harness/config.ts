@@ -546,13 +546,12 @@ export function evidenceKeyFileFrom(env: NodeJS.ProcessEnv = process.env): strin
 }
 
 let cached: Resolved | undefined;
+const resolved = () => (cached ??= resolveTarget());
 export function target(): Target {
-  cached ??= resolveTarget();
-  return cached.target;
+  return resolved().target;
 }
 
 /** The settings this process was given that differ from its target's defaults; secrets redacted. */
 export function targetOverrides(): Resolved['overrides'] {
-  cached ??= resolveTarget();
-  return cached.overrides;
+  return resolved().overrides;
 }
