@@ -1,7 +1,7 @@
 // npm run bench: the harness against the runbook as written, side by side in one run on the staging stack.
 // Prints figures and ratios and writes reports/bench.json; nothing here passes or fails. Absolute times
 // depend on the machine, so compare the ratios.
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget, repoRoot } from '../lib/harness/config.js';
@@ -20,6 +20,7 @@ import { runPhase } from '../scripts/phases.js';
 import { launch } from '../scripts/launch.js';
 import { readEvidence, type Phase } from '../lib/harness/evidence.js';
 import { stagingUp } from '../staging/project.js';
+import { copyEvidence } from '../test/support/evidence-copy.js';
 import { poolStatsEnv, type WarmPoolStats } from '../lib/harness/warm-pool.js';
 
 const t = resolveTarget().target;
@@ -412,7 +413,7 @@ async function launchOneProcess() {
   const withDeployEvidence = () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-'));
     mkdirSync(join(dir, 'evidence'));
-    copyFileSync(join(deployed, 'evidence', 'deploy.json'), join(dir, 'evidence', 'deploy.json'));
+    copyEvidence(deployed, dir, 'deploy');
     return dir;
   };
   const one: number[] = [];

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureSealKey, readSealKey } from '../lib/core/seal';
-import { evidencePath, writeEvidence, type PhaseEvidence } from '../lib/harness/evidence';
+import { evidencePath, forgetEvidence, writeEvidence, type PhaseEvidence } from '../lib/harness/evidence';
 import type { Identity } from '../lib/harness/identity';
 import { catalogue, checksOf, clockSkewMs, entry, p99MinSamples, type CheckId } from '../runbook/catalogue';
 import { gateHtml, gateJunit, gateMarkdown, runbookTime, summaryLine, writeGateArtefacts } from './artefacts';
@@ -312,6 +312,58 @@ describe('Go/No-Go gate: sealed evidence', () => {
     const g = decideWith(dir);
     expect(g.decision).toBe('HOLD');
     expect(g.conditions[0]!.reason).toMatch(/its run could not seal it: the evidence key .* cannot be created/);
+  });
+});
+
+describe("Go/No-Go gate: only the last run's evidence counts", () => {
+  const decideWith = (dir: string) =>
+    evaluateGate({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey });
+  const smokeOf = (g: ReturnType<typeof evaluateGate>) => g.conditions[0]!.reason;
+
+  it('a passing smoke file put back after a later smoke failed is HOLD, though its seal is good', () => {
+    const { dir } = gate();
+    const passing = readFileSync(evidencePath(dir, 'smoke'), 'utf8');
+    const e = healthy();
+    e.smoke.startedAt = at(2.5);
+    rec(e.smoke, 'smoke.6').status = 'fail';
+    writeEvidence(dir, e.smoke, keyFile);
+    expect(decideWith(dir).decision).toBe('HOLD');
+    writeFileSync(evidencePath(dir, 'smoke'), passing);
+    const g = decideWith(dir);
+    expect(g.decision).toBe('HOLD');
+    expect(smokeOf(g)).toMatch(
+      /smoke evidence is not the last run's: it is not the last smoke run's: that run started .*, this file's run .*; an earlier file was put back; rerun `npm run smoke`/,
+    );
+  });
+
+  it('a file put back after a run that started and wrote nothing (killed) is HOLD', () => {
+    const { dir } = gate();
+    const passing = readFileSync(evidencePath(dir, 'smoke'), 'utf8');
+    forgetEvidence(dir, 'smoke', at(1), keyFile);
+    writeFileSync(evidencePath(dir, 'smoke'), passing);
+    const g = decideWith(dir);
+    expect(g.decision).toBe('HOLD');
+    expect(smokeOf(g)).toMatch(/the last smoke run, started .*, wrote no evidence \(stopped, or still running\)/);
+  });
+
+  it('sealed files copied into another folder are HOLD; in the folder their runs wrote to they are GO', () => {
+    const { dir } = gate();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'gate-'));
+    mkdirSync(join(elsewhere, 'evidence'));
+    for (const p of ['preflight', 'deploy', 'smoke'] as const)
+      copyFileSync(evidencePath(dir, p), evidencePath(elsewhere, p));
+    const g = decideWith(elsewhere);
+    expect(g.decision).toBe('HOLD');
+    expect(smokeOf(g)).toMatch(/no smoke run on this host is recorded as writing to .*: it was copied here/);
+    expect(g.completeness.reason).toMatch(/deploy evidence is not the last run's/);
+    expect(decideWith(dir).decision).toBe('GO');
+  });
+
+  it('the same folder reached through a symlink is the same folder', () => {
+    const { dir } = gate();
+    const link = join(mkdtempSync(join(tmpdir(), 'gate-link-')), 'reports');
+    symlinkSync(dir, link);
+    expect(decideWith(link).decision).toBe('GO');
   });
 });
 

@@ -14,6 +14,7 @@ import {
   type PhaseEvidence,
 } from '../lib/harness/evidence.js';
 import { identityDiff, probedBy, sameBuild, type Identity } from '../lib/harness/identity.js';
+import { lastRunProblem } from '../lib/harness/last-run.js';
 import {
   checksOf,
   clockSkewMs,
@@ -128,6 +129,11 @@ function load(input: GateInput, phase: Phase, now: Date, opts: { drifts: boolean
   const problems: string[] = [];
   const unsealed = sealProblem(raw as Record<string, unknown>, input.sealKey);
   if (unsealed) problems.push(`${phase} evidence is not as its run wrote it: ${unsealed}; rerun \`npm run ${phase}\``);
+  const replayed =
+    !unsealed && input.sealKey.ok
+      ? lastRunProblem(input.sealKey.file, input.reportsDir, phase, e.seal, e.startedAt)
+      : undefined;
+  if (replayed) problems.push(`${phase} evidence is not the last run's: ${replayed}; rerun \`npm run ${phase}\``);
   if (e.phase !== phase) problems.push(`${path} is not ${phase} evidence`);
   if (e.target !== input.target)
     problems.push(`${phase} evidence is from target ${show(e.target)}, not ${input.target}`);

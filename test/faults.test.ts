@@ -14,6 +14,7 @@ import { connectionsPerOrigin } from '../lib/probes/http';
 import { acquireLock } from '../lib/operations/lock';
 import { writeEvidence, type Phase, type PhaseEvidence } from '../lib/harness/evidence';
 import { issueServerCert } from '../staging/tls';
+import { copyEvidence } from './support/evidence-copy';
 import {
   commitToProject,
   evidenceDir,
@@ -566,8 +567,7 @@ afterAll(() => {
 function gateDir(fault: Fault, phaseReports: string): string {
   const dir = reportsDir();
   mkdirSync(join(dir, 'evidence'), { recursive: true });
-  const copy = (from: string, p: string) =>
-    cpSync(join(from, 'evidence', `${p}.json`), join(dir, 'evidence', `${p}.json`));
+  const copy = (from: string, p: Phase) => copyEvidence(from, dir, p);
   copy(fault.phase === 'preflight' ? phaseReports : healthyPreflight, 'preflight');
   copy(fault.phase === 'smoke' ? phaseReports : healthySmoke, 'smoke');
   copy(fault.phase === 'deploy' ? phaseReports : healthyDeploy, 'deploy');
@@ -633,8 +633,8 @@ describe('no flaky HOLD on a healthy stack', () => {
     for (let i = 0; i < 20; i++) {
       const dir = reportsDir();
       mkdirSync(join(dir, 'evidence'), { recursive: true });
-      cpSync(join(preflight.reports, 'evidence', 'preflight.json'), join(dir, 'evidence', 'preflight.json'));
-      cpSync(join(healthyDeploy, 'evidence', 'deploy.json'), join(dir, 'evidence', 'deploy.json'));
+      copyEvidence(preflight.reports, dir, 'preflight');
+      copyEvidence(healthyDeploy, dir, 'deploy');
       await phase('smoke', { reports: dir });
       const g = await gonogo(dir);
       decisions.push(
@@ -737,6 +737,20 @@ describe('attempts to argue the gate into a GO', () => {
     );
   });
 
+  it('a passing smoke file put back after a later smoke failed: HOLD, though its seal is good', async () => {
+    const dir = healthyDir();
+    const passing = readFileSync(join(dir, 'evidence', 'smoke.json'));
+    await setFaults({ wrongTag: true });
+    try {
+      const failed = await phase('smoke', { reports: dir });
+      expect(failed.check('smoke.6').status).toBe('fail');
+    } finally {
+      await resetFaults();
+    }
+    writeFileSync(join(dir, 'evidence', 'smoke.json'), passing);
+    await hold(dir, /smoke evidence is not the last run's: .*an earlier file was put back/);
+  });
+
   it('a check recorded twice, pass then fail: HOLD', async () => {
     const dir = healthyDir();
     edit(dir, 'smoke', (e) => e.checks.push({ ...record(e, 'smoke.6'), status: 'fail' }));
@@ -825,8 +839,8 @@ describe('attempts to argue the gate into a GO', () => {
     expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).toContain(`deploy ${before}`);
     expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).not.toContain(newer);
     // The same smoke and preflight with only the deploy of the newer build: it is not what runs.
-    cpSync(join(dir, 'evidence', 'preflight.json'), join(onlyDeploy, 'evidence', 'preflight.json'));
-    cpSync(join(dir, 'evidence', 'smoke.json'), join(onlyDeploy, 'evidence', 'smoke.json'));
+    copyEvidence(dir, onlyDeploy, 'preflight');
+    copyEvidence(dir, onlyDeploy, 'smoke');
     await hold(onlyDeploy, new RegExp(`the last deploy .* put build ${newer} in place, but ${before} is running`));
     const back = await phase('deploy');
     expect(back.exitCode, back.output).toBe(0);

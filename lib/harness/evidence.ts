@@ -4,6 +4,7 @@ import { writeAtomic } from '../core/atomic.js';
 import { ensureSealKey, sealed } from '../core/seal.js';
 import { evidenceKeyFileFrom } from './config.js';
 import type { Identity } from './identity.js';
+import { recordStart, recordWritten } from './last-run.js';
 
 export const phases = ['preflight', 'deploy', 'smoke', 'gonogo', 'rollback'] as const;
 export type Phase = (typeof phases)[number];
@@ -49,10 +50,20 @@ export interface PhaseEvidence {
 export const evidenceDir = (reportsDir: string) => join(reportsDir, 'evidence');
 export const evidencePath = (reportsDir: string, phase: Phase) => join(evidenceDir(reportsDir), `${phase}.json`);
 
-/** Writes a phase's evidence sealed under the key at `keyFile`, which the gate verifies. */
+/**
+ * Writes a phase's evidence sealed under the key at `keyFile`, which the gate verifies, and records it beside the
+ * key as the last run of that phase to write to this folder.
+ */
 export function writeEvidence(reportsDir: string, e: PhaseEvidence, keyFile = evidenceKeyFileFrom()) {
   const body = sealed(e, ensureSealKey(keyFile));
   writeAtomic(evidencePath(reportsDir, e.phase), JSON.stringify(body, null, 2) + '\n');
+  if (!body.seal) return;
+  try {
+    recordWritten(keyFile, reportsDir, e.phase, e.startedAt, body.seal);
+  } catch (err) {
+    // The gate holds on this evidence ("wrote no evidence"); the run still ends with its results on screen.
+    process.stderr.write(`${e.phase}: the evidence could not be recorded as this run's: ${(err as Error).message}\n`);
+  }
 }
 
 export type ReadResult = { ok: true; evidence: PhaseEvidence } | { ok: false; problem: string };
@@ -96,9 +107,19 @@ export function readLaunchStop(reportsDir: string): string | undefined {
   }
 }
 
-/** Forgets a phase's evidence, so a run that dies early never leaves an older result behind. */
-export function forgetEvidence(reportsDir: string, phase: Phase) {
+/**
+ * Forgets a phase's evidence, so a run that dies early never leaves an older result behind, and records that a run
+ * started: an older file put back in its place does not count either.
+ */
+export function forgetEvidence(
+  reportsDir: string,
+  phase: Phase,
+  startedAt = new Date().toISOString(),
+  keyFile = evidenceKeyFileFrom(),
+) {
   rmSync(evidencePath(reportsDir, phase), { force: true });
+  const problem = recordStart(keyFile, reportsDir, phase, startedAt);
+  if (problem) process.stderr.write(`${phase}: ${problem}\n`);
 }
 
 /** What the gate wrote (evidence/gate.json): its decision and the identity it decided with; undefined when none. */

@@ -37,7 +37,7 @@ export default async function setup(
   const reportsDir = reportsDirFrom();
   const changesStack = phase === 'deploy' || phase === 'rollback';
   const forget = () => {
-    forgetEvidence(reportsDir, phase);
+    forgetEvidence(reportsDir, phase, startedAt);
     rmSync(join(reportsDir, `${phase}.junit.xml`), { force: true });
   };
   let resolvedTarget: Resolved;

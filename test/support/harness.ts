@@ -1,6 +1,6 @@
 // Helpers for end-to-end tests: run a phase as Bolt would (a child Vitest process) into a private reports
 // folder, read what it wrote, and flip the staging API's fault switches.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -15,6 +15,7 @@ import { killPointEnv, killPointMarker } from '../../lib/harness/killpoint';
 import { request } from 'undici';
 import { get } from '../../lib/probes/http';
 import { latencyQueries } from '../../smoke/checks';
+import { copyEvidence } from './evidence-copy';
 
 export const t: Target = resolveTarget().target;
 
@@ -178,12 +179,11 @@ export async function healthyEvidence(): Promise<{ deploy: string; preflight: st
   return { deploy, preflight, smoke };
 }
 
-/** A fresh reports folder holding copies of the named phases' evidence from the given folders. */
+/** A fresh reports folder holding copies of the named phases' evidence from the given folders (see copyEvidence). */
 export function evidenceDir(...phases: Array<[from: string, phase: Phase]>): string {
   const dir = reportsDir();
   mkdirSync(join(dir, 'evidence'), { recursive: true });
-  for (const [from, name] of phases)
-    cpSync(join(from, 'evidence', `${name}.json`), join(dir, 'evidence', `${name}.json`));
+  for (const [from, name] of phases) copyEvidence(from, dir, name);
   return dir;
 }
 
