@@ -30,7 +30,8 @@ const runbookOrder: readonly string[] = phases;
 const phasesNamed = named.filter((n) => runbookOrder.includes(n)).length;
 const phasePool = phasesNamed > 0 ? warmThreads(phasesNamed, expectedSpec()) : ('threads' as const);
 
-const runbookPhase = (name: string, testTimeout: number, globalSetup = 'lib/harness/phase-setup.ts') => ({
+// Every phase but the gate withdraws the gate's earlier decision in its reports folder as it starts.
+const runbookPhase = (name: string, testTimeout: number, globalSetup = 'gonogo/withdraw.ts') => ({
   plugins: [guard],
   test: {
     name,

@@ -65,6 +65,8 @@ export interface GateResult {
   advisories: AdvisoryResult[];
   evidenceFiles: string[];
   launchStop?: string;
+  /** Set when a later phase run withdrew this folder's decision (gonogo/withdraw.ts). */
+  withdrawn?: { decision?: string; decidedAt?: string; by: string; at: string };
   /** When this decision stops holding: the first evidence window or backup age to run out. */
   validUntil?: string;
   /** The gate's own view it decided with (endpoints, CA, directories, the running build and its sources). */

@@ -70,6 +70,31 @@ describe('healthy stack', () => {
     expect(post).toMatch(/RUNBOOK_EVIDENCE_KEY_FILE=/);
   });
 
+  it('a GO is withdrawn as soon as a later smoke starts in its folder: the smoke fails, and the folder says HOLD', async () => {
+    const dir = allHealthy();
+    const g = await gate(dir);
+    expect(g.decision.decision, g.reasons).toBe('GO');
+    await setFaults({ wrongTag: true });
+    try {
+      const s = await phase('smoke', { reports: dir });
+      expect(s.check('smoke.6').status).toBe('fail');
+      expect(s.output).toMatch(/Go\/No-Go: the earlier decision here \(GO for build \w+, decided .*\) is withdrawn/);
+    } finally {
+      await resetFaults();
+    }
+    const record = JSON.parse(readFileSync(join(dir, 'evidence', 'gate.json'), 'utf8')) as {
+      decision: string;
+      withdrawn?: { decision: string; by: string };
+    };
+    expect(record.decision).toBe('HOLD');
+    expect(record.withdrawn).toMatchObject({ decision: 'GO', by: 'smoke' });
+    for (const f of ['gonogo.md', 'gonogo.html', 'gonogo.junit.xml']) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      expect(text, f).toMatch(/withdrawn when a smoke run started here/);
+      expect(text, f).not.toMatch(/✅ GO|class="go"/);
+    }
+  });
+
   it('JUnit artefacts validate against the published schema', async () => {
     const dir = allHealthy();
     await gate(dir);

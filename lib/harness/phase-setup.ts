@@ -30,15 +30,20 @@ export function earlierPhases(phase: Phase, inThisRun: readonly string[]): Phase
 
 export default async function setup(
   project: TestProject,
-  opts: { onConfigError?: (message: string) => void | Promise<void> } = {},
+  opts: {
+    onConfigError?: (message: string) => void | Promise<void>;
+    /** Called once the run forgets the phase's earlier evidence: that evidence is about to change. */
+    onStart?: (reportsDir: string, phase: Phase, startedAt: string) => void | Promise<void>;
+  } = {},
 ) {
   const phase = project.name as Phase;
   const startedAt = new Date().toISOString();
   const reportsDir = reportsDirFrom();
   const changesStack = phase === 'deploy' || phase === 'rollback';
-  const forget = () => {
+  const forget = async () => {
     forgetEvidence(reportsDir, phase, startedAt);
     rmSync(join(reportsDir, `${phase}.junit.xml`), { force: true });
+    await opts.onStart?.(reportsDir, phase, startedAt);
   };
   let resolvedTarget: Resolved;
   try {
@@ -48,7 +53,7 @@ export default async function setup(
     process.stderr.write(`\n${phase} cannot start: ${message}\n`);
     if (changesStack && process.env[(await import('./planning.js')).dryRunEnv] === '1') process.exit(couldNotStartExit);
     // The run stops before any check; the evidence and JUnit still say why, so the gate holds with a reason.
-    forget();
+    await forget();
     const evidence = {
       phase,
       target: process.env.RUNBOOK_TARGET ?? 'staging',
@@ -102,7 +107,7 @@ export default async function setup(
     ),
   };
   project.provide('run', run);
-  forget();
+  await forget();
   if (changesStack) {
     // A marker that the reporter replaces when the run ends: a run killed part-way leaves it, and the gate
     // holds on a deploy or rollback that started and never finished.
