@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +49,16 @@ describe('the last run of a phase in a reports folder', () => {
     expect(lastRunProblem(keyFile, reports, 'smoke', 's1', 'a')).toMatch(/is malformed/);
     writeFileSync(path, '{');
     expect(lastRunProblem(keyFile, reports, 'smoke', 's1', 'a')).toMatch(/cannot be read/);
+  });
+
+  it('a run that starts in a folder not made yet makes it, and names it by its real path', () => {
+    const { keyFile } = setup();
+    const real = mkdtempSync(join(tmpdir(), 'last-run-real-'));
+    const link = join(mkdtempSync(join(tmpdir(), 'last-run-link-')), 'reports');
+    symlinkSync(real, link);
+    expect(recordStart(keyFile, join(link, 'new'), 'smoke', 'a')).toBeUndefined();
+    expect(existsSync(join(real, 'new'))).toBe(true);
+    expect(lastRunProblem(keyFile, join(real, 'new'), 'smoke', 's1', 'x')).toMatch(/the last smoke run, started a/);
   });
 
   it('forgets the records of folders that are gone when a run starts', () => {

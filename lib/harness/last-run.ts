@@ -37,6 +37,8 @@ function write(keyFile: string, run: LastRun) {
 export function recordStart(keyFile: string, reportsDir: string, phase: string, startedAt: string): string | undefined {
   try {
     prune(keyFile);
+    // Made first, so that the start and the write name the folder by the same real path.
+    mkdirSync(reportsDir, { recursive: true });
     write(keyFile, { phase, reportsDir: folder(reportsDir), startedAt, seal: null });
     return undefined;
   } catch (err) {
