@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeGateArtefacts } from './artefacts';
 import { holdEverything } from './gate';
 import { withdrawDecision } from './withdraw';
@@ -17,7 +19,7 @@ const record = (dir: string) => JSON.parse(readFileSync(join(dir, 'evidence', 'g
 describe('a later phase withdraws the decision in its folder', () => {
   it('a GO becomes a HOLD in all four artefacts, naming the decision, the phase and when', async () => {
     const dir = decided('GO');
-    await withdrawDecision(dir, 'smoke', '2026-04-23T08:00:00.000Z');
+    await withdrawDecision(dir, 'smoke', '2026-04-23T08:00:00.000Z', '');
     expect(record(dir)).toMatchObject({
       decision: 'HOLD',
       target: 'production',
@@ -33,20 +35,73 @@ describe('a later phase withdraws the decision in its folder', () => {
 
   it('a HOLD is withdrawn too: its reasons are as stale as a GO', async () => {
     const dir = decided('HOLD');
-    await withdrawDecision(dir, 'preflight', '2026-04-23T08:00:00.000Z');
+    await withdrawDecision(dir, 'preflight', '2026-04-23T08:00:00.000Z', '');
     expect(record(dir).withdrawn).toMatchObject({ decision: 'HOLD', by: 'preflight' });
   });
 
   it('once withdrawn, later phases leave it as it is; a folder without a decision gets none', async () => {
     const dir = decided('GO');
-    await withdrawDecision(dir, 'smoke', '2026-04-23T08:00:00.000Z');
+    await withdrawDecision(dir, 'smoke', '2026-04-23T08:00:00.000Z', '');
     const first = statSync(join(dir, 'evidence', 'gate.json')).mtimeMs;
     const text = readFileSync(join(dir, 'gonogo.md'), 'utf8');
-    await withdrawDecision(dir, 'preflight', '2026-04-23T08:05:00.000Z');
+    await withdrawDecision(dir, 'preflight', '2026-04-23T08:05:00.000Z', '');
     expect(statSync(join(dir, 'evidence', 'gate.json')).mtimeMs).toBe(first);
     expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).toBe(text);
     const empty = mkdtempSync(join(tmpdir(), 'withdraw-'));
-    await withdrawDecision(empty, 'smoke', '2026-04-23T08:00:00.000Z');
+    await withdrawDecision(empty, 'smoke', '2026-04-23T08:00:00.000Z', '');
     expect(existsSync(join(empty, 'gonogo.html'))).toBe(false);
+  });
+});
+
+describe('a withdrawn GO is withdrawn in Slack too', () => {
+  let slack: Server;
+  let url = '';
+  let status = 200;
+  const posts: string[] = [];
+  beforeAll(async () => {
+    slack = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posts.push((JSON.parse(body) as { text: string }).text);
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
+  });
+  afterAll(() => slack.close());
+
+  it('posts once, naming the build, when it was decided and the run that withdrew it', async () => {
+    posts.length = 0;
+    const dir = decided('GO');
+    await withdrawDecision(dir, 'smoke', '2026-04-23T12:00:00.000Z', url);
+    await withdrawDecision(dir, 'preflight', '2026-04-23T12:05:00.000Z', url);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatch(
+      /^⚠️ GO WITHDRAWN — BuyWhere deploy abc1234\nThe GO decided Thu 23 Apr 03:50 EDT \(07:50 UTC\) no longer stands: a smoke run started at Thu 23 Apr 08:00 EDT \(12:00 UTC\)\. Wait for the next Go\/No-Go\.\nLead: Bolt\n$/,
+    );
+  });
+
+  it('a withdrawn HOLD posts nothing: nobody was told to go', async () => {
+    posts.length = 0;
+    await withdrawDecision(decided('HOLD'), 'smoke', '2026-04-23T12:00:00.000Z', url);
+    expect(posts).toEqual([]);
+  });
+
+  it('Slack refusing the post says so and what to do; the withdrawal on disk stands', async () => {
+    status = 500;
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const dir = decided('GO');
+      await withdrawDecision(dir, 'smoke', '2026-04-23T12:00:00.000Z', url);
+      expect(record(dir).decision).toBe('HOLD');
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+        /Slack answered HTTP 500; tell #us-launch-ops by hand that the GO for abc1234 is withdrawn/,
+      );
+    } finally {
+      err.mockRestore();
+      status = 200;
+    }
   });
 });

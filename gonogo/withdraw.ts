@@ -1,23 +1,30 @@
 // Global setup of every phase but the gate. A Go/No-Go decision stands only for the evidence it was made from:
 // when a phase starts in its reports folder, that evidence is about to change, so the decision there is
 // replaced by a HOLD that says which run withdrew it. A GO read from the folder after a later smoke failed, or
-// while it runs, is never the one the gate made before it.
+// while it runs, is never the one the gate made before it; a GO posted to Slack is withdrawn there too.
 import type { TestProject } from 'vitest/node';
 import { readGateRecord, type Phase } from '../lib/harness/evidence.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
+import { postToSlack } from '../lib/operations/slack.js';
 
-export async function withdrawDecision(reportsDir: string, phase: Phase, startedAt: string): Promise<void> {
+export async function withdrawDecision(
+  reportsDir: string,
+  phase: Phase,
+  startedAt: string,
+  webhook = process.env.SLACK_WEBHOOK_URL,
+): Promise<void> {
   const record = readGateRecord(reportsDir) as
     { decision?: string; decidedAt?: string; deploySha?: string; target?: string; withdrawn?: unknown } | undefined;
   if (!record || record.withdrawn) return;
-  const [{ holdEverything }, { writeGateArtefacts }] = await Promise.all([
+  const [{ holdEverything }, { runbookTime, writeGateArtefacts }] = await Promise.all([
     import('./gate.js'),
     import('./artefacts.js'),
   ]);
-  const was = `${record.decision ?? 'a decision'} for build ${record.deploySha ?? 'unknown'}, decided ${record.decidedAt ?? 'at an unknown time'}`;
+  const build = record.deploySha ?? 'unknown';
+  const was = `${record.decision ?? 'a decision'} for build ${build}, decided ${record.decidedAt ?? 'at an unknown time'}`;
   const g = holdEverything(
     `the earlier decision (${was}) was withdrawn when a ${phase} run started here at ${startedAt}: the evidence it was made from changed. Run \`npm run gonogo\` once the phases have run`,
-    { reportsDir, target: record.target ?? 'unknown', deploySha: record.deploySha ?? 'unknown' },
+    { reportsDir, target: record.target ?? 'unknown', deploySha: build },
   );
   // The reason names no setting's value, so there is nothing to scrub.
   writeGateArtefacts(
@@ -26,6 +33,14 @@ export async function withdrawDecision(reportsDir: string, phase: Phase, started
     [],
   );
   process.stdout.write(`Go/No-Go: the earlier decision here (${was}) is withdrawn until the gate runs again\n`);
+  if (record.decision !== 'GO') return;
+  const decided = record.decidedAt ? ` decided ${runbookTime(record.decidedAt)}` : '';
+  const failed = await postToSlack(
+    webhook,
+    `⚠️ GO WITHDRAWN — BuyWhere deploy ${build}\nThe GO${decided} no longer stands: a ${phase} run started at ${runbookTime(startedAt)}. Wait for the next Go/No-Go.\nLead: Bolt\n`,
+    [],
+  );
+  if (failed) process.stderr.write(`${failed}; tell #us-launch-ops by hand that the GO for ${build} is withdrawn\n`);
 }
 
 export default function setup(project: TestProject) {
