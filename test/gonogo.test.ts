@@ -95,6 +95,17 @@ describe('healthy stack', () => {
     }
   });
 
+  it("smoke with --reporter=dot, which drops the runbook's reporter, stops before any check; the gate holds", async () => {
+    const dir = allHealthy();
+    const s = await phase('smoke', { reports: dir, args: ['--reporter=dot'] });
+    expect(s.exitCode, s.output).toBe(2);
+    expect(s.output).toMatch(/smoke cannot start: the runbook's reporter is not in this run/);
+    expect(s.check('smoke.config')).toMatchObject({ status: 'error', message: expect.stringMatching(/--reporter/) });
+    const g = await gate(dir);
+    expect(g.decision.decision).toBe('HOLD');
+    expect(g.reasons).toMatch(/the runbook's reporter is not in this run/);
+  });
+
   it('JUnit artefacts validate against the published schema', async () => {
     const dir = allHealthy();
     await gate(dir);

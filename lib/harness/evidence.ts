@@ -46,6 +46,13 @@ export interface PhaseEvidence {
   unsealed?: string;
 }
 
+/**
+ * Carried by the reporter that writes the evidence and scrubs secrets from the run's output: a run without it
+ * (a `--reporter` flag replaces the configured reporters) does not start. A registered symbol, because the config
+ * and the setup load the reporter's module separately.
+ */
+export const writesEvidence = Symbol.for('buywhere-runbook.writes-evidence');
+
 /** Where each phase's evidence is written, as one file per phase. */
 export const evidenceDir = (reportsDir: string) => join(reportsDir, 'evidence');
 export const evidencePath = (reportsDir: string, phase: Phase) => join(evidenceDir(reportsDir), `${phase}.json`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { writeAtomic } from '../core/atomic.js';
 import { phaseSettings, reportsDirFrom, resolveFor, type Resolved } from './config.js';
-import { forgetEvidence, phases, writeEvidence, type Phase } from './evidence.js';
+import { forgetEvidence, phases, writeEvidence, writesEvidence, type Phase } from './evidence.js';
 import { phaseJunit } from './junit.js';
 import type { RunContext } from './run.js';
 
@@ -17,6 +17,14 @@ const readsCheckout: ReadonlySet<Phase> = new Set(['deploy']);
 
 /** Exit code of a phase that could not start: bad configuration (0 is pass or GO, 1 is fail or HOLD). */
 export const couldNotStartExit = 2;
+
+/** Why a run with these reporters must not start; undefined when the runbook's reporter is among them. */
+export function reporterProblem(reporters: readonly unknown[]): string | undefined {
+  const ours = reporters.some((r) => typeof r === 'object' && r !== null && writesEvidence in r);
+  return ours
+    ? undefined
+    : "the runbook's reporter is not in this run (a --reporter flag replaces the configured ones): without it the run writes no evidence for the gate and does not scrub secrets from its output. Drop the flag, or add --reporter=./lib/harness/reporter.ts beside it";
+}
 
 /**
  * The phases of this run that must pass before `phase` runs: those before it in runbook order. The gate
@@ -47,6 +55,8 @@ export default async function setup(
   };
   let resolvedTarget: Resolved;
   try {
+    const missing = reporterProblem(project.vitest.config.reporters);
+    if (missing) throw new Error(missing);
     resolvedTarget = resolveFor(phaseSettings[phase] ?? 'all');
   } catch (err) {
     const message = (err as Error).message;

@@ -20,6 +20,7 @@ import {
   phases,
   readGateRecord,
   writeEvidence,
+  writesEvidence,
   type CheckRecord,
   type CheckStatus,
   type Phase,
@@ -76,6 +77,7 @@ export function recordOf(test: TestCase): CheckRecord {
 }
 
 export default class RunbookReporter implements Reporter {
+  readonly [writesEvidence] = true;
   private vitest!: Vitest;
   private target: Target | undefined;
   /** Spec files each phase of this run has, and those that have ended. */
