@@ -1,5 +1,5 @@
 // Measures a phase's identity: its settings, and the build running on the target as Docker reports it.
-import { caFingerprint, reconcileBuild, type Identity } from './identity.js';
+import { caFingerprint, runningBuildFrom, type DockerView, type Identity } from './identity.js';
 import { settingOf, type Target } from './config.js';
 import { imageInfo } from '../probes/docker.js';
 import { sharedRevision } from '../operations/orchestrator.js';
@@ -11,25 +11,17 @@ import { revisionOf } from '../operations/rollback-state.js';
  * on Compose, every task on Swarm). Replicas that disagree name no build.
  */
 export async function runningBuild(t: Target): Promise<Pick<Identity, 'build' | 'buildSources' | 'buildProblem'>> {
-  const sources: Record<string, string> = {};
-  const problems: string[] = [];
-  if (t.deploySha) sources.RUNBOOK_DEPLOY_SHA = t.deploySha;
+  let docker: DockerView;
   try {
     const replicas = await orchestratorFor(t).replicas('api');
     const labelled = await Promise.all(
       replicas.map(async (r) => ({ ...r, revision: revisionOf(await imageInfo(r.imageId)) })),
     );
-    const shared = sharedRevision(labelled);
-    if ('revision' in shared) sources.docker = shared.revision;
-    else problems.push(`${shared.problem} (${t.orchestrator} project ${t.composeProject})`);
+    docker = sharedRevision(labelled);
   } catch (err) {
-    if (!t.deploySha)
-      problems.push(
-        `Docker did not answer (${(err as Error).message.split('\n')[0]}); set RUNBOOK_DEPLOY_SHA where Docker cannot be asked`,
-      );
+    docker = { unreachable: (err as Error).message.split('\n')[0]! };
   }
-  if (problems.length && !sources.RUNBOOK_DEPLOY_SHA) return reconcileBuild({}, problems);
-  return reconcileBuild(sources, problems);
+  return runningBuildFrom(docker, t.deploySha, `${t.orchestrator} project ${t.composeProject}`);
 }
 
 export async function identify(t: Target): Promise<Identity> {

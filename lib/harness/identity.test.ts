@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heldThroughout, reconcileBuild, type Identity } from './identity';
+import { heldThroughout, reconcileBuild, runningBuildFrom, type Identity } from './identity';
 
 const at = (build: string, extra: Partial<Identity> = {}): Identity => ({
   apiOrigin: 'https://localhost:18443',
@@ -49,5 +49,42 @@ describe('reconcileBuild', () => {
     const r = reconcileBuild({ docker: 'abc1234', RUNBOOK_DEPLOY_SHA: 'def5678' });
     expect(r.build).toBe('unknown');
     expect(r.buildProblem).toMatch(/docker says abc1234, RUNBOOK_DEPLOY_SHA says def5678/);
+  });
+});
+
+describe('runningBuildFrom: Docker and RUNBOOK_DEPLOY_SHA', () => {
+  const where = 'compose project buywhere-api';
+  it('Docker and the setting agree: that build; disagree: none, naming both', () => {
+    expect(runningBuildFrom({ revision: 'abc1234' }, 'abc1234def', where).build).toBe('abc1234');
+    expect(runningBuildFrom({ revision: 'abc1234' }, 'def5678', where).buildProblem).toMatch(/disagree/);
+    expect(runningBuildFrom({ revision: 'abc1234' }, undefined, where)).toEqual({
+      build: 'abc1234',
+      buildSources: { docker: 'abc1234' },
+    });
+  });
+
+  it('the setting stands in where Docker cannot tell: it did not answer, or the image carries no revision', () => {
+    expect(runningBuildFrom({ unreachable: 'ECONNREFUSED' }, 'abc1234', where).build).toBe('abc1234');
+    const unlabelled = { problem: 'the image of api carries no revision label or sha- tag', cannotTell: true };
+    expect(runningBuildFrom(unlabelled, 'abc1234', where).build).toBe('abc1234');
+    expect(runningBuildFrom(unlabelled, undefined, where)).toMatchObject({
+      build: 'unknown',
+      buildProblem: 'the image of api carries no revision label or sha- tag (compose project buywhere-api)',
+    });
+    expect(runningBuildFrom({ unreachable: 'ECONNREFUSED' }, undefined, where).buildProblem).toMatch(
+      /Docker did not answer \(ECONNREFUSED\); set RUNBOOK_DEPLOY_SHA where Docker cannot be asked/,
+    );
+  });
+
+  it('Docker saying no api replica runs, or that they run different builds, is no build whatever the setting says', () => {
+    for (const problem of [
+      'no running api replica',
+      'the running api replicas disagree on the build: api.1 runs abc1234, api.2 runs def5678',
+    ]) {
+      const r = runningBuildFrom({ problem }, 'abc1234', where);
+      expect(r.build).toBe('unknown');
+      expect(r.buildProblem).toBe(`${problem} (${where})`);
+      expect(r.buildSources).toEqual({ RUNBOOK_DEPLOY_SHA: 'abc1234' });
+    }
   });
 });

@@ -44,6 +44,29 @@ export function sameBuild(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
 }
 
+/** What Docker says of the api replicas' build: one revision, why there is none, or that it did not answer. */
+export type DockerView = { revision: string } | { problem: string; cannotTell?: boolean } | { unreachable: string };
+
+/**
+ * The running build from Docker and the RUNBOOK_DEPLOY_SHA setting. The setting stands in only where Docker
+ * cannot tell: it did not answer, or the image carries no revision. Where Docker answers that no api replica
+ * runs, or that they run different builds, no setting makes a build of it.
+ */
+export function runningBuildFrom(
+  docker: DockerView,
+  deploySha: string | undefined,
+  where: string,
+): Pick<Identity, 'build' | 'buildSources' | 'buildProblem'> {
+  const sources: Record<string, string> = deploySha ? { RUNBOOK_DEPLOY_SHA: deploySha } : {};
+  const none = (buildProblem: string) => ({ build: 'unknown', buildSources: sources, buildProblem });
+  if ('revision' in docker) return reconcileBuild({ ...sources, docker: docker.revision });
+  if ('unreachable' in docker)
+    return deploySha
+      ? reconcileBuild(sources)
+      : none(`Docker did not answer (${docker.unreachable}); set RUNBOOK_DEPLOY_SHA where Docker cannot be asked`);
+  return docker.cannotTell && deploySha ? reconcileBuild(sources) : none(`${docker.problem} (${where})`);
+}
+
 /** Reconciles the sources that named the running build; they must all agree. */
 export function reconcileBuild(
   sources: Record<string, string>,

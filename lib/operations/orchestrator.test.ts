@@ -44,6 +44,7 @@ describe('sharedRevision: the running build of several replicas', () => {
   it('a task whose image names no revision is a problem, never skipped', () => {
     expect(sharedRevision([task(1, 'abc1234'), task(2, undefined)])).toEqual({
       problem: 'the image of api.2 (task20000000 on node-1) carries no revision label or sha- tag',
+      cannotTell: true,
     });
   });
 

@@ -86,12 +86,13 @@ export interface Orchestrator {
  */
 export function sharedRevision(
   replicas: ReadonlyArray<Replica & { revision: string | undefined }>,
-): { revision: string } | { problem: string } {
+): { revision: string } | { problem: string; cannotTell?: boolean } {
   if (replicas.length === 0) return { problem: 'no running api replica' };
   const unlabelled = replicas.filter((r) => !r.revision);
   if (unlabelled.length)
     return {
       problem: `the image of ${unlabelled.map(name).join(', ')} carries no revision label or sha- tag`,
+      cannotTell: true,
     };
   const revisions = new Set(replicas.map((r) => r.revision));
   if (revisions.size === 1) return { revision: replicas[0]!.revision! };
