@@ -367,6 +367,24 @@ describe("Go/No-Go gate: only the last run's evidence counts", () => {
   });
 });
 
+describe('Go/No-Go gate: a phase that could not start', () => {
+  it('is HOLD naming its configuration error, not the identity it never measured', () => {
+    const { g } = gate((e) => {
+      e.smoke = {
+        ...e.smoke,
+        outcome: 'configuration error: RUNBOOK_API_URL: expected an https URL',
+        identity: undefined,
+        checks: [{ id: 'smoke.config', title: 'smoke: configuration', status: 'error', message: 'x', at: at(2) }],
+      };
+    });
+    expect(g.decision).toBe('HOLD');
+    expect(g.conditions[0]!.reason).toMatch(
+      /the smoke run could not start \(configuration error: RUNBOOK_API_URL: expected an https URL\): fix it and rerun `npm run smoke`/,
+    );
+    expect(g.conditions[0]!.reason).not.toMatch(/probed something else/);
+  });
+});
+
 describe('Go/No-Go gate: identity', () => {
   it('evidence from another target is HOLD', () => {
     expect(gate((e) => (e.smoke.target = 'staging')).g.conditions[0]!.reason).toMatch(/from target staging/);

@@ -149,15 +149,20 @@ function load(input: GateInput, phase: Phase, now: Date, opts: { drifts: boolean
     );
   if (e.outcome === 'started')
     problems.push(`a ${phase} started at ${e.startedAt} and never finished (killed or crashed)`);
+  // Such a run probed nothing: its reason is the one to show, not that it recorded no identity.
+  const couldNotStart = typeof e.outcome === 'string' && e.outcome.startsWith('configuration error: ');
+  if (couldNotStart)
+    problems.push(`the ${phase} run could not start (${e.outcome}): fix it and rerun \`npm run ${phase}\``);
   if (Array.isArray(e.partial) && e.partial.length)
     problems.push(`the ${phase} run was partial (${e.partial.map(String).join('; ')}): only a whole run counts`);
   else if (e.partial !== undefined && !Array.isArray(e.partial))
     problems.push(`${phase} evidence: "partial" is malformed`);
-  problems.push(
-    ...identityDiff(e.identity, input.identity, probedBy[phase]).map(
-      (d) => `${phase} evidence probed something else: ${d}`,
-    ),
-  );
+  if (!couldNotStart)
+    problems.push(
+      ...identityDiff(e.identity, input.identity, probedBy[phase]).map(
+        (d) => `${phase} evidence probed something else: ${d}`,
+      ),
+    );
   const records = new Map<string, CheckRecord>();
   if (!Array.isArray(e.checks)) problems.push(`${phase} evidence holds no list of checks`);
   else {

@@ -4,7 +4,8 @@
 // changed nothing); then forget the phase's previous evidence, so a run that dies early never leaves an older
 // GO behind.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { writeAtomic } from '../core/atomic.js';
 import { phaseSettings, reportsDirFrom, resolveFor, type Resolved } from './config.js';
@@ -18,9 +19,18 @@ const readsCheckout: ReadonlySet<Phase> = new Set(['deploy']);
 /** Exit code of a phase that could not start: bad configuration (0 is pass or GO, 1 is fail or HOLD). */
 export const couldNotStartExit = 2;
 
-/** Why a run with these reporters must not start; undefined when the runbook's reporter is among them. */
-export function reporterProblem(reporters: readonly unknown[]): string | undefined {
-  const ours = reporters.some((r) => typeof r === 'object' && r !== null && writesEvidence in r);
+const reporterModule = fileURLToPath(new URL('./reporter', import.meta.url));
+
+/**
+ * Why a run with these reporters (Vitest's resolved `reporters`) must not start; undefined when the runbook's
+ * reporter is among them: the instance the config makes, or its module named on the command line.
+ */
+export function reporterProblem(reporters: readonly unknown[], root = process.cwd()): string | undefined {
+  const named = (r: unknown) => {
+    const name = Array.isArray(r) ? r[0] : r;
+    return typeof name === 'string' && resolve(root, name).replace(/\.[cm]?[jt]s$/, '') === reporterModule;
+  };
+  const ours = reporters.some((r) => (typeof r === 'object' && r !== null && writesEvidence in r) || named(r));
   return ours
     ? undefined
     : "the runbook's reporter is not in this run (a --reporter flag replaces the configured ones): without it the run writes no evidence for the gate and does not scrub secrets from its output. Drop the flag, or add --reporter=./lib/harness/reporter.ts beside it";
@@ -55,7 +65,7 @@ export default async function setup(
   };
   let resolvedTarget: Resolved;
   try {
-    const missing = reporterProblem(project.vitest.config.reporters);
+    const missing = reporterProblem(project.vitest.config.reporters, project.vitest.config.root);
     if (missing) throw new Error(missing);
     resolvedTarget = resolveFor(phaseSettings[phase] ?? 'all');
   } catch (err) {
