@@ -44,8 +44,9 @@ interface UndiciCore {
 }
 let core: UndiciCore | undefined;
 const undici = (): UndiciCore => {
+  if (core) return core;
   const load = createRequire(import.meta.url);
-  return (core ??= {
+  return (core = {
     Agent: load('undici/lib/dispatcher/agent.js') as typeof Agent,
     request: load('undici/lib/api/api-request.js') as UndiciCore['request'],
   });
