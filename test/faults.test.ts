@@ -751,6 +751,28 @@ describe('attempts to argue the gate into a GO', () => {
     await hold(dir, /smoke evidence is not the last run's: .*an earlier file was put back/);
   });
 
+  it('smoke 6 failing once and passing on a retry (--retry): a partial run, HOLD; the same run without retries fails', async () => {
+    const dir = healthyDir();
+    await setFaults({ redirectFailures: 1 });
+    try {
+      const s = await phase('smoke', { reports: dir, args: ['--retry=1'] });
+      expect(s.check('smoke.6').status, s.output).toBe('pass');
+      expect(s.evidence.partial?.join(' ')).toMatch(
+        /1 check\(s\) tried more than once \(--retry\): Smoke 6 .*\(2 tries\)/,
+      );
+    } finally {
+      await resetFaults();
+    }
+    await hold(dir, /the smoke run was partial \(1 check\(s\) tried more than once/);
+    await setFaults({ redirectFailures: 1 });
+    try {
+      const once = await phase('smoke', { reports: dir });
+      expect(once.check('smoke.6')).toMatchObject({ status: 'fail', message: expect.stringMatching(/HTTP 503|503/) });
+    } finally {
+      await resetFaults();
+    }
+  });
+
   it('a check recorded twice, pass then fail: HOLD', async () => {
     const dir = healthyDir();
     edit(dir, 'smoke', (e) => e.checks.push({ ...record(e, 'smoke.6'), status: 'fail' }));

@@ -176,10 +176,13 @@ export default class RunbookReporter implements Reporter {
     const checks: CheckRecord[] = [];
     const moduleErrors: CheckRecord[] = [];
     const filteredOut: string[] = [];
+    const retried: string[] = [];
     for (const m of [...mods].sort((a, b) => a.moduleId.localeCompare(b.moduleId))) {
       for (const test of m.children.allTests()) {
         checks.push(recordOf(test));
         if (test.options.mode === 'skip' || test.options.mode === 'todo') filteredOut.push(test.name);
+        const tries = (test.diagnostic()?.retryCount ?? 0) + 1;
+        if (tries > 1) retried.push(`${test.name} (${tries} tries)`);
       }
       for (const e of m.errors()) {
         moduleErrors.push({
@@ -211,7 +214,7 @@ export default class RunbookReporter implements Reporter {
       startedAt: run.startedAt,
       finishedAt: new Date().toISOString(),
       outcome,
-      partial: await partialReasons(this.vitest, mods, filteredOut),
+      partial: await partialReasons(this.vitest, mods, filteredOut, retried),
       identity,
       checks: all,
     };
@@ -229,9 +232,19 @@ function gateIdentity(reportsDir: string): Identity | undefined {
   return typeof identity?.build === 'string' ? identity : undefined;
 }
 
-/** Why a run does not count as the whole phase: a name filter, a file filter, .only/.skip, or --bail. */
-async function partialReasons(vitest: Vitest, mods: TestModule[], filteredOut: string[]): Promise<string[]> {
+/**
+ * Why a run does not count as the whole phase: a name filter, a file filter, .only/.skip, --bail, or a check that
+ * was tried more than once (--retry): the runbook's check is one try, and a pass on a later one hides a failure.
+ */
+async function partialReasons(
+  vitest: Vitest,
+  mods: TestModule[],
+  filteredOut: string[],
+  retried: string[],
+): Promise<string[]> {
   const reasons: string[] = [];
+  if (retried.length)
+    reasons.push(`${retried.length} check(s) tried more than once (--retry): ${retried.slice(0, 3).join('; ')}`);
   if (vitest.config.testNamePattern) reasons.push(`-t ${String(vitest.config.testNamePattern)}`);
   if (vitest.config.bail) reasons.push(`--bail=${vitest.config.bail}`);
   if (filteredOut.length)

@@ -97,6 +97,7 @@ export const noFaults = {
   redirectPort: false,
   redirectUserinfo: false,
   echoKey: false,
+  redirectFailures: 0,
 };
 
 /**

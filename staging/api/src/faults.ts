@@ -31,6 +31,8 @@ export interface Faults {
   redirectUserinfo: boolean;
   /** /v1/status answers 403 with the presented API key echoed in the body. Env FAULT_ECHO_KEY. @default false */
   echoKey: boolean;
+  /** The next this many /go/:asin requests answer 503, one fewer each time: a flaky redirect. Env FAULT_REDIRECT_FAILURES. @default 0 */
+  redirectFailures: number;
 }
 
 const envNames: Record<keyof Faults, string> = {
@@ -49,6 +51,7 @@ const envNames: Record<keyof Faults, string> = {
   redirectPort: 'FAULT_REDIRECT_PORT',
   redirectUserinfo: 'FAULT_REDIRECT_USERINFO',
   echoKey: 'FAULT_ECHO_KEY',
+  redirectFailures: 'FAULT_REDIRECT_FAILURES',
 };
 
 export const noFaults = (): Faults => ({
@@ -67,6 +70,7 @@ export const noFaults = (): Faults => ({
   redirectPort: false,
   redirectUserinfo: false,
   echoKey: false,
+  redirectFailures: 0,
 });
 
 /** Validates a partial set of switches, as given to the admin endpoint. */

@@ -188,6 +188,10 @@ async function route(req: IncomingMessage, url: URL): Promise<[string, Reply]> {
   const go = /^\/go\/([A-Z0-9]{10})$/.exec(path);
   if (go) {
     const asin = go[1]!;
+    if (faults.redirectFailures > 0) {
+      faults.redirectFailures--;
+      return ['/go/:asin', { status: 503, body: { error: 'redirect service unavailable' } }];
+    }
     primary.query('INSERT INTO affiliate_clicks (asin) VALUES ($1)', [asin]).catch(() => {});
     const host = faults.lookalikeRedirect ? 'www.amazon.com.evil.example' : 'www.amazon.com';
     const target = new URL(`https://${host}/dp/${asin}`);
