@@ -85,7 +85,7 @@ export function lastRunProblem(
     run = JSON.parse(readFileSync(path, 'utf8')) as Partial<LastRun>;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT'
-      ? `no ${phase} run on this host is recorded as writing to ${folder(reportsDir)} (${path}): it was copied here, or written by hand`
+      ? `no ${phase} run on this host is recorded as writing to ${folder(reportsDir)} (${path}): it was copied here, written by hand, or written before this host recorded its runs`
       : `the record of the last ${phase} run (${path}) cannot be read: ${(err as Error).message}`;
   }
   if (run.seal === null)
