@@ -35,7 +35,9 @@ describe('the last run of a phase in a reports folder', () => {
     const other = mkdtempSync(join(tmpdir(), 'last-run-reports-'));
     recordWritten(keyFile, reports, 'smoke', 'a', 's1');
     expect(lastRunProblem(keyFile, reports, 'preflight', 's1', 'a')).toMatch(/no preflight run on this host/);
-    expect(lastRunProblem(keyFile, other, 'smoke', 's1', 'a')).toMatch(/it was copied here, written by hand, or written before this host recorded its runs/);
+    expect(lastRunProblem(keyFile, other, 'smoke', 's1', 'a')).toMatch(
+      /it was copied here, written by hand, or written before this host recorded its runs/,
+    );
   });
 
   it('lives beside the key, readable by its owner only, and refuses a malformed record', () => {
