@@ -214,8 +214,9 @@ export function readGateDecision(reportsDir: string): GateResult['decision'] | u
 }
 
 export function writeGateArtefacts(g: GateResult, reportsDir: string, secrets: string[]) {
+  // The record first: a run killed part-way never leaves a page without the record a later phase withdraws by.
+  writeAtomic(join(evidenceDir(reportsDir), 'gate.json'), scrub(JSON.stringify(g, null, 2), secrets));
   writeAtomic(join(reportsDir, 'gonogo.junit.xml'), scrub(gateJunit(g), secrets));
   writeAtomic(join(reportsDir, 'gonogo.html'), scrub(gateHtml(g, reportsDir), secrets));
   writeAtomic(join(reportsDir, 'gonogo.md'), scrub(gateMarkdown(g), secrets));
-  writeAtomic(join(evidenceDir(reportsDir), 'gate.json'), scrub(JSON.stringify(g, null, 2), secrets));
 }

@@ -7,25 +7,18 @@ import type { TestProject } from 'vitest/node';
 import { reportsDirFrom } from '../lib/harness/config.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
 import { readGateRecord } from '../lib/harness/evidence.js';
+import { gateArtefacts, writeHold } from './hold.js';
 
 export default async function setup(project: TestProject) {
   const reportsDir = reportsDirFrom();
-  for (const f of ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')])
-    rmSync(join(reportsDir, f), { force: true });
-  // The gate and its renderers load only when the gate cannot start; otherwise its spec loads them.
-  const hold = async (why: string) => {
-    const [{ holdEverything }, { writeGateArtefacts }] = await Promise.all([
-      import('./gate.js'),
-      import('./artefacts.js'),
-    ]);
-    const g = holdEverything(`the gate could not start: ${why}`, {
+  for (const f of gateArtefacts) rmSync(join(reportsDir, f), { force: true });
+  // No secrets are known yet: the configuration that would name them is what failed. Config errors never echo secret values.
+  const hold = (why: string) =>
+    writeHold(`the gate could not start: ${why}`, {
       reportsDir,
       target: process.env.RUNBOOK_TARGET ?? 'staging',
       deploySha: 'unknown',
     });
-    // No secrets are known yet: the configuration that would name them is what failed. Config errors never echo secret values.
-    writeGateArtefacts(g, reportsDir, []);
-  };
   try {
     await phaseSetup(project, { onConfigError: hold });
   } catch (err) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
@@ -31,6 +31,15 @@ describe('a later phase withdraws the decision in its folder', () => {
         /the earlier decision \(GO for build abc1234, decided 2026-04-23T07:50:00.000Z\) was withdrawn when a smoke run started here at 2026-04-23T08:00:00.000Z/,
       );
     expect(readFileSync(join(dir, 'gonogo.html'), 'utf8')).toMatch(/<div id="banner" class="hold">HOLD<\/div>/);
+  });
+
+  it('a GO page whose record is gone (removed, or unreadable) is withdrawn all the same', async () => {
+    const dir = decided('GO');
+    rmSync(join(dir, 'evidence', 'gate.json'));
+    await withdrawDecision(dir, 'smoke', '2026-04-23T08:00:00.000Z', '');
+    expect(record(dir)).toMatchObject({ decision: 'HOLD', withdrawn: { by: 'smoke' } });
+    expect(readFileSync(join(dir, 'gonogo.html'), 'utf8')).toMatch(/<div id="banner" class="hold">HOLD<\/div>/);
+    expect(readFileSync(join(dir, 'gonogo.md'), 'utf8')).toMatch(/the earlier decision \(a decision for build unknown/);
   });
 
   it('a HOLD is withdrawn too: its reasons are as stale as a GO', async () => {

@@ -2,10 +2,13 @@
 // when a phase starts in its reports folder, that evidence is about to change, so the decision there is
 // replaced by a HOLD that says which run withdrew it. A GO read from the folder after a later smoke failed, or
 // while it runs, is never the one the gate made before it; a GO posted to Slack is withdrawn there too.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { readGateRecord, type Phase } from '../lib/harness/evidence.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
 import { postToSlack } from '../lib/operations/slack.js';
+import { gateArtefacts, writeHold } from './hold.js';
 
 export async function withdrawDecision(
   reportsDir: string,
@@ -15,25 +18,18 @@ export async function withdrawDecision(
 ): Promise<void> {
   const record = readGateRecord(reportsDir) as
     { decision?: string; decidedAt?: string; deploySha?: string; target?: string; withdrawn?: unknown } | undefined;
-  if (!record || record.withdrawn) return;
-  const [{ holdEverything }, { runbookTime, writeGateArtefacts }] = await Promise.all([
-    import('./gate.js'),
-    import('./artefacts.js'),
-  ]);
-  const build = record.deploySha ?? 'unknown';
-  const was = `${record.decision ?? 'a decision'} for build ${build}, decided ${record.decidedAt ?? 'at an unknown time'}`;
-  const g = holdEverything(
+  // An artefact without its record (removed, or unreadable) is withdrawn too: a GO page must not outlive it.
+  if (record?.withdrawn || (!record && !gateArtefacts.some((f) => existsSync(join(reportsDir, f))))) return;
+  const build = record?.deploySha ?? 'unknown';
+  const was = `${record?.decision ?? 'a decision'} for build ${build}, decided ${record?.decidedAt ?? 'at an unknown time'}`;
+  await writeHold(
     `the earlier decision (${was}) was withdrawn when a ${phase} run started here at ${startedAt}: the evidence it was made from changed. Run \`npm run gonogo\` once the phases have run`,
-    { reportsDir, target: record.target ?? 'unknown', deploySha: build },
-  );
-  // The reason names no setting's value, so there is nothing to scrub.
-  writeGateArtefacts(
-    { ...g, withdrawn: { decision: record.decision, decidedAt: record.decidedAt, by: phase, at: startedAt } },
-    reportsDir,
-    [],
+    { reportsDir, target: record?.target ?? 'unknown', deploySha: build },
+    { withdrawn: { decision: record?.decision, decidedAt: record?.decidedAt, by: phase, at: startedAt } },
   );
   process.stdout.write(`Go/No-Go: the earlier decision here (${was}) is withdrawn until the gate runs again\n`);
-  if (record.decision !== 'GO') return;
+  if (record?.decision !== 'GO') return;
+  const { runbookTime } = await import('./artefacts.js');
   const decided = record.decidedAt ? ` decided ${runbookTime(record.decidedAt)}` : '';
   const failed = await postToSlack(
     webhook,

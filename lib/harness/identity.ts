@@ -70,15 +70,10 @@ export function runningBuildFrom(
 /** Reconciles the sources that named the running build; they must all agree. */
 export function reconcileBuild(
   sources: Record<string, string>,
-  problems: string[] = [],
 ): Pick<Identity, 'build' | 'buildSources' | 'buildProblem'> {
   const named = Object.entries(sources);
   if (named.length === 0)
-    return {
-      build: 'unknown',
-      buildSources: sources,
-      buildProblem: problems.join('; ') || 'no source named the running build',
-    };
+    return { build: 'unknown', buildSources: sources, buildProblem: 'no source named the running build' };
   const [first] = named;
   const disagree = named.filter(([, sha]) => !sameBuild(sha, first![1]));
   if (disagree.length) {

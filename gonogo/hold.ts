@@ -1,0 +1,20 @@
+// The gate's artefacts, and a HOLD written to them where the gate made no decision: it could not start, or a
+// later phase withdrew its decision. The gate and its renderers load only then.
+import { join } from 'node:path';
+import type { GateResult } from './gate.js';
+
+/** Every file the gate writes a decision to, relative to the reports folder. */
+export const gateArtefacts = ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')];
+
+/** Writes all four artefacts saying HOLD for `reason`. The reasons given here name no setting's value. */
+export async function writeHold(
+  reason: string,
+  base: { reportsDir: string; target: string; deploySha: string },
+  extra: Partial<GateResult> = {},
+): Promise<void> {
+  const [{ holdEverything }, { writeGateArtefacts }] = await Promise.all([
+    import('./gate.js'),
+    import('./artefacts.js'),
+  ]);
+  writeGateArtefacts({ ...holdEverything(reason, base), ...extra }, base.reportsDir, []);
+}
