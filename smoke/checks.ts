@@ -23,13 +23,32 @@ async function getJson(c: Check, path: string, headers?: Record<string, string>)
     body: body.ok ? body.value : ({} as Record<string, unknown>),
     problem: body.ok ? null : body.problem,
     ms: res.ms,
+    path,
   };
 }
 
-/** How long smoke 4 and 5's searches took, answered 200: what smoke 9's sample knows of search before it starts. */
-const earlierSearchesMs: number[] = [];
-/** How long smoke 1's /health took: how far away the API is, at most, before smoke 9 opens its connections. */
-const healthMs: number[] = [];
+/**
+ * Smoke 3, 4, 5 and 8 ask the database what nobody may have asked it for a while, as smoke 9's cold queries do.
+ * Until each has answered it holds a place in the sample's cold window, and its answer, if 200, times the pacing.
+ */
+export const firstAskIds: readonly CheckId[] = ['smoke.3', 'smoke.4', 'smoke.5', 'smoke.8'];
+const firstAsksDone = new Set<string>();
+const firstAskListeners = new Set<(ms: number | null, path: string | undefined) => void>();
+
+/** A first ask answered (or its check ended without one): the sample may send what it held back. */
+export function firstAskAnswered(ctx: TestContext, answer?: { http: number; ms: number; path: string }): void {
+  if (firstAsksDone.has(ctx.task.name)) return;
+  firstAsksDone.add(ctx.task.name);
+  for (const l of firstAskListeners) l(answer?.http === 200 ? answer.ms : null, answer?.path);
+}
+
+/** The first asks of this run still in flight, or not sent yet: every one of them that is not filtered out. */
+function firstAsksPending(ctx: TestContext): number {
+  const titles = new Set(firstAskIds.map(titleOf));
+  return (ctx.task.suite?.tasks ?? []).filter(
+    (x) => titles.has(x.name) && x.mode === 'run' && !firstAsksDone.has(x.name),
+  ).length;
+}
 
 const objects = (v: unknown): Array<Record<string, unknown>> =>
   Array.isArray(v)
@@ -40,7 +59,6 @@ const searchUsd = (q: string, limit: number) => `/v1/search?q=${encodeURICompone
 export async function health(ctx: TestContext, id: CheckId = 'smoke.1') {
   const c = check(ctx, id);
   const a = await getJson(c, '/health');
-  if (a.http === 200) healthMs.push(a.ms);
   c.judge({ http: a.http, status: a.problem ?? a.body.status ?? null, build: a.body.build ?? null, ms: a.ms });
 }
 
@@ -58,6 +76,7 @@ export async function detailedHealth(ctx: TestContext, id: CheckId = 'smoke.2') 
 export async function products(ctx: TestContext, id: CheckId = 'smoke.3') {
   const c = check(ctx, id);
   const a = await getJson(c, '/v1/products?limit=1');
+  firstAskAnswered(ctx, a);
   c.judge({
     http: a.http,
     total: a.problem ?? a.body.total ?? null,
@@ -67,8 +86,8 @@ export async function products(ctx: TestContext, id: CheckId = 'smoke.3') {
 
 export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
   const c = check(ctx, id);
-  const a = await getJson(c, searchUsd('laptop', 3));
-  if (a.http === 200) earlierSearchesMs.push(a.ms);
+  const a = await getJson(c, runbookSearches.smoke4);
+  firstAskAnswered(ctx, a);
   const items = Array.isArray(a.body.products) ? (a.body.products as unknown[]) : [];
   const found = objects(items);
   const priced = found.filter(
@@ -85,8 +104,8 @@ export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
 
 export async function searchIphone(ctx: TestContext, id: CheckId = 'smoke.5') {
   const c = check(ctx, id);
-  const a = await getJson(c, searchUsd('iphone', 1));
-  if (a.http === 200) earlierSearchesMs.push(a.ms);
+  const a = await getJson(c, runbookSearches.smoke5);
+  firstAskAnswered(ctx, a);
   const first = Array.isArray(a.body.products) ? (a.body.products as unknown[])[0] : undefined;
   const name = typeof first === 'object' && first !== null ? (first as Record<string, unknown>).name : undefined;
   c.judge({ http: a.http, total: a.problem ?? a.body.total ?? null, first_product: name ?? null });
@@ -115,6 +134,7 @@ export async function catalogStatus(ctx: TestContext, id: CheckId = 'smoke.8') {
   const c = check(ctx, id);
   if (t.apiKey.isEmpty) c.couldNotCheck('BUYWHERE_API_KEY is not set: smoke 8 cannot authenticate');
   const a = await getJson(c, '/v1/status', { authorization: `Bearer ${t.apiKey.reveal()}` });
+  firstAskAnswered(ctx, a);
   // The error body is what Bolt needs to see; an API that echoes the key back has it scrubbed before any sink.
   c.judge({
     http: a.http,
@@ -123,32 +143,34 @@ export async function catalogStatus(ctx: TestContext, id: CheckId = 'smoke.8') {
   });
 }
 
+/** The runbook's own searches: smoke 9's, then smoke 4's and 5's. */
+const runbookSearches = {
+  smoke9: searchUsd('phone', 5),
+  smoke4: searchUsd('laptop', 3),
+  smoke5: searchUsd('iphone', 1),
+};
+
 /**
- * Smoke 9's sample asks the runbook's own query first, then terms across the catalogue: every one at least once,
- * none for more than a fifth of the sample, so no one cached query stands in for search.
+ * Smoke 9's sample asks the runbook's own searches first, exactly as smoke 9, 4 and 5 ask them (so their answers
+ * tell it which are no longer cold), then terms across the catalogue: every one at least once, none for more than
+ * a fifth of the sample, so no one cached query stands in for search.
  */
 export const latencyQueries: readonly string[] = [
-  'phone',
-  'laptop',
-  'iphone',
-  'headphones',
-  'camera',
-  'monitor',
-  'tablet',
-  'smartwatch',
-  'console',
-  'coffee',
-  'ssd',
-  'tv',
-].map((q) => searchUsd(q, 5));
+  runbookSearches.smoke9,
+  runbookSearches.smoke4,
+  runbookSearches.smoke5,
+  ...['headphones', 'camera', 'monitor', 'tablet', 'smartwatch', 'console', 'coffee', 'ssd', 'tv'].map((q) =>
+    searchUsd(q, 5),
+  ),
+];
 const maxShare = 0.2;
 
 /**
- * Smoke 3, 4, 5 and 8 go to the API together. The sample's first queries nobody has answered are at most that
- * many in flight, and only as many as smoke 4 and 5's search times allow: no first wave of cold queries loads the
- * API more than the smoke checks loaded it a moment before. Without them (a filtered run), it starts at one.
+ * Smoke 3, 4, 5 and 8 go to the API together. The sample's first queries nobody has answered share that many
+ * places with them, so no wave of cold queries loads the API more than the smoke checks do, and only as many as
+ * the answers known so far allow. Without them (a filtered run) the sample's own first answers grow it from there.
  */
-const requestsBeforeTheSample = 4;
+const firstAsksTogether = firstAskIds.length;
 
 /**
  * Waits until sibling checks have ended: the ones named, or every other one. A sibling that is filtered out or
@@ -178,15 +200,17 @@ export async function siblingsEnded(ctx: TestContext, ids?: CheckId[], timeoutMs
 export async function searchLatency(
   ctx: TestContext,
   id: CheckId = 'smoke.9',
-  order: { startAfter?: () => Promise<void>; coldAfter?: () => Promise<void> } = {},
+  order: { startAfter?: () => Promise<void> } = {},
 ) {
   const c = check(ctx, id);
-  // One set of options for every request of smoke 9: get() keeps one connection pool for each, and the sample
-  // counts the open connections of this one.
+  // One set of options for every request of the sample: get() keeps one connection pool for each, and the sample
+  // counts the open connections of this one. The runbook's three requests have a pool of their own, as curl
+  // would: none of them waits for a connection the sample holds.
   const sampleHttp = { ...http, timeoutMs: 4000 };
-  const timed = async (path: string): Promise<Timed> => {
+  const runbookHttp = { ...sampleHttp, pool: 'smoke 9: the runbook requests' };
+  const timed = async (path: string, opts = sampleHttp): Promise<Timed> => {
     const started = performance.now();
-    const res = await get(api(path), sampleHttp).catch((e: Error) => e);
+    const res = await get(api(path), opts).catch((e: Error) => e);
     const ms = Math.round(performance.now() - started);
     const q = new URL(path, t.apiUrl).searchParams.get('q');
     if (res instanceof Error) return { ms: null, why: `${q}: ${res.message.split('\n')[0]}` };
@@ -222,9 +246,8 @@ export async function searchLatency(
     mostOpen = Math.max(mostOpen, k);
     return k;
   };
-  await order.startAfter?.();
-  // Every connection but the runbook's own.
-  const most = connectionsPerOrigin - 1;
+  // Every connection of the sample's pool (the runbook's requests keep one of their own).
+  const most = connectionsPerOrigin;
   const sample = new PacedSample({
     n,
     queries: latencyQueries,
@@ -234,17 +257,17 @@ export async function searchLatency(
     maxInFlightPerQuery: Math.ceil(most / latencyQueries.length),
     connections: () => openNow() - busy,
     distanceMs: () => distanceMs ?? openedMs,
+    coldBeside: () => firstAsksPending(ctx),
     bad,
     badAllowed: n - Math.ceil(0.99 * n),
-    request: timed,
+    request: (q) => timed(q),
   });
-  const near = healthMs.length === 0 || Math.min(...healthMs) < nearApiMs;
 
   const runbookThree: Timed[] = [];
   const runbookQuery = latencyQueries[0]!;
   const chain = async () => {
     for (let i = 0; i < 3 && !sample.stoppedEarly; i++) {
-      const r = await sample.alongside(timed(runbookQuery));
+      const r = await sample.alongside(timed(runbookQuery, runbookHttp));
       runbookThree.push(r);
       if (r.ms !== null) sample.answeredElsewhere(r.ms, runbookQuery);
       if (bad(r)) sample.stop(`the runbook's request ${i + 1} ${r.ms === null ? 'failed' : `took ${r.ms} ms`}`);
@@ -277,27 +300,54 @@ export async function searchLatency(
     openNow();
     measuringDistance ??= measureDistance();
   };
-  // As many as pacing can use at the distance smoke 1 showed. Near the API (or run alone, without smoke 1) it opens
-  // one first and sizes the rest by the distance measured on it: smoke 1's handshake would open too many. There the
-  // sample also waits until its connections are open: a handshake beside it is latency the API's histogram never
-  // sees, and far from the API it is small beside the round trip that waiting would cost.
-  // The distance is read again before each open: smoke 1 slowed by a busy client says "far" of a near API, and the
-  // first connection's answer then stops the opening well short of the pool.
-  const reach = () => Math.min(most, pacingReach(distanceMs ?? openedMs ?? Math.min(...healthMs)));
-  const opening = openUpTo(reach, openOne, minWorkMs, near ? () => measuringDistance ?? Promise.resolve() : undefined);
-  const sampling = near ? opening.then(() => sample.run()) : sample.run();
-  const cold = (order.coldAfter?.() ?? Promise.resolve()).then(
+  // One connection is opened first. Near the API its answer comes within nearApiMs and is mostly its handshake, so
+  // the distance is measured on open connections before the rest open, and the sample waits until they have: a
+  // handshake beside it is latency the API's histogram never sees. No answer by then means a far API, at least
+  // as far as the time waited: the rest open by that bound until an answer sizes them, and the sample starts on
+  // the first connection, since the handshakes are small beside the round trip that waiting would cost.
+  // The distance is read again before each open: a first answer slowed by a busy client says "far" of a near API,
+  // and the distance measured next stops the opening well short of the pool.
+  const openingFrom = performance.now();
+  let firstFailed = false;
+  const reach = () =>
+    firstFailed ? 0 : Math.min(most, pacingReach(distanceMs ?? openedMs ?? performance.now() - openingFrom));
+  let far = false;
+  let firstSettled: () => void = () => {};
+  const settled = new Promise<void>((r) => (firstSettled = r));
+  const opening = openUpTo(reach, openOne, minWorkMs, async (first) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answered = await Promise.race([
+      first.then(() => {
+        firstFailed = openedMs === undefined;
+        return true;
+      }),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), nearApiMs))),
+    ]).finally(() => clearTimeout(timer));
+    far = !answered || (openedMs !== undefined && openedMs >= nearApiMs);
+    firstSettled();
+    if (!far) await measuringDistance;
+  });
+  // The sample's searches wait until smoke 2 has timed the database (order.startAfter); the first asks then go out
+  // beside them, their places in the cold window taken from the start.
+  const answeredBeside = (ms: number | null, path: string | undefined) =>
+    ms === null
+      ? sample.wake()
+      : sample.answeredElsewhere(ms, latencyQueries.includes(path ?? '') ? path : undefined, true);
+  firstAskListeners.add(answeredBeside);
+  const searchesMayStart = (order.startAfter?.() ?? Promise.resolve()).then(
     () => {
-      for (const ms of earlierSearchesMs) sample.answeredElsewhere(ms);
-      const d = distanceMs ?? openedMs;
-      sample.allowCold(firstWindow(d, earlierSearchesMs, most, requestsBeforeTheSample));
+      const known = runbookThree.flatMap((r) => (r.ms === null ? [] : [r.ms]));
+      sample.allowCold(firstWindow(distanceMs ?? openedMs, known, most, firstAsksTogether));
     },
-    (e: Error) => sample.stop(`the other checks did not end: ${e.message}`),
+    (e: Error) => sample.stop(`smoke 2 did not end: ${e.message}`),
+  );
+  const sampling = Promise.all([settled.then(() => (far ? undefined : opening)), searchesMayStart]).then(() =>
+    sample.run(),
   );
   await opening;
   if (openedMs === undefined) sample.stop('no connection opened: /health did not answer 200');
 
-  await Promise.all([sampling, running, measuringDistance, cold]);
+  await Promise.all([sampling, running, measuringDistance]).finally(() => firstAskListeners.delete(answeredBeside));
   const failures = [...runbookThree, ...sample.samples].filter((s) => s.why).map((s) => s.why);
   c.judge({
     runbook_three_ms: runbookThree.map((r) => r.ms),

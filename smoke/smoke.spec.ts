@@ -8,8 +8,12 @@ import * as smoke from './checks';
 import { titleOf } from '../runbook/catalogue';
 
 const afterDbTimed = (run: (ctx: TestContext) => Promise<void>) => async (ctx: TestContext) => {
-  await smoke.siblingsEnded(ctx, ['smoke.2']);
-  await run(ctx);
+  try {
+    await smoke.siblingsEnded(ctx, ['smoke.2']);
+    await run(ctx);
+  } finally {
+    smoke.firstAskAnswered(ctx);
+  }
 };
 
 describe.concurrent('3. Smoke test suite', () => {
@@ -24,7 +28,6 @@ describe.concurrent('3. Smoke test suite', () => {
   test(titleOf('smoke.9'), (ctx) =>
     smoke.searchLatency(ctx, 'smoke.9', {
       startAfter: () => smoke.siblingsEnded(ctx, ['smoke.2']),
-      coldAfter: () => smoke.siblingsEnded(ctx),
     }),
   );
   test(titleOf('smoke.10'), (ctx) => smoke.tlsCertificate(ctx));

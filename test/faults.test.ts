@@ -662,9 +662,10 @@ describe('smoke 9 sizes its connections by the distance to the API', () => {
     }
   };
 
-  it("near the API: as many as pacing uses at the distance measured on an open connection, not at smoke 1's handshake", async () => {
-    // Smoke 1 slowed by a busy machine makes a near API look far (that opening is lib/core/sampler.test.ts's
-    // openUpTo): up to three runs, for one where smoke 1 answered near.
+  it('near the API: as many as pacing uses at the distance measured on an open connection, not at a handshake', async () => {
+    // A busy machine can slow smoke 9's first connection past nearApiMs and make a near API look far (that opening
+    // is lib/core/sampler.test.ts's openUpTo): up to three runs, for one where smoke 1, sent beside that first
+    // connection, answered near.
     for (let run = 0; run < 3; run++) {
       const { r, rec, m } = await smoke9(0);
       const smoke1 = r.evidence.checks.find((c) => c.id === 'smoke.1')!.measured as { ms: number };

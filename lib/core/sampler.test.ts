@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PacedSample, openUpTo, staggered, type PacedSampleOptions, type Timed } from './sampler';
+import { PacedSample, openUpTo, type PacedSampleOptions, type Timed } from './sampler';
 
 const queries = ['a', 'b', 'c', 'd', 'e'];
 
@@ -185,23 +185,6 @@ describe('PacedSample', () => {
   });
 });
 
-describe('staggered', () => {
-  it('starts each task an interval after the one before', async () => {
-    // Fake timers: a real timer may fire a little early against performance.now() on a busy host.
-    vi.useFakeTimers();
-    try {
-      const at: number[] = [];
-      const t0 = Date.now();
-      const all = Promise.all(staggered(4, 5, async (i) => void (at[i] = Date.now() - t0)));
-      await vi.advanceTimersByTimeAsync(15);
-      await all;
-      expect(at).toEqual([0, 5, 10, 15]);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
-});
-
 describe('openUpTo', () => {
   beforeEach(() => void vi.useFakeTimers());
   afterEach(() => void vi.useRealTimers());
@@ -226,10 +209,24 @@ describe('openUpTo', () => {
 
   it('opens up to the reach, one interval apart', async () => {
     const o = opener(5, 5);
-    const done = openUpTo(o.reach, o.open, 2);
+    const at: number[] = [];
+    const t0 = Date.now();
+    const done = openUpTo(o.reach, () => (at.push(Date.now() - t0), o.open()), 2);
     await vi.advanceTimersByTimeAsync(100);
     expect(await done).toBe(5);
     expect(o.opened()).toBe(5);
+    expect(at).toEqual([0, 2, 4, 6, 8]);
+  });
+
+  it('opens more while the reach grows, up to where it stops', async () => {
+    // A reach that grows by one every millisecond from 10 to 30: a far server's first answer still awaited.
+    let reach = 10;
+    const grow = setInterval(() => (reach = Math.min(30, reach + 1)), 1);
+    const o = opener(0, 0, 500);
+    const done = openUpTo(() => reach, o.open, 2);
+    await vi.advanceTimersByTimeAsync(1000);
+    clearInterval(grow);
+    expect(await done).toBe(30);
   });
 
   it('stops short when the first answer shows the reach is smaller than first thought', async () => {
@@ -245,7 +242,8 @@ describe('openUpTo', () => {
   it('with settleFirst, opens one, waits for it to settle, and sizes the rest by what it learned', async () => {
     const o = opener(50, 3);
     let settled = false;
-    const done = openUpTo(o.reach, o.open, 2, async () => {
+    const done = openUpTo(o.reach, o.open, 2, async (first) => {
+      await first;
       expect(o.opened()).toBe(1);
       await new Promise((r) => setTimeout(r, 10));
       settled = true;
@@ -255,9 +253,24 @@ describe('openUpTo', () => {
     expect(settled).toBe(true);
   });
 
+  it('with settleFirst not waiting for the first, opens the rest by the reach while the first is in flight', async () => {
+    // The first answers at 20 ms; the rest may start at 5 ms, when the reach is still 50: 8 opens by then.
+    const o = opener(50, 3);
+    let firstDone = false;
+    const done = openUpTo(o.reach, o.open, 2, async (first) => {
+      void first.then(() => (firstDone = true));
+      await new Promise((r) => setTimeout(r, 5));
+      expect(firstDone).toBe(false);
+    });
+    await vi.advanceTimersByTimeAsync(200);
+    const opens = await done;
+    expect(opens).toBeGreaterThanOrEqual(8);
+    expect(opens).toBeLessThanOrEqual(9);
+  });
+
   it('opens none past a reach that fell below what is already open', async () => {
     const o = opener(4, 1);
-    const done = openUpTo(o.reach, o.open, 2, () => Promise.resolve());
+    const done = openUpTo(o.reach, o.open, 2, (first) => first);
     await vi.advanceTimersByTimeAsync(200);
     expect(await done).toBe(1);
   });

@@ -35,6 +35,12 @@ export interface PacedSampleOptions {
   /** An answer that counts against the verdict; once more than `badAllowed` have, the sample stops. */
   bad: (r: Timed) => boolean;
   badAllowed: number;
+  /**
+   * Requests beside the sample that cost the server what a cold query does (other checks asking it first), not
+   * answered yet. Each takes a place in the cold window, so the sample's first asks and theirs never load the
+   * server more together than the window allows. Call `answeredElsewhere` as each answers, or `wake` if it failed. @default none
+   */
+  coldBeside?: () => number;
   /** One request. It resolves with a failed Timed rather than rejecting. */
   request: (query: string) => Promise<Timed>;
 }
@@ -58,6 +64,8 @@ export class PacedSample {
   private coldInFlight = 0;
   private beside = 0;
   private coldWindow = 0;
+  /** First asks answered before cold queries were allowed: slow start's growth, owed from then on. */
+  private grownEarly = 0;
   private firstWindow = 1;
   private started = false;
   private nextAt = 0;
@@ -85,11 +93,17 @@ export class PacedSample {
 
   /**
    * A search answered elsewhere a moment ago, in `ms` (one of the sample's queries, if `query` names it: asking it
-   * again costs the server no cold work). Until the sample's own answers time the pacing, such answers do.
+   * again costs the server no cold work). Until the sample's own answers time the pacing, such answers do. A first
+   * ask (by default, the first answer of a query the sample has not asked) grows the cold window as its own do.
    */
-  answeredElsewhere(ms: number, query?: string): void {
+  answeredElsewhere(
+    ms: number,
+    query?: string,
+    firstAsk = query !== undefined && !this.answered.has(query) && !this.asked.has(query),
+  ): void {
     if (query !== undefined) this.answered.add(query);
     this.earlier.push(ms);
+    if (firstAsk) this.coldAnswered(ms);
     this.pump();
   }
 
@@ -109,7 +123,8 @@ export class PacedSample {
    * the sample's own answers time the pacing, the whole sample may keep that many in flight.
    */
   allowCold(window: number): void {
-    this.coldWindow = this.firstWindow = Math.max(1, window);
+    this.firstWindow = Math.max(1, window);
+    this.coldWindow = Math.max(this.coldWindow, this.firstWindow + this.grownEarly);
     this.pump();
   }
 
@@ -140,7 +155,8 @@ export class PacedSample {
     const count = (q: string) => this.asked.get(q) ?? 0;
     const room = (q: string) => (this.flying.get(q) ?? 0) < this.o.maxInFlightPerQuery;
     const cold = this.o.queries.find((q) => !this.asked.has(q) && !this.answered.has(q));
-    if (cold !== undefined && this.coldInFlight < this.coldWindow) return { query: cold, cold: true };
+    if (cold !== undefined && this.coldInFlight + (this.o.coldBeside?.() ?? 0) < this.coldWindow)
+      return { query: cold, cold: true };
     let warm: string | undefined;
     for (const q of this.o.queries)
       if (this.answered.has(q) && count(q) < this.cap && room(q) && (warm === undefined || count(q) < count(warm)))
@@ -150,6 +166,17 @@ export class PacedSample {
     const notAsked = this.o.queries.filter((q) => !this.asked.has(q)).length;
     if (count(warm) > 0 && this.o.n - this.sent <= notAsked) return undefined;
     return { query: warm, cold: false };
+  }
+
+  /** Slow start for cold queries: one more per answer, never more than their own pacing allows. */
+  private coldAnswered(ms: number | null): void {
+    if (ms !== null) this.coldSeen.push(ms);
+    if (this.coldWindow === 0) {
+      this.grownEarly++;
+      return;
+    }
+    const paced = pacedWindow(this.o.distanceMs(), this.coldSeen, this.o.queries.length);
+    this.coldWindow = Math.max(1, Math.min(this.coldWindow + 1, paced));
   }
 
   private pump(): void {
@@ -196,10 +223,7 @@ export class PacedSample {
         }
         if (cold) {
           this.coldInFlight--;
-          if (r.ms !== null) this.coldSeen.push(r.ms);
-          // Slow start for cold queries: one more per answer, never more than their own pacing allows.
-          const paced = pacedWindow(this.o.distanceMs(), this.coldSeen, this.o.queries.length);
-          this.coldWindow = Math.max(1, Math.min(this.coldWindow + 1, paced));
+          this.coldAnswered(r.ms);
         }
         if (!this.stoppedEarly && this.samples.filter(this.o.bad).length > this.o.badAllowed)
           this.stoppedEarly = `sample ${this.samples.length} ${r.ms === null ? 'failed' : 'was slow'} and settled the p99`;
@@ -209,36 +233,30 @@ export class PacedSample {
 }
 
 /**
- * Starts `count` tasks `intervalMs` apart, the pace of a sample at its fastest: new connections reach the server
- * one at a time, not as a burst of handshakes that would queue everything else it is answering.
- */
-export function staggered<T>(count: number, intervalMs: number, task: (i: number) => Promise<T>): Promise<T>[] {
-  return Array.from({ length: count }, (_, i) =>
-    i === 0 ? task(0) : new Promise<void>((r) => setTimeout(r, i * intervalMs)).then(() => task(i)),
-  );
-}
-
-/**
- * Opens connections `intervalMs` apart until there are `reach()`, read again before each: a distance learned while
- * they open (the first one's answer) stops the opening short. With `settleFirst`, one is opened and that settled
- * before the rest. Resolves with how many it opened.
+ * Opens connections `intervalMs` apart, the pace of a sample at its fastest (new connections reach the server one
+ * at a time, not as a burst of handshakes that would queue everything else it is answering), for as long as fewer
+ * than `reach()` are open, read again before each: a reach that grows while they open (a far server's first answer
+ * still awaited) opens more, and one that shrinks (that answer come) stops the opening short. With `settleFirst`,
+ * one is opened first and the rest wait until `settleFirst(first)` resolves; it decides whether to wait for that
+ * first open. Resolves with how many it opened, once all have settled.
  */
 export async function openUpTo(
   reach: () => number,
   open: () => Promise<unknown>,
   intervalMs: number,
-  settleFirst?: () => Promise<unknown>,
+  settleFirst?: (first: Promise<void>) => Promise<unknown>,
 ): Promise<number> {
-  let opens = 0;
-  const one = async () => {
-    if (opens >= reach()) return;
-    opens++;
-    await open();
+  const opened: Promise<unknown>[] = [];
+  const one = () => {
+    const p = open().then(() => undefined);
+    opened.push(p);
+    return p;
   };
-  if (settleFirst) {
-    await one();
-    await settleFirst();
+  if (settleFirst && reach() > 0) await settleFirst(one());
+  while (opened.length < reach()) {
+    one();
+    if (opened.length < reach()) await new Promise((r) => setTimeout(r, intervalMs));
   }
-  await Promise.all(staggered(reach(), intervalMs, one));
-  return opens;
+  await Promise.all(opened);
+  return opened.length;
 }

@@ -15,6 +15,11 @@ export interface HttpOptions {
   /** Bodies larger than this fail the check rather than fill memory. @default 1048576 */
   maxBodyBytes?: number;
   headers?: Record<string, string>;
+  /**
+   * Requests that name a pool have connections of their own: they never wait for one that requests outside it
+   * hold, nor open one those requests then use. @default the pool shared by every request with the same CA and deadline
+   */
+  pool?: string;
 }
 
 export interface HttpResponse {
@@ -53,8 +58,12 @@ const undici = (): UndiciCore => {
 };
 
 const agents = new Map<string, Agent>();
-function agentFor({ Agent }: UndiciCore, caFile: string | undefined, timeoutMs: number): Dispatcher {
-  const key = `${caFile ?? ''}|${timeoutMs}`;
+const agentKey = (opts: Pick<HttpOptions, 'caFile' | 'timeoutMs' | 'pool'>) =>
+  `${opts.pool ?? ''}|${opts.caFile ?? ''}|${opts.timeoutMs ?? defaultTimeoutMs}`;
+
+function agentFor({ Agent }: UndiciCore, opts: HttpOptions): Dispatcher {
+  const key = agentKey(opts);
+  const { caFile, timeoutMs = defaultTimeoutMs } = opts;
   let agent = agents.get(key);
   if (!agent) {
     agent = new Agent({
@@ -68,8 +77,8 @@ function agentFor({ Agent }: UndiciCore, caFile: string | undefined, timeoutMs: 
 }
 
 /** Connections open to the URL's origin through the agent get() uses with these options; 0 before its first. */
-export function connectionsOpen(url: string, opts: Pick<HttpOptions, 'caFile' | 'timeoutMs'> = {}): number {
-  const agent = agents.get(`${opts.caFile ?? ''}|${opts.timeoutMs ?? defaultTimeoutMs}`);
+export function connectionsOpen(url: string, opts: Pick<HttpOptions, 'caFile' | 'timeoutMs' | 'pool'> = {}): number {
+  const agent = agents.get(agentKey(opts));
   const stats = agent?.stats as Record<string, { connected?: number }> | undefined;
   return stats?.[new URL(url).origin]?.connected ?? 0;
 }
@@ -84,7 +93,7 @@ export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResp
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const target = new URL(url);
-    const res = await u.request.call(agentFor(u, opts.caFile, timeoutMs), {
+    const res = await u.request.call(agentFor(u, opts), {
       origin: target.origin,
       path: `${target.pathname}${target.search}`,
       method: 'GET',
