@@ -24,8 +24,8 @@ export interface PacedSampleOptions {
    */
   maxInFlightPerQuery: number;
   /**
-   * Connections open for the sample and the requests beside it (`alongside`), less those busy with anything
-   * else. The sample sends only while one of them is idle, so none of its requests waits for a connection or
+   * Connections open for the sample's own requests, less those busy with anything else (requests `alongside`
+   * go on connections of their own). The sample sends only while one of them is idle, so none of its requests waits for a connection or
    * opens one: neither is the server's latency. With nothing in flight one goes regardless, so a sample whose
    * connections closed still ends. Call `wake()` when it grows. @default unlimited
    */
@@ -140,10 +140,10 @@ export class PacedSample {
     return this.seen.length ? this.seen : this.earlier;
   }
 
+  /** How many requests pacing allows in flight at once: the sample's own and those alongside it. */
   private window(): number {
     const paced = pacedWindow(this.o.distanceMs(), this.timing(), this.o.maxInFlight);
-    const open = Math.max(1, this.o.connections?.() ?? Infinity);
-    return Math.min(this.seen.length ? paced : Math.max(paced, this.firstWindow), open);
+    return this.seen.length ? paced : Math.max(paced, this.firstWindow);
   }
 
   /** One server's share of a request apart: the window fills evenly, never in a burst the server must queue. */
@@ -181,7 +181,8 @@ export class PacedSample {
 
   private pump(): void {
     if (!this.started || this.timer) return;
-    while (!this.stoppedEarly && this.sent < this.o.n && this.inFlight + this.beside < this.window()) {
+    const idle = () => this.inFlight < Math.max(1, this.o.connections?.() ?? Infinity);
+    while (!this.stoppedEarly && this.sent < this.o.n && this.inFlight + this.beside < this.window() && idle()) {
       const next = this.pick();
       if (!next) break;
       const now = performance.now();
