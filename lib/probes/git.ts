@@ -21,23 +21,28 @@ export interface GitState {
 
 /** Working tree, branch and position against the upstream, after a fetch so "behind" is current. */
 export async function gitState(dir: string, opts: { fetch?: boolean } = {}): Promise<GitState> {
-  // Independent reads run side by side: each git is a process, and this check is on every preflight's path.
-  const [sha, branch, status, upstream] = await Promise.all([
+  // Each git is a process, and this check is on every preflight's path: what does not depend on the fetch runs
+  // beside it (a plain fetch fetches the branch's own remote), and only the count of commits waits for it.
+  const [sha, status, fetched] = await Promise.all([
     git(dir, ['rev-parse', '--short', 'HEAD']),
-    git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']),
-    git(dir, ['status', '--porcelain', '--untracked-files=normal']),
-    git(dir, ['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{u}']).catch(() => undefined),
+    git(dir, ['status', '--porcelain=v2', '--branch', '--untracked-files=normal']),
+    (opts.fetch ?? true)
+      ? git(dir, ['fetch', '--quiet'], 30_000).then(
+          () => undefined,
+          (e: Error) => e.message,
+        )
+      : undefined,
   ]);
-  const dirty = status ? status.split('\n') : [];
+  const lines = status ? status.split('\n') : [];
+  const header = (key: string) => lines.find((l) => l.startsWith(`# branch.${key} `))?.slice(`# branch.${key} `.length);
+  const head = header('head') ?? 'HEAD';
+  const branch = head === '(detached)' ? 'HEAD' : head;
+  const upstream = header('upstream');
+  const dirty = lines.filter((l) => !l.startsWith('# '));
   if (upstream === undefined) return { branch, sha, dirty, upstream: undefined, ahead: 0, behind: 0 };
-  let fetchError: string | undefined;
-  if (opts.fetch ?? true) {
-    const remote = upstream.split('/')[0]!;
-    await git(dir, ['fetch', '--quiet', remote], 30_000).catch((e: Error) => (fetchError = e.message));
-  }
   const counts = await git(dir, ['rev-list', '--left-right', '--count', 'HEAD...@{u}']);
   const [ahead, behind] = counts.split(/\s+/).map(Number);
-  return { branch, sha, dirty, upstream, ahead: ahead ?? 0, behind: behind ?? 0, fetchError };
+  return { branch, sha, dirty, upstream, ahead: ahead ?? 0, behind: behind ?? 0, fetchError: fetched };
 }
 
 export const headSha = (dir: string) => git(dir, ['rev-parse', '--short', 'HEAD']);
