@@ -27,28 +27,51 @@ async function getJson(c: Check, path: string, headers?: Record<string, string>)
   };
 }
 
+/** The checks of this run whose request has been answered, or which ended without one, by title. */
+const answered = new Set<string>();
+const answerListeners = new Set<(title: string, answer?: { http: number; ms: number; path: string }) => void>();
+
+/**
+ * A check's request has been answered (`answer`), or the check ended without one: the checks that wait for it
+ * may go. Said once a check; later calls change nothing.
+ */
+export function answeredFor(ctx: TestContext, answer?: { http: number; ms: number; path: string }): void {
+  if (answered.has(ctx.task.name)) return;
+  answered.add(ctx.task.name);
+  for (const l of answerListeners) l(ctx.task.name, answer);
+}
+
+/** The named checks of this run not answered yet: a check filtered out or skipped is never waited for. */
+function unanswered(ctx: TestContext, ids: readonly CheckId[]): number {
+  const titles = new Set(ids.map(titleOf));
+  return (ctx.task.suite?.tasks ?? []).filter((x) => titles.has(x.name) && x.mode === 'run' && !answered.has(x.name))
+    .length;
+}
+
+/** Waits until the named checks have their answers, woken by each answer. */
+export async function answersOf(ctx: TestContext, ids: readonly CheckId[], timeoutMs = 50_000): Promise<void> {
+  await waitUntil(
+    async () => {
+      const left = unanswered(ctx, ids);
+      return left ? { ready: false, last: `${left} not answered yet` } : { ready: true, value: null };
+    },
+    {
+      what: `the answers of ${ids.join(', ')}`,
+      timeoutMs,
+      intervalMs: 250,
+      wake: (poll) => {
+        answerListeners.add(poll);
+        return () => answerListeners.delete(poll);
+      },
+    },
+  );
+}
+
 /**
  * Smoke 3, 4, 5 and 8 ask the database what nobody may have asked it for a while, as smoke 9's cold queries do.
  * Until each has answered it holds a place in the sample's cold window, and its answer, if 200, times the pacing.
  */
 export const firstAskIds: readonly CheckId[] = ['smoke.3', 'smoke.4', 'smoke.5', 'smoke.8'];
-const firstAsksDone = new Set<string>();
-const firstAskListeners = new Set<(ms: number | null, path: string | undefined) => void>();
-
-/** A first ask answered (or its check ended without one): the sample may send what it held back. */
-export function firstAskAnswered(ctx: TestContext, answer?: { http: number; ms: number; path: string }): void {
-  if (firstAsksDone.has(ctx.task.name)) return;
-  firstAsksDone.add(ctx.task.name);
-  for (const l of firstAskListeners) l(answer?.http === 200 ? answer.ms : null, answer?.path);
-}
-
-/** The first asks of this run still in flight, or not sent yet: every one of them that is not filtered out. */
-function firstAsksPending(ctx: TestContext): number {
-  const titles = new Set(firstAskIds.map(titleOf));
-  return (ctx.task.suite?.tasks ?? []).filter(
-    (x) => titles.has(x.name) && x.mode === 'run' && !firstAsksDone.has(x.name),
-  ).length;
-}
 
 const objects = (v: unknown): Array<Record<string, unknown>> =>
   Array.isArray(v)
@@ -65,6 +88,7 @@ export async function health(ctx: TestContext, id: CheckId = 'smoke.1') {
 export async function detailedHealth(ctx: TestContext, id: CheckId = 'smoke.2') {
   const c = check(ctx, id);
   const a = await getJson(c, '/health/detailed');
+  answeredFor(ctx, a);
   c.judge({
     http: a.http,
     status: a.problem ?? a.body.status ?? null,
@@ -76,7 +100,7 @@ export async function detailedHealth(ctx: TestContext, id: CheckId = 'smoke.2') 
 export async function products(ctx: TestContext, id: CheckId = 'smoke.3') {
   const c = check(ctx, id);
   const a = await getJson(c, '/v1/products?limit=1');
-  firstAskAnswered(ctx, a);
+  answeredFor(ctx, a);
   c.judge({
     http: a.http,
     total: a.problem ?? a.body.total ?? null,
@@ -87,7 +111,7 @@ export async function products(ctx: TestContext, id: CheckId = 'smoke.3') {
 export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
   const c = check(ctx, id);
   const a = await getJson(c, runbookSearches.smoke4);
-  firstAskAnswered(ctx, a);
+  answeredFor(ctx, a);
   const items = Array.isArray(a.body.products) ? (a.body.products as unknown[]) : [];
   const found = objects(items);
   const priced = found.filter(
@@ -105,7 +129,7 @@ export async function searchLaptop(ctx: TestContext, id: CheckId = 'smoke.4') {
 export async function searchIphone(ctx: TestContext, id: CheckId = 'smoke.5') {
   const c = check(ctx, id);
   const a = await getJson(c, runbookSearches.smoke5);
-  firstAskAnswered(ctx, a);
+  answeredFor(ctx, a);
   const first = Array.isArray(a.body.products) ? (a.body.products as unknown[])[0] : undefined;
   const name = typeof first === 'object' && first !== null ? (first as Record<string, unknown>).name : undefined;
   c.judge({ http: a.http, total: a.problem ?? a.body.total ?? null, first_product: name ?? null });
@@ -134,7 +158,7 @@ export async function catalogStatus(ctx: TestContext, id: CheckId = 'smoke.8') {
   const c = check(ctx, id);
   if (t.apiKey.isEmpty) c.couldNotCheck('BUYWHERE_API_KEY is not set: smoke 8 cannot authenticate');
   const a = await getJson(c, '/v1/status', { authorization: `Bearer ${t.apiKey.reveal()}` });
-  firstAskAnswered(ctx, a);
+  answeredFor(ctx, a);
   // The error body is what Bolt needs to see; an API that echoes the key back has it scrubbed before any sink.
   c.judge({
     http: a.http,
@@ -171,24 +195,6 @@ const maxShare = 0.2;
  * the answers known so far allow. Without them (a filtered run) the sample's own first answers grow it from there.
  */
 const firstAsksTogether = firstAskIds.length;
-
-/**
- * Waits until sibling checks have ended: the ones named, or every other one. A sibling that is filtered out or
- * skipped never holds it up.
- */
-export async function siblingsEnded(ctx: TestContext, ids?: CheckId[], timeoutMs = 50_000): Promise<void> {
-  const named = ids && new Set(ids.map(titleOf));
-  const others = ctx.task.suite?.tasks.filter((x) => x !== ctx.task && (!named || named.has(x.name))) ?? [];
-  const pending = () =>
-    others.filter((x) => x.mode === 'run' && !['pass', 'fail', 'skip', 'todo'].includes(x.result?.state ?? ''));
-  await waitUntil(
-    async () => {
-      const left = pending();
-      return left.length ? { ready: false, last: `${left.length} still running` } : { ready: true, value: null };
-    },
-    { what: ids ? `${ids.join(', ')} to end` : 'the other smoke checks to end', timeoutMs, intervalMs: 25 },
-  );
-}
 
 /**
  * Smoke 9: the runbook's three requests one after another, and beside them a p99 sample of at least 100
@@ -257,7 +263,7 @@ export async function searchLatency(
     maxInFlightPerQuery: Math.ceil(most / latencyQueries.length),
     connections: () => openNow() - busy,
     distanceMs: () => distanceMs ?? openedMs,
-    coldBeside: () => firstAsksPending(ctx),
+    coldBeside: () => unanswered(ctx, firstAskIds),
     bad,
     badAllowed: n - Math.ceil(0.99 * n),
     request: (q) => timed(q),
@@ -329,11 +335,13 @@ export async function searchLatency(
   });
   // The sample's searches wait until smoke 2 has timed the database (order.startAfter); the first asks then go out
   // beside them, their places in the cold window taken from the start.
-  const answeredBeside = (ms: number | null, path: string | undefined) =>
-    ms === null
-      ? sample.wake()
-      : sample.answeredElsewhere(ms, latencyQueries.includes(path ?? '') ? path : undefined, true);
-  firstAskListeners.add(answeredBeside);
+  const firstAsks = new Set(firstAskIds.map(titleOf));
+  const answeredBeside = (title: string, a?: { http: number; ms: number; path: string }) => {
+    if (!firstAsks.has(title)) return;
+    if (a?.http === 200) sample.answeredElsewhere(a.ms, latencyQueries.includes(a.path) ? a.path : undefined, true);
+    else sample.wake();
+  };
+  answerListeners.add(answeredBeside);
   const searchesMayStart = (order.startAfter?.() ?? Promise.resolve()).then(
     () => {
       const known = runbookThree.flatMap((r) => (r.ms === null ? [] : [r.ms]));
@@ -347,7 +355,7 @@ export async function searchLatency(
   await opening;
   if (openedMs === undefined) sample.stop('no connection opened: /health did not answer 200');
 
-  await Promise.all([sampling, running, measuringDistance]).finally(() => firstAskListeners.delete(answeredBeside));
+  await Promise.all([sampling, running, measuringDistance]).finally(() => answerListeners.delete(answeredBeside));
   const failures = [...runbookThree, ...sample.samples].filter((s) => s.why).map((s) => s.why);
   c.judge({
     runbook_three_ms: runbookThree.map((r) => r.ms),
