@@ -111,6 +111,24 @@ describe('PacedSample', () => {
     expect(log.asked).toEqual(queries);
   });
 
+  it('does not ask first a query another request is asking, and asks it once that one answered', async () => {
+    const { log, request } = server(5);
+    let elsewhere = true;
+    const s = new PacedSample(
+      options(request, { n: 5, maxShare: 0.2, askedElsewhere: (q) => elsewhere && (q === 'a' || q === 'b') }),
+    );
+    const done = s.run();
+    s.allowCold(8);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(new Set(log.asked)).toEqual(new Set(['c', 'd', 'e']));
+    s.answeredElsewhere(5, 'a');
+    // The other request for 'b' ended without an answer: 'b' is cold again, and the sample asks it first.
+    elsewhere = false;
+    s.wake();
+    await done;
+    expect(log.asked.slice(3).sort()).toEqual(['a', 'b']);
+  });
+
   it('never has more in flight than connections are open, but never stalls with none', async () => {
     const { log, request } = server(5);
     let open = 0;

@@ -41,6 +41,11 @@ export interface PacedSampleOptions {
    * server more together than the window allows. Call `answeredElsewhere` as each answers, or `wake` if it failed. @default none
    */
   coldBeside?: () => number;
+  /**
+   * A query another request is asking now, its answer to come through `answeredElsewhere`: the sample does not
+   * ask it first itself, which would send the same cold query to the server twice at once. @default none
+   */
+  askedElsewhere?: (query: string) => boolean;
   /** One request. It resolves with a failed Timed rather than rejecting. */
   request: (query: string) => Promise<Timed>;
 }
@@ -119,12 +124,13 @@ export class PacedSample {
   }
 
   /**
-   * Queries nobody has answered may go from now on, `window` in flight at first, growing as they answer. Until
-   * the sample's own answers time the pacing, the whole sample may keep that many in flight.
+   * Queries nobody has answered may go from now on, `window` in flight at first (those `coldBeside` counts
+   * included), growing as they answer. Until the sample's own answers time the pacing, the whole sample may keep
+   * `whole` in flight.
    */
-  allowCold(window: number): void {
-    this.firstWindow = Math.max(1, window);
-    this.coldWindow = Math.max(this.coldWindow, this.firstWindow + this.grownEarly);
+  allowCold(window: number, whole = window): void {
+    this.firstWindow = Math.max(1, whole);
+    this.coldWindow = Math.max(this.coldWindow, Math.max(1, window) + this.grownEarly);
     this.pump();
   }
 
@@ -154,7 +160,7 @@ export class PacedSample {
   private pick(): { query: string; cold: boolean } | undefined {
     const count = (q: string) => this.asked.get(q) ?? 0;
     const room = (q: string) => (this.flying.get(q) ?? 0) < this.o.maxInFlightPerQuery;
-    const cold = this.o.queries.find((q) => !this.asked.has(q) && !this.answered.has(q));
+    const cold = this.o.queries.find((q) => !this.asked.has(q) && !this.answered.has(q) && !this.o.askedElsewhere?.(q));
     if (cold !== undefined && this.coldInFlight + (this.o.coldBeside?.() ?? 0) < this.coldWindow)
       return { query: cold, cold: true };
     let warm: string | undefined;
@@ -175,7 +181,9 @@ export class PacedSample {
       this.grownEarly++;
       return;
     }
-    const paced = pacedWindow(this.o.distanceMs(), this.coldSeen, this.o.queries.length);
+    // No answer timed yet, or no distance to time one against: nothing says to grow more slowly than by one.
+    const work = serverWork(this.o.distanceMs(), this.coldSeen);
+    const paced = work ? pacedWindow(this.o.distanceMs(), this.coldSeen, this.o.queries.length) : Infinity;
     this.coldWindow = Math.max(1, Math.min(this.coldWindow + 1, paced));
   }
 

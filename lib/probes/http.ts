@@ -1,3 +1,4 @@
+import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Transform } from 'node:stream';
@@ -27,7 +28,13 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** From the call to the last byte: the connection's setup (a TLS handshake) included when it made one. */
   ms: number;
+  /**
+   * From the request's headers going out to the last byte: the round trip and the server's time, whatever the
+   * connection cost to set up. `ms` when the client did not say when the headers went.
+   */
+  exchangeMs: number;
 }
 
 const decoders: Record<string, () => Transform> = {
@@ -56,6 +63,23 @@ const undici = (): UndiciCore => {
     request: load('undici/lib/api/api-request.js') as UndiciCore['request'],
   });
 };
+
+// When each request's headers went out, from undici's diagnostics channels: a request is created within the
+// call that makes it, and its headers go once it has a connection. Subscribed with the first request.
+let sending: { headersAt?: number } | undefined;
+const headersSent = new WeakMap<object, { headersAt?: number }>();
+let watchingHeaders = false;
+function watchHeaders() {
+  if (watchingHeaders) return;
+  watchingHeaders = true;
+  subscribe('undici:request:create', (m) => {
+    if (sending) headersSent.set((m as { request: object }).request, sending);
+  });
+  subscribe('undici:client:sendHeaders', (m) => {
+    const slot = headersSent.get((m as { request: object }).request);
+    if (slot) slot.headersAt = performance.now();
+  });
+}
 
 const agents = new Map<string, Agent>();
 const agentKey = (opts: Pick<HttpOptions, 'caFile' | 'timeoutMs' | 'pool'>) =>
@@ -89,19 +113,28 @@ export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResp
   const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
   // Loaded on the first request, before its clock starts: a phase that makes none (the gate) never pays for it.
   const u = undici();
+  watchHeaders();
   const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
+  const slot: { headersAt?: number } = {};
   try {
     const target = new URL(url);
-    const res = await u.request.call(agentFor(u, opts), {
-      origin: target.origin,
-      path: `${target.pathname}${target.search}`,
-      method: 'GET',
-      headers: opts.headers,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal,
-    });
+    sending = slot;
+    let answer;
+    try {
+      answer = u.request.call(agentFor(u, opts), {
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: 'GET',
+        headers: opts.headers,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal,
+      });
+    } finally {
+      sending = undefined;
+    }
+    const res = await answer;
     const chunks: Buffer[] = [];
     let size = 0;
     // The cap counts decompressed bytes, chunk by chunk: a small gzip that inflates to gigabytes stops at the cap.
@@ -125,12 +158,14 @@ export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResp
       }
       chunks.push(chunk as Buffer);
     }
+    const end = performance.now();
     return {
       url,
       status: res.statusCode,
       headers: res.headers,
       text: Buffer.concat(chunks).toString('utf8'),
-      ms: performance.now() - started,
+      ms: end - started,
+      exchangeMs: end - (slot.headersAt ?? started),
     };
   } catch (err) {
     if (err instanceof CouldNotCheck) throw err;

@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,21 +9,43 @@ import { ensureCa, issueServerCert } from '../../staging/tls';
 import { get } from './http';
 import { connectionProblem, peerCertificate } from './tls';
 
-async function serve(opts: Parameters<typeof issueServerCert>[1]) {
+async function serve(opts: Parameters<typeof issueServerCert>[1], handshakeDelayMs = 0) {
   const dir = mkdtempSync(join(tmpdir(), 'tls-'));
   await ensureCa(dir);
   await issueServerCert(dir, opts);
+  const keys = { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')) };
+  const context = createSecureContext(keys);
   const server = createServer(
-    { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')) },
+    {
+      ...keys,
+      // A handshake that takes its time: the server picks its certificate late.
+      SNICallback: (_name, cb) => setTimeout(() => cb(null, context), handshakeDelayMs),
+    },
     (_, res) => res.end('ok'),
   );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `https://${handshakeDelayMs ? 'localhost' : '127.0.0.1'}:${(server.address() as AddressInfo).port}`,
     ca: join(dir, 'ca.crt'),
     close: () => server.close(),
   };
 }
+
+describe('get over TLS', () => {
+  it("times a new connection's handshake in ms, and leaves it out of exchangeMs", async () => {
+    const s = await serve({ days: 90 }, 300);
+    try {
+      const first = await get(s.url, { caFile: s.ca, pool: 'handshake test' });
+      expect(first.ms).toBeGreaterThanOrEqual(300);
+      expect(first.exchangeMs).toBeLessThan(first.ms - 250);
+      const again = await get(s.url, { caFile: s.ca, pool: 'handshake test' });
+      expect(again.ms).toBeLessThan(250);
+      expect(again.exchangeMs).toBeLessThanOrEqual(again.ms);
+    } finally {
+      s.close();
+    }
+  });
+});
 
 describe('peerCertificate', () => {
   it.each([
