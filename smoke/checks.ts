@@ -73,7 +73,7 @@ export async function answersOf(ctx: TestContext, ids: readonly CheckId[], timeo
  * Smoke 3, 4, 5 and 8 ask the database what nobody may have asked it for a while, as smoke 9's cold queries do.
  * Until each has answered it holds a place in the sample's cold window, and its answer, if 200, times the pacing.
  */
-export const firstAskIds: readonly CheckId[] = ['smoke.3', 'smoke.4', 'smoke.5', 'smoke.8'];
+const firstAskIds: readonly CheckId[] = ['smoke.3', 'smoke.4', 'smoke.5', 'smoke.8'];
 
 const objects = (v: unknown): Array<Record<string, unknown>> =>
   Array.isArray(v)
@@ -192,9 +192,8 @@ export const latencyQueries: readonly string[] = [
 const maxShare = 0.2;
 
 /**
- * Smoke 3, 4, 5 and 8 go to the API together. The sample's first queries nobody has answered share that many
- * places with them, so no wave of cold queries loads the API more than the smoke checks do, and only as many as
- * the answers known so far allow. Without them (a filtered run) the sample's own first answers grow it from there.
+ * Smoke 3, 4, 5 and 8 go to the API together. Until its own answers time its pacing, the sample keeps no more in
+ * flight than that, and fewer when the answers known so far were slow.
  */
 const firstAsksTogether = firstAskIds.length;
 
@@ -332,14 +331,14 @@ export async function searchLatency(
   const settled = new Promise<void>((r) => (firstSettled = r));
   const opening = openUpTo(reach, openOne, minWorkMs, async (first) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const answered = await Promise.race([
+    const inTime = await Promise.race([
       first.then(() => {
         firstFailed = openedMs === undefined;
         return true;
       }),
       new Promise<false>((r) => (timer = setTimeout(() => r(false), nearApiMs))),
     ]).finally(() => clearTimeout(timer));
-    far = !answered || (openedMs !== undefined && openedMs >= nearApiMs);
+    far = !inTime || (openedMs !== undefined && openedMs >= nearApiMs);
     firstSettled();
     if (!far) await measuringDistance;
   });
@@ -364,7 +363,7 @@ export async function searchLatency(
         firstWindow(distanceMs ?? openedMs, known, most, firstAsksTogether),
       );
     },
-    (e: Error) => sample.stop(`smoke 2 did not end: ${e.message}`),
+    (e: Error) => sample.stop(`smoke 2 did not answer: ${e.message}`),
   );
   const sampling = Promise.all([settled.then(() => (far ? undefined : opening)), searchesMayStart]).then(() =>
     sample.run(),

@@ -25,9 +25,9 @@ export interface PacedSampleOptions {
   maxInFlightPerQuery: number;
   /**
    * Connections open for the sample's own requests, less those busy with anything else (requests `alongside`
-   * go on connections of their own). The sample sends only while one of them is idle, so none of its requests waits for a connection or
-   * opens one: neither is the server's latency. With nothing in flight one goes regardless, so a sample whose
-   * connections closed still ends. Call `wake()` when it grows. @default unlimited
+   * go on connections of their own). The sample sends only while one of them is idle, so none of its requests
+   * waits for a connection or opens one: neither is the server's latency. With nothing in flight one goes
+   * regardless, so a sample whose connections closed still ends. Call `wake()` when it grows. @default unlimited
    */
   connections?: () => number;
   /** The distance to the server (an answer that costs it nothing), once known. */
@@ -38,7 +38,8 @@ export interface PacedSampleOptions {
   /**
    * Requests beside the sample that cost the server what a cold query does (other checks asking it first), not
    * answered yet. Each takes a place in the cold window, so the sample's first asks and theirs never load the
-   * server more together than the window allows. Call `answeredElsewhere` as each answers, or `wake` if it failed. @default none
+   * server more together than the window allows. Call `answeredElsewhere` as each answers, or `wake` if it
+   * failed. @default none
    */
   coldBeside?: () => number;
   /**
@@ -174,7 +175,10 @@ export class PacedSample {
     return { query: warm, cold: false };
   }
 
-  /** Slow start for cold queries: one more per answer, never more than their own pacing allows. */
+  /**
+   * Slow start for first asks: one more per answer (`ms` null when it failed), never more than the pacing of the
+   * first asks timed so far allows.
+   */
   private coldAnswered(ms: number | null): void {
     if (ms !== null) this.coldSeen.push(ms);
     if (this.coldWindow === 0) {
