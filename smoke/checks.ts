@@ -375,6 +375,8 @@ export async function searchLatency(
   const failures = [...runbookThree, ...sample.samples].filter((s) => s.why).map((s) => s.why);
   c.judge({
     runbook_three_ms: runbookThree.map((r) => r.ms),
+    // The same requests as the server timed them, from their headers going out: the first without its handshake.
+    runbook_three_exchange_ms: runbookThree.map((r) => (r.exchangeMs === undefined ? null : Math.round(r.exchangeMs))),
     samples_ms: sample.samples.map((s) => s.ms),
     failed: failures.length,
     failures: failures.slice(0, 5),
