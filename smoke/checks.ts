@@ -233,9 +233,9 @@ export async function searchLatency(
   const limit = entry(id).threshold!;
   const n = t.p99Samples;
   const bad = (r: Timed) => r.ms === null || !meets(r.ms, limit);
-  const health = async (): Promise<number | undefined> => {
+  const health = async (onSent?: () => void): Promise<number | undefined> => {
     const started = performance.now();
-    const ok = await get(api('/health'), sampleHttp)
+    const ok = await get(api('/health'), { ...sampleHttp, onSent })
       .then((r) => r.status === 200)
       .catch(() => false);
     return ok ? performance.now() - started : undefined;
@@ -292,10 +292,10 @@ export async function searchLatency(
 
   // One /health every pacing interval, not all at once: a burst of handshakes would queue the runbook's first
   // request and the other checks behind it. The distance is then taken twice on open connections.
-  const besideTheSample = async () => {
+  const besideTheSample = async (onSent?: () => void) => {
     busy++;
     try {
-      return await health();
+      return await health(onSent);
     } finally {
       busy--;
       sample.wake();
@@ -308,18 +308,33 @@ export async function searchLatency(
       if (ms !== undefined) distanceMs = Math.min(distanceMs ?? Infinity, ms);
     }
   };
+  // Handshakes of the connections being opened: work of the client's own, which slows every answer it times.
+  let handshaking = 0;
+  let issued = false;
+  const handshakeWakers = new Set<() => void>();
+  const shaken = () => {
+    for (const w of handshakeWakers) w();
+  };
   const openOne = async () => {
-    const ms = await besideTheSample();
+    handshaking++;
+    let done = false;
+    const connected = () => {
+      if (done) return;
+      done = true;
+      handshaking--;
+      shaken();
+    };
+    const ms = await besideTheSample(connected).finally(connected);
     if (ms === undefined) return;
     openedMs = Math.min(openedMs ?? Infinity, ms);
     openNow();
     measuringDistance ??= measureDistance();
   };
   // One connection is opened first. Near the API its answer comes within nearApiMs and is mostly its handshake, so
-  // the distance is measured on open connections before the rest open, and the sample waits until they have: a
-  // handshake beside it is latency the API's histogram never sees. No answer by then means a far API, at least
-  // as far as the time waited: the rest open by that bound until an answer sizes them, and the sample starts on
-  // the first connection, since the handshakes are small beside the round trip that waiting would cost.
+  // the distance is measured on open connections before the rest open, and the sample waits until they have
+  // answered. No answer by then means a far API, at least as far as the time waited: the rest open by that bound
+  // until an answer sizes them, and the sample waits only until their handshakes are done, not for their answers.
+  // Either way no sample is timed beside a handshake: the client's own work, which the API's histogram never sees.
   // The distance is read again before each open: a first answer slowed by a busy client says "far" of a near API,
   // and the distance measured next stops the opening well short of the pool.
   const openingFrom = performance.now();
@@ -329,19 +344,46 @@ export async function searchLatency(
   let far = false;
   let firstSettled: () => void = () => {};
   const settled = new Promise<void>((r) => (firstSettled = r));
-  const opening = openUpTo(reach, openOne, minWorkMs, async (first) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const inTime = await Promise.race([
-      first.then(() => {
-        firstFailed = openedMs === undefined;
-        return true;
-      }),
-      new Promise<false>((r) => (timer = setTimeout(() => r(false), nearApiMs))),
-    ]).finally(() => clearTimeout(timer));
-    far = !inTime || (openedMs !== undefined && openedMs >= nearApiMs);
-    firstSettled();
-    if (!far) await measuringDistance;
+  const opening = openUpTo(reach, openOne, {
+    intervalMs: minWorkMs,
+    settleFirst: async (first) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const inTime = await Promise.race([
+        first.then(() => {
+          firstFailed = openedMs === undefined;
+          return true;
+        }),
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), nearApiMs))),
+      ]).finally(() => clearTimeout(timer));
+      far = !inTime || (openedMs !== undefined && openedMs >= nearApiMs);
+      firstSettled();
+      if (!far) await measuringDistance;
+    },
+    issued: () => {
+      issued = true;
+      shaken();
+    },
   });
+  // A handshake that never ends fails its request within the deadline: the wait is bounded by that.
+  const handshakesDone = () =>
+    waitUntil(
+      async () =>
+        issued && handshaking === 0
+          ? { ready: true, value: null }
+          : { ready: false, last: `${handshaking} handshakes in progress` },
+      {
+        what: "smoke 9's connections to open",
+        timeoutMs: sampleHttp.timeoutMs + 1000,
+        intervalMs: 250,
+        wake: (poll) => {
+          handshakeWakers.add(poll);
+          return () => handshakeWakers.delete(poll);
+        },
+      },
+    ).then(
+      () => undefined,
+      () => undefined,
+    );
   // The sample's searches wait until smoke 2 has timed the database (order.startAfter); the first asks then go out
   // beside them, their places in the cold window taken from the start.
   const firstAsks = new Set(firstAskIds.map(titleOf));
@@ -365,7 +407,7 @@ export async function searchLatency(
     },
     (e: Error) => sample.stop(`smoke 2 did not answer: ${e.message}`),
   );
-  const sampling = Promise.all([settled.then(() => (far ? undefined : opening)), searchesMayStart]).then(() =>
+  const sampling = Promise.all([settled.then(() => (far ? handshakesDone() : opening)), searchesMayStart]).then(() =>
     sample.run(),
   );
   await opening;

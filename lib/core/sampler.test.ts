@@ -245,7 +245,7 @@ describe('openUpTo', () => {
     const o = opener(5, 5);
     const at: number[] = [];
     const t0 = Date.now();
-    const done = openUpTo(o.reach, () => (at.push(Date.now() - t0), o.open()), 2);
+    const done = openUpTo(o.reach, () => (at.push(Date.now() - t0), o.open()), { intervalMs: 2 });
     await vi.advanceTimersByTimeAsync(100);
     expect(await done).toBe(5);
     expect(o.opened()).toBe(5);
@@ -257,7 +257,7 @@ describe('openUpTo', () => {
     let reach = 10;
     const grow = setInterval(() => (reach = Math.min(30, reach + 1)), 1);
     const o = opener(0, 0, 500);
-    const done = openUpTo(() => reach, o.open, 2);
+    const done = openUpTo(() => reach, o.open, { intervalMs: 2 });
     await vi.advanceTimersByTimeAsync(1000);
     clearInterval(grow);
     expect(await done).toBe(30);
@@ -266,7 +266,7 @@ describe('openUpTo', () => {
   it('stops short when the first answer shows the reach is smaller than first thought', async () => {
     // A reach of 50 at 2 ms apart issues opens until 20 ms, when the first answers: 10 of them, not 50.
     const o = opener(50, 3);
-    const done = openUpTo(o.reach, o.open, 2);
+    const done = openUpTo(o.reach, o.open, { intervalMs: 2 });
     await vi.advanceTimersByTimeAsync(200);
     const opens = await done;
     expect(opens).toBeGreaterThanOrEqual(10);
@@ -276,11 +276,14 @@ describe('openUpTo', () => {
   it('with settleFirst, opens one, waits for it to settle, and sizes the rest by what it learned', async () => {
     const o = opener(50, 3);
     let settled = false;
-    const done = openUpTo(o.reach, o.open, 2, async (first) => {
-      await first;
-      expect(o.opened()).toBe(1);
-      await new Promise((r) => setTimeout(r, 10));
-      settled = true;
+    const done = openUpTo(o.reach, o.open, {
+      intervalMs: 2,
+      settleFirst: async (first) => {
+        await first;
+        expect(o.opened()).toBe(1);
+        await new Promise((r) => setTimeout(r, 10));
+        settled = true;
+      },
     });
     await vi.advanceTimersByTimeAsync(200);
     expect(await done).toBe(3);
@@ -291,20 +294,29 @@ describe('openUpTo', () => {
     // The first answers at 20 ms; the rest may start at 5 ms, when the reach is still 50: 8 opens by then.
     const o = opener(50, 3);
     let firstDone = false;
-    const done = openUpTo(o.reach, o.open, 2, async (first) => {
-      void first.then(() => (firstDone = true));
-      await new Promise((r) => setTimeout(r, 5));
-      expect(firstDone).toBe(false);
+    let issuedAt: number | undefined;
+    const t0 = Date.now();
+    const done = openUpTo(o.reach, o.open, {
+      intervalMs: 2,
+      settleFirst: async (first) => {
+        void first.then(() => (firstDone = true));
+        await new Promise((r) => setTimeout(r, 5));
+        expect(firstDone).toBe(false);
+      },
+      issued: () => (issuedAt = Date.now() - t0),
     });
     await vi.advanceTimersByTimeAsync(200);
     const opens = await done;
     expect(opens).toBeGreaterThanOrEqual(8);
     expect(opens).toBeLessThanOrEqual(9);
+    // No more were issued once the first answered, well before all of them settled.
+    expect(issuedAt).toBeGreaterThanOrEqual(20);
+    expect(issuedAt).toBeLessThan(30);
   });
 
   it('opens none past a reach that fell below what is already open', async () => {
     const o = opener(4, 1);
-    const done = openUpTo(o.reach, o.open, 2, (first) => first);
+    const done = openUpTo(o.reach, o.open, { intervalMs: 2, settleFirst: (first) => first });
     await vi.advanceTimersByTimeAsync(200);
     expect(await done).toBe(1);
   });

@@ -251,13 +251,17 @@ export class PacedSample {
  * than `reach()` are open, read again before each: a reach that grows while they open (a far server's first answer
  * still awaited) opens more, and one that shrinks (that answer come) stops the opening short. With `settleFirst`,
  * one is opened first and the rest wait until `settleFirst(first)` resolves; it decides whether to wait for that
- * first open. Resolves with how many it opened, once all have settled.
+ * first open. `issued` is called once no more will be opened. Resolves with how many it opened, once all have
+ * settled.
  */
 export async function openUpTo(
   reach: () => number,
   open: () => Promise<unknown>,
-  intervalMs: number,
-  settleFirst?: (first: Promise<void>) => Promise<unknown>,
+  o: {
+    intervalMs: number;
+    settleFirst?: (first: Promise<void>) => Promise<unknown>;
+    issued?: () => void;
+  },
 ): Promise<number> {
   const opened: Promise<unknown>[] = [];
   const one = () => {
@@ -265,11 +269,12 @@ export async function openUpTo(
     opened.push(p);
     return p;
   };
-  if (settleFirst && reach() > 0) await settleFirst(one());
+  if (o.settleFirst && reach() > 0) await o.settleFirst(one());
   while (opened.length < reach()) {
     one();
-    if (opened.length < reach()) await new Promise((r) => setTimeout(r, intervalMs));
+    if (opened.length < reach()) await new Promise((r) => setTimeout(r, o.intervalMs));
   }
+  o.issued?.();
   await Promise.all(opened);
   return opened.length;
 }

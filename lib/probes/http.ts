@@ -21,6 +21,8 @@ export interface HttpOptions {
    * hold, nor open one those requests then use. @default the pool shared by every request with the same CA and deadline
    */
   pool?: string;
+  /** Called once the request's headers go out: it has a connection, and any handshake that took is done. */
+  onSent?: () => void;
 }
 
 export interface HttpResponse {
@@ -66,8 +68,12 @@ const undici = (): UndiciCore => {
 
 // When each request's headers went out, from undici's diagnostics channels: a request is created within the
 // call that makes it, and its headers go once it has a connection. Subscribed with the first request.
-let sending: { headersAt?: number } | undefined;
-const headersSent = new WeakMap<object, { headersAt?: number }>();
+interface Sent {
+  headersAt?: number;
+  onSent?: () => void;
+}
+let sending: Sent | undefined;
+const headersSent = new WeakMap<object, Sent>();
 let watchingHeaders = false;
 function watchHeaders() {
   if (watchingHeaders) return;
@@ -77,7 +83,9 @@ function watchHeaders() {
   });
   subscribe('undici:client:sendHeaders', (m) => {
     const slot = headersSent.get((m as { request: object }).request);
-    if (slot) slot.headersAt = performance.now();
+    if (!slot) return;
+    slot.headersAt = performance.now();
+    slot.onSent?.();
   });
 }
 
@@ -116,7 +124,7 @@ export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResp
   watchHeaders();
   const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
-  const slot: { headersAt?: number } = {};
+  const slot: Sent = { onSent: opts.onSent };
   try {
     const target = new URL(url);
     sending = slot;
