@@ -145,35 +145,23 @@ describe('PacedSample', () => {
     expect(s.samples).toHaveLength(12);
   });
 
-  it('counts a request alongside in its paced window, not in its connections', async () => {
+  it.each([
+    ['counts a request alongside in its paced window', 2, 1],
+    ['but not in its connections: one alongside goes on a connection of its own', 8, 2],
+  ])('%s', async (_, firstWindow, mostBeside) => {
     const { log, request } = server(5);
     const s = new PacedSample(options(request, { n: 30, maxShare: 0.4, connections: () => 2 }));
     let releaseBeside = () => {};
     const beside = s.alongside(new Promise<void>((r) => (releaseBeside = r)));
     const done = s.run();
-    // A first window of two, one of them the request alongside.
-    s.allowCold(2);
+    s.allowCold(firstWindow);
     await new Promise((r) => setTimeout(r, 30));
-    expect(log.most).toBe(1);
+    expect(log.most).toBe(mostBeside);
     releaseBeside();
     await beside;
     await done;
     expect(log.most).toBe(2);
-  });
-
-  it('leaves the connections to its own requests: one alongside goes on a connection of its own', async () => {
-    const { log, request } = server(5);
-    const s = new PacedSample(options(request, { n: 20, maxShare: 0.4, connections: () => 2 }));
-    let releaseBeside = () => {};
-    const beside = s.alongside(new Promise<void>((r) => (releaseBeside = r)));
-    const done = s.run();
-    s.allowCold(8);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(log.most).toBe(2);
-    releaseBeside();
-    await beside;
-    await done;
-    expect(s.samples).toHaveLength(20);
+    expect(s.samples).toHaveLength(30);
   });
 
   it('spaces requests one server share apart', async () => {
