@@ -18,7 +18,7 @@ export interface HttpOptions {
   headers?: Record<string, string>;
   /**
    * Requests that name a pool have connections of their own: they never wait for one that requests outside it
-   * hold, nor open one those requests then use. @default the pool shared by every request with the same CA and deadline
+   * hold, nor open one those requests then use. @default the pool of every request with the same CA and deadline
    */
   pool?: string;
   /** Called once the request's headers go out: it has a connection, and any handshake that took is done. */
