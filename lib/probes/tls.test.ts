@@ -32,12 +32,23 @@ async function serve(opts: Parameters<typeof issueServerCert>[1], handshakeDelay
 }
 
 describe('get over TLS', () => {
-  it("times a new connection's handshake in ms, and leaves it out of exchangeMs", async () => {
+  it("times a new connection's handshake in ms, leaves it out of exchangeMs, and says when the headers went", async () => {
     const s = await serve({ days: 90 }, 300);
     try {
-      const first = await get(s.url, { caFile: s.ca, pool: 'handshake test' });
+      const started = performance.now();
+      const sentAt: number[] = [];
+      const first = await get(s.url, {
+        caFile: s.ca,
+        pool: 'handshake test',
+        onSent: () => sentAt.push(performance.now()),
+      });
+      const ended = performance.now();
       expect(first.ms).toBeGreaterThanOrEqual(300);
       expect(first.exchangeMs).toBeLessThan(first.ms - 250);
+      // Said once, when the handshake was done and the headers went out, which is where exchangeMs starts.
+      expect(sentAt).toHaveLength(1);
+      expect(sentAt[0]! - started).toBeGreaterThanOrEqual(300);
+      expect(sentAt[0]).toBeLessThanOrEqual(ended - first.exchangeMs);
       const again = await get(s.url, { caFile: s.ca, pool: 'handshake test' });
       expect(again.ms).toBeLessThan(250);
       expect(again.exchangeMs).toBeLessThanOrEqual(again.ms);
