@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,9 +64,12 @@ describe('gitState', () => {
     rmSync(join(clone, 'untracked'));
   });
 
-  it('a branch without an upstream, and a detached HEAD', async () => {
+  it('a branch without an upstream, never fetched, and a detached HEAD', async () => {
     git(clone, 'checkout', '-q', '-b', 'local');
+    rmSync(join(clone, '.git', 'FETCH_HEAD'), { force: true });
     expect(await gitState(clone)).toMatchObject({ branch: 'local', upstream: undefined, ahead: 0, behind: 0 });
+    // The remote it does not track is not asked: a fetch would have written FETCH_HEAD.
+    expect(existsSync(join(clone, '.git', 'FETCH_HEAD'))).toBe(false);
     git(clone, 'checkout', '-q', '--detach');
     expect(await gitState(clone)).toMatchObject({ branch: 'HEAD', upstream: undefined });
     git(clone, 'checkout', '-q', 'master');

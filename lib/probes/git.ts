@@ -21,17 +21,12 @@ export interface GitState {
 
 /** Working tree, branch and position against the upstream, after a fetch so "behind" is current. */
 export async function gitState(dir: string, opts: { fetch?: boolean } = {}): Promise<GitState> {
-  // Each git is a process, and this check is on every preflight's path: what does not depend on the fetch runs
-  // beside it (a plain fetch fetches the branch's own remote), and only the count of commits waits for it.
-  const [sha, status, fetched] = await Promise.all([
+  // Each git is a process, and this check is on every preflight's path: one status says branch, upstream and
+  // working tree together. Only a branch with an upstream is fetched (a plain fetch asks the branch's own remote),
+  // so a remote the deploy branch does not track is never asked, nor waited for.
+  const [sha, status] = await Promise.all([
     git(dir, ['rev-parse', '--short', 'HEAD']),
     git(dir, ['status', '--porcelain=v2', '--branch', '--untracked-files=normal']),
-    (opts.fetch ?? true)
-      ? git(dir, ['fetch', '--quiet'], 30_000).then(
-          () => undefined,
-          (e: Error) => e.message,
-        )
-      : undefined,
   ]);
   const lines = status ? status.split('\n') : [];
   const header = (key: string) => lines.find((l) => l.startsWith(`# branch.${key} `))?.slice(`# branch.${key} `.length);
@@ -40,9 +35,11 @@ export async function gitState(dir: string, opts: { fetch?: boolean } = {}): Pro
   const upstream = header('upstream');
   const dirty = lines.filter((l) => !l.startsWith('# '));
   if (upstream === undefined) return { branch, sha, dirty, upstream: undefined, ahead: 0, behind: 0 };
+  let fetchError: string | undefined;
+  if (opts.fetch ?? true) await git(dir, ['fetch', '--quiet'], 30_000).catch((e: Error) => (fetchError = e.message));
   const counts = await git(dir, ['rev-list', '--left-right', '--count', 'HEAD...@{u}']);
   const [ahead, behind] = counts.split(/\s+/).map(Number);
-  return { branch, sha, dirty, upstream, ahead: ahead ?? 0, behind: behind ?? 0, fetchError: fetched };
+  return { branch, sha, dirty, upstream, ahead: ahead ?? 0, behind: behind ?? 0, fetchError };
 }
 
 export const headSha = (dir: string) => git(dir, ['rev-parse', '--short', 'HEAD']);
