@@ -25,10 +25,25 @@ const onlyNamed = (all: TestProjectInlineConfiguration[]) =>
 // writes its evidence as it ends, and a phase whose earlier phases did not pass records its checks as not run.
 const runbookOrder: readonly string[] = phases;
 
+// The packages a phase's checks load on their first use (git and the other commands through execa, the database
+// clients, the HTTP client, the gate's JUnit writer), loaded as its worker thread boots, not by its first check.
+const preloads: Readonly<Record<string, readonly string[]>> = {
+  preflight: ['execa', 'pg', 'ioredis'],
+  smoke: ['undici/lib/dispatcher/agent.js', 'undici/lib/api/api-request.js'],
+  gonogo: ['junit-report-builder'],
+};
+
 // Threads start faster than forks, and each phase's worker thread boots ahead: the first while Vitest starts,
 // each next one while the phase before it runs (lib/harness/warm-pool.ts).
-const phasesNamed = named.filter((n) => runbookOrder.includes(n)).length;
-const phasePool = phasesNamed > 0 ? warmThreads(phasesNamed, expectedSpec()) : ('threads' as const);
+const phasesNamed = runbookOrder.filter((p) => named.includes(p));
+const phasePool =
+  phasesNamed.length > 0
+    ? warmThreads(
+        phasesNamed.length,
+        expectedSpec(),
+        phasesNamed.map((p) => preloads[p] ?? []),
+      )
+    : ('threads' as const);
 
 // Every phase but the gate withdraws the gate's earlier decision in its reports folder as it starts.
 const runbookPhase = (name: string, testTimeout: number, globalSetup = 'gonogo/withdraw.ts') => ({

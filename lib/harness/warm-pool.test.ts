@@ -7,18 +7,24 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../core/exec';
 import { waitUntil } from '../core/wait';
 import { repoRoot } from './config';
-import { poolStatsEnv, warmThreads, type ThreadSpec } from './warm-pool';
+import { poolStatsEnv, preloadFlags, warmThreads, type ThreadSpec } from './warm-pool';
 
-// A stand-in for Vitest's thread entry: it answers every message with its environment's MARK.
+// A stand-in for Vitest's thread entry: it answers every message with its environment's MARK, and the packages
+// loaded before it (each stand-in package below adds its name to PRELOADED as it loads).
 const dist = mkdtempSync(join(tmpdir(), 'warm-pool-'));
 mkdirSync(join(dist, 'workers'));
 writeFileSync(
   join(dist, 'workers', 'threads.js'),
   `const { parentPort } = require('node:worker_threads');
-parentPort.on('message', (m) => parentPort.postMessage({ mark: process.env.MARK, m }));
+parentPort.on('message', (m) => parentPort.postMessage({ mark: process.env.MARK, preloaded: globalThis.PRELOADED ?? [], m }));
 if (process.env.DIE_AT_BOOT) process.exit(3);`,
 );
 const entrypoint = join(dist, 'workers', 'threads.js');
+const pkg = (name: string, body = `(globalThis.PRELOADED ??= []).push(${JSON.stringify(name)});`) => {
+  const file = join(dist, `${name}.cjs`);
+  writeFileSync(file, body);
+  return file;
+};
 const spec = (mark: string, extra: Record<string, string> = {}): ThreadSpec => ({
   entrypoint,
   env: { MARK: mark, ...extra },
@@ -32,7 +38,7 @@ const options = (s: ThreadSpec) =>
     project: { vitest: { logger: { outputStream: new PassThrough(), errorStream: new PassThrough() } } },
   }) as unknown as PoolOptions;
 
-type Answer = { mark: string };
+type Answer = { mark: string; preloaded: string[] };
 const ask = (w: { send(m: unknown): void; on(e: string, f: (a: Answer) => void): void }) =>
   new Promise<Answer>((resolve) => {
     w.on('message', resolve);
@@ -106,6 +112,55 @@ describe('worker threads booted ahead (warm-pool)', () => {
     // The first starts its own; the second and third take threads booted after the one before answered; the
     // fourth is beyond what the run said it would start.
     expect(pool.stats).toEqual({ booted: 2, adopted: 2, dropped: 0 });
+  });
+
+  it('each thread booted ahead has loaded the packages of the worker it is for, and only those', async () => {
+    const pool = warmThreads(2, spec('a'), [[pkg('first-a'), pkg('first-b')], [pkg('second')]]);
+    const first = pool.createPoolWorker(options(spec('a')));
+    started.push(first);
+    await first.start();
+    expect((await ask(first)).preloaded).toEqual(['first-a', 'first-b']);
+    const second = pool.createPoolWorker(options(spec('a')));
+    started.push(second);
+    await second.start();
+    expect((await ask(second)).preloaded).toEqual(['second']);
+    expect(pool.stats).toEqual({ booted: 2, adopted: 2, dropped: 0 });
+  });
+
+  it('a worker with no thread booted ahead loads nothing ahead; the next thread preloads for the worker after it', async () => {
+    const pool = warmThreads(2, undefined, [[pkg('never')], [pkg('next')]]);
+    const first = pool.createPoolWorker(options(spec('a')));
+    started.push(first);
+    await first.start();
+    expect((await ask(first)).preloaded).toEqual([]);
+    const second = pool.createPoolWorker(options(spec('a')));
+    started.push(second);
+    await second.start();
+    expect((await ask(second)).preloaded).toEqual(['next']);
+  });
+
+  it('a package that fails to load drops the thread: the worker boots its own, and its checks load it as before', async () => {
+    const pool = warmThreads(1, spec('a'), [[pkg('broken', "throw new Error('no such build');")]]);
+    await waitUntil(async () => (pool.stats.dropped ? { ready: true, value: 0 } : { ready: false, last: 'alive' }), {
+      what: 'the booted thread to die',
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
+    const w = pool.createPoolWorker(options(spec('a')));
+    started.push(w);
+    await w.start();
+    expect(await ask(w)).toMatchObject({ mark: 'a', preloaded: [] });
+    expect(pool.stats).toEqual({ booted: 1, adopted: 0, dropped: 1 });
+  });
+
+  it('a package that does not resolve is left out of the flags', () => {
+    const file = pkg('resolvable');
+    expect(preloadFlags(['no-such-package-anywhere', file, 'undici/lib/api/api-request.js'])).toEqual([
+      '--require',
+      file,
+      '--require',
+      join(repoRoot, 'node_modules', 'undici', 'lib', 'api', 'api-request.js'),
+    ]);
   });
 
   it('a thread booted and never used does not keep the process alive', { timeout: 30_000 }, async () => {

@@ -1,7 +1,9 @@
 // Vitest's threads pool, with each worker thread booted before Vitest asks for it. Booting one (Node's thread,
 // then Vitest's worker runtime) takes about 0.1 s of a phase's start that nothing else waits on: the first boots
 // while Vitest itself starts, and in a run of several phases (`npm run launch`, where each phase is a project
-// and so gets a worker of its own) each next one boots while the phase before it runs.
+// and so gets a worker of its own) each next one boots while the phase before it runs. A booted thread also loads
+// the packages its phase's checks load on first use (undici, pg, execa...), off the path of the first check.
+import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -66,20 +68,44 @@ export interface WarmPoolStats {
 }
 
 /**
+ * `--require` flags that load these packages (resolved from here) as a thread boots: the worker's later import of
+ * one is then the module already loaded. One that does not resolve is left out, and is loaded when first used.
+ */
+export function preloadFlags(packages: readonly string[]): string[] {
+  const resolve = createRequire(import.meta.url).resolve;
+  return packages.flatMap((p) => {
+    try {
+      return ['--require', resolve(p)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
  * @param workers how many worker threads this run will start (one per phase): no more are booted, so a spare
  *   never takes the CPU from a run that has no use for it.
  * @param first the spec to boot the first one with, before Vitest asks; later ones take the spec of the worker
  *   before them.
+ * @param preload the packages each worker in turn loads as its thread boots (a thread that fails to load them
+ *   dies, and is dropped like any other). @default none
  */
-export function warmThreads(workers: number, first?: ThreadSpec) {
+export function warmThreads(workers: number, first?: ThreadSpec, preload: readonly (readonly string[])[] = []) {
   let left = workers;
+  // Workers started so far: the thread booted now is for the next one.
+  let started = 0;
   let spare: { thread: Worker; spec: ThreadSpec } | undefined;
   const stats: WarmPoolStats = { booted: 0, adopted: 0, dropped: 0 };
   const boot = (spec: ThreadSpec) => {
     if (left <= 0 || spare) return;
     left--;
     stats.booted++;
-    const thread = new Worker(spec.entrypoint, { env: spec.env, execArgv: spec.execArgv, stdout: true, stderr: true });
+    const thread = new Worker(spec.entrypoint, {
+      env: spec.env,
+      execArgv: [...spec.execArgv, ...preloadFlags(preload[started] ?? [])],
+      stdout: true,
+      stderr: true,
+    });
     const s = { thread, spec };
     // Until a worker adopts it, a spare keeps no run alive, and its failure is only a spare less.
     thread.unref();
@@ -97,6 +123,7 @@ export function warmThreads(workers: number, first?: ThreadSpec) {
     override async start() {
       const self = this as unknown as ThreadsInternals;
       if (!self._thread) {
+        started++;
         const s = spare;
         spare = undefined;
         if (!s) left--;
