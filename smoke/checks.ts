@@ -3,7 +3,7 @@
 import type { TestContext } from 'vitest';
 import { check, type Check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
-import { connectionsOpen, connectionsPerOrigin, get, json, walkRedirects } from '../lib/probes/http';
+import { connectionsOpen, connectionsPerOrigin, get, json, openAhead, walkRedirects } from '../lib/probes/http';
 import { peerCertificate } from '../lib/probes/tls';
 import { entry, maxRedirects, meets, titleOf, type CheckId } from '../runbook/catalogue';
 import { firstWindow, minWorkMs, nearApiMs, pacingReach } from '../lib/core/stats';
@@ -199,10 +199,10 @@ const firstAsksTogether = firstAskIds.length;
 
 /**
  * Smoke 9: the runbook's three requests one after another, and beside them a p99 sample of at least 100
- * searches, paced (lib/core/sampler.ts) so that it never measures its own load. A /health on each connection
- * opens it (TLS included), and a sample goes only on one open and idle, so none times a handshake the API's own
- * histogram never sees; the runbook's first request, as curl's does, times its own. The distance to the API is
- * the latency of /health on an open connection.
+ * searches, paced (lib/core/sampler.ts) so that it never measures its own load. Its connections are opened
+ * ahead (TLS included, the first with a /health), and a sample goes only on one open and idle, so none times a
+ * handshake the API's own histogram never sees; the runbook's first request, as curl's does, times its own. The
+ * distance to the API is the latency of /health on an open connection.
  */
 export async function searchLatency(
   ctx: TestContext,
@@ -233,12 +233,11 @@ export async function searchLatency(
   const limit = entry(id).threshold!;
   const n = t.p99Samples;
   const bad = (r: Timed) => r.ms === null || !meets(r.ms, limit);
-  const health = async (onSent?: () => void): Promise<number | undefined> => {
+  // A /health's time, and its exchange alone (from its headers going out); undefined unless it answered 200.
+  const health = async (onSent?: () => void): Promise<{ ms: number; exchangeMs: number } | undefined> => {
     const started = performance.now();
-    const ok = await get(api('/health'), { ...sampleHttp, onSent })
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    return ok ? performance.now() - started : undefined;
+    const r = await get(api('/health'), { ...sampleHttp, onSent }).catch(() => undefined);
+    return r?.status === 200 ? { ms: performance.now() - started, exchangeMs: r.exchangeMs } : undefined;
   };
   // Until the distance is measured on an open connection, the fastest answer that opened one bounds it from
   // above (its handshake is small beside a far API's round trip).
@@ -290,8 +289,8 @@ export async function searchLatency(
   };
   const running = chain();
 
-  // One /health every pacing interval, not all at once: a burst of handshakes would queue the runbook's first
-  // request and the other checks behind it. The distance is then taken twice on open connections.
+  // A /health beside the sample holds one of its connections while it lasts. The distance is taken twice, each on
+  // an open connection.
   const besideTheSample = async (onSent?: () => void) => {
     busy++;
     try {
@@ -302,10 +301,15 @@ export async function searchLatency(
     }
   };
   let measuringDistance: Promise<void> | undefined;
+  let distanceTaken = false;
   const measureDistance = async () => {
-    for (let i = 0; i < 2; i++) {
-      const ms = await besideTheSample();
-      if (ms !== undefined) distanceMs = Math.min(distanceMs ?? Infinity, ms);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await besideTheSample();
+        if (r) distanceMs = Math.min(distanceMs ?? Infinity, r.ms);
+      }
+    } finally {
+      distanceTaken = true;
     }
   };
   // Handshakes of the connections being opened: work of the client's own, which slows every answer it times.
@@ -315,56 +319,74 @@ export async function searchLatency(
   const shaken = () => {
     for (const w of handshakeWakers) w();
   };
-  const openOne = async () => {
+  const handshake = () => {
     handshaking++;
     let done = false;
-    const connected = () => {
+    return () => {
       if (done) return;
       done = true;
       handshaking--;
       shaken();
+      sample.wake();
     };
-    const ms = await besideTheSample(connected).finally(connected);
-    if (ms === undefined) return;
-    openedMs = Math.min(openedMs ?? Infinity, ms);
+  };
+  // The first connection opens with a /health, whose answer says how far the API is. The rest open ahead, with
+  // no request of their own, so each is idle for the sample as soon as its handshake is done, and only as many as
+  // the distance calls for. Until the first answer comes, the API is at least as far as the time that answer has
+  // been awaited since its headers went out, once that is past nearApiMs: far from the API the opening keeps pace
+  // with the wait. An answer within nearApiMs is near: none open until the distance is measured on an open
+  // connection. A later one bounds the distance until it is. Either way the sample waits until their handshakes
+  // are done, and no sample is timed beside one: the client's own work, which the API's histogram never sees.
+  let firstSentAt: number | undefined;
+  let firstExchangeMs: number | undefined;
+  let firstFailed = false;
+  let firstSent: () => void = () => {};
+  const sent = new Promise<void>((r) => (firstSent = r));
+  const openFirst = async () => {
+    const connected = handshake();
+    const r = await besideTheSample(() => {
+      firstSentAt = performance.now();
+      connected();
+      firstSent();
+    }).finally(connected);
+    firstSent();
+    if (!r) {
+      firstFailed = true;
+      return;
+    }
+    openedMs = Math.min(openedMs ?? Infinity, r.ms);
+    firstExchangeMs = r.exchangeMs;
     openNow();
     measuringDistance ??= measureDistance();
   };
-  // One connection is opened first. Near the API its answer comes within nearApiMs and is mostly its handshake, so
-  // the distance is measured on open connections before the rest open, and the sample waits until they have
-  // answered. No answer by then means a far API, at least as far as the time waited: the rest open by that bound
-  // until an answer sizes them, and the sample waits only until their handshakes are done, not for their answers.
-  // Either way no sample is timed beside a handshake: the client's own work, which the API's histogram never sees.
-  // The distance is read again before each open: a first answer slowed by a busy client says "far" of a near API,
-  // and the distance measured next stops the opening well short of the pool.
-  const openingFrom = performance.now();
-  let firstFailed = false;
-  const reach = () =>
-    firstFailed ? 0 : Math.min(most, pacingReach(distanceMs ?? openedMs ?? performance.now() - openingFrom));
-  let far = false;
-  let firstSettled: () => void = () => {};
-  const settled = new Promise<void>((r) => (firstSettled = r));
+  const openMore = () => {
+    const connected = handshake();
+    return openAhead(t.apiUrl, sampleHttp).then(() => {
+      openNow();
+      connected();
+    }, connected);
+  };
+  let opens = 0;
+  const openOne = () => (opens++ === 0 ? openFirst() : openMore());
+  const near = () => firstExchangeMs !== undefined && firstExchangeMs < nearApiMs;
+  const reach = () => {
+    if (firstFailed) return 0;
+    if (distanceMs !== undefined) return Math.min(most, pacingReach(distanceMs));
+    if (firstExchangeMs !== undefined)
+      return near() && !distanceTaken ? 1 : Math.min(most, pacingReach(firstExchangeMs));
+    const awaited = performance.now() - (firstSentAt ?? performance.now());
+    return awaited < nearApiMs ? 1 : Math.min(most, pacingReach(awaited));
+  };
   const opening = openUpTo(reach, openOne, {
     intervalMs: minWorkMs,
-    settleFirst: async (first) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const inTime = await Promise.race([
-        first.then(() => {
-          firstFailed = openedMs === undefined;
-          return true;
-        }),
-        new Promise<false>((r) => (timer = setTimeout(() => r(false), nearApiMs))),
-      ]).finally(() => clearTimeout(timer));
-      far = !inTime || (openedMs !== undefined && openedMs >= nearApiMs);
-      firstSettled();
-      if (!far) await measuringDistance;
-    },
+    settleFirst: () => sent,
+    reachGrows: () => !firstFailed && (firstExchangeMs === undefined || (near() && !distanceTaken)),
     issued: () => {
       issued = true;
       shaken();
     },
   });
-  // A handshake that never ends fails its request within the deadline: the wait is bounded by that.
+  // A handshake that never ends fails within the connect deadline: the wait is bounded by that.
   const handshakesDone = () =>
     waitUntil(
       async () =>
@@ -407,9 +429,7 @@ export async function searchLatency(
     },
     (e: Error) => sample.stop(`smoke 2 did not answer: ${e.message}`),
   );
-  const sampling = Promise.all([settled.then(() => (far ? handshakesDone() : opening)), searchesMayStart]).then(() =>
-    sample.run(),
-  );
+  const sampling = Promise.all([handshakesDone(), searchesMayStart]).then(() => sample.run());
   await opening;
   if (openedMs === undefined) sample.stop('no connection opened: /health did not answer 200');
 

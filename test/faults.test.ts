@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
-import { nearApiMs, pacingReach } from '../lib/core/stats';
+import { pacingReach } from '../lib/core/stats';
 import { connectionsPerOrigin } from '../lib/probes/http';
 import { acquireLock } from '../lib/operations/lock';
 import { writeEvidence, type Phase, type PhaseEvidence } from '../lib/harness/evidence';
@@ -663,20 +663,21 @@ describe('smoke 9 sizes its connections by the distance to the API', () => {
   };
 
   it('near the API: as many as pacing uses at the distance measured on an open connection, not at a handshake', async () => {
-    // A busy machine can slow smoke 9's first connection past nearApiMs and make a near API look far (that opening
-    // is lib/core/sampler.test.ts's openUpTo): up to three runs, for one where smoke 1, sent beside that first
-    // connection, answered near.
+    // A busy machine can slow the first answer of smoke 9's first connection, and the opening keeps pace with
+    // that wait until it comes (lib/core/sampler.test.ts's openUpTo): up to three runs, for one where smoke 1, sent
+    // beside that first connection, answered near.
+    const answeredNearMs = 100;
     for (let run = 0; run < 3; run++) {
       const { r, rec, m } = await smoke9(0);
       const smoke1 = r.evidence.checks.find((c) => c.id === 'smoke.1')!.measured as { ms: number };
-      if (!(smoke1.ms < nearApiMs)) continue;
+      if (!(smoke1.ms < answeredNearMs)) continue;
       expect(rec.status, r.output.slice(-2000)).toBe('pass');
       expect(m.distance_ms).not.toBeNull();
       // The sample's connections and the runbook's own, with one to spare for a connection the API closed.
       expect(m.connections).toBeLessThanOrEqual(pacingReach(m.distance_ms!) + 2);
       return;
     }
-    expect.fail(`smoke 1 never answered within ${nearApiMs} ms in three runs against an API 0 ms away`);
+    expect.fail(`smoke 1 never answered within ${answeredNearMs} ms in three runs against an API 0 ms away`);
   }, 300_000);
 
   it('300 ms away: the connections pacing can use there, up to the pool', async () => {

@@ -251,6 +251,30 @@ describe('openUpTo', () => {
     expect(await done).toBe(30);
   });
 
+  it('while the reach grows, waits for it when caught up instead of ending, and ends once it stops growing', async () => {
+    // A reach that grows by one every 10 ms, slower than the opening, until an answer fixes it at 6 at 45 ms.
+    let reach = 1;
+    let grows = true;
+    const grow = setInterval(() => (reach += 1), 10);
+    setTimeout(() => {
+      clearInterval(grow);
+      grows = false;
+      reach = 6;
+    }, 45);
+    let issuedAt: number | undefined;
+    const t0 = Date.now();
+    const o = opener(0, 0, 5);
+    const done = openUpTo(() => reach, o.open, {
+      intervalMs: 2,
+      reachGrows: () => grows,
+      issued: () => (issuedAt = Date.now() - t0),
+    });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await done).toBe(6);
+    expect(issuedAt).toBeGreaterThanOrEqual(45);
+    expect(issuedAt).toBeLessThanOrEqual(50);
+  });
+
   it('stops short when the first answer shows the reach is smaller than first thought', async () => {
     // A reach of 50 at 2 ms apart issues opens until 20 ms, when the first answers: 10 of them, not 50.
     const o = opener(50, 3);

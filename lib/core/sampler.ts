@@ -249,10 +249,10 @@ export class PacedSample {
  * Opens connections `intervalMs` apart, the pace of a sample at its fastest (new connections reach the server one
  * at a time, not as a burst of handshakes that would queue everything else it is answering), for as long as fewer
  * than `reach()` are open, read again before each: a reach that grows while they open (a far server's first answer
- * still awaited) opens more, and one that shrinks (that answer come) stops the opening short. With `settleFirst`,
- * one is opened first and the rest wait until `settleFirst(first)` resolves; it decides whether to wait for that
- * first open. `issued` is called once no more will be opened. Resolves with how many it opened, once all have
- * settled.
+ * still awaited) opens more, and one that shrinks (that answer come) stops the opening short. While `reachGrows()`,
+ * an opening that has caught up with the reach waits for it rather than ending. With `settleFirst`, one is opened
+ * first and the rest wait until `settleFirst(first)` resolves; it decides whether to wait for that first open.
+ * `issued` is called once no more will be opened. Resolves with how many it opened, once all have settled.
  */
 export async function openUpTo(
   reach: () => number,
@@ -260,6 +260,7 @@ export async function openUpTo(
   o: {
     intervalMs: number;
     settleFirst?: (first: Promise<void>) => Promise<unknown>;
+    reachGrows?: () => boolean;
     issued?: () => void;
   },
 ): Promise<number> {
@@ -269,10 +270,12 @@ export async function openUpTo(
     opened.push(p);
     return p;
   };
+  const interval = () => new Promise((r) => setTimeout(r, o.intervalMs));
   if (o.settleFirst && reach() > 0) await o.settleFirst(one());
-  while (opened.length < reach()) {
-    one();
-    if (opened.length < reach()) await new Promise((r) => setTimeout(r, o.intervalMs));
+  for (;;) {
+    if (opened.length < reach()) one();
+    else if (!o.reachGrows?.()) break;
+    if (opened.length < reach() || o.reachGrows?.()) await interval();
   }
   o.issued?.();
   await Promise.all(opened);

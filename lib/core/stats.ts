@@ -38,10 +38,11 @@ export function serverWork(
 export const minWorkMs = 2;
 
 /**
- * An answer (its handshake included) under which the API counts as near: there a handshake costs the client and
- * the server more than the round trip, so smoke 9 measures the distance before sizing anything by it.
+ * The longest a near API's answer takes once its request has gone out, on a client busy starting its checks:
+ * until an answer has been awaited that long, smoke 9 opens no connection past its first, since near the API a
+ * handshake costs the client and the server more than the round trip it would save.
  */
-export const nearApiMs = 100;
+export const nearApiMs = 30;
 
 /** The most requests pacedWindow can keep in flight against a server at most this far away. */
 export function pacingReach(distanceMs: number): number {

@@ -1,9 +1,10 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { Agent, Dispatcher } from 'undici';
+import type { Agent, buildConnector, Dispatcher } from 'undici';
 import { CouldNotCheck } from '../core/errors.js';
 import { redirectStatuses } from '../../runbook/catalogue.js';
 import { connectionProblem } from './tls.js';
@@ -55,6 +56,7 @@ const defaultTimeoutMs = 5000;
 interface UndiciCore {
   Agent: typeof Agent;
   request: (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+  buildConnector: typeof buildConnector;
 }
 let core: UndiciCore | undefined;
 const undici = (): UndiciCore => {
@@ -63,8 +65,62 @@ const undici = (): UndiciCore => {
   return (core = {
     Agent: load('undici/lib/dispatcher/agent.js') as typeof Agent,
     request: load('undici/lib/api/api-request.js') as UndiciCore['request'],
+    buildConnector: load('undici/lib/core/connect.js') as UndiciCore['buildConnector'],
   });
 };
+
+type Connector = buildConnector.connector;
+type ConnectTo = buildConnector.Options;
+
+/**
+ * Undici's own connector, with connections opened ahead (`open`): the pool's next new connection to that origin
+ * is one of them, TLS done, instead of one it opens then. One closed, or unused for `keepAliveMs`, is dropped.
+ */
+function openingAhead(inner: Connector, keepAliveMs: number) {
+  // As undici's client asks: the hostname without an IPv6 address's brackets, the port empty when the default.
+  const connectTo = (url: URL): ConnectTo => ({
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    host: url.host,
+    port: url.port,
+  });
+  // By origin, each waiting connection with what lets it go: the timer that closes it unused, and its listener.
+  const ready = new Map<string, Map<Socket, () => void>>();
+  const originOf = (to: ConnectTo) =>
+    `${to.protocol}//${to.hostname}:${to.port || (to.protocol === 'https:' ? 443 : 80)}`;
+  const connect: Connector = (to, done) => {
+    const waiting = ready.get(originOf(to));
+    for (const [socket, release] of waiting ?? []) {
+      release();
+      if (socket.destroyed || socket.readyState !== 'open') continue;
+      // Kept unreferenced while it waited: undici references only sockets it has itself left unreferenced.
+      socket.ref();
+      queueMicrotask(() => done(null, socket));
+      return;
+    }
+    inner(to, done);
+  };
+  const open = (url: URL) =>
+    new Promise<void>((resolve, reject) => {
+      const to = connectTo(url);
+      inner(to, (err, socket) => {
+        if (err || !socket) return reject(err ?? new Error('no connection'));
+        const origin = originOf(to);
+        const waiting = ready.get(origin) ?? ready.set(origin, new Map()).get(origin)!;
+        const expiry = setTimeout(() => socket.destroy(), keepAliveMs).unref();
+        const release = () => {
+          clearTimeout(expiry);
+          socket.off('close', release);
+          waiting.delete(socket);
+        };
+        waiting.set(socket, release);
+        socket.unref().once('close', release);
+        resolve();
+      });
+    });
+  const waiting = (url: URL) => ready.get(originOf(connectTo(url)))?.size ?? 0;
+  return { connect, open, waiting };
+}
 
 // When each request's headers went out, from undici's diagnostics channels: a request is created within the
 // call that makes it, and its headers go once it has a connection. Subscribed with the first request.
@@ -89,30 +145,47 @@ function watchHeaders() {
   });
 }
 
-const agents = new Map<string, Agent>();
-const agentKey = (opts: Pick<HttpOptions, 'caFile' | 'timeoutMs' | 'pool'>) =>
-  `${opts.pool ?? ''}|${opts.caFile ?? ''}|${opts.timeoutMs ?? defaultTimeoutMs}`;
+type PoolOptions = Pick<HttpOptions, 'caFile' | 'timeoutMs' | 'pool'>;
+const agents = new Map<string, { agent: Agent; ahead: ReturnType<typeof openingAhead> }>();
+const agentKey = (opts: PoolOptions) => `${opts.pool ?? ''}|${opts.caFile ?? ''}|${opts.timeoutMs ?? defaultTimeoutMs}`;
+const keepAliveMs = 4000;
 
-function agentFor({ Agent }: UndiciCore, opts: HttpOptions): Dispatcher {
+function agentFor({ Agent, buildConnector }: UndiciCore, opts: PoolOptions) {
   const key = agentKey(opts);
   const { caFile, timeoutMs = defaultTimeoutMs } = opts;
-  let agent = agents.get(key);
-  if (!agent) {
-    agent = new Agent({
-      connect: { timeout: timeoutMs, ...(caFile ? { ca: readFileSync(caFile) } : {}), rejectUnauthorized: true },
-      keepAliveTimeout: 4000,
+  let entry = agents.get(key);
+  if (!entry) {
+    const ahead = openingAhead(
+      buildConnector({ timeout: timeoutMs, ...(caFile ? { ca: readFileSync(caFile) } : {}), rejectUnauthorized: true }),
+      keepAliveMs,
+    );
+    const agent = new Agent({
+      connect: ahead.connect,
+      keepAliveTimeout: keepAliveMs,
       connections: connectionsPerOrigin,
     });
-    agents.set(key, agent);
+    agents.set(key, (entry = { agent, ahead }));
   }
-  return agent;
+  return entry;
 }
 
-/** Connections open to the URL's origin through the agent get() uses with these options; 0 before its first. */
-export function connectionsOpen(url: string, opts: Pick<HttpOptions, 'caFile' | 'timeoutMs' | 'pool'> = {}): number {
-  const agent = agents.get(agentKey(opts));
-  const stats = agent?.stats as Record<string, { connected?: number }> | undefined;
-  return stats?.[new URL(url).origin]?.connected ?? 0;
+/**
+ * Opens a connection to the URL's origin for get() with these options, TLS included, without a request: the
+ * next request that needs a new connection takes it. Resolves once it is open; rejects when it could not be.
+ */
+export function openAhead(url: string, opts: PoolOptions = {}): Promise<void> {
+  return agentFor(undici(), opts).ahead.open(new URL(url));
+}
+
+/**
+ * Connections open to the URL's origin through the agent get() uses with these options, those opened ahead
+ * included; 0 before its first.
+ */
+export function connectionsOpen(url: string, opts: PoolOptions = {}): number {
+  const entry = agents.get(agentKey(opts));
+  const stats = entry?.agent.stats as Record<string, { connected?: number }> | undefined;
+  const origin = new URL(url);
+  return (stats?.[origin.origin]?.connected ?? 0) + (entry?.ahead.waiting(origin) ?? 0);
 }
 
 /** One GET, no redirects followed, with a hard deadline and a body size cap. Transport trouble is CouldNotCheck. */
@@ -130,7 +203,7 @@ export async function get(url: string, opts: HttpOptions = {}): Promise<HttpResp
     sending = slot;
     let answer;
     try {
-      answer = u.request.call(agentFor(u, opts), {
+      answer = u.request.call(agentFor(u, opts).agent, {
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
         method: 'GET',

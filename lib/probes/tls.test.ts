@@ -1,12 +1,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureCa, issueServerCert } from '../../staging/tls';
-import { get } from './http';
+import { waitUntil } from '../core/wait';
+import { connectionsOpen, get, openAhead } from './http';
 import { connectionProblem, peerCertificate } from './tls';
 
 async function serve(opts: Parameters<typeof issueServerCert>[1], handshakeDelayMs = 0) {
@@ -21,13 +22,27 @@ async function serve(opts: Parameters<typeof issueServerCert>[1], handshakeDelay
       // A handshake that takes its time: the server picks its certificate late.
       SNICallback: (_name, cb) => setTimeout(() => cb(null, context), handshakeDelayMs),
     },
-    (_, res) => res.end('ok'),
+    (req, res) => {
+      seen.requests.push((req.socket as Socket & { n?: number }).n!);
+      res.end('ok');
+    },
   );
+  // Each TLS connection the server accepted, numbered, and the connection each request came on.
+  const sockets: Socket[] = [];
+  const seen = { requests: [] as number[], connections: () => sockets.length };
+  server.on('secureConnection', (socket: Socket & { n?: number }) => {
+    socket.n = sockets.push(socket);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `https://${handshakeDelayMs ? 'localhost' : '127.0.0.1'}:${(server.address() as AddressInfo).port}`,
     ca: join(dir, 'ca.crt'),
-    close: () => server.close(),
+    seen,
+    dropConnections: () => sockets.forEach((c) => c.destroy()),
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
   };
 }
 
@@ -119,5 +134,65 @@ describe('connectionProblem', () => {
       'EPROTO: wrong version',
     );
     expect(connectionProblem('plain')).toBe('plain');
+  });
+});
+
+describe('connections opened ahead (openAhead)', () => {
+  it('opens one with its handshake and no request; the next request that needs a connection takes it', async () => {
+    const s = await serve({ days: 90 }, 300);
+    const pool = { caFile: s.ca, pool: 'ahead: taken' };
+    try {
+      const started = performance.now();
+      await openAhead(s.url, pool);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+      expect(connectionsOpen(s.url, pool)).toBe(1);
+      expect(s.seen).toMatchObject({ requests: [] });
+      const res = await get(s.url, pool);
+      // No handshake of its own: the one opened ahead served it.
+      expect(res.ms).toBeLessThan(250);
+      expect(s.seen.connections()).toBe(1);
+      expect(s.seen.requests).toEqual([1]);
+      expect(connectionsOpen(s.url, pool)).toBe(1);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('one the server closed while it waited is not handed to a request: the request opens its own', async () => {
+    const s = await serve({ days: 90 });
+    const pool = { caFile: s.ca, pool: 'ahead: closed' };
+    try {
+      await openAhead(s.url, pool);
+      await waitUntil(
+        async () => (s.seen.connections() ? { ready: true, value: 0 } : { ready: false, last: 'not yet' }),
+        { what: 'the server to see the connection', timeoutMs: 5000, intervalMs: 10 },
+      );
+      s.dropConnections();
+      await waitUntil(
+        async () =>
+          connectionsOpen(s.url, pool) === 0 ? { ready: true, value: 0 } : { ready: false, last: 'still open' },
+        { what: 'the client to see the connection closed', timeoutMs: 5000, intervalMs: 10 },
+      );
+      const res = await get(s.url, pool);
+      expect(res.status).toBe(200);
+      expect(s.seen.requests).toEqual([2]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a certificate the CA did not sign fails the opening, and the request after it fails as it would have', async () => {
+    const s = await serve({ days: 90 });
+    const other = await serve({ days: 90 });
+    const pool = { caFile: other.ca, pool: 'ahead: untrusted' };
+    try {
+      await expect(openAhead(s.url, pool)).rejects.toThrow();
+      expect(connectionsOpen(s.url, pool)).toBe(0);
+      await expect(get(s.url, pool)).rejects.toThrow(/^GET https:\/\/127\.0\.0\.1:\d+: [A-Z_]+: /);
+      expect(s.seen.requests).toEqual([]);
+    } finally {
+      s.close();
+      other.close();
+    }
   });
 });
