@@ -5,9 +5,17 @@ import type { Builder } from 'junit-report-builder';
 import { lookup, titleOf, type CheckId } from '../../runbook/catalogue.js';
 import type { CheckStatus, PhaseEvidence } from './evidence.js';
 
-// Loaded when the first XML is made, not when a phase starts: most of a run never writes one until it ends.
+// Loaded when the first XML is made, or earlier by loadJunit, not as a phase starts.
 let builder: Builder | undefined;
 const junit = () => (builder ??= createRequire(import.meta.url)('junit-report-builder') as Builder);
+
+/**
+ * Loads the XML builder now (a few tens of milliseconds of one thread): the reporter does it while the checks run
+ * and its thread is idle, not when the phase ends and its evidence and JUnit are awaited.
+ */
+export function loadJunit(): void {
+  junit();
+}
 
 export interface JunitCase {
   className: string;

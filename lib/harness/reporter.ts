@@ -14,7 +14,7 @@ import type {
 import type { CheckMeta } from './check.js';
 import { repoRoot, resolveTarget, type Target } from './config.js';
 import { writeAtomic } from '../core/atomic.js';
-import { formatMeasured, phaseJunit } from './junit.js';
+import { formatMeasured, loadJunit, phaseJunit } from './junit.js';
 import { isCouldNotCheck } from '../core/errors.js';
 import {
   phases,
@@ -87,6 +87,7 @@ export default class RunbookReporter implements Reporter {
   private identity: Identity | undefined;
   /** The running build measured as the run started (preflight, smoke): loads Docker's client while tests run. */
   private atStart: Promise<Identity | undefined> | undefined;
+  private junitLoading = false;
 
   onInit(vitest: Vitest) {
     this.vitest = vitest;
@@ -106,6 +107,23 @@ export default class RunbookReporter implements Reporter {
     const t = this.target;
     if (t && [...this.expected.keys()].some((p) => p === 'preflight' || p === 'smoke'))
       this.atStart = this.measure(t).catch(() => undefined);
+  }
+
+  /**
+   * Once a phase that writes its own JUnit has started its checks, the XML builder loads while they run (this
+   * thread idles then), not as the phase ends. One that fails to load fails here again when the JUnit is written.
+   */
+  onTestModuleStart(module: TestModule) {
+    const phase = module.project.name as Phase;
+    if (this.junitLoading || !phases.includes(phase) || phase === 'gonogo') return;
+    this.junitLoading = true;
+    setImmediate(() => {
+      try {
+        loadJunit();
+      } catch {
+        // Reported where the JUnit is written.
+      }
+    });
   }
 
   // Through Vitest's module runner, not an import the config's bundle would hoist: Docker's and git's clients
