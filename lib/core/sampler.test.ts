@@ -176,6 +176,24 @@ describe('PacedSample', () => {
     for (let i = 2; i < log.at.length; i++) expect(log.at[i]! - log.at[0]!).toBeGreaterThanOrEqual((i - 1) * 10 - 2);
   });
 
+  it("paces repeats by the repeats' answers: a slow first ask does not slow the ones after it", async () => {
+    // 'a' is answered elsewhere (40 ms away, 10 of it the server's); every first ask costs the database 200 ms
+    // more, every repeat nothing. Repeats go 10 ms apart (40 of 50 ms is travel), not 1 s apart by the first asks'.
+    const firstAsked = new Set<string>();
+    const { log, request } = server(50, (q) => {
+      const first = !firstAsked.has(q);
+      firstAsked.add(q);
+      return { ms: first ? 250 : 50, why: null };
+    });
+    const s = new PacedSample(options(request, { n: 20, maxShare: 0.5, maxInFlight: 20, distanceMs: () => 40 }));
+    const done = s.run();
+    s.answeredElsewhere(50, 'a');
+    s.allowCold(2);
+    await done;
+    const at = log.at.map((t) => t - log.at[0]!);
+    expect(at.at(-1)).toBeLessThan(600);
+  });
+
   it('stops at the first failure the p99 cannot hold, and ends with nothing in flight', async () => {
     const { log, request } = server(5, (q, i) =>
       i === 3 ? { ms: null, why: `${q}: HTTP 500` } : { ms: 5, why: null },

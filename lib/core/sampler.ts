@@ -142,7 +142,11 @@ export class PacedSample {
     this.pump();
   }
 
-  /** The answers that time the pacing: the sample's own once it has some. */
+  /**
+   * The answers that time the pacing: the sample's own to queries already answered once it has some. A first
+   * ask's answer carries the database's work on that query, which the repeats paced by it do not: slow start
+   * (coldAnswered) takes those.
+   */
   private timing(): number[] {
     return this.seen.length ? this.seen : this.earlier;
   }
@@ -231,7 +235,7 @@ export class PacedSample {
         this.flying.set(query, this.flying.get(query)! - 1);
         this.samples.push(r);
         if (r.ms !== null) {
-          this.seen.push(r.ms);
+          if (!cold) this.seen.push(r.ms);
           this.answered.add(query);
         }
         if (cold) {
