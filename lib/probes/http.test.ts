@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CouldNotCheck } from '../core/errors';
 import { affiliateUrlProblem } from '../../runbook/catalogue';
 import { gzipSync } from 'node:zlib';
-import { get, json, walkRedirects } from './http';
+import { cachedLookup, get, json, walkRedirects } from './http';
 
 const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
 
@@ -133,5 +133,66 @@ describe('walkRedirects', () => {
   it('a lookalike host is not amazon.com', async () => {
     const r = await walkRedirects(`${base}/lookalike`, opts());
     expect(affiliateUrlProblem(r.finalUrl)).toMatch(/not amazon.com/);
+  });
+});
+
+describe('cachedLookup', () => {
+  const resolverOf = (answers: Array<Error | string[]>) => {
+    const asked: string[] = [];
+    const resolver = (
+      host: string,
+      _: unknown,
+      done: (err: Error | null, found: Array<{ address: string; family: number }>) => void,
+    ) => {
+      asked.push(host);
+      const a = answers[Math.min(asked.length - 1, answers.length - 1)]!;
+      setImmediate(() =>
+        a instanceof Error
+          ? done(a, [])
+          : done(
+              null,
+              a.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+            ),
+      );
+    };
+    return { asked, resolver };
+  };
+  const lookup = (l: ReturnType<typeof cachedLookup>, host: string, all: boolean) =>
+    new Promise<unknown[]>((resolve) =>
+      l(host, { all }, (err, address, family) => resolve([err?.message ?? null, address, family])),
+    );
+
+  it('asks the resolver once within its time, and answers both forms from that one answer', async () => {
+    const { asked, resolver } = resolverOf([['::1', '127.0.0.1']]);
+    const l = cachedLookup(60_000, resolver);
+    expect(await lookup(l, 'localhost', false)).toEqual([null, '::1', 6]);
+    expect(await lookup(l, 'localhost', false)).toEqual([null, '::1', 6]);
+    expect(await lookup(l, 'localhost', true)).toEqual([
+      null,
+      [
+        { address: '::1', family: 6 },
+        { address: '127.0.0.1', family: 4 },
+      ],
+      undefined,
+    ]);
+    // The list form is a key of its own: asked once more, then kept too.
+    expect(await lookup(l, 'localhost', true)).toHaveLength(3);
+    expect(asked).toEqual(['localhost', 'localhost']);
+  });
+
+  it('asks again once its time is past: a name that moves is followed', async () => {
+    const { asked, resolver } = resolverOf([['127.0.0.1'], ['127.0.0.2']]);
+    const l = cachedLookup(0, resolver);
+    expect(await lookup(l, 'api.internal', false)).toEqual([null, '127.0.0.1', 4]);
+    expect(await lookup(l, 'api.internal', false)).toEqual([null, '127.0.0.2', 4]);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('keeps no failure: the next lookup asks again', async () => {
+    const { asked, resolver } = resolverOf([new Error('getaddrinfo ENOTFOUND api.internal'), ['127.0.0.1']]);
+    const l = cachedLookup(60_000, resolver);
+    expect((await lookup(l, 'api.internal', false))[0]).toBe('getaddrinfo ENOTFOUND api.internal');
+    expect(await lookup(l, 'api.internal', false)).toEqual([null, '127.0.0.1', 4]);
+    expect(asked).toHaveLength(2);
   });
 });

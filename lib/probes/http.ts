@@ -1,7 +1,8 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
+import { lookup as resolve, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { createSecureContext } from 'node:tls';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -146,6 +147,34 @@ function watchHeaders() {
   });
 }
 
+/**
+ * The system resolver, with each answer kept for `ttlMs`: a burst of new connections (smoke 9 opening its pool)
+ * asks it once, not once a connection, and a name that moves is followed within that time.
+ */
+export function cachedLookup(
+  ttlMs: number,
+  resolver: (
+    host: string,
+    opts: LookupAllOptions,
+    done: (err: Error | null, found: LookupAddress[]) => void,
+  ) => void = resolve,
+): LookupFunction {
+  const answers = new Map<string, { at: number; address: string | LookupAddress[]; family?: number }>();
+  return (host, opts, done) => {
+    const key = `${host}|${opts.family ?? ''}|${opts.all ? 'all' : ''}|${opts.hints ?? ''}`;
+    const hit = answers.get(key);
+    if (hit && performance.now() - hit.at < ttlMs) return process.nextTick(() => done(null, hit.address, hit.family));
+    resolver(host, { ...opts, all: true }, (err, found) => {
+      if (err) return done(err, '');
+      const address = opts.all ? found : (found[0]?.address ?? '');
+      const family = opts.all ? undefined : found[0]?.family;
+      answers.set(key, { at: performance.now(), address, family });
+      done(null, address, family);
+    });
+  };
+}
+const lookupTtlMs = 1000;
+
 type PoolOptions = Pick<HttpOptions, 'caFile' | 'timeoutMs' | 'pool'>;
 const agents = new Map<string, { agent: Agent; ahead: ReturnType<typeof openingAhead> }>();
 const agentKey = (opts: PoolOptions) => `${opts.pool ?? ''}|${opts.caFile ?? ''}|${opts.timeoutMs ?? defaultTimeoutMs}`;
@@ -160,7 +189,12 @@ function agentFor({ Agent, buildConnector }: UndiciCore, opts: PoolOptions) {
     // and parse the CA again, a millisecond of the client's time per handshake.
     const secureContext = createSecureContext(caFile ? { ca: readFileSync(caFile) } : {});
     const ahead = openingAhead(
-      buildConnector({ timeout: timeoutMs, secureContext, rejectUnauthorized: true }),
+      buildConnector({
+        timeout: timeoutMs,
+        secureContext,
+        rejectUnauthorized: true,
+        lookup: cachedLookup(lookupTtlMs),
+      }),
       keepAliveMs,
     );
     const agent = new Agent({
