@@ -194,6 +194,22 @@ describe('PacedSample', () => {
     expect(at.at(-1)).toBeLessThan(600);
   });
 
+  it('until its own answers come, paces by a repeat answered elsewhere rather than by first asks answered there', async () => {
+    // Three first asks answered elsewhere took 250 ms (200 of them the database's); a repeat took 50, 10 of them
+    // the server's. Five may be in flight, 10 ms apart (the first two together, as a late timer's are); by the
+    // first asks, one at a time, 210 ms apart.
+    const { log, request } = server(50, () => ({ ms: 50, why: null }));
+    const s = new PacedSample(options(request, { n: 6, maxShare: 0.5, maxInFlight: 6, distanceMs: () => 40 }));
+    for (const q of ['c', 'd', 'e']) s.answeredElsewhere(250, q, true);
+    s.answeredElsewhere(50, 'a', false);
+    s.answeredElsewhere(50, 'b', false);
+    await s.run();
+    const at = log.at.map((t) => t - log.at[0]!);
+    expect(at[1]).toBeLessThan(30);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(8);
+    expect(at[2]! - at[1]!).toBeLessThan(30);
+  });
+
   it('stops at the first failure the p99 cannot hold, and ends with nothing in flight', async () => {
     const { log, request } = server(5, (q, i) =>
       i === 3 ? { ms: null, why: `${q}: HTTP 500` } : { ms: 5, why: null },

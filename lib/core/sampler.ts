@@ -64,6 +64,7 @@ export class PacedSample {
   private readonly flying = new Map<string, number>();
   private readonly seen: number[] = [];
   private readonly earlier: number[] = [];
+  private readonly earlierRepeats: number[] = [];
   private readonly coldSeen: number[] = [];
   private sent = 0;
   private inFlight = 0;
@@ -110,6 +111,7 @@ export class PacedSample {
     if (query !== undefined) this.answered.add(query);
     this.earlier.push(ms);
     if (firstAsk) this.coldAnswered(ms);
+    else this.earlierRepeats.push(ms);
     this.pump();
   }
 
@@ -143,12 +145,14 @@ export class PacedSample {
   }
 
   /**
-   * The answers that time the pacing: the sample's own to queries already answered once it has some. A first
-   * ask's answer carries the database's work on that query, which the repeats paced by it do not: slow start
-   * (coldAnswered) takes those.
+   * The answers that time the pacing: the sample's own to queries already answered once it has some, else those
+   * answered elsewhere, repeats first. A first ask's answer carries the database's work on that query, which the
+   * repeats paced by it do not: slow start (coldAnswered) takes those, and they time the pacing only while nothing
+   * else can.
    */
   private timing(): number[] {
-    return this.seen.length ? this.seen : this.earlier;
+    if (this.seen.length) return this.seen;
+    return this.earlierRepeats.length ? this.earlierRepeats : this.earlier;
   }
 
   /** How many requests pacing allows in flight at once: the sample's own and those alongside it. */
