@@ -49,6 +49,19 @@ const started: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((w) => w.stop()));
 });
+type Pool = ReturnType<typeof warmThreads>;
+const startWorker = async (pool: Pool, s: ThreadSpec) => {
+  const w = pool.createPoolWorker(options(s));
+  started.push(w);
+  await w.start();
+  return w;
+};
+const threadDropped = (pool: Pool) =>
+  waitUntil(async () => (pool.stats.dropped ? { ready: true, value: 0 } : { ready: false, last: 'alive' }), {
+    what: 'the booted thread to die',
+    timeoutMs: 10_000,
+    intervalMs: 20,
+  });
 
 describe('worker threads booted ahead (warm-pool)', () => {
   it('a worker asking for the spec the first thread was booted with starts on that thread', async () => {
@@ -84,14 +97,8 @@ describe('worker threads booted ahead (warm-pool)', () => {
 
   it('a booted thread that died is dropped, not handed to a worker', async () => {
     const pool = warmThreads(2, spec('a', { DIE_AT_BOOT: '1' }));
-    await waitUntil(async () => (pool.stats.dropped ? { ready: true, value: 0 } : { ready: false, last: 'alive' }), {
-      what: 'the booted thread to die',
-      timeoutMs: 10_000,
-      intervalMs: 20,
-    });
-    const w = pool.createPoolWorker(options(spec('a')));
-    started.push(w);
-    await w.start();
+    await threadDropped(pool);
+    const w = await startWorker(pool, spec('a'));
     expect((await ask(w)).mark).toBe('a');
     // The dead one served no worker: the run still gets the one it said it would start after this one.
     expect(pool.stats).toEqual({ booted: 2, adopted: 0, dropped: 1 });
@@ -116,39 +123,21 @@ describe('worker threads booted ahead (warm-pool)', () => {
 
   it('each thread booted ahead has loaded the packages of the worker it is for, and only those', async () => {
     const pool = warmThreads(2, spec('a'), [[pkg('first-a'), pkg('first-b')], [pkg('second')]]);
-    const first = pool.createPoolWorker(options(spec('a')));
-    started.push(first);
-    await first.start();
-    expect((await ask(first)).preloaded).toEqual(['first-a', 'first-b']);
-    const second = pool.createPoolWorker(options(spec('a')));
-    started.push(second);
-    await second.start();
-    expect((await ask(second)).preloaded).toEqual(['second']);
+    expect((await ask(await startWorker(pool, spec('a')))).preloaded).toEqual(['first-a', 'first-b']);
+    expect((await ask(await startWorker(pool, spec('a')))).preloaded).toEqual(['second']);
     expect(pool.stats).toEqual({ booted: 2, adopted: 2, dropped: 0 });
   });
 
   it('a worker with no thread booted ahead loads nothing ahead; the next thread preloads for the worker after it', async () => {
     const pool = warmThreads(2, undefined, [[pkg('never')], [pkg('next')]]);
-    const first = pool.createPoolWorker(options(spec('a')));
-    started.push(first);
-    await first.start();
-    expect((await ask(first)).preloaded).toEqual([]);
-    const second = pool.createPoolWorker(options(spec('a')));
-    started.push(second);
-    await second.start();
-    expect((await ask(second)).preloaded).toEqual(['next']);
+    expect((await ask(await startWorker(pool, spec('a')))).preloaded).toEqual([]);
+    expect((await ask(await startWorker(pool, spec('a')))).preloaded).toEqual(['next']);
   });
 
   it('a package that fails to load drops the thread: the worker boots its own, and its checks load it as before', async () => {
     const pool = warmThreads(1, spec('a'), [[pkg('broken', "throw new Error('no such build');")]]);
-    await waitUntil(async () => (pool.stats.dropped ? { ready: true, value: 0 } : { ready: false, last: 'alive' }), {
-      what: 'the booted thread to die',
-      timeoutMs: 10_000,
-      intervalMs: 20,
-    });
-    const w = pool.createPoolWorker(options(spec('a')));
-    started.push(w);
-    await w.start();
+    await threadDropped(pool);
+    const w = await startWorker(pool, spec('a'));
     expect(await ask(w)).toMatchObject({ mark: 'a', preloaded: [] });
     expect(pool.stats).toEqual({ booted: 1, adopted: 0, dropped: 1 });
   });
