@@ -386,7 +386,8 @@ export async function searchLatency(
       shaken();
     },
   });
-  // A handshake that never ends fails within the connect deadline: the wait is bounded by that.
+  // Bounded: a handshake that never ends fails within the connect deadline, and the first /health, whose answer
+  // ends a growing reach, within its request's; past the wait's own deadline the sample starts regardless.
   const handshakesDone = () =>
     waitUntil(
       async () =>
