@@ -274,6 +274,27 @@ describe('openUpTo', () => {
     expect(at).toEqual([0, 2, 4, 6, 8]);
   });
 
+  it('keeps the interval from the start of each open, whatever starting one costs the client', async () => {
+    // Each open keeps the client busy for 1.5 ms before it returns, as a TLS handshake's first flight does.
+    const o = opener(6, 6);
+    const at: number[] = [];
+    const t0 = performance.now();
+    const done = openUpTo(
+      o.reach,
+      () => {
+        at.push(performance.now() - t0);
+        vi.advanceTimersByTime(1.5);
+        return o.open();
+      },
+      { intervalMs: 2 },
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await done).toBe(6);
+    // Each in its own slot, 2 ms apart from the first, within the timer's 1 ms: never sooner, never pushed later.
+    at.forEach((ms, k) => expect(ms - 2 * k).toBeGreaterThanOrEqual(0));
+    at.forEach((ms, k) => expect(ms - 2 * k).toBeLessThanOrEqual(1));
+  });
+
   it('opens more while the reach grows, up to where it stops', async () => {
     // A reach that grows by one every millisecond from 10 to 30: a far server's first answer still awaited.
     let reach = 10;

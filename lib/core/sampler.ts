@@ -273,17 +273,25 @@ export async function openUpTo(
   },
 ): Promise<number> {
   const opened: Promise<unknown>[] = [];
+  // Paced from when each open began, not from when its own work ended: starting a handshake costs the client a
+  // millisecond or more, which would otherwise stretch every interval by as much. One late is made up at once.
+  let dueAt = 0;
   const one = () => {
+    dueAt = Math.max(dueAt, performance.now() - o.intervalMs) + o.intervalMs;
     const p = open().then(() => undefined);
     opened.push(p);
     return p;
   };
-  const interval = () => new Promise((r) => setTimeout(r, o.intervalMs));
-  if (o.settleFirst && reach() > 0) await o.settleFirst(one());
+  const until = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, Math.ceil(at - performance.now()))));
+  if (o.settleFirst && reach() > 0) {
+    await o.settleFirst(one());
+    dueAt = performance.now();
+  }
   for (;;) {
-    if (opened.length < reach()) one();
+    const opens = opened.length < reach();
+    if (opens) one();
     else if (!o.reachGrows?.()) break;
-    if (opened.length < reach() || o.reachGrows?.()) await interval();
+    if (opened.length < reach() || o.reachGrows?.()) await until(opens ? dueAt : performance.now() + o.intervalMs);
   }
   o.issued?.();
   await Promise.all(opened);
