@@ -1,7 +1,7 @@
 // npm run bench: the harness against the runbook as written, side by side in one run on the staging stack.
 // Prints figures and ratios and writes reports/bench.json; nothing here passes or fails. Absolute times
 // depend on the machine, so compare the ratios.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget, repoRoot } from '../lib/harness/config.js';
@@ -29,6 +29,10 @@ const t = resolveTarget().target;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const results: Record<string, unknown> = {};
 const log = (s: string) => process.stdout.write(`${s}\n`);
+// Every folder the bench writes reports to, removed when it ends: each phase start reads the record of every
+// reports folder still on disk (lib/harness/last-run.ts), so folders left behind would slow later runs.
+const scratchRoot = mkdtempSync(join(tmpdir(), 'bench-'));
+const scratch = () => mkdtempSync(join(scratchRoot, 'r-'));
 
 interface Figure {
   median: number;
@@ -90,7 +94,7 @@ function testsMs(output: string): number {
 
 async function startup() {
   const f = await floorMs();
-  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const dir = scratch();
   const cases: Array<[string, Phase, Record<string, string>]> = [
     ['preflight', 'preflight', {}],
     ['smoke', 'smoke', {}],
@@ -123,7 +127,7 @@ async function startup() {
 const delays = (process.env.BENCH_DELAYS ?? '0,100,300').split(',').map(Number);
 
 async function smokeVsBaseline() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const dir = scratch();
   const authFile = join(dir, 'auth');
   writeFileSync(authFile, `Authorization: Bearer ${t.apiKey.reveal()}\n`, { mode: 0o600 });
   const env = { API: t.apiUrl, MCP: t.mcpUrl, CA: t.caFile ?? '', AUTH_HEADER_FILE: authFile };
@@ -288,13 +292,13 @@ async function rollbackTimes() {
   for (let i = 0; i < Math.max(1, RUNS - 1); i++) {
     for (const kind of ['harness', 'shell'] as const) {
       await commitToStaging();
-      const d = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: mkdtempSync(join(tmpdir(), 'bench-')) } });
+      const d = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: scratch() } });
       if (d.exitCode !== 0) throw new Error(`deploy before the rollback benchmark failed:\n${d.output.slice(-2000)}`);
       const previous = readState(t.projectDir)!.PREV_API_IMAGE;
       const t0 = performance.now();
       const back = recovered(previous, 180_000);
       if (kind === 'harness') {
-        const reports = mkdtempSync(join(tmpdir(), 'bench-'));
+        const reports = scratch();
         const r = await runPhase('rollback', { env: { RUNBOOK_REPORTS_DIR: reports } });
         if (r.exitCode !== 0) throw new Error(`harness rollback failed:\n${r.output.slice(-2000)}`);
         harnessTotal.push(performance.now() - t0);
@@ -332,7 +336,7 @@ async function rollbackTimes() {
   for (const [k, v] of Object.entries(results.rollback_steps as Record<string, number>))
     log(`    ${String(v).padStart(6)} ms  ${k}`);
   await commitToStaging();
-  const again = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: mkdtempSync(join(tmpdir(), 'bench-')) } });
+  const again = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: scratch() } });
   if (again.exitCode !== 0) throw new Error('redeploy after the rollback benchmark failed');
 }
 
@@ -353,7 +357,7 @@ async function fullDeploy() {
     await commitToStaging();
     xs.push(
       await timed(async () => {
-        const d = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: mkdtempSync(join(tmpdir(), 'bench-')) } });
+        const d = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: scratch() } });
         if (d.exitCode !== 0) throw new Error(`deploy failed:\n${d.output.slice(-2000)}`);
       }),
     );
@@ -363,7 +367,7 @@ async function fullDeploy() {
 }
 
 async function gonogoCost() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const dir = scratch();
   await runPhase('preflight', { env: { RUNBOOK_REPORTS_DIR: dir } });
   await runPhase('smoke', { env: { RUNBOOK_REPORTS_DIR: dir } });
   const xs: number[] = [];
@@ -429,11 +433,11 @@ async function stagingFigures() {
 
 /** `npm run launch -- --no-deploy` (one Vitest process) against the three commands it replaces, one after another. */
 async function launchOneProcess() {
-  const deployed = mkdtempSync(join(tmpdir(), 'bench-'));
+  const deployed = scratch();
   const d = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: deployed } });
   if (d.exitCode !== 0) throw new Error(`deploy before the launch benchmark failed:\n${d.output.slice(-2000)}`);
   const withDeployEvidence = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+    const dir = scratch();
     mkdirSync(join(dir, 'evidence'));
     copyEvidence(deployed, dir, 'deploy');
     return dir;
@@ -540,6 +544,7 @@ for (const [name, fn] of Object.entries(sections)) {
     log(`${name}: could not run: ${(err as Error).message.split('\n')[0]}`);
   }
 }
+rmSync(scratchRoot, { recursive: true, force: true });
 writeAtomic(join(t.reportsDir, 'bench.json'), JSON.stringify(results, null, 2) + '\n');
 log(`\nwritten: ${join(t.reportsDir, 'bench.json')}`);
 process.exit(0);

@@ -1,8 +1,17 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lastRunPath, lastRunProblem, recordStart, recordWritten } from './last-run';
+import { lastRunPath, lastRunProblem, pruneEveryMs, recordStart, recordWritten } from './last-run';
 
 const setup = () => {
   const keyFile = join(mkdtempSync(join(tmpdir(), 'last-run-key-')), 'evidence.key');
@@ -72,6 +81,27 @@ describe('the last run of a phase in a reports folder', () => {
     recordStart(keyFile, reports, 'preflight', 'b');
     expect(existsSync(goneRecord)).toBe(false);
     expect(readdirSync(dirname(goneRecord))).toEqual([lastRunPath(keyFile, reports, 'preflight').split('/').pop()]);
+  });
+
+  it('reads the records to forget them at most once in pruneEveryMs, and again once that has passed', () => {
+    const { keyFile, reports } = setup();
+    recordStart(keyFile, reports, 'preflight', 'a');
+    const gone = mkdtempSync(join(tmpdir(), 'last-run-reports-'));
+    recordWritten(keyFile, gone, 'smoke', 'a', 's1');
+    const goneRecord = lastRunPath(keyFile, gone, 'smoke');
+    rmSync(gone, { recursive: true });
+    // Just under the interval since the last pruning: the record stays.
+    const marker = join(dirname(keyFile), 'runs.pruned');
+    const recent = (Date.now() - pruneEveryMs + 60_000) / 1000;
+    utimesSync(marker, recent, recent);
+    recordStart(keyFile, reports, 'smoke', 'b');
+    expect(existsSync(goneRecord)).toBe(true);
+    // Past it: forgotten, and the next pruning is an interval away again.
+    const old = (Date.now() - pruneEveryMs - 1000) / 1000;
+    utimesSync(marker, old, old);
+    recordStart(keyFile, reports, 'gonogo', 'c');
+    expect(existsSync(goneRecord)).toBe(false);
+    expect(Date.now() - statSync(marker).mtimeMs).toBeLessThan(pruneEveryMs / 2);
   });
 
   it('a start that cannot be recorded says so rather than throwing', () => {

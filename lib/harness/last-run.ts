@@ -2,7 +2,16 @@
 // The seal shows a file is as some run wrote it; this shows it is the last run's, so an earlier passing file put
 // back after a failing run, or a copy from another folder, does not count.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeAtomic } from '../core/atomic.js';
 
@@ -50,12 +59,22 @@ export function recordWritten(keyFile: string, reportsDir: string, phase: string
   write(keyFile, { phase, reportsDir: folder(reportsDir), startedAt, seal });
 }
 
+/** Records of folders that are gone are dropped at most this often: dropping them reads every record. */
+export const pruneEveryMs = 10 * 60_000;
+
 function prune(keyFile: string) {
-  let names: string[];
+  // When the records were last pruned: the marker's time, kept beside the runs directory rather than in it.
+  const marker = join(dirname(keyFile), 'runs.pruned');
+  try {
+    if (Math.abs(Date.now() - statSync(marker).mtimeMs) < pruneEveryMs) return;
+  } catch {
+    // Never pruned here.
+  }
+  let names: string[] = [];
   try {
     names = readdirSync(runsDir(keyFile));
   } catch {
-    return;
+    // None recorded yet.
   }
   for (const name of names) {
     const path = join(runsDir(keyFile), name);
@@ -65,6 +84,11 @@ function prune(keyFile: string) {
     } catch {
       // A record being written by another run, or unreadable: left for the gate to report.
     }
+  }
+  try {
+    writeFileSync(marker, '', { mode: 0o600 });
+  } catch {
+    // Pruned again at the next start.
   }
 }
 
