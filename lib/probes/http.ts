@@ -176,7 +176,10 @@ export function cachedLookup(
 const lookupTtlMs = 1000;
 
 type PoolOptions = Pick<HttpOptions, 'caFile' | 'timeoutMs' | 'pool'>;
-const agents = new Map<string, { agent: Agent; ahead: ReturnType<typeof openingAhead> }>();
+const agents = new Map<
+  string,
+  { agent: Agent; ahead: ReturnType<typeof openingAhead>; connected: Map<string, number> }
+>();
 const agentKey = (opts: PoolOptions) => `${opts.pool ?? ''}|${opts.caFile ?? ''}|${opts.timeoutMs ?? defaultTimeoutMs}`;
 const keepAliveMs = 4000;
 
@@ -202,7 +205,15 @@ function agentFor({ Agent, buildConnector }: UndiciCore, opts: PoolOptions) {
       keepAliveTimeout: keepAliveMs,
       connections: connectionsPerOrigin,
     });
-    agents.set(key, (entry = { agent, ahead }));
+    // Counted as they open and close: the agent's own stats build a record of every pool on each read, and a
+    // sample reads them before every request it sends.
+    const connected = new Map<string, number>();
+    const count = (origin: unknown, by: number) => {
+      const o = origin instanceof URL ? origin.origin : new URL(String(origin)).origin;
+      connected.set(o, Math.max(0, (connected.get(o) ?? 0) + by));
+    };
+    agent.on('connect', (origin) => count(origin, 1)).on('disconnect', (origin) => count(origin, -1));
+    agents.set(key, (entry = { agent, ahead, connected }));
   }
   return entry;
 }
@@ -221,9 +232,9 @@ export function openAhead(url: string, opts: PoolOptions = {}): Promise<void> {
  */
 export function connectionsOpen(url: string, opts: PoolOptions = {}): number {
   const entry = agents.get(agentKey(opts));
-  const stats = entry?.agent.stats as Record<string, { connected?: number }> | undefined;
+  if (!entry) return 0;
   const origin = new URL(url);
-  return (stats?.[origin.origin]?.connected ?? 0) + (entry?.ahead.waiting(origin) ?? 0);
+  return (entry.connected.get(origin.origin) ?? 0) + entry.ahead.waiting(origin);
 }
 
 /** One GET, no redirects followed, with a hard deadline and a body size cap. Transport trouble is CouldNotCheck. */
