@@ -275,7 +275,7 @@ export async function openUpTo(
   const opened: Promise<unknown>[] = [];
   // Paced from when each open began, not from when its own work ended: starting a handshake costs the client a
   // millisecond or more, which would otherwise stretch every interval by as much. One late is made up at once.
-  let dueAt = 0;
+  let dueAt = performance.now();
   const one = () => {
     dueAt = Math.max(dueAt, performance.now() - o.intervalMs) + o.intervalMs;
     const p = open().then(() => undefined);
