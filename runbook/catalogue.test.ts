@@ -8,6 +8,7 @@ import {
   conditions,
   entry,
   formatThreshold,
+  withThousands,
   judge,
   maxRedirects,
   p99MinSamples,
@@ -44,6 +45,9 @@ describe('the runbook catalogue', () => {
     expect(titleOf('preflight.1.4')).toBe('1.4 — Disk usage < 85%');
     expect(titleOf('smoke.8')).toMatch(/^Smoke 8 — .*> 1,000,000 products/);
     expect(formatThreshold({ op: '<=', value: 60, unit: 's' })).toBe('≤ 60 s');
+    expect(formatThreshold({ op: '<', value: 16_777_216, unit: 'bytes' })).toBe('< 16,777,216 bytes');
+    for (const n of [0, 7, 999, 1000, 10_000, 1_000_001, 123_456_789_012, 12_345.5, 1234.0625])
+      expect(withThousands(n)).toBe(n.toLocaleString('en-US', { maximumFractionDigits: 20 }));
   });
 });
 

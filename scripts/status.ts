@@ -9,6 +9,7 @@ import { showPools } from '../lib/probes/pgbouncer.js';
 import { queryOnce } from '../lib/probes/postgres.js';
 import { memory } from '../lib/probes/redis.js';
 import { scrub } from '../lib/core/secret.js';
+import { byText } from '../lib/core/order.js';
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -45,7 +46,7 @@ export async function status(env: NodeJS.ProcessEnv = process.env): Promise<stri
           if (!states.size) return ['no containers: the stack is not running'];
           return Promise.all(
             [...states.values()]
-              .sort((a, b) => a.service.localeCompare(b.service))
+              .sort((a, b) => byText(a.service, b.service))
               .map(
                 async (s) =>
                   `${s.service.padEnd(18)} ${`${s.state}${s.health === 'none' ? '' : ` (${s.health})`}`.padEnd(22)} ${s.state === 'running' ? await containerStats(s.id).catch(() => '') : ''}`,

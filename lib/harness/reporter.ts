@@ -28,6 +28,7 @@ import {
 } from './evidence.js';
 import { heldThroughout, type Identity } from './identity.js';
 import { scrub, scrubOutput } from '../core/secret.js';
+import { byText } from '../core/order.js';
 
 const identifyModule = join(repoRoot, 'lib', 'harness', 'identify.ts');
 
@@ -195,7 +196,7 @@ export default class RunbookReporter implements Reporter {
     const moduleErrors: CheckRecord[] = [];
     const filteredOut: string[] = [];
     const retried: string[] = [];
-    for (const m of [...mods].sort((a, b) => a.moduleId.localeCompare(b.moduleId))) {
+    for (const m of [...mods].sort((a, b) => byText(a.moduleId, b.moduleId))) {
       for (const test of m.children.allTests()) {
         checks.push(recordOf(test));
         if (test.options.mode === 'skip' || test.options.mode === 'todo') filteredOut.push(test.name);

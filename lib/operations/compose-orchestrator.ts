@@ -4,6 +4,7 @@ import type { ComposeProject } from '../probes/compose.js';
 import { serviceStates, stopServices } from '../probes/docker.js';
 import { waitHealthy } from '../probes/health.js';
 import type { Orchestrator } from './orchestrator.js';
+import { byText } from '../core/order.js';
 
 // The compose CLI's side loads with the first call that runs it: the phases that only read never load it.
 const stack = () => import('./stack.js');
@@ -26,7 +27,7 @@ export function composeOrchestrator(t: {
     },
     stop: (services) => stopServices(project, services),
     async inventory() {
-      const states = [...(await serviceStates(project)).values()].sort((a, b) => a.service.localeCompare(b.service));
+      const states = [...(await serviceStates(project)).values()].sort((a, b) => byText(a.service, b.service));
       return {
         services: states.map((s) => ({ service: s.service, desired: 1, running: s.state === 'running' ? 1 : 0 })),
         replicas: states.map((s) => ({

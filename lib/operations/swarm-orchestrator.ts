@@ -21,6 +21,7 @@ import {
   type SwarmService,
   type SwarmTask,
 } from './swarm-stack.js';
+import { byText } from '../core/order.js';
 
 export function swarmOrchestrator(
   src: StackSource,
@@ -104,7 +105,7 @@ export function swarmOrchestrator(
       const nodes = new Map(nodeInfo.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
       const services: Inventory['services'] = [];
       const replicas: Inventory['replicas'] = [];
-      for (const svc of svcs.sort((a, b) => (a.Spec.Name ?? '').localeCompare(b.Spec.Name ?? ''))) {
+      for (const svc of svcs.sort((a, b) => byText(a.Spec.Name ?? '', b.Spec.Name ?? ''))) {
         const service = shortName(svc.Spec.Name ?? svc.ID);
         // The tasks the engine still means to run; the history of replaced ones stays out of the listing.
         const tasks = (await allTasks(svc.ID)).filter((t) => t.DesiredState === 'running');
