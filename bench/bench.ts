@@ -8,6 +8,7 @@ import { resolveTarget, repoRoot } from '../lib/harness/config.js';
 import { composeArgs, compose } from '../lib/probes/compose.js';
 import { listImages, onHealthEvents, serviceStates } from '../lib/probes/docker.js';
 import { writeAtomic } from '../lib/core/atomic.js';
+import { scrub } from '../lib/core/secret.js';
 import { run } from '../lib/core/exec.js';
 import { get, json } from '../lib/probes/http.js';
 import { engine } from '../lib/probes/engine.js';
@@ -54,12 +55,37 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
+/** How long the staging API keeps a cached search or count (staging/api/src/server.ts). */
+const apiCacheSeconds = 60;
+
 /**
- * Asks once every search smoke 9 and the runbook ask, so that each run starts on the same search cache: one whose
- * entries do not expire while it runs (the staging API keeps one 60 s). Without it, entries set together a minute
- * earlier expire together in whichever run comes then, and that run alone pays a wave of cold queries.
+ * Each run starts on the same cache: every search smoke 9 and the runbook ask is in it, and none expires while the
+ * run lasts. The entries already there get their full lifetime again (asking one that is cached leaves its
+ * expiry as it was: one set 55 s earlier would expire mid-run), then each search is asked once. Without it,
+ * entries set together a minute earlier expire together in whichever run comes then, and that run alone pays a
+ * wave of cold queries.
  */
 async function warmSearches() {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(t.redisUrl.reveal(), {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    commandTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const keys = [...(await redis.keys('search:*')), ...(await redis.keys('catalog:*'))];
+    if (keys.length) await keys.reduce((m, k) => m.expire(k, apiCacheSeconds), redis.multi()).exec();
+  } catch (err) {
+    log(
+      `  (the search cache could not be refreshed: ${scrub((err as Error).message, t.secretValues)}; entries may expire mid-run)`,
+    );
+  } finally {
+    redis.disconnect();
+  }
   await Promise.all(latencyQueries.map((q) => get(`${t.apiUrl}${q}`, { caFile: t.caFile }).catch(() => undefined)));
 }
 
