@@ -26,6 +26,11 @@ import { poolStatsEnv, type WarmPoolStats } from '../lib/harness/warm-pool.js';
 import { latencyQueries } from '../smoke/checks.js';
 
 const t = resolveTarget().target;
+// Bench deploys, rolls back, injects faults and touches the API's cache: on the local staging stack only.
+if (t.name !== 'staging' || !t.adminUrl) {
+  process.stderr.write(`bench runs against the local staging stack only; the target is ${t.name}\n`);
+  process.exit(2);
+}
 // Five runs a figure, its median reported (BENCH_RUNS): on this kind of host the load moves one run by half a second.
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const results: Record<string, unknown> = {};
