@@ -11,6 +11,7 @@ import { writeAtomic } from '../lib/core/atomic.js';
 import { scrub } from '../lib/core/secret.js';
 import { run } from '../lib/core/exec.js';
 import { get, json } from '../lib/probes/http.js';
+import { withRedis } from '../lib/probes/redis.js';
 import { engine } from '../lib/probes/engine.js';
 import { waitHealthy } from '../lib/probes/health.js';
 import { instant } from '../lib/probes/prometheus.js';
@@ -71,25 +72,13 @@ const apiCacheSeconds = 60;
  * wave of cold queries.
  */
 async function warmSearches() {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(t.redisUrl.reveal(), {
-    lazyConnect: true,
-    connectTimeout: 3000,
-    commandTimeout: 3000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => {});
   try {
-    await redis.connect();
-    const keys = [...(await redis.keys('search:*')), ...(await redis.keys('catalog:*'))];
-    if (keys.length) await keys.reduce((m, k) => m.expire(k, apiCacheSeconds), redis.multi()).exec();
+    await withRedis(t.redisUrl, 'refresh the search cache', async (redis) => {
+      const keys = [...(await redis.keys('search:*')), ...(await redis.keys('catalog:*'))];
+      if (keys.length) await keys.reduce((m, k) => m.expire(k, apiCacheSeconds), redis.multi()).exec();
+    });
   } catch (err) {
-    log(
-      `  (the search cache could not be refreshed: ${scrub((err as Error).message, t.secretValues)}; entries may expire mid-run)`,
-    );
-  } finally {
-    redis.disconnect();
+    log(`  (${scrub((err as Error).message, t.secretValues)}; entries may expire mid-run)`);
   }
   await Promise.all(latencyQueries.map((q) => get(`${t.apiUrl}${q}`, { caFile: t.caFile }).catch(() => undefined)));
 }

@@ -5,7 +5,8 @@ import type { Secret } from '../core/secret.js';
 /** @default 3000 */
 export const REDIS_TIMEOUT_MS = 3000;
 
-async function withRedis<T>(url: Secret, what: string, fn: (r: Redis) => Promise<T>): Promise<T> {
+/** One client for `fn`, connected with the probe's deadlines and closed after; any failure is CouldNotCheck(what). */
+export async function withRedis<T>(url: Secret, what: string, fn: (r: Redis) => Promise<T>): Promise<T> {
   // Loaded on the first command: a phase that asks Redis nothing never pays for the client.
   const { Redis } = await import('ioredis');
   const client = new Redis(url.reveal(), {
