@@ -142,6 +142,16 @@ describe('worker threads booted ahead (warm-pool)', () => {
     expect(pool.stats).toEqual({ booted: 1, adopted: 0, dropped: 1 });
   });
 
+  it('flags Node refuses for a thread boot none ahead: the run starts, and its worker meets the refusal itself', async () => {
+    // `node --cpu-prof-interval 100 …`: the value is its own argument, and Vitest passes the flag on without it.
+    const refused = { ...spec('a'), execArgv: ['--cpu-prof-interval'] };
+    const pool = warmThreads(2, refused);
+    expect(pool.stats).toEqual({ booted: 1, adopted: 0, dropped: 1 });
+    await expect(pool.createPoolWorker(options(refused)).start()).rejects.toThrow(/cpu-prof-interval/);
+    const w = await startWorker(pool, spec('b'));
+    expect((await ask(w)).mark).toBe('b');
+  });
+
   it('a package that does not resolve is left out of the flags', () => {
     const file = pkg('resolvable');
     expect(preloadFlags(['no-such-package-anywhere', file, 'undici/lib/api/api-request.js'])).toEqual([

@@ -100,12 +100,22 @@ export function warmThreads(workers: number, first?: ThreadSpec, preload: readon
     if (left <= 0 || spare) return;
     left--;
     stats.booted++;
-    const thread = new Worker(spec.entrypoint, {
-      env: spec.env,
-      execArgv: [...spec.execArgv, ...preloadFlags(preload[started] ?? [])],
-      stdout: true,
-      stderr: true,
-    });
+    let thread: Worker;
+    try {
+      thread = new Worker(spec.entrypoint, {
+        env: spec.env,
+        execArgv: [...spec.execArgv, ...preloadFlags(preload[started] ?? [])],
+        stdout: true,
+        stderr: true,
+      });
+    } catch {
+      // Node refuses the flags (a `--cpu-prof-interval 100` whose value it reads as a separate argument): no spare.
+      // The worker Vitest then starts meets the same refusal, and says so, where a spare would only fail the
+      // config's loading with no word of why.
+      stats.dropped++;
+      left++;
+      return;
+    }
     const s = { thread, spec };
     // Until a worker adopts it, a spare keeps no run alive, and its failure is only a spare less.
     thread.unref();
