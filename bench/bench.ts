@@ -87,17 +87,32 @@ async function setDelay(responseDelayMs: number) {
   await fetch(`${t.adminUrl}/admin/faults`, { method: 'PUT', body: JSON.stringify({ responseDelayMs }) });
 }
 
-/** Vitest's own floor: a bare `vitest run` of one empty test, no config of ours, measured in this run. */
-async function floorMs(): Promise<Figure> {
-  if (floor) return floor;
+/**
+ * Bare Vitest, no config of ours, in a folder of empty tests: `vitest.config.mjs` runs one, `projects.config.mjs`
+ * runs three projects of one each, one after another as a launch's phases are (a group each).
+ */
+function bareVitest(): { run: (config: 'vitest' | 'projects') => Promise<unknown> } {
   const dir = join(repoRoot, 'reports', '.bench-floor');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'vitest.config.mjs'), "export default { test: { include: ['empty.test.mjs'] } };\n");
-  writeFileSync(join(dir, 'empty.test.mjs'), "import { test } from 'vitest';\ntest('empty', () => {});\n");
+  for (const n of ['', '2', '3'])
+    writeFileSync(join(dir, `empty${n}.test.mjs`), "import { test } from 'vitest';\ntest('empty', () => {});\n");
+  writeFileSync(
+    join(dir, 'projects.config.mjs'),
+    `export default { test: { projects: ['', '2', '3'].map((n, i) => ({ test: { name: 'p' + i, include: ['empty' + n + '.test.mjs'], isolate: false, sequence: { groupOrder: i + 1 } } })) } };\n`,
+  );
   const vitest = join(repoRoot, 'node_modules', '.bin', 'vitest');
+  return {
+    run: (config) => run([vitest, 'run', '--root', dir, '--config', join(dir, `${config}.config.mjs`)]),
+  };
+}
+
+/** Vitest's own floor: a bare `vitest run` of one empty test, no config of ours, measured in this run. */
+async function floorMs(): Promise<Figure> {
+  if (floor) return floor;
+  const bare = bareVitest();
   const xs: number[] = [];
-  for (let i = 0; i < RUNS + 2; i++)
-    xs.push(await timed(() => run([vitest, 'run', '--root', dir, '--config', join(dir, 'vitest.config.mjs')])));
+  for (let i = 0; i < RUNS + 2; i++) xs.push(await timed(() => bare.run('vitest')));
   floor = figure(xs);
   results.vitest_floor = floor;
   log(`Vitest's floor (bare \`vitest run\` of one empty test): ${ms(floor)}`);
@@ -496,9 +511,34 @@ async function launchOneProcess() {
   const s = figure(three);
   const adopted = warm.reduce((n, w) => n + w.adopted, 0);
   const booted = warm.reduce((n, w) => n + w.booted, 0);
-  results.launch_no_deploy = { one_process: o, three_commands: s, ratio: o.median / s.median, decisions, warm };
+  // The same comparison for Vitest alone, with empty tests: what one process of three projects saves before any
+  // phase does its work, and what each project adds to that one process.
+  const bare = bareVitest();
+  const projects: number[] = [];
+  const bareThree: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    projects.push(await timed(() => bare.run('projects')));
+    bareThree.push(
+      await timed(async () => {
+        for (let k = 0; k < 3; k++) await bare.run('vitest');
+      }),
+    );
+  }
+  const p = figure(projects);
+  const b = figure(bareThree);
+  results.launch_no_deploy = {
+    one_process: o,
+    three_commands: s,
+    ratio: o.median / s.median,
+    decisions,
+    warm,
+    vitest_alone: { three_projects: p, three_runs: b, ratio: p.median / b.median },
+  };
   log(
     `npm run launch -- --no-deploy in one process ${ms(o)} vs preflight, smoke and gonogo one after another ${ms(s)} → ${(o.median / s.median).toFixed(2)}× (target ≤ 0.6×); decisions ${decisions.join(', ')}; worker threads booted ahead ${booted}, used ${adopted} (of ${3 * RUNS} workers)`,
+  );
+  log(
+    `  Vitest alone, empty tests: three projects in one process ${ms(p)} vs three bare runs ${ms(b)} → ${(p.median / b.median).toFixed(2)}×; each project after the first adds ${Math.round((p.median - b.median / 3) / 2)} ms to one process`,
   );
 }
 
