@@ -34,7 +34,7 @@ const preloads: Readonly<Record<string, readonly string[]>> = {
 };
 
 // Threads start faster than forks, and each phase's worker thread boots ahead: the first while Vitest starts,
-// each next one while the phase before it runs (lib/harness/warm-pool.ts).
+// the later ones while the first phase runs (lib/harness/warm-pool.ts).
 const phasesNamed = runbookOrder.filter((p) => named.includes(p));
 const phasePool =
   phasesNamed.length > 0

@@ -108,7 +108,7 @@ describe('worker threads booted ahead (warm-pool)', () => {
     expect(pool.stats).toEqual({ booted: 2, adopted: 1, dropped: 1 });
   });
 
-  it('the next thread boots once the worker before it answers, with that worker spec, and no more than the run will use', async () => {
+  it('the later threads boot once the first worker answers, with that worker spec, and no more than the run will use', async () => {
     const pool = warmThreads(3);
     const workers = [1, 2, 3, 4].map(() => pool.createPoolWorker(options(spec('b'))));
     started.push(...workers);
@@ -116,9 +116,30 @@ describe('worker threads booted ahead (warm-pool)', () => {
       await w.start();
       expect((await ask(w)).mark).toBe('b');
     }
-    // The first starts its own; the second and third take threads booted after the one before answered; the
-    // fourth is beyond what the run said it would start.
+    // The first starts its own; the second and third take threads booted once it answered; the fourth is beyond
+    // what the run said it would start.
     expect(pool.stats).toEqual({ booted: 2, adopted: 2, dropped: 0 });
+  });
+
+  it('every later thread boots while the first worker runs, none beside a later one, each with its own packages', async () => {
+    const pool = warmThreads(3, spec('a'), [[pkg('p1')], [pkg('p2')], [pkg('p3')]]);
+    expect((await ask(await startWorker(pool, spec('a')))).preloaded).toEqual(['p1']);
+    // Both later threads were booted on the first worker's answer, before the second worker was asked for.
+    expect(pool.stats).toEqual({ booted: 3, adopted: 1, dropped: 0 });
+    expect((await ask(await startWorker(pool, spec('a')))).preloaded).toEqual(['p2']);
+    expect((await ask(await startWorker(pool, spec('a')))).preloaded).toEqual(['p3']);
+    expect(pool.stats).toEqual({ booted: 3, adopted: 3, dropped: 0 });
+  });
+
+  it('a later thread that died leaves the one after it to the next worker, and one more boots', async () => {
+    const pool = warmThreads(3, spec('a'), [[], [pkg('dies', 'process.exit(3);')], [pkg('last')]]);
+    await ask(await startWorker(pool, spec('a')));
+    await threadDropped(pool);
+    expect(pool.stats).toEqual({ booted: 3, adopted: 1, dropped: 1 });
+    expect((await ask(await startWorker(pool, spec('a')))).preloaded).toEqual(['last']);
+    // Its answer boots the thread for the third worker in place of the one that died.
+    expect((await ask(await startWorker(pool, spec('a')))).mark).toBe('a');
+    expect(pool.stats).toEqual({ booted: 4, adopted: 3, dropped: 1 });
   });
 
   it('each thread booted ahead has loaded the packages of the worker it is for, and only those', async () => {

@@ -1,8 +1,9 @@
 // Vitest's threads pool, with each worker thread booted before Vitest asks for it. Booting one (Node's thread,
 // then Vitest's worker runtime) takes about 0.1 s of a phase's start that nothing else waits on: the first boots
 // while Vitest itself starts, and in a run of several phases (`npm run launch`, where each phase is a project
-// and so gets a worker of its own) each next one boots while the phase before it runs. A booted thread also loads
-// the packages its phase's checks load on first use (undici, pg, execa...), off the path of the first check.
+// and so gets a worker of its own) the later ones boot while the first phase runs, so that none takes the CPU from
+// a later phase (smoke times latencies on it). A booted thread also loads the packages its phase's checks load on
+// first use (undici, pg, execa...), off the path of the first check.
 import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import { resolve } from 'node:path';
@@ -85,26 +86,26 @@ export function preloadFlags(packages: readonly string[]): string[] {
 /**
  * @param workers how many worker threads this run will start (one per phase): no more are booted, so a spare
  *   never takes the CPU from a run that has no use for it.
- * @param first the spec to boot the first one with, before Vitest asks; later ones take the spec of the worker
- *   before them.
+ * @param first the spec to boot the first one with, before Vitest asks; the later ones boot once a worker has
+ *   answered, all of them, with that worker's spec.
  * @param preload the packages each worker in turn loads as its thread boots (a thread that fails to load them
  *   dies, and is dropped like any other). @default none
  */
 export function warmThreads(workers: number, first?: ThreadSpec, preload: readonly (readonly string[])[] = []) {
   let left = workers;
-  // Workers started so far: the thread booted now is for the next one.
+  // Workers started so far: the threads booted ahead are for the ones after them, in order.
   let started = 0;
-  let spare: { thread: Worker; spec: ThreadSpec } | undefined;
+  const spares: Array<{ thread: Worker; spec: ThreadSpec }> = [];
   const stats: WarmPoolStats = { booted: 0, adopted: 0, dropped: 0 };
   const boot = (spec: ThreadSpec) => {
-    if (left <= 0 || spare) return;
+    if (left <= 0) return;
     left--;
     stats.booted++;
     let thread: Worker;
     try {
       thread = new Worker(spec.entrypoint, {
         env: spec.env,
-        execArgv: [...spec.execArgv, ...preloadFlags(preload[started] ?? [])],
+        execArgv: [...spec.execArgv, ...preloadFlags(preload[started + spares.length] ?? [])],
         stdout: true,
         stderr: true,
       });
@@ -120,13 +121,16 @@ export function warmThreads(workers: number, first?: ThreadSpec, preload: readon
     // Until a worker adopts it, a spare keeps no run alive, and its failure is only a spare less.
     thread.unref();
     const died = () => {
-      if (spare !== s) return;
-      spare = undefined;
+      const at = spares.indexOf(s);
+      if (at < 0) return;
+      // A spare booted after it serves the worker this one was for, with the next worker's packages loaded: the
+      // worker's own load when first used, as they do with no thread booted ahead.
+      spares.splice(at, 1);
       stats.dropped++;
       left++;
     };
     thread.once('error', died).once('exit', died);
-    spare = s;
+    spares.push(s);
   };
   class WarmThreadsWorker extends ThreadsPoolWorker {
     override readonly name = warmPoolName;
@@ -134,8 +138,7 @@ export function warmThreads(workers: number, first?: ThreadSpec, preload: readon
       const self = this as unknown as ThreadsInternals;
       if (!self._thread) {
         started++;
-        const s = spare;
-        spare = undefined;
+        const s = spares.shift();
         if (!s) left--;
         else if (isDeepStrictEqual(s.spec, { entrypoint: self.entrypoint, env: self.env, execArgv: self.execArgv })) {
           s.thread.removeAllListeners('error').removeAllListeners('exit').ref();
@@ -147,10 +150,11 @@ export function warmThreads(workers: number, first?: ThreadSpec, preload: readon
         }
       }
       await super.start();
-      // The next one boots once this worker has answered: until then the two would share the CPU.
-      self._thread!.once('message', () =>
-        boot({ entrypoint: self.entrypoint, env: self.env, execArgv: self.execArgv }),
-      );
+      // The rest boot once this worker has answered (until then they would share the CPU with its start), all of
+      // them at once: a thread booted later would share it with the phase then running.
+      self._thread!.once('message', () => {
+        for (let n = left; n > 0; n--) boot({ entrypoint: self.entrypoint, env: self.env, execArgv: self.execArgv });
+      });
     }
   }
   if (first) boot(first);
