@@ -91,7 +91,7 @@ async function setDelay(responseDelayMs: number) {
  * Bare Vitest, no config of ours, in a folder of empty tests: `vitest.config.mjs` runs one, `projects.config.mjs`
  * runs three projects of one each, one after another as a launch's phases are (a group each).
  */
-function bareVitest(): { run: (config: 'vitest' | 'projects') => Promise<unknown> } {
+function bareVitest(): { run: (config: 'vitest' | 'projects') => Promise<void> } {
   const dir = join(repoRoot, 'reports', '.bench-floor');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'vitest.config.mjs'), "export default { test: { include: ['empty.test.mjs'] } };\n");
@@ -103,7 +103,12 @@ function bareVitest(): { run: (config: 'vitest' | 'projects') => Promise<unknown
   );
   const vitest = join(repoRoot, 'node_modules', '.bin', 'vitest');
   return {
-    run: (config) => run([vitest, 'run', '--root', dir, '--config', join(dir, `${config}.config.mjs`)]),
+    // A run that failed timed no Vitest worth comparing: the section stops and says why.
+    run: async (config) => {
+      const r = await run([vitest, 'run', '--root', dir, '--config', join(dir, `${config}.config.mjs`)]);
+      if (r.exitCode !== 0)
+        throw new Error(`bare vitest run (${config}) exited ${r.exitCode}: ${r.output.slice(-500)}`);
+    },
   };
 }
 

@@ -123,8 +123,8 @@ export function warmThreads(workers: number, first?: ThreadSpec, preload: readon
     const died = () => {
       const at = spares.indexOf(s);
       if (at < 0) return;
-      // A spare booted after it serves the worker this one was for, with the next worker's packages loaded: the
-      // worker's own load when first used, as they do with no thread booted ahead.
+      // The spares after it each serve a worker one sooner than the one they were booted for: that worker finds
+      // the next one's packages loaded, and loads its own when first used, as with no thread booted ahead.
       spares.splice(at, 1);
       stats.dropped++;
       left++;
