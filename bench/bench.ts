@@ -54,6 +54,12 @@ const figure = (xs: number[]): Figure => ({
   runs: xs.map((x) => Math.round(x)),
 });
 const ms = (f: Figure) => `${Math.round(f.median)} ms (min ${Math.round(f.min)}, max ${Math.round(f.max)})`;
+/** The two arms of one comparison, and the ratio of their medians, the first's to the second's. */
+function versus(first: number[], second: number[]) {
+  const a = figure(first);
+  const b = figure(second);
+  return { a, b, ratio: a.median / b.median, times: `${(a.median / b.median).toFixed(2)}×` };
+}
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -195,11 +201,10 @@ async function smokeVsBaseline() {
     const quiet = join(dir, `r-${delay}-quiet`);
     await runPhase('smoke', { env: { RUNBOOK_REPORTS_DIR: quiet }, args: ['-t', 'Smoke 9'] });
     accuracy = await p99AgainstHistogram(quiet);
-    const h = figure(harness);
-    const b = figure(baseline);
-    results[`smoke_delay_${delay}ms`] = { harness: h, baseline: b, ratio: h.median / b.median, p99: accuracy };
+    const v = versus(harness, baseline);
+    results[`smoke_delay_${delay}ms`] = { harness: v.a, baseline: v.b, ratio: v.ratio, p99: accuracy };
     log(
-      `smoke, ${delay} ms added to every response: harness ${ms(h)} vs runbook ${ms(b)} → ${(h.median / b.median).toFixed(2)}×${targets[delay] ? ` (target ≤ ${targets[delay]}×)` : ''}`,
+      `smoke, ${delay} ms added to every response: harness ${ms(v.a)} vs runbook ${ms(v.b)} → ${v.times}${targets[delay] ? ` (target ≤ ${targets[delay]}×)` : ''}`,
     );
     if (accuracy)
       log(
@@ -359,18 +364,17 @@ async function rollbackTimes() {
       }
     }
   }
-  const h = figure(harness);
-  const s = figure(shell);
+  const v = versus(harness, shell);
   results.rollback_to_recovery = {
-    harness: h,
-    baseline: s,
-    ratio: h.median / s.median,
+    harness: v.a,
+    baseline: v.b,
+    ratio: v.ratio,
     target_ratio: 1.6,
     harness_with_verification: figure(harnessTotal),
   };
   results.rollback_steps = Object.fromEntries(Object.entries(steps).map(([k, xs]) => [k, Math.round(median(xs))]));
   log(
-    `rollback, start to API healthy on the previous image: harness ${ms(h)} vs runbook commands ${ms(s)} → ${(h.median / s.median).toFixed(2)}×; harness including its verification ${ms(figure(harnessTotal))}`,
+    `rollback, start to API healthy on the previous image: harness ${ms(v.a)} vs runbook commands ${ms(v.b)} → ${v.times}; harness including its verification ${ms(figure(harnessTotal))}`,
   );
   log('  where the harness rollback spends its time (median per step):');
   for (const [k, v] of Object.entries(results.rollback_steps as Record<string, number>))
@@ -489,31 +493,54 @@ async function launchOneProcess() {
   const onLine = (l: string) => {
     if (l.startsWith(`${poolStatsEnv} `)) warm.push(JSON.parse(l.slice(poolStatsEnv.length + 1)) as WarmPoolStats);
   };
+  // Where each arm's time goes. In the launch, each part ends as a phase's evidence is written (the part holds that
+  // phase's worker, its collection and its checks); the three commands are timed one by one.
+  const phases3 = ['preflight', 'smoke', 'gonogo'] as const;
+  const parts: Record<'preflight' | 'smoke' | 'gonogo' | 'end', number[]> = {
+    preflight: [],
+    smoke: [],
+    gonogo: [],
+    end: [],
+  };
+  const alone: Record<(typeof phases3)[number], number[]> = { preflight: [], smoke: [], gonogo: [] };
   for (let i = 0; i < RUNS; i++) {
     const a = withDeployEvidence();
     await warmSearches();
+    let from = 0;
+    let ended = 0;
     one.push(
       await timed(async () => {
+        from = Date.now();
         const r = await launch({
           echo: false,
           deploy: false,
           env: { RUNBOOK_REPORTS_DIR: a, [poolStatsEnv]: '1' },
           onLine,
         });
+        ended = Date.now();
         decisions.push(r.decision);
       }),
     );
+    for (const p of phases3) {
+      const e = readEvidence(a, p);
+      const at = e.ok ? Date.parse(e.evidence.finishedAt) : NaN;
+      parts[p].push(at - from);
+      from = at;
+    }
+    parts.end.push(ended - from);
     const b = withDeployEvidence();
     await warmSearches();
     three.push(
       await timed(async () => {
-        for (const p of ['preflight', 'smoke', 'gonogo'] as const)
-          await runPhase(p, { env: { RUNBOOK_REPORTS_DIR: b } });
+        for (const p of phases3) alone[p].push(await timed(() => runPhase(p, { env: { RUNBOOK_REPORTS_DIR: b } })));
       }),
     );
   }
-  const o = figure(one);
-  const s = figure(three);
+  const part = (xs: number[]) => {
+    const known = xs.filter(Number.isFinite);
+    return known.length ? `${Math.round(median(known))} ms` : 'n/a';
+  };
+  const l = versus(one, three);
   const adopted = warm.reduce((n, w) => n + w.adopted, 0);
   const booted = warm.reduce((n, w) => n + w.booted, 0);
   // The same comparison for Vitest alone, with empty tests: what one process of three projects saves before any
@@ -529,21 +556,25 @@ async function launchOneProcess() {
       }),
     );
   }
-  const p = figure(projects);
-  const b = figure(bareThree);
+  const v = versus(projects, bareThree);
   results.launch_no_deploy = {
-    one_process: o,
-    three_commands: s,
-    ratio: o.median / s.median,
+    one_process: l.a,
+    three_commands: l.b,
+    ratio: l.ratio,
     decisions,
     warm,
-    vitest_alone: { three_projects: p, three_runs: b, ratio: p.median / b.median },
+    vitest_alone: { three_projects: v.a, three_runs: v.b, ratio: v.ratio },
+    parts: Object.fromEntries(Object.entries(parts).map(([k, xs]) => [k, xs.map(Math.round)])),
+    alone: Object.fromEntries(Object.entries(alone).map(([k, xs]) => [k, xs.map(Math.round)])),
   };
   log(
-    `npm run launch -- --no-deploy in one process ${ms(o)} vs preflight, smoke and gonogo one after another ${ms(s)} → ${(o.median / s.median).toFixed(2)}× (target ≤ 0.6×); decisions ${decisions.join(', ')}; worker threads booted ahead ${booted}, used ${adopted} (of ${3 * RUNS} workers)`,
+    `npm run launch -- --no-deploy in one process ${ms(l.a)} vs preflight, smoke and gonogo one after another ${ms(l.b)} → ${l.times} (target ≤ 0.6×); decisions ${decisions.join(', ')}; worker threads booted ahead ${booted}, used ${adopted} (of ${3 * RUNS} workers)`,
   );
   log(
-    `  Vitest alone, empty tests: three projects in one process ${ms(p)} vs three bare runs ${ms(b)} → ${(p.median / b.median).toFixed(2)}×; each project after the first adds ${Math.round((p.median - b.median / 3) / 2)} ms to one process`,
+    `  where the time goes (medians): start-up and preflight ${part(parts.preflight)} (preflight alone ${part(alone.preflight)}), then smoke ${part(parts.smoke)} (alone ${part(alone.smoke)}), the gate ${part(parts.gonogo)} (alone ${part(alone.gonogo)}), the end ${part(parts.end)}`,
+  );
+  log(
+    `  Vitest alone, empty tests: three projects in one process ${ms(v.a)} vs three bare runs ${ms(v.b)} → ${v.times}; each project after the first adds ${Math.round((v.a.median - v.b.median / 3) / 2)} ms to one process`,
   );
 }
 
