@@ -364,17 +364,17 @@ async function rollbackTimes() {
       }
     }
   }
-  const v = versus(harness, shell);
+  const arms = versus(harness, shell);
   results.rollback_to_recovery = {
-    harness: v.a,
-    baseline: v.b,
-    ratio: v.ratio,
+    harness: arms.a,
+    baseline: arms.b,
+    ratio: arms.ratio,
     target_ratio: 1.6,
     harness_with_verification: figure(harnessTotal),
   };
   results.rollback_steps = Object.fromEntries(Object.entries(steps).map(([k, xs]) => [k, Math.round(median(xs))]));
   log(
-    `rollback, start to API healthy on the previous image: harness ${ms(v.a)} vs runbook commands ${ms(v.b)} → ${v.times}; harness including its verification ${ms(figure(harnessTotal))}`,
+    `rollback, start to API healthy on the previous image: harness ${ms(arms.a)} vs runbook commands ${ms(arms.b)} → ${arms.times}; harness including its verification ${ms(figure(harnessTotal))}`,
   );
   log('  where the harness rollback spends its time (median per step):');
   for (const [k, v] of Object.entries(results.rollback_steps as Record<string, number>))
