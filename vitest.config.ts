@@ -6,6 +6,7 @@ import RunbookSequencer from './lib/harness/sequencer';
 import { runOnlyWhenNamed } from './lib/harness/project-guard';
 import { phases } from './lib/harness/evidence';
 import { expectedSpec, warmThreads } from './lib/harness/warm-pool';
+import { makeTestTmp } from './lib/harness/test-tmp';
 
 const named = process.argv
   .map((a, i) => (process.argv[i - 1] === '--project' ? a : a.startsWith('--project=') ? a.slice(10) : undefined))
@@ -72,8 +73,13 @@ const runbookPhase = (name: string, testTimeout: number, globalSetup = 'gonogo/w
 const guard = runOnlyWhenNamed(['unit']);
 
 // The harness's own tests seal the evidence they write, and the phases they start seal theirs, with a key of
-// their own: never the key in the home directory that vouches for real runs.
-const testEnv = { RUNBOOK_EVIDENCE_KEY_FILE: join(tmpdir(), 'buywhere-runbook-tests', 'evidence.key') };
+// their own: never the key in the home directory that vouches for real runs. Their temporary folders go in one
+// of this run's, removed as it ends (lib/harness/test-tmp.ts).
+const ownTestsRun = named.length === 0 || named.some((n) => n.startsWith('!')) || ['unit', 'e2e'].some(wanted);
+const testEnv = {
+  RUNBOOK_EVIDENCE_KEY_FILE: join(tmpdir(), 'buywhere-runbook-tests', 'evidence.key'),
+  ...(ownTestsRun ? { TMPDIR: makeTestTmp() } : {}),
+};
 
 export default defineConfig({
   test: {
@@ -94,6 +100,7 @@ export default defineConfig({
           name: 'unit',
           env: testEnv,
           include: ['lib/**/*.test.ts', 'staging/**/*.test.ts', 'gonogo/**/*.test.ts', 'runbook/**/*.test.ts'],
+          globalSetup: ['lib/harness/test-tmp.ts'],
         },
       },
       {
@@ -105,7 +112,7 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 900_000,
-          globalSetup: ['test/global-setup.ts'],
+          globalSetup: ['test/global-setup.ts', 'lib/harness/test-tmp.ts'],
         },
       },
     ]),
