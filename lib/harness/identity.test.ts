@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heldThroughout, reconcileBuild, runningBuildFrom, type Identity } from './identity';
+import { BuildAcrossPhases, heldThroughout, reconcileBuild, runningBuildFrom, type Identity } from './identity';
 
 const at = (build: string, extra: Partial<Identity> = {}): Identity => ({
   apiOrigin: 'https://localhost:18443',
@@ -11,6 +11,38 @@ const at = (build: string, extra: Partial<Identity> = {}): Identity => ({
   build,
   buildSources: { docker: build },
   ...extra,
+});
+
+describe('BuildAcrossPhases: the build each phase of one run ran against', () => {
+  it('the first phase is measured against the run start, and each later one against the end of the one before', async () => {
+    const b = new BuildAcrossPhases(Promise.resolve(at('abc1234')));
+    expect((await b.unchangedBy(at('abc1234'))).build).toBe('abc1234');
+    const smoke = await b.unchangedBy(at('def5678'));
+    expect(smoke.build).toBe('unknown');
+    expect(smoke.buildProblem).toBe(
+      'the running build changed during the run: abc1234 when it started, def5678 when the phase ended',
+    );
+  });
+
+  it('a build swapped during one phase and back before the next phase ends stays unknown', async () => {
+    const b = new BuildAcrossPhases(Promise.resolve(at('abc1234')));
+    await b.unchangedBy(at('abc1234'));
+    await b.unchangedBy(at('def5678'));
+    expect((await b.unchangedBy(at('abc1234'))).build).toBe('unknown');
+  });
+
+  it('after a deploy, the next phase starts from the build the deploy left', async () => {
+    const b = new BuildAcrossPhases(Promise.resolve(at('abc1234')));
+    expect(b.changedTo(at('def5678')).build).toBe('def5678');
+    expect((await b.unchangedBy(at('def5678'))).build).toBe('def5678');
+    expect((await b.unchangedBy(at('0a1b2c3'))).build).toBe('unknown');
+  });
+
+  it('a run measured at no start takes its first phase end as the start', async () => {
+    const b = new BuildAcrossPhases();
+    expect((await b.unchangedBy(at('abc1234'))).build).toBe('abc1234');
+    expect((await b.unchangedBy(at('def5678'))).build).toBe('unknown');
+  });
 });
 
 describe('heldThroughout: the build a read-only phase ran against', () => {

@@ -100,6 +100,32 @@ export function heldThroughout(atStart: Identity | undefined, atEnd: Identity): 
   };
 }
 
+/**
+ * The running build across the phases of one run. A phase that changes nothing is measured as it ends, against
+ * the build at its start: the run's start for the first, the end of the phase before it for the next (in a
+ * launch, smoke's evidence speaks for the build smoke ran against, not for the one preflight saw). What a deploy
+ * or rollback leaves running is where the phase after it starts from. A build unknown once stays unknown.
+ */
+export class BuildAcrossPhases {
+  private last: Promise<Identity | undefined>;
+  constructor(atStart: Promise<Identity | undefined> = Promise.resolve(undefined)) {
+    this.last = atStart;
+  }
+
+  /** A phase that changes nothing has ended; `atEnd` is the build measured now. */
+  async unchangedBy(atEnd: Identity): Promise<Identity> {
+    const held = heldThroughout(await this.last, atEnd);
+    this.last = Promise.resolve(held);
+    return held;
+  }
+
+  /** A deploy or rollback has ended, leaving `atEnd` running. */
+  changedTo(atEnd: Identity): Identity {
+    this.last = Promise.resolve(atEnd);
+    return atEnd;
+  }
+}
+
 /** What each phase probes, so what its evidence must agree with the gate on. */
 export const probedBy: Record<string, ReadonlyArray<(typeof comparedFields)[number]>> = {
   preflight: ['projectDir', 'diskPath', 'backupsDir'],

@@ -26,7 +26,7 @@ import {
   type Phase,
   type PhaseEvidence,
 } from './evidence.js';
-import { heldThroughout, type Identity } from './identity.js';
+import { BuildAcrossPhases, type Identity } from './identity.js';
 import { scrub, scrubOutput } from '../core/secret.js';
 import { byText } from '../core/order.js';
 
@@ -85,9 +85,8 @@ export default class RunbookReporter implements Reporter {
   private expected = new Map<Phase, number>();
   private ended = new Map<Phase, TestModule[]>();
   private written = new Set<Phase>();
-  private identity: Identity | undefined;
-  /** The running build measured as the run started (preflight, smoke): loads Docker's client while tests run. */
-  private atStart: Promise<Identity | undefined> | undefined;
+  /** The running build, measured as the run starts (with preflight or smoke in it) and as each phase ends. */
+  private builds = new BuildAcrossPhases();
   private junitLoading = false;
 
   onInit(vitest: Vitest) {
@@ -106,8 +105,9 @@ export default class RunbookReporter implements Reporter {
       if (phases.includes(phase)) this.expected.set(phase, (this.expected.get(phase) ?? 0) + 1);
     }
     const t = this.target;
+    // Measured while the first tests run, which also loads Docker's client before a phase ends.
     if (t && [...this.expected.keys()].some((p) => p === 'preflight' || p === 'smoke'))
-      this.atStart = this.measure(t).catch(() => undefined);
+      this.builds = new BuildAcrossPhases(this.measure(t).catch(() => undefined));
   }
 
   /**
@@ -131,14 +131,6 @@ export default class RunbookReporter implements Reporter {
   // load only in the runs that measure the build, and while their tests run.
   private async measure(t: Target): Promise<Identity> {
     return (await this.vitest.import<typeof import('./identify.js')>(identifyModule)).identify(t);
-  }
-
-  /**
-   * The build a phase that changes nothing ran against: measured as the run started and again as the phase
-   * ends. A build that changed in between is no build the evidence can speak for.
-   */
-  private async steady(t: Target): Promise<Identity> {
-    return heldThroughout(await this.atStart, await this.measure(t));
   }
 
   /**
@@ -182,16 +174,13 @@ export default class RunbookReporter implements Reporter {
     const run = mods[0]!.project.getProvidedContext().run;
     if (!run) return;
     const secrets = t.secretValues;
-    // The running build is measured after a deploy or rollback, and once for the other phases of a run.
-    const changed = phase === 'deploy' || phase === 'rollback';
+    // The running build as the phase ends: what a deploy or rollback left, or for a phase that changes nothing,
+    // the build it started with, measured again. A build that changed meanwhile is no build its evidence speaks for.
     const identity =
       (phase === 'gonogo' ? gateIdentity(run.reportsDir) : undefined) ??
-      (changed ? await this.measure(t) : (this.identity ??= await this.steady(t)));
-    // What a deploy or rollback leaves running is where a later phase of the same run starts from.
-    if (changed) {
-      this.atStart = Promise.resolve(identity);
-      this.identity = undefined;
-    }
+      (phase === 'deploy' || phase === 'rollback'
+        ? this.builds.changedTo(await this.measure(t))
+        : await this.builds.unchangedBy(await this.measure(t)));
     const checks: CheckRecord[] = [];
     const moduleErrors: CheckRecord[] = [];
     const filteredOut: string[] = [];
