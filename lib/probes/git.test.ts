@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitState } from './git';
+import { gitFailure, gitState } from './git';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@buywhere.invalid', ...args], {
@@ -79,7 +79,26 @@ describe('gitState', () => {
     git(clone, 'remote', 'set-url', 'origin', join(root, 'gone.git'));
     const s = await gitState(clone);
     expect(s.fetchError).toMatch(/git fetch --quiet/);
+    // The cause, not git's closing advice.
+    expect(s.fetchError).toContain(`'${join(root, 'gone.git')}' does not appear to be a git repository`);
+    expect(s.fetchError).not.toMatch(/repository exists/);
     expect(s.upstream).toBe('origin/master');
     git(clone, 'remote', 'set-url', 'origin', origin);
+  });
+});
+
+describe('gitFailure', () => {
+  it("keeps git's fatal and error lines, in order, and drops its advice", () => {
+    const out =
+      "fatal: 'x.git' does not appear to be a git repository\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n";
+    expect(gitFailure(out)).toBe(
+      "fatal: 'x.git' does not appear to be a git repository; fatal: Could not read from remote repository.",
+    );
+    expect(gitFailure('error: cannot lock ref\nhint: try again\n')).toBe('error: cannot lock ref');
+  });
+
+  it('falls back to the last line, or says git printed nothing', () => {
+    expect(gitFailure('something odd\nlast words\n')).toBe('last words');
+    expect(gitFailure('\n \n')).toBe('no output');
   });
 });

@@ -1,11 +1,24 @@
 import { run } from '../core/exec.js';
 import { CouldNotCheck } from '../core/errors.js';
 
+/**
+ * Why git failed, from what it printed: its `fatal:` and `error:` lines, which name the cause; the advice it adds
+ * after them ("Please make sure you have the correct access rights...") only when it printed nothing else.
+ */
+export function gitFailure(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const causes = lines.filter((l) => /^(fatal|error):/.test(l));
+  return (causes.length ? causes : lines.slice(-1)).join('; ') || 'no output';
+}
+
 async function git(cwd: string, args: string[], timeoutMs = 20_000): Promise<string> {
   const r = await run(['git', ...args] as [string, ...string[]], { cwd, timeoutMs, env: { GIT_TERMINAL_PROMPT: '0' } });
   if (r.timedOut) throw new CouldNotCheck(`git ${args.join(' ')} in ${cwd}: no answer within ${timeoutMs} ms`);
   if (r.exitCode !== 0)
-    throw new CouldNotCheck(`git ${args.join(' ')} in ${cwd}: ${r.output.trim().split('\n').at(-1)}`);
+    throw new CouldNotCheck(`git ${args.join(' ')} in ${cwd} exited ${r.exitCode}: ${gitFailure(r.output)}`);
   return r.output.trim();
 }
 
