@@ -158,17 +158,25 @@ export async function layoutProject(opts: {
     await issueServerCert(tlsDir, { days: Number(process.env.API_CERT_DAYS ?? 365) });
   if (!existsSync(join(paths.projectDir, '.git'))) {
     await mustGit(paths.projectDir, ['init', '-q', '-b', 'master']);
-    await mustGit(dirname(paths.upstream), ['init', '-q', '--bare', '-b', 'master', paths.upstream]);
     await mustGit(paths.projectDir, ['remote', 'add', 'origin', paths.upstream]);
     log(`laid out ${paths.projectDir}`);
+  }
+  // A project directory moved, or kept when its upstream beside it was not, would fail preflight 1.1's fetch on
+  // every run: the upstream is made again from the checkout, and origin pointed at it.
+  const upstreamMade = !existsSync(join(paths.upstream, 'HEAD'));
+  if (upstreamMade) {
+    await mustGit(dirname(paths.upstream), ['init', '-q', '--bare', '-b', 'master', paths.upstream]);
+    if ((await git(paths.projectDir, ['remote', 'set-url', 'origin', paths.upstream])).exitCode !== 0)
+      await mustGit(paths.projectDir, ['remote', 'add', 'origin', paths.upstream]);
   }
   await mustGit(paths.projectDir, ['add', '-A']);
   const dirty = await mustGit(paths.projectDir, ['status', '--porcelain']);
   if (dirty) {
     await mustGit(paths.projectDir, ['commit', '-q', '-m', 'Sync from staging/']);
-    await mustGit(paths.projectDir, ['push', '-q', '-u', 'origin', 'master']);
     log('committed the staging sources in the project directory');
   }
+  if (dirty || upstreamMade) await mustGit(paths.projectDir, ['push', '-q', '-u', 'origin', 'master']);
+  if (upstreamMade) log(`made the project's upstream ${paths.upstream}`);
   return { ...paths, freshSecrets: fresh };
 }
 
