@@ -38,6 +38,16 @@ describe('BuildAcrossPhases: the build each phase of one run ran against', () =>
     expect((await b.unchangedBy(at('0a1b2c3'))).build).toBe('unknown');
   });
 
+  it('a start measure that failed is no start: every later phase of the run is unknown, saying why', async () => {
+    const b = new BuildAcrossPhases(Promise.reject(new Error('identify failed to load\nstack')));
+    const preflight = await b.unchangedBy(at('abc1234'));
+    expect(preflight.build).toBe('unknown');
+    expect(preflight.buildProblem).toBe(
+      'the running build could not be measured as the run started (identify failed to load), so nothing shows it held until abc1234 was measured as the phase ended',
+    );
+    expect((await b.unchangedBy(at('abc1234'))).build).toBe('unknown');
+  });
+
   it('a run measured at no start takes its first phase end as the start', async () => {
     const b = new BuildAcrossPhases();
     expect((await b.unchangedBy(at('abc1234'))).build).toBe('abc1234');

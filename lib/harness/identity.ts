@@ -107,14 +107,23 @@ export function heldThroughout(atStart: Identity | undefined, atEnd: Identity): 
  * or rollback leaves running is where the phase after it starts from. A build unknown once stays unknown.
  */
 export class BuildAcrossPhases {
-  private last: Promise<Identity | undefined>;
+  private last: Promise<Identity | undefined | Error>;
+  /** @param atStart the build as the run started; a measure that failed leaves every later phase's build unknown. */
   constructor(atStart: Promise<Identity | undefined> = Promise.resolve(undefined)) {
-    this.last = atStart;
+    this.last = atStart.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   }
 
   /** A phase that changes nothing has ended; `atEnd` is the build measured now. */
   async unchangedBy(atEnd: Identity): Promise<Identity> {
-    const held = heldThroughout(await this.last, atEnd);
+    const start = await this.last;
+    const held =
+      start instanceof Error
+        ? {
+            ...atEnd,
+            build: 'unknown',
+            buildProblem: `the running build could not be measured as the run started (${start.message.split('\n')[0]}), so nothing shows it held until ${atEnd.build} was measured as the phase ended`,
+          }
+        : heldThroughout(start, atEnd);
     this.last = Promise.resolve(held);
     return held;
   }

@@ -107,7 +107,7 @@ export default class RunbookReporter implements Reporter {
     const t = this.target;
     // Measured while the first tests run, which also loads Docker's client before a phase ends.
     if (t && [...this.expected.keys()].some((p) => p === 'preflight' || p === 'smoke'))
-      this.builds = new BuildAcrossPhases(this.measure(t).catch(() => undefined));
+      this.builds = new BuildAcrossPhases(this.measure(t));
   }
 
   /**

@@ -9,6 +9,7 @@ import type { TestProject } from 'vitest/node';
 
 export const testTmpPrefix = 'buywhere-runbook-run-';
 const ours = new RegExp(`^${testTmpPrefix}(\\d+)-[A-Za-z0-9]{6}$`);
+const isRunFolder = (dir: string | undefined): dir is string => !!dir && ours.test(basename(dir));
 
 function alive(pid: number): boolean {
   try {
@@ -22,7 +23,7 @@ function alive(pid: number): boolean {
 
 /** Removes `dir` when it is a run folder this module made; otherwise, or when that fails, says why. */
 export function removeTestTmp(dir: string | undefined): string | undefined {
-  if (!dir || !ours.test(basename(dir))) return `${dir ?? '(none)'} is not a test run's folder; left as it is`;
+  if (!isRunFolder(dir)) return `${dir ?? '(none)'} is not a test run's folder; left as it is`;
   try {
     rmSync(dir, { recursive: true, force: true });
     return undefined;
@@ -58,7 +59,8 @@ export function makeTestTmp(root = tmpdir()): string {
 export default function setup(project: TestProject) {
   const dir = project.config.env?.TMPDIR;
   return () => {
-    if (!dir || !ours.test(basename(dir))) return;
+    // Another TMPDIR (set by hand, or none) is not this run's to remove, and not worth a word.
+    if (!isRunFolder(dir)) return;
     const why = removeTestTmp(dir);
     if (why) process.stderr.write(`test temporary folders: ${why}\n`);
   };
