@@ -20,6 +20,7 @@ import { composeFor, waitHttp200 } from '../lib/operations/stack.js';
 import { median, percentile } from '../lib/core/stats.js';
 import { runPhase } from '../scripts/phases.js';
 import { launch } from '../scripts/launch.js';
+import { readGateDecision } from '../gonogo/artefacts.js';
 import { readEvidence, type Phase } from '../lib/harness/evidence.js';
 import { stagingUp } from '../staging/project.js';
 import { copyEvidence } from '../test/support/evidence-copy.js';
@@ -475,7 +476,11 @@ async function stagingFigures() {
   );
 }
 
-/** `npm run launch -- --no-deploy` (one Vitest process) against the three commands it replaces, one after another. */
+/**
+ * `npm run launch -- --no-deploy` (one Vitest process) against the three commands it replaces, one after another,
+ * each timed as typed: npm's own start-up, and anything the command starts before Vitest, are part of what Bolt
+ * waits for. The same two arms without npm follow (the launch's process, and each phase's Vitest run).
+ */
 async function launchOneProcess() {
   const deployed = scratch();
   const d = await runPhase('deploy', { env: { RUNBOOK_REPORTS_DIR: deployed } });
@@ -486,13 +491,30 @@ async function launchOneProcess() {
     copyEvidence(deployed, dir, 'deploy');
     return dir;
   };
-  const one: number[] = [];
-  const three: number[] = [];
-  const decisions: string[] = [];
   const warm: WarmPoolStats[] = [];
   const onLine = (l: string) => {
     if (l.startsWith(`${poolStatsEnv} `)) warm.push(JSON.parse(l.slice(poolStatsEnv.length + 1)) as WarmPoolStats);
   };
+  const npmRun = async (args: string[], reports: string, stats = false) => {
+    const r = await run(['npm', 'run', '--silent', ...args], {
+      cwd: repoRoot,
+      // npm asks its registry whether it is out of date unless told not to: nothing here leaves the host.
+      env: {
+        RUNBOOK_REPORTS_DIR: reports,
+        ...(stats ? { [poolStatsEnv]: '1' } : {}),
+        FORCE_COLOR: '0',
+        npm_config_update_notifier: 'false',
+      },
+      timeoutMs: 10 * 60_000,
+      onLine,
+    });
+    return r.exitCode;
+  };
+  const decision = (exit: number | undefined, reports: string) =>
+    exit === 0 && readGateDecision(reports) === 'GO' ? 'GO' : `HOLD (exit ${exit})`;
+  const typed = { one: [] as number[], three: [] as number[] };
+  const direct = { one: [] as number[], three: [] as number[] };
+  const decisions: string[] = [];
   // Where each arm's time goes. In the launch, each part ends as a phase's evidence is written (the part holds that
   // phase's worker, its collection and its checks); the three commands are timed one by one.
   const phases3 = ['preflight', 'smoke', 'gonogo'] as const;
@@ -508,17 +530,12 @@ async function launchOneProcess() {
     await warmSearches();
     let from = 0;
     let ended = 0;
-    one.push(
+    typed.one.push(
       await timed(async () => {
         from = Date.now();
-        const r = await launch({
-          echo: false,
-          deploy: false,
-          env: { RUNBOOK_REPORTS_DIR: a, [poolStatsEnv]: '1' },
-          onLine,
-        });
+        const exit = await npmRun(['launch', '--', '--no-deploy'], a, true);
         ended = Date.now();
-        decisions.push(r.decision);
+        decisions.push(decision(exit, a));
       }),
     );
     for (const p of phases3) {
@@ -530,9 +547,24 @@ async function launchOneProcess() {
     parts.end.push(ended - from);
     const b = withDeployEvidence();
     await warmSearches();
-    three.push(
+    typed.three.push(
       await timed(async () => {
-        for (const p of phases3) alone[p].push(await timed(() => runPhase(p, { env: { RUNBOOK_REPORTS_DIR: b } })));
+        for (const p of phases3) alone[p].push(await timed(() => npmRun([p], b)));
+      }),
+    );
+    const c = withDeployEvidence();
+    await warmSearches();
+    direct.one.push(
+      await timed(async () => {
+        const r = await launch({ echo: false, deploy: false, env: { RUNBOOK_REPORTS_DIR: c } });
+        decisions.push(r.decision);
+      }),
+    );
+    const e = withDeployEvidence();
+    await warmSearches();
+    direct.three.push(
+      await timed(async () => {
+        for (const p of phases3) await runPhase(p, { env: { RUNBOOK_REPORTS_DIR: e } });
       }),
     );
   }
@@ -540,7 +572,8 @@ async function launchOneProcess() {
     const known = xs.filter(Number.isFinite);
     return known.length ? `${Math.round(median(known))} ms` : 'n/a';
   };
-  const l = versus(one, three);
+  const l = versus(typed.one, typed.three);
+  const lb = versus(direct.one, direct.three);
   const adopted = warm.reduce((n, w) => n + w.adopted, 0);
   const booted = warm.reduce((n, w) => n + w.booted, 0);
   // The same comparison for Vitest alone, with empty tests: what one process of three projects saves before any
@@ -561,6 +594,7 @@ async function launchOneProcess() {
     one_process: l.a,
     three_commands: l.b,
     ratio: l.ratio,
+    without_npm: { one_process: lb.a, three_commands: lb.b, ratio: lb.ratio },
     decisions,
     warm,
     vitest_alone: { three_projects: v.a, three_runs: v.b, ratio: v.ratio },
@@ -568,8 +602,9 @@ async function launchOneProcess() {
     alone: Object.fromEntries(Object.entries(alone).map(([k, xs]) => [k, xs.map(Math.round)])),
   };
   log(
-    `npm run launch -- --no-deploy in one process ${ms(l.a)} vs preflight, smoke and gonogo one after another ${ms(l.b)} → ${l.times} (target ≤ 0.6×); decisions ${decisions.join(', ')}; worker threads booted ahead ${booted}, used ${adopted} (of ${3 * RUNS} workers)`,
+    `npm run launch -- --no-deploy, one process, ${ms(l.a)} vs npm run preflight, smoke and gonogo one after another ${ms(l.b)} → ${l.times} (target ≤ 0.6×); decisions ${decisions.join(', ')}; worker threads booted ahead ${booted}, used ${adopted} (of ${3 * RUNS} workers)`,
   );
+  log(`  the same without npm: the launch's process ${ms(lb.a)} vs the three phases' ${ms(lb.b)} → ${lb.times}`);
   log(
     `  where the time goes (medians): start-up and preflight ${part(parts.preflight)} (preflight alone ${part(alone.preflight)}), then smoke ${part(parts.smoke)} (alone ${part(alone.smoke)}), the gate ${part(parts.gonogo)} (alone ${part(alone.gonogo)}), the end ${part(parts.end)}`,
   );

@@ -26,7 +26,7 @@ afterAll(async () => {
   writeGateArtefacts(gate, run.reportsDir, t.secretValues);
   const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, gateMarkdown(gate), t.secretValues);
   process.stdout.write(
-    `\nGo/No-Go: ${gate.decision} for build ${gate.deploySha} — ${run.reportsDir}/gonogo.html${slack ? ` (${slack}; the decision stands)` : ''}\n`,
+    `\nGo/No-Go: ${gate.decision} for build ${gate.deploySha}${gate.launchStop ? ` (launch stopped: ${gate.launchStop})` : ''} — ${run.reportsDir}/gonogo.html${slack ? ` (${slack}; the decision stands)` : ''}\n`,
   );
 });
 

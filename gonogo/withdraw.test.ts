@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeGateArtefacts } from './artefacts';
 import { holdEverything } from './gate';
-import { withdrawDecision } from './withdraw';
+import { readLaunchStop, writeLaunchStop } from '../lib/harness/evidence';
+import { phaseStarts, withdrawDecision } from './withdraw';
 
 const decided = (decision: 'GO' | 'HOLD') => {
   const dir = mkdtempSync(join(tmpdir(), 'withdraw-'));
@@ -59,6 +60,24 @@ describe('a later phase withdraws the decision in its folder', () => {
     const empty = mkdtempSync(join(tmpdir(), 'withdraw-'));
     await withdrawDecision(empty, 'smoke', '2026-04-23T08:00:00.000Z', '');
     expect(existsSync(join(empty, 'gonogo.html'))).toBe(false);
+  });
+});
+
+describe("a phase's start clears where an earlier launch stopped", () => {
+  it('the note goes with the decision it explained; the gate then judges the new evidence alone', async () => {
+    const dir = decided('HOLD');
+    writeLaunchStop(dir, 'preflight failed (1.5 — A backup newer than 24 h exists); later phases not run');
+    expect(readLaunchStop(dir)).toMatch(/^preflight failed/);
+    await phaseStarts(dir, 'preflight', '2026-04-23T08:00:00.000Z', '');
+    expect(readLaunchStop(dir)).toBeUndefined();
+    expect(record(dir)).toMatchObject({ decision: 'HOLD', withdrawn: { decision: 'HOLD', by: 'preflight' } });
+  });
+
+  it('a folder with no note and no decision is left as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'withdraw-'));
+    await phaseStarts(dir, 'smoke', '2026-04-23T08:00:00.000Z', '');
+    expect(readLaunchStop(dir)).toBeUndefined();
+    expect(existsSync(join(dir, 'gonogo.html'))).toBe(false);
   });
 });
 

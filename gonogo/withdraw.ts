@@ -1,11 +1,13 @@
 // Global setup of every phase but the gate. A Go/No-Go decision stands only for the evidence it was made from:
 // when a phase starts in its reports folder, that evidence is about to change, so the decision there is
 // replaced by a HOLD that says which run withdrew it. A GO read from the folder after a later smoke failed, or
-// while it runs, is never the one the gate made before it; a GO posted to Slack is withdrawn there too.
+// while it runs, is never the one the gate made before it; a GO posted to Slack is withdrawn there too. In a run
+// that holds the gate (`npm run launch -- --no-deploy`), a phase that cannot start writes the gate's HOLD itself.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { readGateRecord, type Phase } from '../lib/harness/evidence.js';
+import { clearLaunchStop, readGateRecord, type Phase } from '../lib/harness/evidence.js';
+import { reportsDirFrom } from '../lib/harness/config.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
 import { postToSlack } from '../lib/operations/slack.js';
 import { gateArtefacts, writeHold } from './hold.js';
@@ -39,6 +41,29 @@ export async function withdrawDecision(
   if (failed) process.stderr.write(`${failed}; tell #us-launch-ops by hand that the GO for ${build} is withdrawn\n`);
 }
 
+/**
+ * What a phase's start does to the folder's decision: withdraws it, and clears the note of where an earlier launch
+ * stopped. That note is about the launch that wrote it; once a phase runs again here, the gate judges the new
+ * evidence, and an older launch's "preflight failed" must not hold a run whose preflight passed.
+ */
+export async function phaseStarts(reportsDir: string, phase: Phase, startedAt: string, webhook?: string) {
+  clearLaunchStop(reportsDir);
+  await withdrawDecision(reportsDir, phase, startedAt, webhook);
+}
+
 export default function setup(project: TestProject) {
-  return phaseSetup(project, { onStart: withdrawDecision });
+  const name = project.name as Phase;
+  const withGate = project.vitest.projects.some((p) => p.name === 'gonogo');
+  return phaseSetup(project, {
+    onStart: phaseStarts,
+    // The process stops here, before the gate of this run could start: its HOLD says why.
+    onConfigError: withGate
+      ? (message) =>
+          writeHold(`${name} could not start, so no check ran: configuration error: ${message}`, {
+            reportsDir: reportsDirFrom(),
+            target: process.env.RUNBOOK_TARGET ?? 'staging',
+            deploySha: 'unknown',
+          })
+      : undefined,
+  });
 }

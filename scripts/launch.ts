@@ -2,9 +2,12 @@
 // ends with the Go/No-Go decision artefact; a stop before smoke is a HOLD with the reason. Phases that change
 // nothing run together in one Vitest process, in runbook order (each writes its evidence as it ends, and one
 // whose earlier phases did not pass records its checks as not run); deploy runs in a process of its own, after
-// preflight passed, so its plan and confirmation come when they always have.
+// preflight passed, so its plan and confirmation come when they always have. `-- --no-deploy` is that one
+// process alone, started by scripts/launch.sh without this wrapper; launch({ deploy: false }) runs the same.
+import { join } from 'node:path';
 import { commandLine } from '../lib/harness/cli.js';
-import { reportsDirFrom, resolveFor } from '../lib/harness/config.js';
+import { repoRoot, reportsDirFrom, resolveFor } from '../lib/harness/config.js';
+import { run } from '../lib/core/exec.js';
 import {
   clearLaunchStop,
   forgetEvidence,
@@ -30,9 +33,24 @@ export async function launch(
 ): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
   const env = { ...process.env, ...opts.env };
   const reportsDir = reportsDirFrom(env);
-  // A launch without a deploy keeps the deploy (or rollback) evidence of the build that runs: the gate needs it.
-  for (const p of phases)
-    if (opts.deploy !== false || (p !== 'deploy' && p !== 'rollback')) forgetEvidence(reportsDir, p);
+  const decide = (exitCode: number | undefined, stopped?: string) => ({
+    // GO only when the gate wrote GO and nothing in the process failed.
+    decision: exitCode === 0 && readGateDecision(reportsDir) === 'GO' ? ('GO' as const) : ('HOLD' as const),
+    stopped: stopped ?? readLaunchStop(reportsDir),
+    reportsDir,
+  });
+  if (opts.deploy === false) {
+    const r = await run(['sh', join(repoRoot, 'scripts', 'launch.sh'), '--no-deploy'], {
+      env: { FORCE_COLOR: '0', ...opts.env },
+      timeoutMs: 30 * 60_000,
+      onLine: (l) => {
+        if (opts.echo ?? true) process.stdout.write(`${l}\n`);
+        opts.onLine?.(l);
+      },
+    });
+    return decide(r.exitCode);
+  }
+  for (const p of phases) forgetEvidence(reportsDir, p);
   clearLaunchStop(reportsDir);
   const echo = opts.echo ?? true;
   const say = (s: string) => echo && process.stdout.write(s);
@@ -47,7 +65,7 @@ export async function launch(
     // The gate still runs: it cannot start either, and says HOLD with this reason.
     stopped = stop(`configuration error: ${(err as Error).message}`);
   }
-  const separate: Phase[] = opts.deploy === false ? [] : ['preflight', 'deploy'];
+  const separate: Phase[] = ['preflight', 'deploy'];
   for (const phase of stopped ? [] : separate) {
     say(`\n=== npm run ${phase} ===\n`);
     const r = await runPhase(phase, { echo, env: opts.env, onLine: opts.onLine });
@@ -56,17 +74,10 @@ export async function launch(
       break;
     }
   }
-  const together: Phase[] = stopped
-    ? ['gonogo']
-    : opts.deploy === false
-      ? ['preflight', 'smoke', 'gonogo']
-      : ['smoke', 'gonogo'];
+  const together: Phase[] = stopped ? ['gonogo'] : ['smoke', 'gonogo'];
   say(`\n=== ${together.map((p) => `npm run ${p}`).join(' → ')} (one process) ===\n`);
   const g = await runPhase(together, { echo, env: opts.env, onLine: opts.onLine });
-  // GO only when the gate wrote GO and nothing in the process failed.
-  const decided = readGateDecision(reportsDir);
-  stopped ??= readLaunchStop(reportsDir);
-  return { decision: g.exitCode === 0 && decided === 'GO' ? 'GO' : 'HOLD', stopped, reportsDir };
+  return decide(g.exitCode, stopped);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

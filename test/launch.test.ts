@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { launch } from '../scripts/launch';
-import { readEvidence } from '../lib/harness/evidence';
-import { evidenceDir, phase, reportsDir, warmUp } from './support/harness';
+import { run } from '../lib/core/exec';
+import { repoRoot } from '../lib/harness/config';
+import { readEvidence, readLaunchStop, writeLaunchStop } from '../lib/harness/evidence';
+import { evidenceDir, gonogo, phase, reportsDir, warmUp } from './support/harness';
 
 describe('npm run launch', () => {
   it('stops at a failing preflight, never deploys, and writes a HOLD artefact with the reason', async () => {
@@ -92,6 +94,64 @@ describe('npm run launch -- --no-deploy: preflight → smoke → gonogo in one V
     expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="HOLD"');
     expect(readFileSync(join(reports, 'gonogo.md'), 'utf8')).toMatch(/launch stopped: preflight failed/);
   }, 600_000);
+
+  it('as typed: Vitest alone, GO and exit 0; the stop note of an older launch does not outlive it', async () => {
+    const reports = evidenceDir([deployed, 'deploy']);
+    writeLaunchStop(reports, 'preflight failed (1.5 — A backup newer than 24 h exists); later phases not run');
+    const r = await run(['npm', 'run', '--silent', 'launch', '--', '--no-deploy'], {
+      cwd: repoRoot,
+      env: { RUNBOOK_REPORTS_DIR: reports, FORCE_COLOR: '0', npm_config_update_notifier: 'false' },
+      timeoutMs: 300_000,
+    });
+    // Vitest colours its output whatever FORCE_COLOR says: read it without the escapes.
+    const output = r.output.replace(/\x1b\[[0-9;]*m/g, '');
+    expect(r.exitCode, output.slice(-3000)).toBe(0);
+    expect(output.match(/ RUN {2}v\d/g)).toHaveLength(1);
+    expect(output).toMatch(/^Go\/No-Go: GO for build [0-9a-f]{7,} — /m);
+    expect(output).not.toMatch(/launch stopped/);
+    expect(readLaunchStop(reports)).toBeUndefined();
+    expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="GO"');
+  }, 600_000);
+
+  it('the stop note of a launch does not hold the phases run after it one by one, once they pass', async () => {
+    const reports = evidenceDir([deployed, 'deploy']);
+    writeLaunchStop(reports, 'preflight failed (1.5 — A backup newer than 24 h exists); later phases not run');
+    for (const p of ['preflight', 'smoke'] as const) expect((await phase(p, { reports })).exitCode).toBe(0);
+    const g = await gonogo(reports);
+    expect(g.decision.decision, g.reasons).toBe('GO');
+    expect(g.reasons).not.toMatch(/launch stopped/);
+  }, 600_000);
+
+  it('a phase that cannot start: exit 2, and an earlier GO is replaced by a HOLD that names the setting', async () => {
+    const reports = evidenceDir([deployed, 'deploy']);
+    writeFileSync(join(reports, 'gonogo.html'), '<div id="banner" class="go">GO</div>');
+    const r = await run(['sh', join(repoRoot, 'scripts', 'launch.sh'), '--no-deploy'], {
+      env: { RUNBOOK_REPORTS_DIR: reports, RUNBOOK_REPLICA_MAX_LAG_BYTES: 'lots', FORCE_COLOR: '0' },
+      timeoutMs: 300_000,
+    });
+    expect(r.exitCode, r.output.slice(-3000)).toBe(2);
+    expect(r.output).toMatch(/cannot start: [^\n]*RUNBOOK_REPLICA_MAX_LAG_BYTES/);
+    expect(readFileSync(join(reports, 'gonogo.html'), 'utf8')).toMatch(/class="hold">HOLD/);
+    expect(readFileSync(join(reports, 'gonogo.md'), 'utf8')).toMatch(
+      /^⛔ HOLD[\s\S]*could not start[^\n]*RUNBOOK_REPLICA_MAX_LAG_BYTES/,
+    );
+    expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="HOLD"');
+    expect(existsSync(join(reports, 'evidence', 'smoke.json'))).toBe(false);
+  }, 600_000);
+});
+
+describe('npm run launch: its arguments', () => {
+  it('anything but --no-deploy alone goes to the full command line: help, and an unknown flag refused', async () => {
+    const sh = join(repoRoot, 'scripts', 'launch.sh');
+    const help = await run(['sh', sh, '--no-deploy', '--help'], { timeoutMs: 60_000 });
+    expect(help.exitCode).toBe(0);
+    expect(help.output).toMatch(/^usage: npm run launch -- \[flags\]/m);
+    expect(help.output).toMatch(/--no-deploy +preflight → smoke → gonogo/);
+    const wrong = await run(['sh', sh, '--no-deploy', '--dry'], { timeoutMs: 60_000 });
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.output).toMatch(/Unknown option '--dry'/);
+    expect(wrong.output).not.toMatch(/ RUN {2}v\d/);
+  });
 });
 
 describe('npm run gonogo that cannot start', () => {
