@@ -45,4 +45,41 @@ describe('command line', () => {
       expect(parseCommand(staging, args)).toMatchObject({ ok: false, exit: 2 });
     expect(helpText(staging)).toMatch(/usage: npm run staging: <up\|down> \[flags\]/);
   });
+
+  it('a flag typed without the lone -- reaches npm, not the command: refused, with the line to type', () => {
+    const launch: CommandSpec = {
+      usage: 'npm run launch --',
+      summary: 'The launch.',
+      flags: { 'no-deploy': 'no deploy' },
+    };
+    // What npm 11 leaves in the environment for `npm run launch --no-deploy` and `npm run watch --auto-rollback`.
+    const p = parseCommand(launch, [], { npm_lifecycle_event: 'launch', npm_config_deploy: '' });
+    expect(p).toMatchObject({ ok: false, exit: 2 });
+    expect(p.ok ? '' : p.text).toMatch(
+      /^--no-deploy went to npm, not to this command: .* npm run launch -- --no-deploy\n$/,
+    );
+    expect(parseCommand(watch, [], { npm_lifecycle_event: 'watch', npm_config_auto_rollback: 'true' })).toMatchObject({
+      ok: false,
+      exit: 2,
+    });
+  });
+
+  it('typed after --, or with npm settings that are not our flags, or not started by npm: parsed as usual', () => {
+    const launch: CommandSpec = {
+      usage: 'npm run launch --',
+      summary: 'The launch.',
+      flags: { 'no-deploy': 'no deploy' },
+    };
+    const npmEnv = {
+      npm_lifecycle_event: 'launch',
+      npm_config_cache: '/root/.npm',
+      npm_config_update_notifier: 'false',
+    };
+    expect(parseCommand(launch, ['--no-deploy'], npmEnv)).toMatchObject({ ok: true, flags: { 'no-deploy': true } });
+    expect(parseCommand(launch, [], npmEnv)).toMatchObject({ ok: true, flags: {} });
+    expect(parseCommand(launch, [], { npm_config_deploy: '' })).toMatchObject({ ok: true });
+    expect(parseCommand(staging, ['up'], { npm_lifecycle_event: 'staging:up', npm_config_up: 'true' })).toMatchObject({
+      ok: true,
+    });
+  });
 });

@@ -45,7 +45,27 @@ export function helpText(spec: CommandSpec): string {
   return lines.join('\n') + '\n';
 }
 
-export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
+/**
+ * The flag of ours that npm took for its own setting: `npm run launch --no-deploy`, without the lone `--`, hands
+ * npm `deploy=false` (as `npm_config_deploy` in the environment) and runs the script without the flag, here a
+ * launch with a deploy. Undefined when the command was not started by npm, or none went astray.
+ */
+export function flagTakenByNpm(spec: CommandSpec, env: NodeJS.ProcessEnv): string | undefined {
+  if (!env.npm_lifecycle_event) return undefined;
+  const setting = (key: string) => `npm_config_${key.replace(/-/g, '_')}`;
+  return Object.keys(spec.flags ?? {}).find((f) =>
+    [f, ...(f.startsWith('no-') ? [f.slice(3)] : [])].some((key) => setting(key) in env),
+  );
+}
+
+export function parseCommand(spec: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env): Parsed {
+  const astray = flagTakenByNpm(spec, env);
+  if (astray)
+    return {
+      ok: false,
+      exit: 2,
+      text: `--${astray} went to npm, not to this command: npm read it as a setting of its own, and the command would run without it. Put it after a lone --: npm run ${env.npm_lifecycle_event} -- --${astray}\n`,
+    };
   const names = [...Object.keys(spec.flags ?? {}), 'help'];
   let parsed: ReturnType<typeof parseArgs>;
   try {
