@@ -11,8 +11,16 @@ import { makeTestTmp } from './lib/harness/test-tmp';
 const named = process.argv
   .map((a, i) => (process.argv[i - 1] === '--project' ? a : a.startsWith('--project=') ? a.slice(10) : undefined))
   .filter((a): a is string => !!a);
-// One HTML report per command: `npm run smoke` → reports/html/smoke, `npm run launch` → reports/html/launch.
-const htmlDir = named.length === 0 ? 'all' : named.length === 1 ? named[0] : 'launch';
+// One HTML report per command: `npm run smoke` → reports/html/smoke, `npm run launch` → reports/html/launch,
+// `npm test` → reports/html/test.
+const htmlDir =
+  named.length === 0
+    ? 'all'
+    : named.length === 1
+      ? named[0]
+      : named.every((n) => (phases as readonly string[]).includes(n))
+        ? 'launch'
+        : 'test';
 
 // Vitest sets up every project in the config before it applies --project, at a second or more per `npm run
 // <phase>` on a busy host: only the projects named (Vitest's wildcards included) are declared. A bare run, or
