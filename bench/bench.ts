@@ -26,6 +26,27 @@ import { stagingUp } from '../staging/project.js';
 import { copyEvidence } from '../test/support/evidence-copy.js';
 import { poolStatsEnv, type WarmPoolStats } from '../lib/harness/warm-pool.js';
 import { latencyQueries } from '../smoke/checks.js';
+import { commandLine } from '../lib/harness/cli.js';
+
+// Read before anything touches the stack: a mistyped section would otherwise bring staging up, prune its
+// builds and run nothing.
+const { named: only } = commandLine({
+  usage: 'npm run bench --',
+  summary:
+    'The harness against the runbook as written, side by side on the local staging stack; prints figures and\nratios and writes reports/bench.json. Runs every section when none is named.',
+  commands: {
+    smoke: "npm run smoke vs the runbook's section 3, at each delay of BENCH_DELAYS",
+    gonogo: "npm run gonogo on existing evidence vs Vitest's floor",
+    startup: "each phase's fixed cost vs Vitest's floor",
+    launch: 'npm run launch -- --no-deploy vs the three commands it replaces',
+    lag: "readiness detection lag vs the runbook's 2 s loops",
+    deploy: 'a whole staging deploy of a new commit, its images cached',
+    rollback: "rollback, start to API healthy on the previous image, vs the runbook's commands",
+    staging: "staging's own figures: up to all healthy, and a seed of 1,000,001 products",
+  },
+  several: true,
+  env: { BENCH_RUNS: 'runs a figure (5)', BENCH_DELAYS: "ms added to the API's responses in smoke (0,100,300)" },
+});
 
 const t = resolveTarget().target;
 // Bench deploys, rolls back, injects faults and touches the API's cache: on the local staging stack only.
@@ -623,7 +644,6 @@ const sections: Record<string, () => Promise<void>> = {
   rollback: rollbackTimes,
   staging: stagingFigures,
 };
-const only = process.argv.slice(2);
 
 /**
  * Removes the builds earlier bench runs and end-to-end tests left behind, but for those a container uses, those

@@ -18,6 +18,7 @@ describe('command line', () => {
       ok: true,
       flags: { 'auto-rollback': true },
       command: undefined,
+      named: [],
     });
     expect(parseCommand(watch, [])).toMatchObject({ ok: true, flags: {} });
   });
@@ -44,6 +45,26 @@ describe('command line', () => {
     for (const args of [[], ['sideways'], ['up', 'down']])
       expect(parseCommand(staging, args)).toMatchObject({ ok: false, exit: 2 });
     expect(helpText(staging)).toMatch(/usage: npm run staging: <up\|down> \[flags\]/);
+  });
+
+  it('several commands where the command takes them: each a listed one, at most once; none names all', () => {
+    const bench: CommandSpec = {
+      usage: 'npm run bench --',
+      summary: 'Figures.',
+      commands: { smoke: 'smoke', launch: 'launch' },
+      several: true,
+    };
+    expect(parseCommand(bench, ['launch', 'smoke'])).toMatchObject({ ok: true, named: ['launch', 'smoke'] });
+    expect(parseCommand(bench, [])).toMatchObject({ ok: true, named: [] });
+    for (const args of [['--help'], ['lanch'], ['smoke', 'smoke'], ['smoke', '--fast']]) {
+      const p = parseCommand(bench, args);
+      expect(p, args.join(' ')).toMatchObject({ ok: false, exit: args[0] === '--help' ? 0 : 2 });
+      expect(p.ok ? '' : p.text).toMatch(/usage: npm run bench -- \[smoke\|launch …\] \[flags\]/);
+    }
+    expect(parseCommand(bench, ['smoke', 'lanch', 'smoke'])).toMatchObject({
+      ok: false,
+      text: expect.stringMatching(/^unknown or repeated: lanch smoke\n/),
+    });
   });
 
   it('a flag typed without the lone -- reaches npm, not the command: refused, with the line to type', () => {

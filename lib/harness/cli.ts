@@ -12,16 +12,19 @@ export interface CommandSpec {
   flags?: Record<string, string>;
   /** Allowed first positional arguments, each with what it does; none allowed when absent. */
   commands?: Record<string, string>;
+  /** Any number of the commands may be named, each at most once (none: all of them). @default false: exactly one */
+  several?: boolean;
   /** Environment settings the command reads beyond the runbook's own (see README, Settings). */
   env?: Record<string, string>;
 }
 
 export type Parsed =
-  { ok: true; flags: Record<string, boolean>; command: string | undefined } | { ok: false; exit: 0 | 2; text: string };
+  | { ok: true; flags: Record<string, boolean>; command: string | undefined; named: string[] }
+  | { ok: false; exit: 0 | 2; text: string };
 
 export function helpText(spec: CommandSpec): string {
   const lines = [
-    `usage: ${spec.usage}${spec.commands ? ` <${Object.keys(spec.commands).join('|')}>` : ''} [flags]`,
+    `usage: ${spec.usage}${spec.commands ? (spec.several ? ` [${Object.keys(spec.commands).join('|')} …]` : ` <${Object.keys(spec.commands).join('|')}>`) : ''} [flags]`,
     '',
     spec.summary,
     '',
@@ -81,6 +84,12 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: NodeJS.Proc
   const flags = parsed.values as Record<string, boolean>;
   if (flags.help) return { ok: false, exit: 0, text: helpText(spec) };
   const [command, ...extra] = parsed.positionals;
+  if (spec.commands && spec.several) {
+    const wrong = parsed.positionals.filter((c, i, all) => !(c in spec.commands!) || all.indexOf(c) !== i);
+    if (wrong.length)
+      return { ok: false, exit: 2, text: `unknown or repeated: ${wrong.join(' ')}\n\n${helpText(spec)}` };
+    return { ok: true, flags, command: undefined, named: parsed.positionals };
+  }
   if (spec.commands) {
     if (!command || !(command in spec.commands) || extra.length)
       return {
@@ -89,14 +98,14 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: NodeJS.Proc
         text: `${command ? `unknown command "${[command, ...extra].join(' ')}"` : 'a command is needed'}\n\n${helpText(spec)}`,
       };
   }
-  return { ok: true, flags, command };
+  return { ok: true, flags, command, named: command ? [command] : [] };
 }
 
 /** Parses the process's arguments; prints help or the error and exits when there is nothing to run. */
 export function commandLine(
   spec: CommandSpec,
   argv = process.argv.slice(2),
-): { flags: Record<string, boolean>; command: string | undefined } {
+): { flags: Record<string, boolean>; command: string | undefined; named: string[] } {
   const p = parseCommand(spec, argv);
   if (p.ok) return p;
   (p.exit === 0 ? process.stdout : process.stderr).write(p.text);
