@@ -42,7 +42,7 @@ describe('command line', () => {
 
   it('a command is one of the listed ones, exactly one', () => {
     expect(parseCommand(staging, ['up'])).toMatchObject({ ok: true, command: 'up' });
-    for (const args of [[], ['sideways'], ['up', 'down']])
+    for (const args of [[], ['sideways'], ['up', 'down'], ['constructor']])
       expect(parseCommand(staging, args)).toMatchObject({ ok: false, exit: 2 });
     expect(helpText(staging)).toMatch(/usage: npm run staging: <up\|down> \[flags\]/);
   });
@@ -56,7 +56,7 @@ describe('command line', () => {
     };
     expect(parseCommand(bench, ['launch', 'smoke'])).toMatchObject({ ok: true, named: ['launch', 'smoke'] });
     expect(parseCommand(bench, [])).toMatchObject({ ok: true, named: [] });
-    for (const args of [['--help'], ['lanch'], ['smoke', 'smoke'], ['smoke', '--fast']]) {
+    for (const args of [['--help'], ['lanch'], ['smoke', 'smoke'], ['smoke', '--fast'], ['toString']]) {
       const p = parseCommand(bench, args);
       expect(p, args.join(' ')).toMatchObject({ ok: false, exit: args[0] === '--help' ? 0 : 2 });
       expect(p.ok ? '' : p.text).toMatch(/usage: npm run bench -- \[smoke\|launch …\] \[flags\]/);

@@ -85,13 +85,13 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: NodeJS.Proc
   if (flags.help) return { ok: false, exit: 0, text: helpText(spec) };
   const [command, ...extra] = parsed.positionals;
   if (spec.commands && spec.several) {
-    const wrong = parsed.positionals.filter((c, i, all) => !(c in spec.commands!) || all.indexOf(c) !== i);
+    const wrong = parsed.positionals.filter((c, i, all) => !Object.hasOwn(spec.commands!, c) || all.indexOf(c) !== i);
     if (wrong.length)
       return { ok: false, exit: 2, text: `unknown or repeated: ${wrong.join(' ')}\n\n${helpText(spec)}` };
     return { ok: true, flags, command: undefined, named: parsed.positionals };
   }
   if (spec.commands) {
-    if (!command || !(command in spec.commands) || extra.length)
+    if (!command || !Object.hasOwn(spec.commands, command) || extra.length)
       return {
         ok: false,
         exit: 2,
