@@ -19,8 +19,7 @@ import { readState } from '../lib/operations/rollback-state.js';
 import { composeFor, waitHttp200 } from '../lib/operations/stack.js';
 import { median, percentile } from '../lib/core/stats.js';
 import { runPhase } from '../scripts/phases.js';
-import { launch } from '../scripts/launch.js';
-import { readGateDecision } from '../gonogo/artefacts.js';
+import { launch, launchDecision } from '../scripts/launch.js';
 import { readEvidence, type Phase } from '../lib/harness/evidence.js';
 import { stagingUp } from '../staging/project.js';
 import { copyEvidence } from '../test/support/evidence-copy.js';
@@ -532,7 +531,7 @@ async function launchOneProcess() {
     return r.exitCode;
   };
   const decision = (exit: number | undefined, reports: string) =>
-    exit === 0 && readGateDecision(reports) === 'GO' ? 'GO' : `HOLD (exit ${exit})`;
+    launchDecision(exit, reports) === 'GO' ? 'GO' : `HOLD (exit ${exit})`;
   const typed = { one: [] as number[], three: [] as number[] };
   const direct = { one: [] as number[], three: [] as number[] };
   const decisions: string[] = [];

@@ -6,7 +6,11 @@ import type { GateResult } from './gate.js';
 /** Every file the gate writes a decision to, relative to the reports folder. */
 export const gateArtefacts = ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')];
 
-/** Writes all four artefacts saying HOLD for `reason`. The reasons given here name no setting's value. */
+/**
+ * Writes all four artefacts saying HOLD for `reason`. The reasons given here name no setting's value. A reason of
+ * several lines (a configuration error listing each setting) is put on one: the status post shows each reason's
+ * first line only, and "4 settings need fixing:" alone would name none of them.
+ */
 export async function writeHold(
   reason: string,
   base: { reportsDir: string; target: string; deploySha: string },
@@ -16,5 +20,6 @@ export async function writeHold(
     import('./gate.js'),
     import('./artefacts.js'),
   ]);
-  writeGateArtefacts({ ...holdEverything(reason, base), ...extra }, base.reportsDir, []);
+  const oneLine = reason.replace(/:\s*\n\s*(?:- )?/g, ': ').replace(/\s*\n\s*(?:- )?/g, '; ');
+  writeGateArtefacts({ ...holdEverything(oneLine, base), ...extra }, base.reportsDir, []);
 }

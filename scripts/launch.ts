@@ -28,14 +28,18 @@ export interface LaunchOptions {
   onLine?: (line: string) => void;
 }
 
+/** GO only when the gate wrote GO in `reportsDir` and nothing in the process that ran it failed. */
+export function launchDecision(exitCode: number | undefined, reportsDir: string): 'GO' | 'HOLD' {
+  return exitCode === 0 && readGateDecision(reportsDir) === 'GO' ? 'GO' : 'HOLD';
+}
+
 export async function launch(
   opts: LaunchOptions = {},
 ): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
   const env = { ...process.env, ...opts.env };
   const reportsDir = reportsDirFrom(env);
   const decide = (exitCode: number | undefined, stopped?: string) => ({
-    // GO only when the gate wrote GO and nothing in the process failed.
-    decision: exitCode === 0 && readGateDecision(reportsDir) === 'GO' ? ('GO' as const) : ('HOLD' as const),
+    decision: launchDecision(exitCode, reportsDir),
     stopped: stopped ?? readLaunchStop(reportsDir),
     reportsDir,
   });

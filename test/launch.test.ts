@@ -138,6 +138,29 @@ describe('npm run launch -- --no-deploy: preflight → smoke → gonogo in one V
     expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="HOLD"');
     expect(existsSync(join(reports, 'evidence', 'smoke.json'))).toBe(false);
   }, 600_000);
+
+  it('only preflight cannot start (settings the gate and smoke do not need): its own HOLD, whichever setup ran first', async () => {
+    const reports = reportsDir();
+    writeFileSync(join(reports, 'gonogo.html'), '<div id="banner" class="go">GO</div>');
+    // Production with only what smoke and the gate read: both start, preflight cannot.
+    const r = await run(['sh', join(repoRoot, 'scripts', 'launch.sh'), '--no-deploy'], {
+      env: {
+        RUNBOOK_TARGET: 'production',
+        RUNBOOK_API_URL: 'https://127.0.0.1:1',
+        RUNBOOK_MCP_URL: 'https://127.0.0.1:1',
+        BUYWHERE_API_KEY: 'launch-test-key',
+        RUNBOOK_REPORTS_DIR: reports,
+        FORCE_COLOR: '0',
+      },
+      timeoutMs: 300_000,
+    });
+    expect(r.exitCode, r.output.slice(-3000)).toBe(2);
+    const md = readFileSync(join(reports, 'gonogo.md'), 'utf8');
+    expect(md).toMatch(/^⛔ HOLD/);
+    expect(md).toMatch(/preflight could not start, so no check ran: configuration error: [^\n]*RUNBOOK_DB_URL/);
+    expect(readFileSync(join(reports, 'gonogo.html'), 'utf8')).toMatch(/class="hold">HOLD/);
+    expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="HOLD"');
+  }, 600_000);
 });
 
 describe('npm run launch: its arguments', () => {
