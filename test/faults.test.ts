@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
+import { waitUntil } from '../lib/core/wait';
 import { pacingReach } from '../lib/core/stats';
-import { connectionsPerOrigin } from '../lib/probes/http';
+import { connectionsPerOrigin, get } from '../lib/probes/http';
 import { acquireLock } from '../lib/operations/lock';
+import { composeOrchestrator } from '../lib/operations/compose-orchestrator';
 import { writeEvidence, type Phase, type PhaseEvidence } from '../lib/harness/evidence';
 import { issueServerCert } from '../staging/tls';
 import { copyEvidence } from './support/evidence-copy';
@@ -869,4 +871,75 @@ describe('attempts to argue the gate into a GO', () => {
     const back = await phase('deploy');
     expect(back.exitCode, back.output).toBe(0);
   }, 600_000);
+
+  it('an api container of another build starts beside the running one while smoke runs: HOLD, before and after it goes', async () => {
+    // Another build, told apart by its revision label alone; in a repository of its own, so that no deploy or
+    // rollback plan ever counts it among the builds of the api.
+    const other = 'buywhere-test-other-build:latest';
+    const otherSha = 'fedcba9876543210fedcba9876543210fedcba98';
+    const context = mkdtempSync(join(tmpdir(), 'other-build-'));
+    writeFileSync(
+      join(context, 'Dockerfile'),
+      `FROM ${t.apiImage}:latest\nLABEL org.opencontainers.image.revision=${otherSha}\n`,
+    );
+    const built = await run(['docker', 'build', '-q', '-t', other, context], { timeoutMs: 120_000 });
+    expect(built.exitCode, built.output).toBe(0);
+    const second = `buywhere-test-second-api-${process.pid}`;
+    // Smoke's /health answers, counted by the API itself: the run measured the build it started on before any.
+    const healthAnswers = async () => {
+      const m = await get(`${t.apiUrl}/metrics`, { caFile: t.caFile, timeoutMs: 10_000 });
+      return Number(/^http_requests_total\{route="\/health",status="200"\} (\d+)$/m.exec(m.text)?.[1] ?? 0);
+    };
+    const dir = healthyDir();
+    const before = await healthAnswers();
+    // Slower answers keep smoke running for some seconds after its first, within every threshold.
+    await setFaults({ responseDelayMs: 800 });
+    try {
+      const smoke = phase('smoke', { reports: dir });
+      await waitUntil(
+        async () => {
+          const n = await healthAnswers();
+          return n > before ? { ready: true, value: n } : { ready: false, last: `${n} answers to /health` };
+        },
+        { what: "smoke's first answer from /health", timeoutMs: 60_000, intervalMs: 100 },
+      );
+      const started = await run([
+        'docker',
+        'run',
+        '-d',
+        '--name',
+        second,
+        '--network',
+        'none',
+        '--entrypoint',
+        'sleep',
+        '--label',
+        `com.docker.compose.project=${t.composeProject}`,
+        '--label',
+        'com.docker.compose.service=api',
+        other,
+        '600',
+      ]);
+      expect(started.exitCode, started.output).toBe(0);
+      // The service is healthy only if every container of it is: this one has no health to report.
+      expect((await composeOrchestrator(t).services(['api'])).get('api')?.health).not.toBe('healthy');
+      const s = await smoke;
+      expect(s.exitCode, s.output).toBe(0);
+      expect(s.evidence.identity?.build).toBe('unknown');
+      expect(s.evidence.identity?.buildProblem).toMatch(
+        new RegExp(
+          `changed during the run: \\w+ when it started, unknown \\(the running api replicas disagree on the build: .*runs ${otherSha.slice(0, 7)}`,
+        ),
+      );
+      // While both run, the gate measures the same itself.
+      await hold(dir, new RegExp(`disagree on the build: .*runs ${otherSha.slice(0, 7)}`));
+    } finally {
+      await resetFaults();
+      await run(['docker', 'rm', '-f', second]);
+      rmSync(context, { recursive: true, force: true });
+    }
+    // Gone again, one build runs; smoke's evidence still speaks for none.
+    await hold(dir, /smoke measured build unknown/);
+    await run(['docker', 'rmi', other]);
+  }, 300_000);
 });

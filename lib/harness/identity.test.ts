@@ -73,6 +73,19 @@ describe('heldThroughout: the build a read-only phase ran against', () => {
     expect(heldThroughout(start, at('abc1234')).build).toBe('unknown');
   });
 
+  it('a build unknown at one end says why there: a second build beside the first names neither', () => {
+    const end = at('unknown', {
+      buildProblem: 'the running api replicas disagree on the build: api (1) runs abc1234, api (2) runs def5678',
+    });
+    expect(heldThroughout(at('abc1234'), end).buildProblem).toBe(
+      'the running build changed during the run: abc1234 when it started, unknown (the running api replicas disagree on the build: api (1) runs abc1234, api (2) runs def5678) when the phase ended',
+    );
+    const start = at('unknown', { buildProblem: 'Docker did not answer' });
+    expect(heldThroughout(start, at('abc1234')).buildProblem).toBe(
+      'the running build changed during the run: unknown (Docker did not answer) when it started, abc1234 when the phase ended',
+    );
+  });
+
   it('without a measurement at the start, the end alone is what there is', () => {
     expect(heldThroughout(undefined, at('abc1234')).build).toBe('abc1234');
   });

@@ -93,10 +93,11 @@ export function reconcileBuild(
  */
 export function heldThroughout(atStart: Identity | undefined, atEnd: Identity): Identity {
   if (!atStart || atStart.build === atEnd.build) return atEnd;
+  const why = (i: Identity) => (i.build === 'unknown' && i.buildProblem ? ` (${i.buildProblem})` : '');
   return {
     ...atEnd,
     build: 'unknown',
-    buildProblem: `the running build changed during the run: ${atStart.build} when it started, ${atEnd.build} when the phase ended`,
+    buildProblem: `the running build changed during the run: ${atStart.build}${why(atStart)} when it started, ${atEnd.build}${why(atEnd)} when the phase ended`,
   };
 }
 

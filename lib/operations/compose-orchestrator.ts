@@ -1,7 +1,7 @@
 // The Compose side of the orchestrator seam: one host, one container per service, found by Compose's labels.
 import { hostname } from 'node:os';
 import type { ComposeProject } from '../probes/compose.js';
-import { serviceStates, stopServices } from '../probes/docker.js';
+import { runningContainers, serviceStates, stopServices } from '../probes/docker.js';
 import { waitHealthy } from '../probes/health.js';
 import type { Orchestrator } from './orchestrator.js';
 import { byText } from '../core/order.js';
@@ -22,8 +22,7 @@ export function composeOrchestrator(t: {
     kind: 'compose',
     services: (names) => serviceStates(project, names),
     async replicas(service) {
-      const s = (await serviceStates(project, [service])).get(service);
-      return s?.state === 'running' ? [{ service, id: s.id, state: s.state, imageId: s.imageId }] : [];
+      return (await runningContainers(project, service)).map((c) => ({ service, state: 'running', ...c }));
     },
     stop: (services) => stopServices(project, services),
     async inventory() {

@@ -47,8 +47,11 @@ export async function serviceStates(project: string, services?: string[]): Promi
         cause: err,
       });
     });
-    // An interrupted compose can leave a second, stopped container for a service; the running one counts.
-    if (out.get(service)?.state === 'running' && info.State.Status !== 'running') continue;
+    // An interrupted compose can leave a second, stopped container for a service; the running one counts. Of two
+    // running (`--scale`, or one started by hand with Compose's labels), the one that is not healthy speaks for
+    // the service: it is healthy only if every running container is.
+    const before = out.get(service);
+    if (before?.state === 'running' && (info.State.Status !== 'running' || before.health !== 'healthy')) continue;
     const h = info.State.Health;
     const log = h?.Log ?? [];
     out.set(service, {
@@ -63,6 +66,28 @@ export async function serviceStates(project: string, services?: string[]): Promi
     });
   }
   return out;
+}
+
+/**
+ * Every running container of a compose service, one-off `compose run` containers aside. Compose means one, but
+ * nothing stops a second (`--scale`, or one started by hand with Compose's labels): each is counted, so a build
+ * that runs beside another is never left out of what runs.
+ */
+export async function runningContainers(
+  project: string,
+  service: string,
+): Promise<Array<{ id: string; imageId: string }>> {
+  let list: Docker.ContainerInfo[];
+  try {
+    list = await engine<Docker.ContainerInfo[]>('/containers/json', {
+      query: { filters: { label: [`${projectLabel}=${project}`, `${serviceLabel}=${service}`], status: ['running'] } },
+    });
+  } catch (err) {
+    throw new CouldNotCheck(`Docker engine did not answer: ${(err as Error).message}`, { cause: err });
+  }
+  return list
+    .filter((c) => c.Labels['com.docker.compose.oneoff'] !== 'True')
+    .map((c) => ({ id: c.Id, imageId: c.ImageID }));
 }
 
 /**
