@@ -3,7 +3,7 @@
 import { commandLine } from '../lib/harness/cli.js';
 import { ensurePrerequisites } from '../staging/prerequisites.js';
 import { stagingUp } from '../staging/project.js';
-import { launch } from './launch.js';
+import { launch, launchExitCode } from './launch.js';
 
 const log = (m: string) => process.stderr.write(`demo: ${m}\n`);
 
@@ -28,7 +28,7 @@ try {
       '',
     ].join('\n'),
   );
-  process.exit(r.decision === 'GO' ? 0 : 1);
+  process.exit(launchExitCode(r));
 } catch (err) {
   log(`could not run: ${(err as Error).message}`);
   process.exit(2);

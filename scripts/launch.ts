@@ -33,14 +33,27 @@ export function launchDecision(exitCode: number | undefined, reportsDir: string)
   return exitCode === 0 && readGateDecision(reportsDir) === 'GO' ? 'GO' : 'HOLD';
 }
 
-export async function launch(
-  opts: LaunchOptions = {},
-): Promise<{ decision: 'GO' | 'HOLD'; stopped?: string; reportsDir: string }> {
+export interface LaunchResult {
+  decision: 'GO' | 'HOLD';
+  /** Why the launch stopped before the gate, when it did. */
+  stopped?: string;
+  /** A phase could not start (bad configuration): the command's exit code is 2, the decision still HOLD. */
+  couldNotStart: boolean;
+  reportsDir: string;
+}
+
+/** The exit code of `npm run launch`, as for every command: 0 GO, 1 HOLD, 2 could not start. */
+export const launchExitCode = (r: LaunchResult) => (r.couldNotStart ? 2 : r.decision === 'GO' ? 0 : 1);
+
+export async function launch(opts: LaunchOptions = {}): Promise<LaunchResult> {
   const env = { ...process.env, ...opts.env };
   const reportsDir = reportsDirFrom(env);
+  let couldNotStart = false;
   const decide = (exitCode: number | undefined, stopped?: string) => ({
     decision: launchDecision(exitCode, reportsDir),
     stopped: stopped ?? readLaunchStop(reportsDir),
+    // Vitest's exit code where a phase's setup found its configuration wrong (gonogo/withdraw.ts).
+    couldNotStart: couldNotStart || exitCode === 2,
     reportsDir,
   });
   if (opts.deploy === false) {
@@ -68,12 +81,14 @@ export async function launch(
   } catch (err) {
     // The gate still runs: it cannot start either, and says HOLD with this reason.
     stopped = stop(`configuration error: ${(err as Error).message}`);
+    couldNotStart = true;
   }
   const separate: Phase[] = ['preflight', 'deploy'];
   for (const phase of stopped ? [] : separate) {
     say(`\n=== npm run ${phase} ===\n`);
     const r = await runPhase(phase, { echo, env: opts.env, onLine: opts.onLine });
     if (r.exitCode !== 0) {
+      couldNotStart = r.exitCode === 2;
       stopped = stop(`${phase} failed${r.timedOut ? ' (timed out)' : ` (exit ${r.exitCode})`}; later phases not run`);
       break;
     }
@@ -96,7 +111,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       process.stdout.write(
         `\nDecision: ${r.decision}${r.stopped ? ` — ${r.stopped}` : ''}\nArtefacts: ${r.reportsDir}/gonogo.html, gonogo.junit.xml, gonogo.md\n`,
       );
-      process.exit(r.decision === 'GO' ? 0 : 1);
+      process.exit(launchExitCode(r));
     },
     (err: Error) => {
       process.stderr.write(`launch could not run: ${err.message}\n`);

@@ -177,6 +177,28 @@ describe('npm run launch: its arguments', () => {
   });
 });
 
+describe('npm run launch that cannot start', () => {
+  it('a configuration error, with or without a deploy: exit 2 as for every command, nothing deployed, a HOLD that names the setting', async () => {
+    for (const args of [[], ['--no-deploy']]) {
+      const reports = reportsDir();
+      writeFileSync(join(reports, 'gonogo.html'), '<div id="banner" class="go">GO</div>');
+      // The wrapper itself: `npm run launch -- --no-deploy` alone would start Vitest without it.
+      const r = await run(['node', '--import', 'tsx', join(repoRoot, 'scripts', 'launch.ts'), ...args], {
+        cwd: repoRoot,
+        env: { RUNBOOK_REPORTS_DIR: reports, RUNBOOK_REPLICA_MAX_LAG_BYTES: 'lots', FORCE_COLOR: '0' },
+        timeoutMs: 300_000,
+      });
+      expect(r.exitCode, r.output.slice(-3000)).toBe(2);
+      expect(r.output).toMatch(/^Decision: HOLD/m);
+      expect(readFileSync(join(reports, 'gonogo.md'), 'utf8')).toMatch(
+        /^⛔ HOLD[\s\S]*could not start[^\n]*RUNBOOK_REPLICA_MAX_LAG_BYTES/,
+      );
+      expect(readFileSync(join(reports, 'gonogo.html'), 'utf8')).toMatch(/class="hold">HOLD/);
+      expect(existsSync(join(reports, 'evidence', 'deploy.json'))).toBe(false);
+    }
+  }, 600_000);
+});
+
 describe('npm run gonogo that cannot start', () => {
   it('a configuration error replaces any earlier GO with a HOLD that says why', async () => {
     const reports = reportsDir();
