@@ -108,8 +108,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   launch({ deploy: !flags['no-deploy'] }).then(
     (r) => {
+      const why = r.stopped ?? (r.couldNotStart ? 'a phase could not start: its configuration error is above' : '');
       process.stdout.write(
-        `\nDecision: ${r.decision}${r.stopped ? ` — ${r.stopped}` : ''}\nArtefacts: ${r.reportsDir}/gonogo.html, gonogo.junit.xml, gonogo.md\n`,
+        `\nDecision: ${r.decision}${why ? ` — ${why}` : ''}\nArtefacts: ${r.reportsDir}/gonogo.html, gonogo.junit.xml, gonogo.md\n`,
       );
       process.exit(launchExitCode(r));
     },
