@@ -894,8 +894,9 @@ describe('attempts to argue the gate into a GO', () => {
     const before = await healthAnswers();
     // Slower answers keep smoke running for some seconds after its first, within every threshold.
     await setFaults({ responseDelayMs: 800 });
+    let smoke: ReturnType<typeof phase> | undefined;
     try {
-      const smoke = phase('smoke', { reports: dir });
+      smoke = phase('smoke', { reports: dir });
       await waitUntil(
         async () => {
           const n = await healthAnswers();
@@ -934,12 +935,13 @@ describe('attempts to argue the gate into a GO', () => {
       // While both run, the gate measures the same itself.
       await hold(dir, new RegExp(`disagree on the build: .*runs ${otherSha.slice(0, 7)}`));
     } finally {
+      await smoke?.catch(() => undefined);
       await resetFaults();
       await run(['docker', 'rm', '-f', second]);
+      await run(['docker', 'rmi', other]);
       rmSync(context, { recursive: true, force: true });
     }
     // Gone again, one build runs; smoke's evidence still speaks for none.
     await hold(dir, /smoke measured build unknown/);
-    await run(['docker', 'rmi', other]);
   }, 300_000);
 });
