@@ -5,7 +5,7 @@
 // preflight passed, so its plan and confirmation come when they always have. `-- --no-deploy` is that one
 // process alone, started by scripts/launch.sh without this wrapper; launch({ deploy: false }) runs the same.
 import { join } from 'node:path';
-import { commandLine } from '../lib/harness/cli.js';
+import { commandLine, exitCode } from '../lib/harness/cli.js';
 import { repoRoot, reportsDirFrom, resolveFor } from '../lib/harness/config.js';
 import { run } from '../lib/core/exec.js';
 import {
@@ -43,17 +43,18 @@ export interface LaunchResult {
 }
 
 /** The exit code of `npm run launch`, as for every command: 0 GO, 1 HOLD, 2 could not start. */
-export const launchExitCode = (r: LaunchResult) => (r.couldNotStart ? 2 : r.decision === 'GO' ? 0 : 1);
+export const launchExitCode = (r: LaunchResult) =>
+  r.couldNotStart ? exitCode.couldNotStart : r.decision === 'GO' ? exitCode.pass : exitCode.hold;
 
 export async function launch(opts: LaunchOptions = {}): Promise<LaunchResult> {
   const env = { ...process.env, ...opts.env };
   const reportsDir = reportsDirFrom(env);
   let couldNotStart = false;
-  const decide = (exitCode: number | undefined, stopped?: string) => ({
-    decision: launchDecision(exitCode, reportsDir),
+  const decide = (exit: number | undefined, stopped?: string) => ({
+    decision: launchDecision(exit, reportsDir),
     stopped: stopped ?? readLaunchStop(reportsDir),
-    // Vitest's exit code where a phase's setup found its configuration wrong (gonogo/withdraw.ts).
-    couldNotStart: couldNotStart || exitCode === 2,
+    // What a phase's setup exits with when its configuration is wrong (lib/harness/phase-setup.ts).
+    couldNotStart: couldNotStart || exit === exitCode.couldNotStart,
     reportsDir,
   });
   if (opts.deploy === false) {
@@ -88,7 +89,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<LaunchResult> {
     say(`\n=== npm run ${phase} ===\n`);
     const r = await runPhase(phase, { echo, env: opts.env, onLine: opts.onLine });
     if (r.exitCode !== 0) {
-      couldNotStart = r.exitCode === 2;
+      couldNotStart = r.exitCode === exitCode.couldNotStart;
       stopped = stop(`${phase} failed${r.timedOut ? ' (timed out)' : ` (exit ${r.exitCode})`}; later phases not run`);
       break;
     }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { launch } from '../scripts/launch';
+import { launch, launchExitCode } from '../scripts/launch';
 import { run } from '../lib/core/exec';
 import { repoRoot } from '../lib/harness/config';
 import { readEvidence, readLaunchStop, writeLaunchStop } from '../lib/harness/evidence';
@@ -18,6 +18,8 @@ describe('npm run launch', () => {
     const reports = reportsDir();
     const r = await launch({ echo: false, env: { RUNBOOK_REPORTS_DIR: reports, RUNBOOK_BACKUPS_DIR: backups } });
     expect(r).toMatchObject({ decision: 'HOLD', stopped: expect.stringMatching(/^preflight failed/) });
+    // A check that failed is a HOLD (1), not a command that could not start (2).
+    expect(launchExitCode(r)).toBe(1);
     expect(existsSync(join(reports, 'evidence', 'deploy.json'))).toBe(false);
     expect(existsSync(join(reports, 'evidence', 'smoke.json'))).toBe(false);
     const junit = readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8');
@@ -54,6 +56,7 @@ describe('npm run launch -- --no-deploy: preflight → smoke → gonogo in one V
       onLine: (l) => (output += `${l.replace(/\x1b\[[0-9;]*m/g, '')}\n`),
     });
     expect(r, output.slice(-3000)).toMatchObject({ decision: 'GO', stopped: undefined });
+    expect(launchExitCode(r)).toBe(0);
     expect(output.match(/ RUN {2}v\d/g)).toHaveLength(1);
     const read = (p: 'preflight' | 'smoke' | 'deploy') => {
       const e = readEvidence(reports, p);
@@ -80,6 +83,7 @@ describe('npm run launch -- --no-deploy: preflight → smoke → gonogo in one V
       env: { RUNBOOK_REPORTS_DIR: reports, RUNBOOK_BACKUPS_DIR: oldBackups() },
     });
     expect(r.decision).toBe('HOLD');
+    expect(launchExitCode(r)).toBe(1);
     expect(r.stopped).toMatch(/^preflight failed \(1.5 — /);
     const smoke = readEvidence(reports, 'smoke');
     if (!smoke.ok) throw new Error(smoke.problem);

@@ -23,9 +23,13 @@ export interface ServiceState {
 const projectLabel = 'com.docker.compose.project';
 const serviceLabel = 'com.docker.compose.service';
 
-function projectContainers(project: string): Promise<Docker.ContainerInfo[]> {
+/** A compose project's containers, stopped ones too unless only a running service's are asked for. */
+function projectContainers(project: string, running?: { service: string }): Promise<Docker.ContainerInfo[]> {
+  const label = [`${projectLabel}=${project}`];
   return engine<Docker.ContainerInfo[]>('/containers/json', {
-    query: { all: true, filters: { label: [`${projectLabel}=${project}`] } },
+    query: running
+      ? { filters: { label: [...label, `${serviceLabel}=${running.service}`], status: ['running'] } }
+      : { all: true, filters: { label } },
   });
 }
 
@@ -79,9 +83,7 @@ export async function runningContainers(
 ): Promise<Array<{ id: string; imageId: string }>> {
   let list: Docker.ContainerInfo[];
   try {
-    list = await engine<Docker.ContainerInfo[]>('/containers/json', {
-      query: { filters: { label: [`${projectLabel}=${project}`, `${serviceLabel}=${service}`], status: ['running'] } },
-    });
+    list = await projectContainers(project, { service });
   } catch (err) {
     throw new CouldNotCheck(`Docker engine did not answer: ${(err as Error).message}`, { cause: err });
   }
