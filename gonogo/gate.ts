@@ -220,8 +220,11 @@ function phaseProblems(
     if (!lookup(rec.id)) out.push(`${rec.id}: ${rec.status} — ${(rec.message ?? '').split('\n')[0]}`);
   }
   for (const e of checksOf(l.phase as RunbookPhase)) {
-    if (e.kind !== 'blocking' || skip.has(e.id)) continue;
-    const p = recordProblem(l.records.get(e.id), e.id, settings);
+    if (e.kind === 'advisory' || skip.has(e.id)) continue;
+    const rec = l.records.get(e.id);
+    // An optional check runs only when asked (the restore drill); once it ran, its verdict counts like any other.
+    if (e.kind === 'optional' && (!rec || rec.status === 'skipped')) continue;
+    const p = recordProblem(rec, e.id, settings);
     if (p) out.push(p.why);
   }
   return out;

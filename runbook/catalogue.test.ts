@@ -63,6 +63,23 @@ describe('thresholds at their edges', () => {
     ['preflight.1.5', { age_h: 23.99 }, true],
     ['preflight.1.5', { age_h: 24 }, false],
     ['preflight.1.5', { age_h: -1 }, false],
+    ['preflight.1.5', { complete: false }, false],
+    ['preflight.1.5', { file: null, newer_incomplete: [{ file: 'b.dump', why: 'cut short' }] }, false],
+    ['preflight.1.5', { tables_missing: ['click_log'] }, false],
+    ['preflight.1.5', { tables_missing: undefined }, false],
+    ['preflight.1.5', { tables_empty: ['categories'] }, false],
+    ['preflight.1.5', { products_rows: 500, products_live: 1000 }, true],
+    ['preflight.1.5', { products_rows: 499, products_live: 1000 }, false],
+    ['preflight.1.5', { products_rows: 0, products_live: 0 }, true],
+    ['preflight.1.5', { products_live: null }, false],
+    ['preflight.1.5', { bytes: 500, previous: { file: 'a.dump', bytes: 1000 } }, true],
+    ['preflight.1.5', { bytes: 499, previous: { file: 'a.dump', bytes: 1000 } }, false],
+    ['preflight.1.5', { bytes: 499, previous: null }, true],
+    ['preflight.1.5', { previous: { file: 'a.dump' } }, false],
+    ['preflight.1.5.drill', { products_restored: 500_001, products_live: 1_000_001 }, true],
+    ['preflight.1.5.drill', { products_restored: 500_000, products_live: 1_000_001 }, false],
+    ['preflight.1.5.drill', { exit_code: 1 }, false],
+    ['preflight.1.5.drill', { products_restored: null }, false],
     ['preflight.1.2.file', { mode: '640' }, true],
     ['preflight.1.2.file', { mode: '644' }, false],
     ['preflight.1.1', { branch: 'main' }, false],
@@ -221,7 +238,12 @@ describe('Go/No-Go conditions in words', () => {
     expect(p99!.present({ runbook_three_ms: [391, 7, 2], samples_ms: Array.from({ length: 50 }, () => 23) })).toBe(
       'p99 23 ms over 50 searches (runbook: 391 / 7 / 2 ms)',
     );
-    expect(backup!.present({ age_h: 0.2, file: 'catalog-1.dump' })).toBe('last backup 12 min old (catalog-1.dump)');
+    expect(backup!.present({ age_h: 0.2, file: 'catalog-1.dump' })).toBe(
+      'last complete backup 12 min old (catalog-1.dump)',
+    );
+    expect(
+      backup!.present({ age_h: 2, file: 'a.dump', products_rows: 1_000_001, newer_incomplete: [{ file: 'b.dump' }] }),
+    ).toBe('last complete backup 2 h old (a.dump), read to its end: 1,000,001 products; 1 newer backup not complete');
     expect(disk!.present({ used_pct: 24.9, path: '/' })).toBe('disk 24.9 % of /');
   });
 

@@ -56,6 +56,10 @@ export const healthyWords = ['healthy', 'ok', 'up'];
 const t = {
   disk: { op: '<', value: 85, unit: '%' },
   backupAge: { op: '<', value: 24, unit: 'h' },
+  /** A backup holds at least this share of the live row estimate of products: not near-empty. */
+  backupRows: { op: '>=', value: 0.5, unit: '× the live products' },
+  /** A backup is at least this share of the previous complete backup's size: not cut down. */
+  backupSize: { op: '>=', value: 0.5, unit: '× the previous backup' },
   pool: { op: '<', value: 70, unit: '%' },
   dbResponse: { op: '<', value: 500, unit: 'ms' },
   activeProducts: { op: '>', value: 1_000_000, unit: 'products' },
@@ -107,6 +111,9 @@ export function percentile(samples: number[], p: number): number {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isInt = (v: unknown): v is number => Number.isInteger(v);
+const isRecord = (v: unknown): v is Measured => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A share as a person reads it: 0.4993 → "49.93 %". Display only; judged on the share itself. */
+const ratio = (r: number) => (Number.isFinite(r) ? `${Number((r * 100).toPrecision(4))} %` : String(r));
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 
 /** The first failed rule's reason, or undefined when all hold. */
@@ -386,18 +393,100 @@ const entries = [
     section: '1.5',
     kind: 'blocking',
     threshold: t.backupAge,
-    title: `A backup newer than ${t.backupAge.value} h exists`,
-    expected: `${formatThreshold(t.backupAge)} old`,
-    action: 'HOLD — run backup first. Do not proceed without a backup',
+    title: `A complete backup newer than ${t.backupAge.value} h exists: read to its end, every live table in it, not near-empty`,
+    expected: `${formatThreshold(t.backupAge)} old; reads to its end; every live table has its data; products ${formatThreshold(t.backupRows)}; size ${formatThreshold(t.backupSize)}`,
+    action: 'HOLD — run backup first. Do not proceed without a backup that restores',
     judge: (m, s) => {
+      const incomplete = Array.isArray(m.newer_incomplete)
+        ? (m.newer_incomplete as Array<Record<string, unknown>>)
+        : [];
+      const named = incomplete.map((b) => `${word(b.file)}: ${word(b.why)}`).join('; ');
       if (m.file === null)
-        return `no backup in ${show(m.dir)}${Array.isArray(m.not_backups) && m.not_backups.length ? ` (not backups: ${m.not_backups.join(', ')})` : ''}`;
+        return incomplete.length
+          ? `no complete backup in ${show(m.dir)}: ${named}`
+          : `no backup in ${show(m.dir)}${Array.isArray(m.not_backups) && m.not_backups.length ? ` (not backups: ${m.not_backups.join(', ')})` : ''}`;
+      if (m.complete !== true) return `${show(m.file)} was not read to its end`;
       if (!isNum(m.age_h)) return `no backup age recorded (${show(m.age_h)})`;
       if (m.age_h < -clockSkewMs / 3_600_000)
         return `the newest backup ${show(m.file)} is dated ${(-m.age_h).toFixed(2)} h in the future`;
-      return compare({ age_h: m.age_h + (s.evidenceAgeH ?? 0) }, 'age_h', t.backupAge, `age of ${show(m.file)} by now`);
+      const missing = Array.isArray(m.tables_missing) ? m.tables_missing : undefined;
+      const empty = Array.isArray(m.tables_empty) ? m.tables_empty : undefined;
+      return (
+        compare({ age_h: m.age_h + (s.evidenceAgeH ?? 0) }, 'age_h', t.backupAge, `age of ${show(m.file)} by now`) ??
+        first(
+          [missing !== undefined && empty !== undefined, 'the live tables were not compared with the archive'],
+          [!missing?.length, () => `tables with no data in ${show(m.file)}: ${missing!.join(', ')}`],
+          [!empty?.length, () => `tables empty in ${show(m.file)} but not in the live database: ${empty!.join(', ')}`],
+          [
+            isInt(m.products_rows) && isNum(m.products_live) && m.products_live >= 0,
+            () => `products rows ${show(m.products_rows)} against a live estimate of ${show(m.products_live)}`,
+          ],
+          [
+            (m.products_live as number) === 0 ||
+              meets((m.products_rows as number) / (m.products_live as number), t.backupRows),
+            () =>
+              `${show(m.file)} holds ${withThousands(m.products_rows as number)} products, ${ratio((m.products_rows as number) / (m.products_live as number))} of the live estimate of ${withThousands(Math.round(m.products_live as number))}, expected ${formatThreshold(t.backupRows)}: near-empty`,
+          ],
+          [
+            m.previous === null ||
+              (isRecord(m.previous) && isInt(m.previous.bytes) && (m.previous.bytes as number) > 0),
+            () => `previous backup ${show(m.previous)} has no size`,
+          ],
+          [
+            m.previous === null ||
+              (isInt(m.bytes) && meets((m.bytes as number) / ((m.previous as Measured).bytes as number), t.backupSize)),
+            () =>
+              `${show(m.file)} is ${show(m.bytes)} bytes, ${ratio((m.bytes as number) / ((m.previous as Measured).bytes as number))} of the previous complete backup ${show((m.previous as Measured).file)}, expected ${formatThreshold(t.backupSize)}`,
+          ],
+        )
+      );
     },
-    example: { age_h: 2, file: 'catalog-20260423T0500Z.dump' },
+    example: {
+      age_h: 2,
+      file: 'catalog-20260423T0500Z.dump',
+      bytes: 52_000_000,
+      complete: true,
+      verified_s: 1.2,
+      tables_missing: [],
+      tables_empty: [],
+      products_rows: 1_000_001,
+      products_live: 1_000_001,
+      previous: { file: 'catalog-20260422T0500Z.dump', bytes: 51_000_000 },
+      newer_incomplete: [],
+    },
+  },
+  {
+    id: 'preflight.1.5.drill',
+    phase: 'preflight',
+    section: '1.5',
+    kind: 'optional',
+    title: 'Restore drill: the backup restores into a throwaway database and holds the live products (only when asked)',
+    expected: `restore exits 0; products ${formatThreshold(t.backupRows)}`,
+    action: 'HOLD — the backup does not restore: take a new one (RUNBOOK_RUN_BACKUP=1) and drill again',
+    judge: (m) =>
+      first(
+        [
+          m.exit_code === 0,
+          () => `the restore exited ${show(m.exit_code)}${m.timed_out ? ' (timed out)' : ''}: ${word(m.error)}`,
+        ],
+        [
+          isInt(m.products_restored) && isNum(m.products_live),
+          () => `products restored ${show(m.products_restored)}, live ${show(m.products_live)}`,
+        ],
+        [
+          (m.products_live as number) === 0 ||
+            meets((m.products_restored as number) / (m.products_live as number), t.backupRows),
+          () =>
+            `${withThousands(m.products_restored as number)} products restored, ${ratio((m.products_restored as number) / (m.products_live as number))} of the live ${withThousands(m.products_live as number)}, expected ${formatThreshold(t.backupRows)}`,
+        ],
+      ),
+    example: {
+      file: 'catalog-20260423T0500Z.dump',
+      exit_code: 0,
+      products_restored: 1_000_001,
+      products_live: 1_000_001,
+      restore_s: 20,
+    },
   },
   {
     id: 'preflight.1.6',
@@ -1100,9 +1189,14 @@ export const conditions: ReadonlyArray<GoCondition> = [
     action: 'HOLD — run backup first',
     present: (m) => {
       const h = num(m.age_h);
-      return h === undefined
-        ? undefined
-        : `last backup ${ago(Math.max(0, h))} old${typeof m.file === 'string' ? ` (${m.file})` : ''}`;
+      if (h === undefined) return undefined;
+      const rows = num(m.products_rows);
+      const newer = Array.isArray(m.newer_incomplete) ? m.newer_incomplete.length : 0;
+      return [
+        `last complete backup ${ago(Math.max(0, h))} old${typeof m.file === 'string' ? ` (${m.file})` : ''}`,
+        rows === undefined ? '' : `, read to its end: ${withThousands(rows)} products`,
+        newer ? `; ${newer} newer backup${newer > 1 ? 's' : ''} not complete` : '',
+      ].join('');
     },
   },
   {

@@ -58,6 +58,10 @@ export interface Target {
   deploySha: string | undefined;
   /** Run the backup command when preflight 1.5 finds no fresh backup. */
   runBackup: boolean;
+  /** Restore the backup 1.5 chose into a throwaway container of the db image, and count its products. */
+  restoreDrill: boolean;
+  /** Run the runbook's cleanup when 1.4 finds the disk too full, then measure again. */
+  runCleanup: boolean;
   reportsDir: string;
   /** The key that seals evidence (lib/core/seal.ts): outside the reports, readable by its owner only. */
   evidenceKeyFile: string;
@@ -178,6 +182,18 @@ export const settings: Setting[] = [
     kind: 'bool',
     doc: 'run the backup command when no fresh backup exists',
   },
+  {
+    key: 'restoreDrill',
+    env: 'RUNBOOK_RESTORE_DRILL',
+    kind: 'bool',
+    doc: 'restore the backup 1.5 chose into a throwaway container of the db image (never the live db) and count its products',
+  },
+  {
+    key: 'runCleanup',
+    env: 'RUNBOOK_RUN_CLEANUP',
+    kind: 'bool',
+    doc: "run the runbook's cleanup when 1.4 finds the disk too full (docker system prune -f without volumes, *.log older than 7 days), then measure again",
+  },
   { key: 'reportsDir', env: 'RUNBOOK_REPORTS_DIR', kind: 'path', doc: 'where reports and evidence go' },
   {
     key: 'evidenceKeyFile',
@@ -200,6 +216,8 @@ const common: Raw = {
   replicaMaxLagBytes: String(16 * 1024 * 1024),
   evidenceMaxAgeMin: '30',
   runBackup: 'false',
+  restoreDrill: 'false',
+  runCleanup: 'false',
   reportsDir: join(repoRoot, 'reports'),
   evidenceKeyFile: join(homedir(), '.config', 'buywhere-runbook', 'evidence.key'),
   diskPath: '/',

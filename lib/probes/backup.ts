@@ -15,13 +15,18 @@ export type BackupFormat = keyof typeof backupFormats;
 
 export interface Backup {
   file: string;
+  /** The file's name in the folder, as a container that mounts the folder sees it. */
+  name: string;
   bytes: number;
   modified: Date;
   ageHours: number;
+  /** What changes when the file's bytes change (inode, size, change time): a verification is kept by it. */
+  identity: string;
 }
 
 export interface BackupScan {
-  newest: Backup | undefined;
+  /** Every file that looks like a backup, newest first. */
+  backups: Backup[];
   /** Files in the folder that are not backups: wrong name, empty, or without the dump header. */
   ignored: string[];
 }
@@ -37,10 +42,11 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /**
- * The newest real backup: a file named as the backup command names them, that starts with the dump format's
- * header. Dot-files are dumps in progress. A log file or an empty file is not a backup.
+ * The files that look like backups, newest first: named as the backup command names them, starting with the
+ * dump format's header. Dot-files are dumps in progress. A log file or an empty file is not a backup. Looking like
+ * one is not being one: 1.5 reads each in full (backup-verify) before it counts.
  */
-export async function newestBackup(
+export async function scanBackups(
   dir: string,
   opts: { pattern: string; format: BackupFormat },
   now = new Date(),
@@ -53,7 +59,7 @@ export async function newestBackup(
   }
   const named = globToRegExp(opts.pattern);
   const looksLike = backupFormats[opts.format];
-  let newest: Backup | undefined;
+  const backups: Backup[] = [];
   const ignored: string[] = [];
   for (const name of names.sort()) {
     if (name.startsWith('.')) continue;
@@ -64,16 +70,17 @@ export async function newestBackup(
       ignored.push(name);
       continue;
     }
-    if (!newest || s.mtime > newest.modified) {
-      newest = {
-        file: path,
-        bytes: s.size,
-        modified: s.mtime,
-        ageHours: (now.getTime() - s.mtime.getTime()) / 3_600_000,
-      };
-    }
+    backups.push({
+      file: path,
+      name,
+      bytes: s.size,
+      modified: s.mtime,
+      ageHours: (now.getTime() - s.mtime.getTime()) / 3_600_000,
+      identity: `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`,
+    });
   }
-  return { newest, ignored };
+  backups.sort((a, b) => b.modified.getTime() - a.modified.getTime() || (a.name < b.name ? 1 : -1));
+  return { backups, ignored };
 }
 
 async function head(path: string): Promise<Buffer> {

@@ -81,3 +81,27 @@ export async function alembicVersion(url: Secret): Promise<string[]> {
   );
   return rows.map((r) => r.version_num);
 }
+
+/**
+ * The live database's own tables in `public`, each with the planner's row estimate (`reltuples`; -1 before the
+ * first ANALYZE, read as unknown), and the products estimate, counted when the planner has none.
+ */
+export async function liveTables(
+  url: Secret,
+): Promise<{ estimates: Record<string, number | null>; products: number | null }> {
+  const rows = await queryOnce<{ name: string; estimate: number }>(
+    url,
+    `SELECT c.relname AS name, c.reltuples::float8 AS estimate
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1`,
+    'live tables',
+  );
+  const estimates = Object.fromEntries(rows.map((r) => [r.name, r.estimate >= 0 ? r.estimate : null]));
+  if (!('products' in estimates)) return { estimates, products: null };
+  const products =
+    estimates.products ??
+    Number(
+      (await queryOnce<{ n: string }>(url, 'SELECT count(*)::text AS n FROM products', 'products count', 60_000))[0]!.n,
+    );
+  return { estimates, products };
+}
