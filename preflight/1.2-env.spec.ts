@@ -12,7 +12,13 @@ describe('1.2 Environment file', () => {
     const c = check(ctx, 'preflight.1.2.file');
     if (env instanceof Error) throw env;
     if ('absent' in env) return c.judge({ present: false, example_only: env.exampleExists });
-    c.judge({ present: true, bytes: env.bytes, mode: env.mode.toString(8), malformed: env.malformed ?? null });
+    c.judge({
+      present: true,
+      bytes: env.bytes,
+      mode: env.mode.toString(8),
+      malformed: env.malformed ?? null,
+      is_example: env.isExample,
+    });
   });
 
   test(`${titleOf('preflight.1.2.keys')}: ${requiredEnvKeys.join(', ')}`, (ctx) => {

@@ -82,6 +82,8 @@ describe('thresholds at their edges', () => {
     ['preflight.1.5.drill', { products_restored: null }, false],
     ['preflight.1.2.file', { mode: '640' }, true],
     ['preflight.1.2.file', { mode: '644' }, false],
+    ['preflight.1.2.file', { is_example: 'JWT_SECRET_KEY has the value .env.example gives' }, false],
+    ['preflight.1.2.file', { is_example: undefined }, false],
     ['preflight.1.1', { branch: 'main' }, false],
     ['smoke.2', { db_response_ms: 499 }, true],
     ['smoke.2', { db_response_ms: 500 }, false],

@@ -285,12 +285,13 @@ const entries = [
         [m.present === true, m.example_only ? '.env is missing; only .env.example exists' : '.env is missing'],
         [isInt(m.bytes) && (m.bytes as number) > 0, `.env is ${show(m.bytes)} bytes`],
         [m.malformed === null, `.env does not parse: ${show(m.malformed)}`],
+        [m.is_example === null, () => `.env is the example, not the deploy secrets: ${word(m.is_example)}`],
         [
           typeof m.mode === 'string' && /^[0-7]{3,4}$/.test(m.mode) && (parseInt(m.mode, 8) & 0o004) === 0,
           `.env mode ${show(m.mode)} is readable by others`,
         ],
       ),
-    example: { present: true, bytes: 812, mode: '600', malformed: null },
+    example: { present: true, bytes: 812, mode: '600', malformed: null, is_example: null },
   },
   {
     id: 'preflight.1.2.keys',

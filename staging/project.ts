@@ -88,6 +88,7 @@ function syncSources(projectDir: string) {
   copy('mcp/Dockerfile');
   if (!existsSync(join(projectDir, 'api', 'build.env'))) copy('api/build.env');
   copy('project.gitignore', '.gitignore');
+  copy('env.example', '.env.example');
   mkdirSync(join(projectDir, 'backups'), { recursive: true });
 }
 

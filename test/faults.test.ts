@@ -1,7 +1,16 @@
 // The fault matrix (npm run test:faults): every fault staging and the in-process test servers can inject,
 // the phase that must catch it, and the outcome: the failing check, the Go/No-Go decision, the action and
 // the time to detect. Zero false GO; no run past its deadline; no crash without a clear message.
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +26,7 @@ import { composeOrchestrator } from '../lib/operations/compose-orchestrator';
 import { writeEvidence, type Phase, type PhaseEvidence } from '../lib/harness/evidence';
 import { issueServerCert } from '../staging/tls';
 import { copyEvidence } from './support/evidence-copy';
+import { backupsFolder, half, nearEmptyBackup, placeBackup, stagingBackup } from './support/backups';
 import {
   commitToProject,
   evidenceDir,
@@ -465,6 +475,46 @@ const matrix: Fault[] = [
     action: 'HOLD — run backup first',
   },
   {
+    name: 'the only backup cut short after its table of contents',
+    phase: 'preflight',
+    env: () => ({
+      RUNBOOK_BACKUPS_DIR: only((dir) => placeBackup(realDump, dir, 'catalog-cut.dump', 1, half(realDump))),
+    }),
+    check: 'preflight.1.5',
+    status: 'fail',
+    message: /no complete backup in .*catalog-cut\.dump: it does not read to the end/,
+    decision: 'HOLD',
+    action: 'HOLD — run backup first',
+  },
+  {
+    name: 'the only backup near-empty (1,000 products)',
+    phase: 'preflight',
+    env: () => ({ RUNBOOK_BACKUPS_DIR: nearEmptyDir }),
+    check: 'preflight.1.5',
+    status: 'fail',
+    message: /holds 1,000 products, 0\.\d+ % of the live estimate .* near-empty/,
+    decision: 'HOLD',
+    action: 'HOLD — run backup first',
+  },
+  {
+    name: '.env is a link to .env.example',
+    phase: 'preflight',
+    around: envIsExampleLink,
+    check: 'preflight.1.2.file',
+    status: 'fail',
+    message: /\.env is the example.*link to .*\.env\.example/,
+    decision: 'HOLD',
+  },
+  {
+    name: ".env keeps the example's JWT_SECRET_KEY",
+    phase: 'preflight',
+    around: (r) => editedEnv((x) => x.replace(/^JWT_SECRET_KEY=.*$/m, 'JWT_SECRET_KEY=change-me'), 0o600, r),
+    check: 'preflight.1.2.file',
+    status: 'fail',
+    message: /JWT_SECRET_KEY has the value \.env\.example gives/,
+    decision: 'HOLD',
+  },
+  {
     name: 'deploy while another holds the lock',
     phase: 'deploy',
     around: async (r) => {
@@ -503,12 +553,39 @@ async function fullDisk(runIt: () => Promise<void>) {
   }
 }
 
+/** Real archives, made in beforeAll: the stack's own backup, and a complete one of a thousandth of the products. */
+let realDump = '';
+let nearEmptyDir = '';
+const only = (place: (dir: string) => void) => {
+  const dir = backupsFolder();
+  place(dir);
+  return dir;
+};
+
+/** .env replaced by a link to .env.example for the run (its keys present, so 1.2's other checks read it). */
+async function envIsExampleLink(runIt: () => Promise<void>) {
+  const keep = readFileSync(envFile, 'utf8');
+  const example = join(t.projectDir, '.env.example');
+  const exampleText = readFileSync(example, 'utf8');
+  try {
+    writeFileSync(example, keep);
+    chmodSync(example, 0o600);
+    rmSync(envFile);
+    symlinkSync('.env.example', envFile);
+    await runIt();
+  } finally {
+    rmSync(envFile, { force: true });
+    writeFileSync(envFile, keep, { mode: 0o600 });
+    chmodSync(envFile, 0o600);
+    writeFileSync(example, exampleText);
+    chmodSync(example, 0o644);
+  }
+}
+
 /** A real dump 25 h old, beside newer files that are not backups: a log, an empty dump, a headerless dump. */
 function oldBackups(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rb-old-'));
-  writeFileSync(join(dir, 'catalog-old.dump'), 'PGDMP');
-  const old = new Date(Date.now() - 25 * 3_600_000);
-  utimesSync(join(dir, 'catalog-old.dump'), old, old);
+  placeBackup(realDump, dir, 'catalog-old.dump', 25);
   writeFileSync(join(dir, 'backup.log'), 'backup written');
   writeFileSync(join(dir, 'catalog-empty.dump'), '');
   writeFileSync(join(dir, 'catalog-text.dump'), 'not a dump');
@@ -535,6 +612,9 @@ function holdPool(n: number) {
 }
 
 beforeAll(async () => {
+  realDump = await stagingBackup();
+  nearEmptyDir = backupsFolder();
+  await nearEmptyBackup(nearEmptyDir, 'catalog-near-empty.dump');
   fake = createServer((req, res) => {
     const u = req.url ?? '/';
     if (u === '/health') return; // accepts, never answers
@@ -825,12 +905,8 @@ describe('attempts to argue the gate into a GO', () => {
 
   it('the newest backup dated in the future while the real dumps are 30 h old: 1.5 fails, HOLD', async () => {
     const backups = mkdtempSync(join(tmpdir(), 'rb-future-'));
-    const old = new Date(Date.now() - 30 * 3_600_000);
-    const future = new Date(Date.now() + 5 * 3_600_000);
-    writeFileSync(join(backups, 'catalog-real.dump'), 'PGDMP');
-    utimesSync(join(backups, 'catalog-real.dump'), old, old);
-    writeFileSync(join(backups, 'catalog-next.dump'), 'PGDMP');
-    utimesSync(join(backups, 'catalog-next.dump'), future, future);
+    placeBackup(realDump, backups, 'catalog-real.dump', 30);
+    placeBackup(realDump, backups, 'catalog-next.dump', -5);
     const dir = healthyDir();
     const env = { RUNBOOK_BACKUPS_DIR: backups };
     const p = await phase('preflight', { reports: dir, env });

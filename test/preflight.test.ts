@@ -7,6 +7,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
 import { phase, t, withStopped } from './support/harness';
+import { backupsFolder, half, placeBackup, plainBackup, stagingBackup, uncompressedBackup } from './support/backups';
+import { engine } from '../lib/probes/engine';
+import { oneOffLabel } from '../lib/probes/oneoff';
 
 const envFile = join(t.projectDir, '.env');
 
@@ -25,9 +28,14 @@ describe('preflight on the healthy stack', () => {
       'preflight.1.3.redis',
       'preflight.1.4',
       'preflight.1.5',
+      'preflight.1.5.drill',
       'preflight.1.6',
     ]);
-    expect(r.evidence.checks.every((c) => c.status === 'pass')).toBe(true);
+    // Every check passes; the restore drill runs only when asked.
+    expect(r.evidence.checks.filter((c) => c.status !== 'pass').map((c) => [c.id, c.status])).toEqual([
+      ['preflight.1.5.drill', 'skipped'],
+    ]);
+    expect(r.check('preflight.1.5').measured).toMatchObject({ complete: true, tables_missing: [], tables_empty: [] });
     expect(r.check('preflight.1.1').measured).toMatchObject({ branch: 'master', ahead: 0, behind: 0 });
     // The build preflight vouches for is the checkout 1.1 read: the one deploy builds next.
     const head = (await run(['git', 'rev-parse', '--short', 'HEAD'], { cwd: t.projectDir })).output.trim();
@@ -102,6 +110,28 @@ describe('1.2 .env', () => {
     } finally {
       writeFileSync(envFile, original, { mode: 0o600 });
     }
+  });
+
+  it("a secret left at the example's value fails, naming the key, also when the example is only in the checkout's HEAD", async () => {
+    const clone = mkdtempSync(join(tmpdir(), 'rb-envex-'));
+    const dir = join(clone, 'app');
+    await run(['git', 'clone', '-q', join(t.projectDir + '.upstream.git'), dir]);
+    const example = readFileSync(join(dir, '.env.example'), 'utf8');
+    const placeholder = /^POSTGRES_PASSWORD=(.*)$/m.exec(example)![1]!;
+    writeFileSync(join(dir, '.env'), original.replace(/^POSTGRES_PASSWORD=.*$/m, `POSTGRES_PASSWORD=${placeholder}`), {
+      mode: 0o600,
+    });
+    rmSync(join(dir, '.env.example'));
+    const r = await phase('preflight', { env: { RUNBOOK_PROJECT_DIR: dir } });
+    expect(r.check('preflight.1.2.file')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/POSTGRES_PASSWORD has the value the checkout's HEAD:\.env\.example gives/),
+    });
+    // The real secrets, beside the same example, pass.
+    writeFileSync(join(dir, '.env'), original, { mode: 0o600 });
+    expect((await phase('preflight', { env: { RUNBOOK_PROJECT_DIR: dir } })).check('preflight.1.2.file').status).toBe(
+      'pass',
+    );
   });
 
   it('only .env.example: fails, saying so', async () => {
@@ -183,10 +213,8 @@ describe('1.4 disk and 1.5 backup', () => {
   });
 
   it('a backup older than 24 h fails: "Do not proceed without a backup"; RUNBOOK_RUN_BACKUP=1 runs one and passes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rb-backups-'));
-    writeFileSync(join(dir, 'catalog-old.dump'), 'PGDMP');
-    const old = new Date(Date.now() - 25 * 3_600_000);
-    utimesSync(join(dir, 'catalog-old.dump'), old, old);
+    const dir = backupsFolder();
+    placeBackup(await stagingBackup(), dir, 'catalog-old.dump', 25);
     mkdirSync(join(dir, 'sub'));
     let r = await phase('preflight', { env: { RUNBOOK_BACKUPS_DIR: dir } });
     expect(r.check('preflight.1.5')).toMatchObject({
@@ -195,6 +223,90 @@ describe('1.4 disk and 1.5 backup', () => {
     });
     r = await phase('preflight', { env: { RUNBOOK_RUN_BACKUP: '1' } });
     expect(r.check('preflight.1.5').status).toBe('pass');
+  });
+});
+
+describe('1.5 reads every backup to its end', () => {
+  it('a newer backup cut short beside an older complete one: 1.5 passes on the older one, naming the newer as a warning', async () => {
+    const real = await stagingBackup();
+    const dir = backupsFolder();
+    placeBackup(real, dir, 'catalog-1-older.dump', 3);
+    placeBackup(real, dir, 'catalog-2-newer.dump', 1, half(real));
+    const r = await phase('preflight', { env: { RUNBOOK_BACKUPS_DIR: dir } });
+    const c = r.check('preflight.1.5');
+    expect(c.status, c.message).toBe('pass');
+    expect(c.measured).toMatchObject({
+      file: 'catalog-1-older.dump',
+      complete: true,
+      tables_missing: [],
+      newer_incomplete: [{ file: 'catalog-2-newer.dump', why: expect.stringMatching(/does not read to the end/) }],
+    });
+    expect(r.output).toMatch(/1\.5 WARNING: newer backup catalog-2-newer\.dump is not complete/);
+    expect(r.output).toMatch(/1\.5: read 2 backup\(s\) in full, [\d.]+ MB in [\d.]+ s \(\d+ MB\/s\)/);
+  });
+
+  it('a complete backup less than half the size of the complete one before it fails, naming both', async () => {
+    const dir = backupsFolder();
+    await uncompressedBackup(dir, 'catalog-1-plain.dump');
+    utimesSync(
+      join(dir, 'catalog-1-plain.dump'),
+      new Date(Date.now() - 3 * 3_600_000),
+      new Date(Date.now() - 3 * 3_600_000),
+    );
+    placeBackup(await stagingBackup(), dir, 'catalog-2.dump', 1);
+    const r = await phase('preflight', { env: { RUNBOOK_BACKUPS_DIR: dir } });
+    expect(r.check('preflight.1.5')).toMatchObject({
+      status: 'fail',
+      measured: { file: 'catalog-2.dump', previous: { file: 'catalog-1-plain.dump' } },
+      message: expect.stringMatching(
+        /"catalog-2\.dump" is \d+ bytes, [\d.]+ % of the previous complete backup "catalog-1-plain\.dump", expected ≥ 0\.5 × the previous backup/,
+      ),
+    });
+  });
+
+  it('plain SQL and gzipped SQL: whole ones pass; cut short, they fail for the missing completion marker', async () => {
+    const real = await stagingBackup();
+    for (const [format, name, gzip] of [
+      ['sql', 'db.sql', false],
+      ['gzip', 'db.sql.gz', true],
+    ] as const) {
+      const dir = backupsFolder();
+      const file = await plainBackup(real, dir, name, gzip);
+      const env = {
+        RUNBOOK_BACKUPS_DIR: dir,
+        RUNBOOK_BACKUP_FORMAT: format,
+        RUNBOOK_BACKUP_PATTERN: `*${name.slice(2)}`,
+      };
+      let r = await phase('preflight', { env });
+      expect(r.check('preflight.1.5').status, r.check('preflight.1.5').message).toBe('pass');
+      const cut = backupsFolder();
+      placeBackup(file, cut, name, 1, half(file));
+      r = await phase('preflight', { env: { ...env, RUNBOOK_BACKUPS_DIR: cut } });
+      expect(r.check('preflight.1.5')).toMatchObject({
+        status: 'fail',
+        message: expect.stringMatching(gzip ? /does not read to the end/ : /cut short/),
+      });
+    }
+  });
+
+  it('RUNBOOK_RESTORE_DRILL=1 restores the chosen backup into a throwaway container and removes it', async () => {
+    const r = await phase('preflight', { env: { RUNBOOK_RESTORE_DRILL: '1' } });
+    const c = r.check('preflight.1.5.drill');
+    expect(c.status, c.message).toBe('pass');
+    expect(c.measured).toMatchObject({ exit_code: 0, products_restored: expect.any(Number) });
+    const m = c.measured as { products_restored: number; products_live: number; restore_s: number };
+    expect(m.products_restored).toBeGreaterThanOrEqual(m.products_live / 2);
+    expect(m.restore_s).toBeGreaterThan(0);
+    expect(r.output).toMatch(/1\.5 drill: catalog-.*\.dump restored in [\d.]+ s, \d+ products/);
+    const left = await engine<unknown[]>('/containers/json', {
+      query: { all: true, filters: { label: [`${oneOffLabel}=restore-drill`] } },
+    });
+    expect(left).toEqual([]);
+    // Without the setting the drill is skipped with its reason, never a pass.
+    expect((await phase('preflight')).check('preflight.1.5.drill')).toMatchObject({
+      status: 'skipped',
+      message: expect.stringMatching(/RUNBOOK_RESTORE_DRILL=1/),
+    });
   });
 });
 

@@ -12,6 +12,10 @@ export interface OneOffSpec {
   /** Host path → container path, with `:ro` where the container must not write. */
   binds?: string[];
   user?: string;
+  /** Environment of the container: sent in the engine's request body, never on a command line. */
+  env?: string[];
+  /** @default 'none': it reads files and talks to nothing. */
+  network?: 'none' | 'host';
   /** What the container is for, as its label says: a container a killed run left behind can be found by it. */
   purpose: string;
   timeoutMs: number;
@@ -29,7 +33,7 @@ export interface OneOffResult {
 export const oneOffLabel = 'ai.buywhere.runbook.oneoff';
 
 /**
- * Runs the container with no network (it reads files, it never talks to anything) and returns its exit code and
+ * Runs the container, with no network unless asked, and returns its exit code and
  * the end of its output. A deadline that passes kills and removes it; the result says it timed out.
  */
 export async function runOneOff(spec: OneOffSpec): Promise<OneOffResult> {
@@ -43,8 +47,9 @@ export async function runOneOff(spec: OneOffSpec): Promise<OneOffResult> {
         Entrypoint: [],
         Cmd: spec.cmd,
         User: spec.user ?? '',
+        Env: spec.env ?? [],
         Labels: { [oneOffLabel]: spec.purpose },
-        HostConfig: { NetworkMode: 'none', Binds: spec.binds ?? [] },
+        HostConfig: { NetworkMode: spec.network ?? 'none', Binds: spec.binds ?? [] },
       },
     }).catch((err: Error) => {
       throw new CouldNotCheck(`cannot create a container of ${spec.image}: ${err.message}`, { cause: err });
