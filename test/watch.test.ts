@@ -7,7 +7,30 @@ import { readState } from '../lib/operations/rollback-state';
 import { watch } from '../scripts/watch';
 import { waitUntil } from '../lib/core/wait';
 import { status } from '../scripts/status';
-import { commitToProject, phase, resetFaults, setFaults, t } from './support/harness';
+import { commitToProject, phase, reportsDir, resetFaults, setFaults, t, withStopped } from './support/harness';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../lib/core/exec';
+import { repoRoot } from '../lib/harness/config';
+import { instant } from '../lib/probes/prometheus';
+import { userErrorShare } from '../scripts/watch';
+
+/** `npm run watch` as Bolt types it, into a reports folder of its own. */
+async function watchCli(env: Record<string, string>) {
+  const reports = reportsDir();
+  const r = await run(['node', '--import', 'tsx', join(repoRoot, 'scripts', 'watch.ts')], {
+    cwd: repoRoot,
+    env: { RUNBOOK_REPORTS_DIR: reports, ...env },
+    timeoutMs: 120_000,
+  });
+  let junit = '';
+  try {
+    junit = readFileSync(join(reports, 'watch.junit.xml'), 'utf8');
+  } catch {
+    // A watch that could not start writes none.
+  }
+  return { ...r, junit };
+}
 
 const fast = {
   RUNBOOK_WATCH_INTERVAL_S: '2',
@@ -101,6 +124,79 @@ describe('npm run watch', () => {
     const back = await phase('deploy');
     expect(back.exitCode, back.output).toBe(0);
   }, 600_000);
+});
+
+describe('a watch that could not see is never an all clear', () => {
+  it('Prometheus stopped: an <error> for each trigger it feeds, "WATCH BLIND", exit 1; no query text printed', async () => {
+    const r = await withStopped('metrics-collector', () =>
+      watchCli({ RUNBOOK_WATCH_INTERVAL_S: '2', RUNBOOK_WATCH_WINDOW_S: '6', RUNBOOK_WATCH_DURATION_S: '10' }),
+    );
+    expect(r.exitCode, r.output).toBe(1);
+    expect(r.output).toMatch(/WATCH BLIND: 5xx error rate \(/);
+    expect(r.output).toMatch(/WATCH BLIND: P99 search latency \(/);
+    expect(r.output).not.toMatch(/query=|%7B|http_requests_total/);
+    const errors = [...r.junit.matchAll(/<testcase [^>]*name="([^"]+)"[^>]*>\s*<error message="([^"]*)"/g)];
+    expect(errors.map((e) => e[1]!.split(':')[0])).toEqual(['5xx error rate', 'P99 search latency']);
+    expect(errors[0]![2]).toMatch(/WATCH BLIND: 5xx error rate \(.+\)/);
+    expect(r.junit).toMatch(/<property name="blind" value="5xx error rate, P99 search latency"\/>/);
+  }, 180_000);
+
+  it('without RUNBOOK_PROMETHEUS_URL the watch does not start: exit 2, naming the setting', async () => {
+    const r = await watchCli({ RUNBOOK_TARGET: 'production', RUNBOOK_WATCH_DURATION_S: '5' });
+    expect(r.exitCode, r.output).toBe(2);
+    expect(r.output).toMatch(/watch could not run: .*settings need fixing/);
+    expect(r.output).toMatch(/- RUNBOOK_PROMETHEUS_URL: expected the Prometheus base URL that scrapes the API, found nothing/);
+  });
+
+  it('the default 5xx share counts user routes only: unknown with no user traffic, 0 % with traffic and no 5xx', async () => {
+    const rateS = 10;
+    const query = userErrorShare(rateS);
+    // Probes and health checks keep hitting /health and /metrics; nothing else asks the API here.
+    await waitUntil(
+      async () => {
+        const v = await instant(t.prometheusUrl!, query);
+        return v === undefined || Number.isNaN(v) ? { ready: true, value: v } : { ready: false, last: String(v) };
+      },
+      { what: 'the user traffic of earlier tests to leave the query range', timeoutMs: 60_000, intervalMs: 2000 },
+    );
+    const quiet = await watch(
+      [],
+      {
+        ...process.env,
+        RUNBOOK_WATCH_RATE_S: String(rateS),
+        RUNBOOK_WATCH_INTERVAL_S: '2',
+        RUNBOOK_WATCH_WINDOW_S: '30',
+        RUNBOOK_WATCH_DURATION_S: '5',
+      },
+      () => {},
+    );
+    const share = quiet.states.find((s) => s.name === '5xx error rate')!;
+    expect(share).toMatchObject({ level: 'unknown', detail: 'no user request in the query range' });
+    expect(quiet.blind).toContain('5xx error rate');
+
+    const busy = await withTraffic(async () => {
+      await waitUntil(
+        async () => {
+          const v = await instant(t.prometheusUrl!, query);
+          return v !== undefined && Number.isFinite(v) ? { ready: true, value: v } : { ready: false, last: String(v) };
+        },
+        { what: 'user traffic to reach Prometheus', timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      return watch(
+        [],
+        {
+          ...process.env,
+          RUNBOOK_WATCH_RATE_S: String(rateS),
+          RUNBOOK_WATCH_INTERVAL_S: '2',
+          RUNBOOK_WATCH_WINDOW_S: '30',
+          RUNBOOK_WATCH_DURATION_S: '5',
+        },
+        () => {},
+      );
+    });
+    expect(busy.states.find((s) => s.name === '5xx error rate')).toMatchObject({ level: 'ok', detail: '0%' });
+    expect(busy.blind).not.toContain('5xx error rate');
+  }, 180_000);
 });
 
 describe('npm run status', () => {

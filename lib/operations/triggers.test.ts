@@ -73,3 +73,45 @@ describe('rollback triggers', () => {
     expect(s).toMatchObject({ level: 'unknown', detail: 'maxmemory is 0: no percentage' });
   });
 });
+
+describe('a trigger that could not be seen is never clear', () => {
+  const WINDOW = 60_000;
+  it('unknown for a whole window is blind, with the reason; one sample short of it is a warning gap', () => {
+    const blind = new TriggerTracker(def('P99 search latency'), WINDOW);
+    blind.update(0, { value: 0.1 });
+    blind.update(10_000, { unknown: 'Prometheus did not answer' });
+    expect(blind.blindNow(69_999)).toBe(false);
+    expect(blind.blindNow(70_000)).toBe(true);
+    blind.update(70_000, { value: 0.1 });
+    expect(blind.finish(80_000)).toEqual({ blind: 'unknown for 60 s: Prometheus did not answer', gaps: [] });
+
+    const gap = new TriggerTracker(def('P99 search latency'), WINDOW);
+    gap.update(0, { value: 0.1 });
+    gap.update(10_000, { unknown: 'no search request in the query range' });
+    gap.update(69_999, { value: 0.1 });
+    expect(gap.finish(80_000)).toEqual({ gaps: ['unknown for 60 s: no search request in the query range'] });
+  });
+
+  it('never seen in a watch shorter than the window is blind; an open gap at the end counts up to the end', () => {
+    const never = new TriggerTracker(def('DB pool usage'), WINDOW);
+    never.update(0, { unknown: 'connection refused' });
+    never.update(15_000, { unknown: 'connection refused' });
+    expect(never.finish(20_000).blind).toBe('not seen once in the watch: connection refused');
+
+    const late = new TriggerTracker(def('Disk'), WINDOW);
+    late.update(0, { value: 10 });
+    late.update(10_000, { unknown: 'statfs failed' });
+    expect(late.finish(70_000).blind).toBe('unknown for 60 s: statfs failed');
+  });
+
+  it('not applicable is said, seen and clear, never blind', () => {
+    const t = new TriggerTracker(def('Redis memory'), WINDOW);
+    for (let at = 0; at <= 120_000; at += 15_000) t.update(at, { notApplicable: 'Redis has no maxmemory' });
+    expect(t.state).toMatchObject({ level: 'ok', detail: 'not applicable: Redis has no maxmemory' });
+    expect(t.finish(130_000)).toEqual({ gaps: [], notApplicable: 'Redis has no maxmemory' });
+  });
+
+  it('a tracker never fed is blind', () => {
+    expect(new TriggerTracker(def('Disk'), WINDOW).finish(1000).blind).toMatch(/not seen once in the watch/);
+  });
+});

@@ -6,8 +6,11 @@ export type Level = 'ok' | 'warning' | 'critical' | 'unknown';
 export { rollbackTriggers as triggers, type TriggerDef } from '../../runbook/catalogue.js';
 import type { TriggerDef } from '../../runbook/catalogue.js';
 
-/** One observation: a number, a health-check result (true = passed), or why nothing could be measured. */
-export type Sample = { value: number } | { ok: boolean } | { unknown: string };
+/**
+ * One observation: a number, a health-check result (true = passed), why nothing could be measured, or why the
+ * trigger does not apply here (a Redis with no maxmemory has no memory percentage).
+ */
+export type Sample = { value: number } | { ok: boolean } | { unknown: string } | { notApplicable: string };
 
 export interface TriggerState {
   level: Level;
@@ -15,6 +18,16 @@ export interface TriggerState {
   detail: string;
   /** The worst level seen during the watch. */
   worst: Level;
+}
+
+/** How well a trigger was seen over a whole watch. */
+export interface Sight {
+  /** Set when the trigger was unknown for a whole window or more, or for the whole watch: why. */
+  blind?: string;
+  /** Shorter stretches without a sample: warnings. */
+  gaps: string[];
+  /** Set when the trigger does not apply here: said once, never blind. */
+  notApplicable?: string;
 }
 
 const rank: Record<Level, number> = { ok: 0, unknown: 1, warning: 2, critical: 3 };
@@ -27,7 +40,11 @@ export class TriggerTracker {
   private warnSince: number | undefined;
   private critSince: number | undefined;
   private failures = 0;
-  state: TriggerState = { level: 'ok', detail: 'no sample yet', worst: 'ok' };
+  private unknownSince: number | undefined;
+  private unknownWhy = '';
+  private seen = false;
+  private readonly sight: Sight = { gaps: [] };
+  state: TriggerState = { level: 'unknown', detail: 'no sample yet', worst: 'ok' };
 
   constructor(
     readonly def: TriggerDef,
@@ -35,9 +52,38 @@ export class TriggerTracker {
   ) {}
 
   update(now: number, s: Sample): TriggerState {
+    if ('unknown' in s) {
+      this.unknownSince ??= now;
+      this.unknownWhy = s.unknown;
+    } else {
+      this.closeGap(now);
+      this.seen = true;
+      if ('notApplicable' in s) this.sight.notApplicable ??= s.notApplicable;
+    }
     const next = this.evaluate(now, s);
     this.state = { ...next, worst: rank[next.level] > rank[this.state.worst] ? next.level : this.state.worst };
     return this.state;
+  }
+
+  /** Whether the trigger has now been unknown for a whole window or more: blind, whatever happens next. */
+  blindNow(now: number): boolean {
+    return this.unknownSince !== undefined && now - this.unknownSince >= this.windowMs;
+  }
+
+  /** How the trigger was seen over the watch that ends at `end`. */
+  finish(end: number): Sight {
+    if (!this.seen) return { blind: `not seen once in the watch: ${this.unknownWhy || 'no sample taken'}`, gaps: [] };
+    this.closeGap(end);
+    return this.sight;
+  }
+
+  private closeGap(now: number) {
+    if (this.unknownSince === undefined) return;
+    const ms = now - this.unknownSince;
+    const what = `unknown for ${Math.round(ms / 1000)} s: ${this.unknownWhy}`;
+    if (ms >= this.windowMs) this.sight.blind ??= what;
+    else this.sight.gaps.push(what);
+    this.unknownSince = undefined;
   }
 
   private evaluate(now: number, s: Sample): Omit<TriggerState, 'worst'> {
@@ -45,6 +91,7 @@ export class TriggerTracker {
     if ('unknown' in s) {
       return { level: 'unknown', detail: s.unknown };
     }
+    if ('notApplicable' in s) return { level: 'ok', detail: `not applicable: ${s.notApplicable}` };
     if (d.mode === 'consecutive') {
       const ok = 'ok' in s ? s.ok : false;
       this.failures = ok ? 0 : this.failures + 1;
