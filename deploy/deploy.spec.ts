@@ -141,7 +141,7 @@ describe('Step 2 — Build Docker images', () => {
     c.judge({
       exit_code: r.exitCode ?? null,
       timed_out: r.timedOut,
-      seconds: Math.round(r.durationMs / 1000),
+      seconds: r.durationMs / 1000,
       log: buildLog,
       last_output: r.exitCode === 0 ? null : r.tailText,
     });
@@ -169,7 +169,7 @@ describe('Step 3 — Start DB and Redis', () => {
     const c = check(ctx, 'deploy.3');
     const r = s.get(ctx);
     c.judge({
-      seconds: Math.round(r.elapsedMs) / 1000,
+      seconds: r.elapsedMs / 1000,
       required: services,
       healthy: [...r.value.values()]
         .filter((v) => v.state === 'running' && v.health === 'healthy')
@@ -201,7 +201,7 @@ describe('Step 4 — Run database migrations', () => {
     c.judge({
       exit_code: r.exitCode ?? null,
       timed_out: r.timedOut,
-      seconds: Math.round(r.durationMs / 1000),
+      seconds: r.durationMs / 1000,
       log: migrateLog,
       last_output: r.exitCode === 0 ? null : r.tailText,
     });
@@ -226,7 +226,7 @@ describe('Step 5 — Start API', () => {
   test(titleOf('deploy.5'), (ctx) => {
     const c = check(ctx, 'deploy.5');
     const r = s.get(ctx);
-    c.judge({ http: r.value, seconds: Math.round(r.elapsedMs) / 1000 });
+    c.judge({ http: r.value, seconds: r.elapsedMs / 1000 });
   });
 });
 
@@ -234,7 +234,7 @@ describe('Step 6 — Start MCP and supporting services', () => {
   const s = seq.step('step 6', async () => {
     const started = await start(['mcp', 'scraper-scheduler'], { tags: ours('mcp'), timeoutMs: convergeMs });
     const mcp = await waitHttp200(`${t.mcpUrl}/health`, { timeoutMs: deadlineMs('deploy.6.mcp') }).then(
-      (r) => ({ healthy: true, seconds: Math.round(r.elapsedMs / 100) / 10, why: null }),
+      (r) => ({ healthy: true, seconds: r.elapsedMs / 1000, why: null }),
       (e: Error) => ({ healthy: false, seconds: null, why: e.message }),
     );
     return { started, mcp };

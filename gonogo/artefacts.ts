@@ -9,6 +9,8 @@ import type { ConditionResult, GateResult } from './gate.js';
 
 const all = (g: GateResult) => [...g.conditions, g.completeness];
 
+const roundedNote = '≈ marks a number rounded for display; every check was judged on the value it measured.';
+
 export function gateJunit(g: GateResult): string {
   const properties: Array<[string, string]> = [
     ['decision', g.decision],
@@ -167,6 +169,7 @@ ${rows}
 <h2>Advisory (does not block GO)</h2><ul id="advisories">
 ${advisories}
 </ul>
+<p><small>${roundedNote}</small></p>
 <h2>Phase reports</h2><ul>
 ${phases}
 </ul>
@@ -203,7 +206,7 @@ export function gateMarkdown(g: GateResult): string {
   const warnings = g.advisories.filter((a) => a.status !== 'pass');
   if (warnings.length)
     lines.push('', 'Advisory:', ...warnings.map((a) => `- ⚠️ ${a.title}: ${a.status} ${a.measured}`));
-  lines.push('', 'Lead: Bolt');
+  lines.push('', roundedNote, 'Lead: Bolt');
   return lines.join('\n') + '\n';
 }
 

@@ -100,6 +100,22 @@ describe('Go/No-Go gate: the healthy fixture', () => {
     },
   );
 
+  it("Rex's page and the status post give every result, advisory ones included, in words: no JSON", () => {
+    const { g } = gate((e) => {
+      Object.assign(rec(e.smoke, 'smoke.10').measured!, { days_left: 12.3456 });
+      rec(e.smoke, 'smoke.7').measured = { http: 503, status: 'down', extra: { nested: [1, 2] } };
+    });
+    const page = gateHtml(g, '/r');
+    const post = gateMarkdown(g);
+    for (const a of g.advisories) expect(a.measured).not.toMatch(/[{}"]|\[/);
+    expect(page).toMatch(
+      /≈ 12.35 days left \(until 2027-06-01T00:00:00.000Z\); RSA key of 2048 bits; for server authentication/,
+    );
+    expect(post).toMatch(/Smoke 7 .*: fail HTTP 503, status down/);
+    expect(page + post).not.toMatch(/measured \{|\{"/);
+    expect(page).toMatch(/≈ marks a number rounded for display/);
+  });
+
   it('every example in the catalogue meets its own rule, so the fixture is a real pass', () => {
     const { g } = gate();
     expect(g.advisories.every((a) => a.status === 'pass')).toBe(true);

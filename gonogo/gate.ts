@@ -15,6 +15,7 @@ import {
 } from '../lib/harness/evidence.js';
 import { identityDiff, probedBy, sameBuild, type Identity } from '../lib/harness/identity.js';
 import { lastRunProblem } from '../lib/harness/last-run.js';
+import { measuredInWords } from '../runbook/words.js';
 import {
   checksOf,
   clockSkewMs,
@@ -298,9 +299,12 @@ export function evaluateGate(input: GateInput): GateResult {
 
   const said = (c: GoCondition, m: unknown) => {
     try {
-      return (typeof m === 'object' && m !== null && !Array.isArray(m) && c.present(m as Measured)) || show(m);
+      return (
+        (typeof m === 'object' && m !== null && !Array.isArray(m) && c.present(m as Measured)) ||
+        measuredInWords(c.check, m)
+      );
     } catch {
-      return show(m);
+      return measuredInWords(c.check, m);
     }
   };
   const results = conditions.map((c): ConditionResult => {
@@ -361,7 +365,7 @@ export function evaluateGate(input: GateInput): GateResult {
       advisories.push({
         title: rec.title,
         status: why ? 'fail' : rec.status,
-        measured: show(rec.measured),
+        measured: measuredInWords(rec.id, rec.measured),
         message: why ?? rec.message ?? '',
       });
     }

@@ -57,7 +57,7 @@ describe.concurrent('1.3 Database health (running stack)', () => {
     );
     const waiting = pools.filter((p) => p.waiting > 0);
     c.judge({
-      usage_pct: Math.round(busiest.usagePct * 10) / 10,
+      usage_pct: busiest.usagePct,
       pool: `${busiest.database}/${busiest.user}`,
       cl_waiting: waiting.reduce((n, p) => n + p.waiting, 0),
       waiting_pool: waiting.map((p) => `${p.database}/${p.user}`).join(', ') || null,

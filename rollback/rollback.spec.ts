@@ -163,7 +163,7 @@ describe('Step 4 — Restart services with the prior image', () => {
     const running = await c.probe(() => orchestrator.services(['api']));
     c.judge({
       http: r.value,
-      seconds: Math.round(r.apiHealthyMs) / 1000,
+      seconds: r.apiHealthyMs / 1000,
       running_image: running.get('api')?.imageId ?? null,
       target: choice().api,
     });
@@ -215,7 +215,7 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
         return errorRate(t.prometheusUrl, '5m');
       }),
     );
-    c.judge({ error_pct: Math.round(r.pct * 100) / 100, errors: Math.round(r.errors), total: Math.round(r.total) });
+    c.judge({ error_pct: r.pct, errors: r.errors, total: r.total });
   });
   test(`${titleOf('rollback.6.alerts')} (Alertmanager)`, async (ctx) => {
     const c = check(ctx, 'rollback.6.alerts');

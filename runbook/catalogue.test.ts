@@ -195,6 +195,54 @@ describe('thresholds at their edges', () => {
   });
 });
 
+describe('every threshold judged at full precision, at its edge', () => {
+  // Where each thresholded check records the value its threshold compares.
+  const field: Record<string, (v: number) => Record<string, unknown>> = {
+    'preflight.1.3.pgbouncer': (v) => ({ usage_pct: v }),
+    'preflight.1.4': (v) => ({ used_pct: v }),
+    'preflight.1.5': (v) => ({ age_h: v }),
+    'deploy.3': (v) => ({ seconds: v }),
+    'deploy.5': (v) => ({ seconds: v }),
+    'deploy.6.mcp': (v) => ({ seconds: v }),
+    'smoke.2': (v) => ({ db_response_ms: v }),
+    'smoke.8': (v) => ({ total_active_products: v }),
+    'smoke.9': (v) => ({ samples_ms: Array.from({ length: p99MinSamples }, () => v) }),
+    'smoke.10': (v) => ({ days_left: v }),
+    'rollback.4': (v) => ({ seconds: v }),
+    'rollback.6.smoke2': (v) => ({ db_response_ms: v }),
+    'rollback.6.errors': (v) => ({ error_pct: v }),
+  };
+  const thresholded = catalogue.filter((e) => e.threshold);
+
+  it('the table below names every thresholded check', () => {
+    expect(Object.keys(field).sort()).toEqual(thresholded.map((e) => e.id).sort());
+  });
+
+  // A thousandth of the unit: a millisecond of seconds, a microsecond of milliseconds. Counts step by one.
+  for (const e of thresholded) {
+    const th = e.threshold!;
+    const step = e.id === 'smoke.8' ? 1 : 0.001;
+    const [inside, outside] = {
+      '<': [th.value - step, th.value],
+      '<=': [th.value, th.value + step],
+      '>': [th.value + step, th.value],
+      '>=': [th.value, th.value - step],
+    }[th.op];
+    it(`${e.id} (${formatThreshold(th)}): ${inside} passes, ${outside} fails`, () => {
+      expect(met(e.id, field[e.id]!(inside!))).toBeUndefined();
+      expect(met(e.id, field[e.id]!(outside!))).toEqual(expect.any(String));
+    });
+  }
+
+  it('the cases the runbook was rounded past: 30 days 23 h left passes smoke 10; MCP at 30.04 s fails step 6', () => {
+    expect(met('smoke.10', { days_left: 30 + 23 / 24 })).toBeUndefined();
+    expect(met('deploy.6.mcp', { seconds: 30.04 })).toMatch(/time to HTTP 200 is 30.04 s, expected ≤ 30 s/);
+    expect(met('preflight.1.4', { used_pct: 84.9996 })).toBeUndefined();
+    expect(met('preflight.1.4', { used_pct: 85.0004 })).toMatch(/is 85.0004%, expected < 85%/);
+    expect(met('preflight.1.4', { used_pct: 91.2345 })).toMatch(/is ≈ 91.23%, expected < 85%/);
+  });
+});
+
 describe('one source of truth', () => {
   const root = join(__dirname, '..');
   const sources = (dir: string): string[] =>

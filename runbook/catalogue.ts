@@ -38,6 +38,8 @@ export interface Entry {
   judge: (m: Measured, s: JudgeSettings) => string | undefined;
   /** A measured record that meets the promise: the shape the spec records. */
   example: Measured;
+  /** The record in words for a person, where field names alone would not read (runbook/words.ts). */
+  words?: (m: Measured) => string | undefined;
 }
 
 export const affiliateTag = 'buywhere-20';
@@ -82,6 +84,15 @@ export function withThousands(n: number): string {
   return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 }
 
+/** A number as a person reads it: thousands grouped, at most two decimals, "≈" when that rounded it. Display only. */
+export function numberInWords(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const decimals = Math.abs(v) >= 100 ? 1 : 2;
+  const shown = Math.round(v * 10 ** decimals) / 10 ** decimals;
+  const text = Math.abs(shown) >= 10_000 ? withThousands(shown) : String(shown);
+  return shown === v ? text : `≈ ${text}`;
+}
+
 export function formatThreshold(th: Threshold): string {
   const value = th.value >= 10_000 ? withThousands(th.value) : String(th.value);
   const op = { '<': '<', '<=': '≤', '>': '>', '>=': '≥' }[th.op];
@@ -122,12 +133,16 @@ function first(...rules: Array<[boolean, string | (() => string)]>): string | un
   return undefined;
 }
 
+/** A value rounded for display, unless rounding would make it look like the threshold it was judged against. */
+const shownAgainst = (v: number, th: Threshold) =>
+  numberInWords(v).replace(/^≈ /, '') === String(th.value) && v !== th.value ? String(v) : numberInWords(v);
+
 function compare(m: Measured, key: string, th: Threshold, what = key): string | undefined {
   const v = m[key];
   if (!isNum(v)) return `${what} is ${show(v)}, not a number`;
   return meets(v, th)
     ? undefined
-    : `${what} is ${v}${th.unit === '%' ? '%' : ` ${th.unit}`}, expected ${formatThreshold(th)}`;
+    : `${what} is ${shownAgainst(v, th)}${th.unit === '%' ? '%' : ` ${th.unit}`}, expected ${formatThreshold(th)}`;
 }
 
 const exitZero = (m: Measured) =>
@@ -363,6 +378,10 @@ const entries = [
     judge: (m) =>
       first([m.cl_waiting === 0, `${show(m.cl_waiting)} clients waiting (pool ${show(m.waiting_pool)})`]) ??
       compare(m, 'usage_pct', t.pool, `pool ${show(m.pool)} usage`),
+    words: (m) =>
+      isNum(m.usage_pct)
+        ? `busiest pool ${word(m.pool)} at ${numberInWords(m.usage_pct)}%, ${show(m.cl_waiting)} clients waiting`
+        : undefined,
     example: { usage_pct: 5, pool: 'catalog/buywhere', cl_waiting: 0, waiting_pool: null },
   },
   {
@@ -386,6 +405,7 @@ const entries = [
     expected: formatThreshold(t.disk),
     action: 'HOLD — emergency cleanup: docker system prune -f --volumes=false; delete logs older than 7 days',
     judge: (m) => compare(m, 'used_pct', t.disk, `used space on ${show(m.path)}`),
+    words: (m) => (isNum(m.used_pct) ? `${numberInWords(m.used_pct)}% used on ${word(m.path)}` : undefined),
     example: { used_pct: 40, path: '/' },
   },
   {
@@ -660,6 +680,10 @@ const entries = [
     judge: (m) =>
       first([m.healthy === true, `MCP not healthy: ${show(m.why)}`]) ??
       compare(m, 'seconds', t.mcpUp, 'time to HTTP 200'),
+    words: (m) =>
+      m.healthy === true && isNum(m.seconds)
+        ? `healthy after ${numberInWords(m.seconds)} s`
+        : `not healthy: ${word(m.why)}`,
     example: { healthy: true, seconds: 1, why: null },
   },
   {
@@ -778,6 +802,7 @@ const entries = [
     expected: 'HTTP 200, status: ok',
     action: 'Non-blocking for launch: log it and tell Bolt',
     judge: judges.health,
+    words: (m) => (isNum(m.http) ? `HTTP ${m.http}, status ${word(m.status)}` : undefined),
     example: { http: 200, status: 'ok' },
   },
   {
@@ -871,6 +896,10 @@ const entries = [
             `weak key: ${show(m.key_type)} ${show(m.key_bits)} bits (at least RSA ${minKeyBits.RSA} or EC ${minKeyBits.EC})`,
         ],
       ) ?? compare(m, 'days_left', t.certDays, 'days until notAfter'),
+    words: (m) =>
+      isNum(m.days_left)
+        ? `${numberInWords(m.days_left)} days left (until ${word(m.not_after)}); ${word(m.key_type)} key of ${show(m.key_bits)} bits; ${m.server_auth === true ? 'for server authentication' : 'not for server authentication'}`
+        : undefined,
     example: {
       days_left: 200,
       not_after: '2027-06-01T00:00:00.000Z',
@@ -1205,7 +1234,8 @@ export const conditions: ReadonlyArray<GoCondition> = [
     title: 'Disk usage',
     check: 'preflight.1.4',
     action: 'HOLD — emergency cleanup',
-    present: (m) => (num(m.used_pct) === undefined ? undefined : `disk ${m.used_pct} % of ${word(m.path)}`),
+    present: (m) =>
+      num(m.used_pct) === undefined ? undefined : `disk ${numberInWords(m.used_pct as number)} % of ${word(m.path)}`,
   },
   {
     n: 7,

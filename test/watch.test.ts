@@ -145,7 +145,9 @@ describe('a watch that could not see is never an all clear', () => {
     const r = await watchCli({ RUNBOOK_TARGET: 'production', RUNBOOK_WATCH_DURATION_S: '5' });
     expect(r.exitCode, r.output).toBe(2);
     expect(r.output).toMatch(/watch could not run: .*settings need fixing/);
-    expect(r.output).toMatch(/- RUNBOOK_PROMETHEUS_URL: expected the Prometheus base URL that scrapes the API, found nothing/);
+    expect(r.output).toMatch(
+      /- RUNBOOK_PROMETHEUS_URL: expected the Prometheus base URL that scrapes the API, found nothing/,
+    );
   });
 
   it('the default 5xx share counts user routes only: unknown with no user traffic, 0 % with traffic and no 5xx', async () => {

@@ -14,7 +14,8 @@ import type {
 import type { CheckMeta } from './check.js';
 import { repoRoot, resolveTarget, type Target } from './config.js';
 import { writeAtomic } from '../core/atomic.js';
-import { formatMeasured, loadJunit, phaseJunit } from './junit.js';
+import { loadJunit, phaseJunit } from './junit.js';
+import { measuredInWords } from '../../runbook/words.js';
 import { isCouldNotCheck } from '../core/errors.js';
 import {
   phases,
@@ -281,7 +282,7 @@ export function summary(e: PhaseEvidence): string {
     `\n${e.phase} — target ${e.target}, build ${e.deploySha}${e.partial?.length ? ` — PARTIAL RUN (${e.partial.join('; ')}): the gate will not accept it` : ''}`,
   ];
   for (const c of e.checks) {
-    const measured = c.measured === undefined ? '' : `  measured ${formatMeasured(c.measured)}`;
+    const measured = c.measured === undefined ? '' : `  measured: ${measuredInWords(c.id, c.measured)}`;
     lines.push(
       `  ${label[c.status].padEnd(7)} ${c.title}${measured}${c.advisory && c.status !== 'pass' ? '  (advisory)' : ''}`,
     );

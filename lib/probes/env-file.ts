@@ -55,7 +55,8 @@ export async function inspectEnv(
   const base = { path, bytes: s.size, mode: s.mode & 0o777, isExample: null as string | null };
   const example = await stat(join(projectDir, '.env.example')).catch(() => undefined);
   if (basename(real) === '.env.example') base.isExample = `.env is a link to ${real}`;
-  else if (example && example.dev === s.dev && example.ino === s.ino) base.isExample = '.env is a hard link to .env.example';
+  else if (example && example.dev === s.dev && example.ino === s.ino)
+    base.isExample = '.env is a hard link to .env.example';
   let values: Map<string, string>;
   try {
     values = parseEnvFile(text, '.env').values;
