@@ -542,8 +542,28 @@ const entries = [
     title: 'Deploy lock held by this run: no other deploy or rollback running',
     expected: 'lock held by this run',
     action: 'Wait for the running deploy or rollback to finish',
-    judge: (m) => first([m.held === true, `lock not held: ${show(m.holder)}`]),
-    example: { held: true, holder: 'pid 100', took_over: null },
+    judge: (m) => {
+      const h = isRecord(m.holder) ? m.holder : undefined;
+      const me = isRecord(m.this_run) ? m.this_run : undefined;
+      return first(
+        [!!h, 'the lock file is gone or unreadable after it was taken'],
+        [!!me && isInt(me.pid) && typeof me.host === 'string', 'this run is not recorded'],
+        [
+          h?.pid === me?.pid && h?.host === me?.host && h?.started_at === me?.started_at,
+          () =>
+            `the lock is held by another run: pid ${show(h!.pid)} on ${word(h!.host)} since ${word(h!.started_at)} (${word(h!.command)}), not this run (pid ${show(me!.pid)} on ${word(me!.host)} since ${word(me!.started_at)})`,
+        ],
+      );
+    },
+    example: {
+      holder: { pid: 100, host: 'prod-1', started_at: '2026-04-23T11:00:00.000Z', command: 'npm run deploy (abc1234)' },
+      this_run: { pid: 100, host: 'prod-1', started_at: '2026-04-23T11:00:00.000Z' },
+      took_over: null,
+    },
+    words: (m) =>
+      isRecord(m.holder)
+        ? `held by pid ${show(m.holder.pid)} on ${word(m.holder.host)} since ${word(m.holder.started_at)}${typeof m.took_over === 'string' ? `; ${m.took_over}` : ''}`
+        : 'no lock file',
   },
   {
     id: 'deploy.1',

@@ -36,6 +36,11 @@ function readHolder(path: string): LockHolder | undefined {
   }
 }
 
+/** The holder the lock file names now, as read back from disk; undefined when there is none or it does not parse. */
+export function readLockHolder(projectDir: string): LockHolder | undefined {
+  return readHolder(join(projectDir, '.deploy.lock'));
+}
+
 /**
  * Takes the deploy lock in the project directory (deploy and rollback share it). A second taker is refused
  * at once with the holder's pid, host and start time. A lock whose holder process is gone on this host is
