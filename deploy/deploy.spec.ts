@@ -1,5 +1,6 @@
 // Runbook section 2: the deploy, one setup hook per step, then the step's pass criteria. A failing step
 // stops every later one; those are reported not run.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
 import { heads, readRevisions } from '../lib/probes/alembic';
@@ -7,6 +8,7 @@ import { check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
 import { runContext } from '../lib/harness/run';
 import { imageInfo, listImages, tagImage } from '../lib/probes/docker';
+import { buildLogFindings } from '../lib/probes/build-log';
 import { Refused } from '../lib/core/errors';
 import { acquireLock, readLockHolder } from '../lib/operations/lock';
 import { alembicVersion } from '../lib/probes/postgres';
@@ -124,6 +126,8 @@ describe('Step 1 — Save rollback state', () => {
 describe('Step 2 — Build Docker images', () => {
   const buildLog = join(logs, `build-${deploySha}.log`);
   const s = seq.step('step 2', async () => {
+    // The log is appended to: this build's lines are the ones after what an earlier build of this SHA wrote.
+    const from = existsSync(buildLog) ? statSync(buildLog).size : 0;
     const r = await composeStep(
       project,
       `Step 2 — compose build --parallel (log: ${buildLog})`,
@@ -138,7 +142,7 @@ describe('Step 2 — Build Docker images', () => {
       await tagImage(`${t.apiImage}:latest`, t.apiImage, `sha-${deploySha}`);
       await tagImage(`${t.mcpImage}:latest`, t.mcpImage, `sha-${deploySha}`);
     }
-    return r;
+    return { ...r, logText: existsSync(buildLog) ? readFileSync(buildLog).subarray(from).toString('utf8') : '' };
   });
   test(titleOf('deploy.2.build'), (ctx) => {
     const c = check(ctx, 'deploy.2.build');
@@ -150,6 +154,13 @@ describe('Step 2 — Build Docker images', () => {
       log: buildLog,
       last_output: r.exitCode === 0 ? null : r.tailText,
     });
+  });
+  test(titleOf('deploy.2.warnings'), (ctx) => {
+    const c = check(ctx, 'deploy.2.warnings');
+    const { logText } = s.get(ctx, { blocking: false });
+    const findings = buildLogFindings(logText);
+    for (const f of findings) console.warn(`Step 2 WARNING: build log: ${f.kind}: ${f.line}`);
+    c.judge({ lines_read: logText.split('\n').filter(Boolean).length, findings: findings.slice(0, 20), log: buildLog });
   });
   test(`${titleOf('deploy.2.tag')}: sha-${deploySha}`, async (ctx) => {
     const c = check(ctx, 'deploy.2.tag');

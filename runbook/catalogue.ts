@@ -599,6 +599,40 @@ const entries = [
     example: { exit_code: 0, timed_out: false, seconds: 12 },
   },
   {
+    id: 'deploy.2.warnings',
+    phase: 'deploy',
+    section: 'Step 2',
+    kind: 'advisory',
+    title: 'Build log: no warning of a missing package or a failed test step (advisory)',
+    expected: 'no such line in this build’s log',
+    action: 'Read the lines named in the build log; rebuild before launch if a package or a test step failed',
+    judge: (m) =>
+      first(
+        [
+          isInt(m.lines_read) && (m.lines_read as number) > 0,
+          `the build log was not read (${show(m.lines_read)} lines)`,
+        ],
+        [
+          Array.isArray(m.findings) && m.findings.length === 0,
+          () =>
+            `${Array.isArray(m.findings) ? m.findings.length : '?'} line(s) in ${word(m.log)}: ${
+              Array.isArray(m.findings)
+                ? (m.findings as Array<Record<string, unknown>>)
+                    .map((f) => `${word(f.kind)}: ${word(f.line)}`)
+                    .join(' | ')
+                : show(m.findings)
+            }`,
+        ],
+      ),
+    example: { lines_read: 40, findings: [], log: 'reports/logs/build-abc1234.log' },
+    words: (m) =>
+      Array.isArray(m.findings)
+        ? m.findings.length === 0
+          ? `${show(m.lines_read)} lines read, none reports a missing package or a failed test step`
+          : `${m.findings.length} line(s) report a missing package or a failed test step: ${(m.findings as Array<Record<string, unknown>>).map((f) => word(f.line)).join(' | ')}`
+        : undefined,
+  },
+  {
     id: 'deploy.2.tag',
     phase: 'deploy',
     section: 'Step 2',

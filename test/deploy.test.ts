@@ -75,6 +75,40 @@ describe('deploys of good builds', () => {
   });
 });
 
+describe('step 2 reads its build log', () => {
+  it('a build that exits 0 with a missing package and a failed test step in its log: the advisory lists both, the deploy goes on', async () => {
+    const good = readFileSync(join(t.projectDir, 'api', 'build.env'), 'utf8');
+    await commitToProject(
+      {
+        'api/build.env':
+          'BUILD_LOG_LINE=E: Unable to locate package libfoo-dev\nBUILD_LOG_LINE=npm ERR! Test failed.  See above for more details.\n',
+      },
+      'A build whose log warns',
+    );
+    try {
+      const r = await phase('deploy');
+      const c = r.check('deploy.2.warnings');
+      expect(r.check('deploy.2.build').status).toBe('pass');
+      expect(c.status).toBe('fail');
+      expect(c.advisory).toBe(true);
+      expect(c.measured).toMatchObject({
+        findings: [
+          { kind: 'apt: missing package', line: expect.stringMatching(/E: Unable to locate package libfoo-dev$/) },
+          { kind: 'npm: failed test step', line: expect.stringMatching(/npm ERR! Test failed\./) },
+        ],
+      });
+      expect(r.output).toMatch(/Step 2 WARNING: build log: apt: missing package: .*libfoo-dev/);
+      // Advisory: every later step ran and passed.
+      expect(r.check('deploy.8').status).toBe('pass');
+    } finally {
+      await commitToProject({ 'api/build.env': good }, 'A build with a clean log');
+    }
+    // A clean log passes the advisory, with the lines it read.
+    const clean = await phase('deploy');
+    expect(clean.check('deploy.2.warnings')).toMatchObject({ status: 'pass', measured: { findings: [] } });
+  });
+});
+
 describe('deploys that must stop', () => {
   it('a broken Dockerfile stops at step 2; later steps are not run and the API keeps serving its image', async () => {
     const before = await apiContainer();
