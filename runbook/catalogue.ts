@@ -405,7 +405,10 @@ const entries = [
     expected: formatThreshold(t.disk),
     action: 'HOLD — emergency cleanup: docker system prune -f --volumes=false; delete logs older than 7 days',
     judge: (m) => compare(m, 'used_pct', t.disk, `used space on ${show(m.path)}`),
-    words: (m) => (isNum(m.used_pct) ? `${numberInWords(m.used_pct)}% used on ${word(m.path)}` : undefined),
+    words: (m) =>
+      isNum(m.used_pct)
+        ? `${numberInWords(m.used_pct)}% used on ${word(m.path)}${isRecord(m.cleanup) && isNum(m.cleanup.before_pct) ? ` after the cleanup (${numberInWords(m.cleanup.before_pct)}% before it)` : ''}`
+        : undefined,
     example: { used_pct: 40, path: '/' },
   },
   {

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
-import { phase, t, withStopped } from './support/harness';
+import { commitToProject, phase, t, withStopped } from './support/harness';
+import { readState } from '../lib/operations/rollback-state';
+import { imageInfo, tagImage } from '../lib/probes/docker';
 import { backupsFolder, half, placeBackup, plainBackup, stagingBackup, uncompressedBackup } from './support/backups';
 import { engine } from '../lib/probes/engine';
 import { oneOffLabel } from '../lib/probes/oneoff';
@@ -223,6 +225,59 @@ describe('1.4 disk and 1.5 backup', () => {
     });
     r = await phase('preflight', { env: { RUNBOOK_RUN_BACKUP: '1' } });
     expect(r.check('preflight.1.5').status).toBe('pass');
+  });
+});
+
+describe('1.4 cleanup on request', () => {
+  it('RUNBOOK_RUN_CLEANUP=1 on a full-looking disk: cleaned, 1.4 passes on the second measure, the rollback target kept', async () => {
+    if (!readState(t.projectDir) || readState(t.projectDir)!.PREV_API_IMAGE === 'none') {
+      await commitToProject({ 'api/build.env': `# build ${Date.now()}\n` }, 'A build to have a previous one');
+      expect((await phase('deploy')).exitCode).toBe(0);
+    }
+    const prev = readState(t.projectDir)!.PREV_API_IMAGE;
+    const running = (await imageInfo(`${t.apiImage}:latest`))!.id;
+    const tags = (await imageInfo(prev))!.tags;
+    // The previous build loses every tag (each moved to the running image): a prune would take it.
+    for (const tag of tags) {
+      const [repo, name] = tag.split(':') as [string, string];
+      await tagImage(running, repo, name);
+    }
+    expect((await imageInfo(prev))!.tags.filter((x) => !x.endsWith(':<none>'))).toEqual([]);
+    const logs = join(t.projectDir, 'logs');
+    mkdirSync(logs, { recursive: true });
+    const m = await run(['mount', '-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', logs]);
+    expect(m.exitCode, m.output).toBe(0);
+    try {
+      writeFileSync(join(logs, 'api-old.log'), Buffer.alloc(3.6 * 1024 * 1024));
+      const old = new Date(Date.now() - 8 * 86_400_000);
+      utimesSync(join(logs, 'api-old.log'), old, old);
+      writeFileSync(join(logs, 'api-today.log'), 'kept');
+      const asked = await phase('preflight', { env: { RUNBOOK_DISK_PATH: logs } });
+      expect(asked.check('preflight.1.4').status, 'without the setting, no cleanup: 1.4 fails').toBe('fail');
+      const r = await phase('preflight', { env: { RUNBOOK_DISK_PATH: logs, RUNBOOK_RUN_CLEANUP: '1' } });
+      const c = r.check('preflight.1.4');
+      expect(c.status, c.message).toBe('pass');
+      const rec = c.measured as {
+        used_pct: number;
+        cleanup: { before_pct: number; logs_removed: string[]; rollback_images_kept: string[] };
+      };
+      expect(rec.cleanup.before_pct).toBeGreaterThanOrEqual(85);
+      expect(rec.used_pct).toBeLessThan(85);
+      expect(rec.cleanup.logs_removed).toEqual([join(logs, 'api-old.log')]);
+      expect(readFileSync(join(logs, 'api-today.log'), 'utf8')).toBe('kept');
+      expect(rec.cleanup.rollback_images_kept).toContain(prev);
+      expect(await imageInfo(prev), 'the rollback target still exists').toBeDefined();
+      expect(r.output).toMatch(/1\.4 cleanup: \d+\.\d% → \d+\.\d% used; freed/);
+    } finally {
+      await run(['umount', logs]);
+      for (const tag of tags) {
+        const [repo, name] = tag.split(':') as [string, string];
+        await tagImage(prev, repo, name);
+      }
+      await engine(`/images/${t.apiImage}:keep-${prev.replace(/^sha256:/, '').slice(0, 12)}`, {
+        method: 'DELETE',
+      }).catch(() => {});
+    }
   });
 });
 
