@@ -1,7 +1,7 @@
 // npm run bench: the harness against the runbook as written, side by side in one run on the staging stack.
 // Prints figures and ratios and writes reports/bench.json; nothing here passes or fails. Absolute times
 // depend on the machine, so compare the ratios.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget, repoRoot } from '../lib/harness/config.js';
@@ -26,6 +26,11 @@ import { copyEvidence } from '../test/support/evidence-copy.js';
 import { poolStatsEnv, type WarmPoolStats } from '../lib/harness/warm-pool.js';
 import { latencyQueries } from '../smoke/checks.js';
 import { commandLine } from '../lib/harness/cli.js';
+import { scanBackups } from '../lib/probes/backup.js';
+import { readArchive } from '../lib/probes/backup-verify.js';
+import { runOneOff } from '../lib/probes/oneoff.js';
+import { orchestratorFor } from '../lib/operations/orchestrators.js';
+import { backupsFolder, nearEmptyBackup, stagingBackup, uncompressedBackup } from '../test/support/backups.js';
 
 // Read before anything touches the stack: a mistyped section would otherwise bring staging up, prune its
 // builds and run nothing.
@@ -42,6 +47,7 @@ const { named: only } = commandLine({
     deploy: 'a whole staging deploy of a new commit, its images cached',
     rollback: "rollback, start to API healthy on the previous image, vs the runbook's commands",
     staging: "staging's own figures: up to all healthy, and a seed of 1,000,001 products",
+    backup: "1.5's backup verification in MB/s, vs pg_restore -f /dev/null alone",
   },
   several: true,
   env: { BENCH_RUNS: 'runs a figure (5)', BENCH_DELAYS: "ms added to the API's responses in smoke (0,100,300)" },
@@ -633,7 +639,72 @@ async function launchOneProcess() {
   );
 }
 
+/**
+ * 1.5's cost: a backup read to its end (pg_restore through the row counter, in a container of the db image) against
+ * `pg_restore -f /dev/null` alone in the same kind of container, on staging's own backup (pg_dump -Fc -Z 1, as it
+ * writes them) and on an uncompressed archive of the same catalog. MB/s are of archive bytes.
+ */
+async function backupThroughput() {
+  const [db] = await orchestratorFor(t).replicas('db');
+  if (!db) throw new Error('no running db container');
+  const dir = backupsFolder();
+  copyFileSync(await stagingBackup(), join(dir, 'catalog-z1.dump'));
+  await uncompressedBackup(dir, 'catalog-z0.dump');
+  // A container's start and the catalog's schema cost the same whatever the archive's size: a near-empty archive
+  // measures it, and the throughput a large backup sees is net of it.
+  const small = backupsFolder();
+  await nearEmptyBackup(small, 'catalog-small.dump');
+  const [smallBackup] = (await scanBackups(small, { pattern: '*.dump', format: 'custom' })).backups;
+  const fixed: number[] = [];
+  for (let i = 0; i < RUNS; i++)
+    fixed.push(
+      (await readArchive(smallBackup!, { image: db.imageId, dir: small, format: 'custom', timeoutMs: 60_000 })).ms,
+    );
+  const fixedMs = figure(fixed).median;
+  log(`  fixed cost (a container, the schema, 1,000 products): ${ms(figure(fixed))}`);
+  const { backups } = await scanBackups(dir, { pattern: '*.dump', format: 'custom' });
+  const out: Record<string, unknown> = { fixed_ms: fixedMs };
+  for (const b of backups.sort((x, y) => x.name.localeCompare(y.name))) {
+    const verify: number[] = [];
+    const bare: number[] = [];
+    // Interleaved, so a noisy moment costs both arms alike.
+    for (let i = 0; i < RUNS; i++) {
+      const r = await readArchive(b, { image: db.imageId, dir, format: 'custom', timeoutMs: 600_000 });
+      if (!r.complete) throw new Error(`${b.name} did not verify: ${r.why}`);
+      verify.push(r.ms);
+      const plain = await runOneOff({
+        image: db.imageId,
+        cmd: ['pg_restore', '-f', '/dev/null', `/backups/${b.name}`],
+        binds: [`${dir}:/backups:ro`],
+        purpose: 'bench-pg-restore',
+        timeoutMs: 600_000,
+      });
+      if (plain.exitCode !== 0) throw new Error(`pg_restore -f /dev/null ${b.name}: exit ${plain.exitCode}`);
+      bare.push(plain.ms);
+    }
+    const v = versus(verify, bare);
+    const mbps = b.bytes / 1e6 / (v.a.median / 1000);
+    const net = b.bytes / 1e6 / (Math.max(1, v.a.median - fixedMs) / 1000);
+    out[b.name] = {
+      mb: b.bytes / 1e6,
+      verify: v.a,
+      pg_restore_alone: v.b,
+      ratio: v.ratio,
+      mb_per_s: mbps,
+      net_mb_per_s: net,
+      s_per_gb: 1000 / net,
+    };
+    log(
+      `  ${b.name} (${(b.bytes / 1e6).toFixed(0)} MB): verified in ${ms(v.a)} → ${mbps.toFixed(0)} MB/s; net of the fixed cost ${net.toFixed(0)} MB/s, ${(1000 / net).toFixed(1)} s per GB; pg_restore -f /dev/null alone ${ms(v.b)} → ${v.times}`,
+    );
+  }
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(small, { recursive: true, force: true });
+  results.backup = out;
+}
+
 const sections: Record<string, () => Promise<void>> = {
+  backup: backupThroughput,
   smoke: smokeVsBaseline,
   gonogo: gonogoCost,
   startup,

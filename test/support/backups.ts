@@ -57,7 +57,8 @@ pg_dump -s -d catalog | psql -q -o /dev/null -d catalog_near_empty
 for t in $(psql -Atd catalog -c "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'public' AND relkind = 'r' AND relname <> 'products'"); do
   psql -d catalog -c "COPY $t TO STDOUT" | psql -q -d catalog_near_empty -c "COPY $t FROM STDIN"
 done
-psql -d catalog -c 'COPY (SELECT * FROM products ORDER BY id LIMIT 1000) TO STDOUT' | psql -q -d catalog_near_empty -c 'COPY products FROM STDIN'
+cols=$(psql -Atd catalog -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'products'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''")
+psql -d catalog -c "COPY (SELECT $cols FROM products ORDER BY id LIMIT 1000) TO STDOUT" | psql -q -d catalog_near_empty -c "COPY products ($cols) FROM STDIN"
 pg_dump -Fc -d catalog_near_empty -f "/out/$1"
 psql -qd postgres -c 'DROP DATABASE catalog_near_empty'
 `;
