@@ -1,7 +1,7 @@
-// Runbook 1.4's remedy, "If ≥ 85%, run cleanup before proceeding": `docker system prune -f` without volumes, and
-// *.log files older than 7 days in the project directory. Run only when asked (RUNBOOK_RUN_CLEANUP=1). A prune
-// removes dangling images, and the build a rollback returns to can be one: an image that .rollback_state or its
-// history names, or that carries a sha- tag, is tagged to keep before anything is pruned.
+// Runbook 1.4's remedy, "run cleanup before proceeding" when the disk is too full: `docker system prune -f`
+// without volumes, and *.log files older than 7 days in the project directory. Run only when asked
+// (RUNBOOK_RUN_CLEANUP=1). A prune removes dangling images, and the build a rollback returns to can be one: an image
+// that .rollback_state or its history names, or that carries a sha- tag, is tagged to keep before anything is pruned.
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { engine } from '../probes/engine.js';
