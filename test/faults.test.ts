@@ -796,7 +796,7 @@ describe('attempts to argue the gate into a GO', () => {
       rmSync(join(t.projectDir, 'stray.txt'));
     }
     const rerun = await phase('preflight', { reports: dir, args: ['1.4', '1.5'] });
-    expect(rerun.evidence.checks.map((c) => c.id)).toEqual(['preflight.1.4', 'preflight.1.5']);
+    expect(rerun.evidence.checks.map((c) => c.id)).toEqual(['preflight.1.4', 'preflight.1.5', 'preflight.1.5.drill']);
     expect(rerun.evidence.partial?.join(' ')).toMatch(/ran 2 of 6 spec files/);
     await hold(dir, /preflight run was partial.*file filter/);
   });
