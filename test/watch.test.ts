@@ -161,17 +161,14 @@ describe('a watch that could not see is never an all clear', () => {
       },
       { what: 'the user traffic of earlier tests to leave the query range', timeoutMs: 60_000, intervalMs: 2000 },
     );
-    const quiet = await watch(
-      [],
-      {
-        ...process.env,
-        RUNBOOK_WATCH_RATE_S: String(rateS),
-        RUNBOOK_WATCH_INTERVAL_S: '2',
-        RUNBOOK_WATCH_WINDOW_S: '30',
-        RUNBOOK_WATCH_DURATION_S: '5',
-      },
-      () => {},
-    );
+    const short = {
+      ...process.env,
+      RUNBOOK_WATCH_RATE_S: String(rateS),
+      RUNBOOK_WATCH_INTERVAL_S: '2',
+      RUNBOOK_WATCH_WINDOW_S: '30',
+      RUNBOOK_WATCH_DURATION_S: '5',
+    };
+    const quiet = await watch([], short, () => {});
     const share = quiet.states.find((s) => s.name === '5xx error rate')!;
     expect(share).toMatchObject({ level: 'unknown', detail: 'no user request in the query range' });
     expect(quiet.blind).toContain('5xx error rate');
@@ -184,17 +181,7 @@ describe('a watch that could not see is never an all clear', () => {
         },
         { what: 'user traffic to reach Prometheus', timeoutMs: 60_000, intervalMs: 1000 },
       );
-      return watch(
-        [],
-        {
-          ...process.env,
-          RUNBOOK_WATCH_RATE_S: String(rateS),
-          RUNBOOK_WATCH_INTERVAL_S: '2',
-          RUNBOOK_WATCH_WINDOW_S: '30',
-          RUNBOOK_WATCH_DURATION_S: '5',
-        },
-        () => {},
-      );
+      return watch([], short, () => {});
     });
     expect(busy.states.find((s) => s.name === '5xx error rate')).toMatchObject({ level: 'ok', detail: '0%' });
     expect(busy.blind).not.toContain('5xx error rate');
