@@ -14,10 +14,10 @@ import { orchestratorFor } from '../lib/operations/orchestrators';
 import { check, type Check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
 import { run } from '../lib/core/exec';
-import { entry, titleOf } from '../runbook/catalogue';
+import { judge, titleOf } from '../runbook/catalogue';
 
 const t = target();
-const maxAgeH = entry('preflight.1.5').threshold!.value;
+const judgeSettings = { deployBranch: t.deployBranch, replicaMaxLagBytes: t.replicaMaxLagBytes };
 const kind = { pattern: t.backupPattern, format: t.backupFormat };
 /** A backup is read in a container of the db service's image: the server's own pg_restore, on the host's files. */
 const dbImage = async (c: Check) => {
@@ -45,7 +45,9 @@ describe('1.5 Last backup', () => {
         return { scan, choice };
       };
       let { scan, choice } = await choose();
-      if ((!choice.chosen || choice.chosen.ageHours >= maxAgeH) && t.runBackup) {
+      const record = () => backupRecord(choice, live, { dir: t.backupsDir, notBackups: scan.ignored });
+      // "HOLD — run backup first": asked to, 1.5 runs it when no backup passes, whatever the reason, and judges again.
+      if (t.runBackup && judge('preflight.1.5', record(), judgeSettings)) {
         const [cmd, ...args] = t.backupCommand;
         const r = await c.probe(() => run([cmd!, ...args], { cwd: t.projectDir, timeoutMs: 20 * 60_000 }));
         expect(r.exitCode, c.says(`backup command ${t.backupCommand.join(' ')} exit code`)).toBe(0);
@@ -60,7 +62,7 @@ describe('1.5 Last backup', () => {
         console.warn(
           `1.5 WARNING: newer backup ${n.file} is not complete (${n.why}); ${choice.chosen?.name ?? 'no other'} decides`,
         );
-      c.judge(backupRecord(choice, live, { dir: t.backupsDir, notBackups: scan.ignored }));
+      c.judge(record());
     },
     25 * 60_000,
   );

@@ -201,6 +201,7 @@ export function backupRecord(
     bytes: c.bytes,
     complete: c.reading.complete,
     tables_missing: Object.keys(live.estimates).filter((t) => !(t in inArchive)),
+    // Recorded for the reader, not judged: a table empty when the backup ran may have rows since.
     tables_empty: Object.entries(live.estimates)
       .filter(([t, est]) => t in inArchive && inArchive[t] === 0 && est !== null && est > 0)
       .map(([t]) => t),
