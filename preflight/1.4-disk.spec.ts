@@ -13,7 +13,7 @@ describe('1.4 Disk space', () => {
     const c = check(ctx, 'preflight.1.4');
     const d = await c.probe(() => diskUsage(t.diskPath));
     if (meets(d.usedPct, limit) || !t.runCleanup) return c.judge({ used_pct: d.usedPct, path: t.diskPath });
-    // "If ≥ 85%, run cleanup before proceeding" (RUNBOOK_RUN_CLEANUP=1), then measure again: the second decides.
+    // "Run cleanup before proceeding" (RUNBOOK_RUN_CLEANUP=1), then measure again: the second measure decides.
     const r = await c.probe(() => runCleanup({ projectDir: t.projectDir, apiImage: t.apiImage }));
     const after = await c.probe(() => diskUsage(t.diskPath));
     console.log(
