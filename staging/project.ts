@@ -11,6 +11,7 @@ import { run, tail } from '../lib/core/exec.js';
 import { waitHealthy } from '../lib/probes/health.js';
 import { imageInfo, tagImage, volumesNotLabelled } from '../lib/probes/docker.js';
 import { ensureCa, issueServerCert } from './tls.js';
+import { runOneOff } from '../lib/probes/oneoff.js';
 
 export const stagingSource = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(stagingSource, '..');
@@ -258,14 +259,25 @@ export async function stagingUp(log: (m: string) => void) {
   return paths;
 }
 
-/** One pg_dump into backups/ now, through the backup-cron service (the staging backup command). */
+/**
+ * One pg_dump into backups/ now, as the backup-cron service makes them (the staging backup command): its script in a
+ * one-off container of the base image, through the engine. Compose v1's `run` links a one-off to the service's
+ * running container, which the host network refuses. The password travels in the container's environment.
+ */
 export async function stagingBackup(log: (m: string) => void) {
-  const project = await stagingCompose();
-  const r = await compose(project, composeArgs.runRm(project, 'backup-cron', [], ['BACKUP_ONCE']), {
-    env: { BACKUP_ONCE: '1' },
+  const paths = stagingPaths();
+  const env = readStagingEnv(paths);
+  const r = await runOneOff({
+    image: env.get('BASE_IMAGE')!,
+    cmd: ['sh', '/stack/backup.sh'],
+    env: [...[...env].map(([k, v]) => `${k}=${v}`), 'BACKUP_ONCE=1'],
+    binds: [`${join(paths.projectDir, 'stack')}:/stack:ro`, `${join(paths.projectDir, 'backups')}:/backups`],
+    network: 'host',
+    purpose: 'staging-backup',
     timeoutMs: 10 * 60_000,
   });
-  if (r.exitCode !== 0) throw new Error(`backup failed (exit ${r.exitCode}):\n${tail(r.output)}`);
+  if (r.exitCode !== 0)
+    throw new Error(`backup failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}):\n${tail(r.output)}`);
   log(tail(r.output, 1));
 }
 
