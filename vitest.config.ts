@@ -30,6 +30,10 @@ const wanted = (name: string) =>
 const onlyNamed = (all: TestProjectInlineConfiguration[]) =>
   named.length === 0 || named.some((n) => n.startsWith('!')) ? all : all.filter((p) => wanted(String(p.test?.name)));
 
+// On a terminal, Vitest's live summary redraws the last lines of the screen for as long as a run goes: it would
+// draw over the plan and the confirmation prompt of a deploy or rollback, so those run without it.
+const prompts = named.some((n) => n === 'deploy' || n === 'rollback');
+
 // Runbook order. Several phases in one run (`npm run launch`) run one after another in this order; each
 // writes its evidence as it ends, and a phase whose earlier phases did not pass records its checks as not run.
 const runbookOrder: readonly string[] = phases;
@@ -95,7 +99,11 @@ export default defineConfig({
     // transforming the same TypeScript again: a phase is one short process, run several times a morning.
     experimental: { fsModuleCache: true },
     sequence: { sequencer: RunbookSequencer },
-    reporters: ['default', new RunbookReporter(), ['html', { outputFile: `reports/html/${htmlDir}/index.html` }]],
+    reporters: [
+      prompts ? ['default', { summary: false }] : 'default',
+      new RunbookReporter(),
+      ['html', { outputFile: `reports/html/${htmlDir}/index.html` }],
+    ],
     projects: onlyNamed([
       runbookPhase('preflight', 60_000),
       runbookPhase('deploy', 900_000),

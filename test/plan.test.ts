@@ -8,27 +8,7 @@ import { docker, imageInfo } from '../lib/probes/docker';
 import { evidencePath } from '../lib/harness/evidence';
 import { historyPath, statePath } from '../lib/operations/rollback-state';
 import { runPhase } from '../scripts/phases';
-import { commitToProject, phase, projectHead, reportsDir, t } from './support/harness';
-
-const production = (): Record<string, string> => ({
-  RUNBOOK_TARGET: 'production',
-  RUNBOOK_PROJECT_DIR: t.projectDir,
-  RUNBOOK_COMPOSE_FILE: t.composeFile,
-  RUNBOOK_COMPOSE_PROJECT: t.composeProject,
-  RUNBOOK_API_URL: t.apiUrl,
-  RUNBOOK_MCP_URL: t.mcpUrl,
-  RUNBOOK_CA_FILE: t.caFile!,
-  RUNBOOK_DB_URL: t.databaseUrl.reveal(),
-  RUNBOOK_REPLICA_URL: t.replicaUrl.reveal(),
-  RUNBOOK_PGBOUNCER_ADMIN_URL: t.pgbouncerAdminUrl.reveal(),
-  RUNBOOK_REDIS_URL: t.redisUrl.reveal(),
-  BUYWHERE_API_KEY: t.apiKey.reveal(),
-  RUNBOOK_BACKUPS_DIR: t.backupsDir,
-  RUNBOOK_BACKUP_PATTERN: t.backupPattern,
-  RUNBOOK_MONITORING_SERVICES: t.monitoringServices.join(' '),
-  RUNBOOK_PROMETHEUS_URL: t.prometheusUrl!,
-  RUNBOOK_ALERTMANAGER_URL: t.alertmanagerUrl!,
-});
+import { commitToProject, phase, productionEnv as production, projectHead, reportsDir, t } from './support/harness';
 
 /** Everything a deploy or rollback could change, as one comparable value. */
 async function snapshot(reports: string) {

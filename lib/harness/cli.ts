@@ -2,8 +2,11 @@
 // exit-code scheme for all of them.
 import { parseArgs } from 'node:util';
 
-/** 0: pass or GO. 1: a failed check, one that could not run, or HOLD. 2: the command itself could not start. */
-export const exitCode = { pass: 0, hold: 1, couldNotStart: 2 } as const;
+/**
+ * 0: pass or GO. 1: a failed check, one that could not run, or HOLD. 2: the command itself could not start. 130: a
+ * deploy or rollback stopped at its confirmation prompt with Ctrl-C, as a shell reports SIGINT.
+ */
+export const exitCode = { pass: 0, hold: 1, couldNotStart: 2, interrupted: 130 } as const;
 
 export interface CommandSpec {
   /** As typed: "npm run watch --". */
@@ -43,7 +46,7 @@ export function helpText(spec: CommandSpec): string {
   }
   lines.push(
     '',
-    'exit codes: 0 pass or GO; 1 fail, could not check, or HOLD; 2 could not start (bad flags or settings)',
+    'exit codes: 0 pass or GO; 1 fail, could not check, or HOLD; 2 could not start (bad flags or settings); 130 stopped at a prompt (Ctrl-C)',
   );
   return lines.join('\n') + '\n';
 }

@@ -12,12 +12,10 @@ import { phaseSettings, reportsDirFrom, resolveFor, type Resolved } from './conf
 import { forgetEvidence, phases, writeEvidence, writesEvidence, type Phase } from './evidence.js';
 import { phaseJunit } from './junit.js';
 import type { RunContext } from './run.js';
+import { exitCode } from './cli.js';
 
 /** The phases whose setup needs the project checkout: deploy plans from it. Preflight's 1.1 reads it itself. */
 const readsCheckout: ReadonlySet<Phase> = new Set(['deploy']);
-
-/** Exit code of a phase that could not start: bad configuration (0 is pass or GO, 1 is fail or HOLD). */
-export const couldNotStartExit = 2;
 
 const reporterModule = fileURLToPath(new URL('./reporter', import.meta.url));
 
@@ -71,7 +69,8 @@ export default async function setup(
   } catch (err) {
     const message = (err as Error).message;
     process.stderr.write(`\n${phase} cannot start: ${message}\n`);
-    if (changesStack && process.env[(await import('./planning.js')).dryRunEnv] === '1') process.exit(couldNotStartExit);
+    if (changesStack && process.env[(await import('./planning.js')).dryRunEnv] === '1')
+      process.exit(exitCode.couldNotStart);
     // The run stops before any check; the evidence and JUnit still say why, so the gate holds with a reason.
     await forget();
     const evidence = {
@@ -96,7 +95,7 @@ export default async function setup(
     if (phase !== 'gonogo') writeAtomic(join(reportsDir, `${phase}.junit.xml`), phaseJunit(evidence));
     await opts.onConfigError?.(message);
     // The message above says all there is to say: no stack trace, no Vitest internals.
-    process.exit(couldNotStartExit);
+    process.exit(exitCode.couldNotStart);
   }
   const { target, overrides } = resolvedTarget;
   // Git, Docker and the planning code load only in the phases that use them: every phase pays for what it imports.

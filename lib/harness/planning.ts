@@ -7,6 +7,7 @@ import type { Target } from './config.js';
 import { imageInfo, listImages } from '../probes/docker.js';
 import { orchestratorFor } from '../operations/orchestrators.js';
 import { Refused } from '../core/errors.js';
+import { exitCode } from './cli.js';
 import {
   buildOf,
   confirm,
@@ -136,15 +137,27 @@ export async function planRollback(
   return { plan, choice: { ...chosen, from, interrupted } };
 }
 
-async function typed(question: string): Promise<string | undefined> {
+/**
+ * Asks on the terminal. Ctrl-C stops the process there (130), with nothing changed; end of input (Ctrl-D) or no
+ * answer within the deadline is no answer.
+ */
+async function typed(question: string, stopped: () => never): Promise<string | undefined> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  rl.on('SIGINT', stopped);
   try {
-    return await rl.question(question, { signal: AbortSignal.timeout(promptMs) });
-  } catch {
-    return undefined;
+    return await new Promise<string | undefined>((resolve) => {
+      rl.once('close', () => resolve(undefined));
+      rl.question(question, { signal: AbortSignal.timeout(promptMs) }).then(resolve, () => resolve(undefined));
+    });
   } finally {
     rl.close();
   }
+}
+
+/** Says why the phase does not start, on one line, and exits: no trace, nothing changed. */
+function stop(phase: string, why: string, code: number): never {
+  process.stderr.write(`\n${phase} did not start: ${why.split('\n').join(' ')}\n`);
+  process.exit(code);
 }
 
 /**
@@ -163,12 +176,10 @@ export async function gatekeep(
   try {
     plan = phase === 'deploy' ? await planDeploy(t, checkout) : (await planRollback(t, env.RUNBOOK_DOWNGRADE_TO)).plan;
   } catch (err) {
-    if (env[dryRunEnv] === '1') {
-      out(`Dry run: the ${phase} would not start: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
+    if (env[dryRunEnv] === '1')
+      stop(phase, `${(err as Error).message} (a dry run: nothing was changed)`, exitCode.couldNotStart);
     // On staging the phase's first check records the refusal; production stops here, with nothing changed.
-    if (t.name === 'production') throw err;
+    if (t.name === 'production') stop(phase, `${(err as Error).message} Nothing was changed.`, exitCode.couldNotStart);
     return undefined;
   }
   out(`${formatPlan(plan)}\n`);
@@ -180,8 +191,10 @@ export async function gatekeep(
   }
   let given = env[confirmEnv];
   if (t.name === 'production' && !given && process.stdin.isTTY)
-    given = await typed(`Type ${confirmationFor(plan)} to ${phase} production: `);
+    given = await typed(`Type ${confirmationFor(plan)} to ${phase} production, or Ctrl-C to stop: `, () =>
+      stop(phase, 'stopped at the prompt (Ctrl-C). Nothing was changed.', exitCode.interrupted),
+    );
   const c = confirm(plan, t.name, given);
-  if (!c.ok) throw new Refused(c.why, `nothing was changed; confirm with ${confirmEnv}=${confirmationFor(plan)}`);
+  if (!c.ok) stop(phase, `${c.why} Nothing was changed.`, exitCode.couldNotStart);
   return plan;
 }
