@@ -295,6 +295,9 @@ describe('Go/No-Go conditions in words', () => {
     expect(p99!.present({ runbook_three_ms: [391, 7, 2], samples_ms: Array.from({ length: 50 }, () => 23) })).toBe(
       'p99 23 ms over 50 searches (runbook: 391 / 7 / 2 ms)',
     );
+    expect(p99!.present({ runbook_three_ms: [625.1888080000001, 37.9, 6], samples_ms: [5.25] })).toBe(
+      'p99 5.25 ms over 1 searches (runbook: ≈ 625.2 / 37.9 / 6 ms)',
+    );
     expect(backup!.present({ age_h: 0.2, file: 'catalog-1.dump' })).toBe(
       'last complete backup 12 min old (catalog-1.dump)',
     );

@@ -907,7 +907,7 @@ const entries = [
         ],
         [
           three.length === 3 && three.every(fast),
-          `the runbook's 3 requests took ${show(three)} ms, expected each ${formatThreshold(t.searchLatency)}`,
+          `the runbook's 3 requests took ${three.map((x) => (isNum(x) ? numberInWords(x) : show(x))).join(', ')} ms, expected each ${formatThreshold(t.searchLatency)}`,
         ],
         [
           !m.stopped_early,
@@ -1300,8 +1300,10 @@ export const conditions: ReadonlyArray<GoCondition> = [
     present: (m) => {
       const samples = Array.isArray(m.samples_ms) ? m.samples_ms.filter((x): x is number => typeof x === 'number') : [];
       if (!samples.length) return undefined;
-      const three = Array.isArray(m.runbook_three_ms) ? ` (runbook: ${m.runbook_three_ms.join(' / ')} ms)` : '';
-      return `p99 ${Math.round(percentile(samples, 99))} ms over ${samples.length} searches${three}`;
+      const three = Array.isArray(m.runbook_three_ms)
+        ? ` (runbook: ${m.runbook_three_ms.map((x) => (isNum(x) ? numberInWords(x) : word(x))).join(' / ')} ms)`
+        : '';
+      return `p99 ${numberInWords(percentile(samples, 99))} ms over ${samples.length} searches${three}`;
     },
   },
 ];
