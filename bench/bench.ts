@@ -30,7 +30,7 @@ import { scanBackups } from '../lib/probes/backup.js';
 import { readArchive } from '../lib/probes/backup-verify.js';
 import { runOneOff } from '../lib/probes/oneoff.js';
 import { orchestratorFor } from '../lib/operations/orchestrators.js';
-import { backupsFolder, nearEmptyBackup, stagingBackup, uncompressedBackup } from '../test/support/backups.js';
+import { backupsFolder, nearEmptyBackup, newestStagingBackup, uncompressedBackup } from '../test/support/backups.js';
 
 // Read before anything touches the stack: a mistyped section would otherwise bring staging up, prune its
 // builds and run nothing.
@@ -648,7 +648,7 @@ async function backupThroughput() {
   const [db] = await orchestratorFor(t).replicas('db');
   if (!db) throw new Error('no running db container');
   const dir = backupsFolder();
-  copyFileSync(await stagingBackup(), join(dir, 'catalog-z1.dump'));
+  copyFileSync(await newestStagingBackup(), join(dir, 'catalog-z1.dump'));
   await uncompressedBackup(dir, 'catalog-z0.dump');
   // A container's start and the catalog's schema cost the same whatever the archive's size: a near-empty archive
   // measures it, and the throughput a large backup sees is net of it.

@@ -17,7 +17,7 @@ import { composeOrchestrator } from '../lib/operations/compose-orchestrator';
 import { writeEvidence, type Phase, type PhaseEvidence } from '../lib/harness/evidence';
 import { issueServerCert } from '../staging/tls';
 import { copyEvidence } from './support/evidence-copy';
-import { backupsFolder, half, nearEmptyBackup, placeBackup, stagingBackup } from './support/backups';
+import { backupsFolder, half, nearEmptyBackup, placeBackup, newestStagingBackup } from './support/backups';
 import {
   commitToProject,
   evidenceDir,
@@ -603,7 +603,7 @@ function holdPool(n: number) {
 }
 
 beforeAll(async () => {
-  realDump = await stagingBackup();
+  realDump = await newestStagingBackup();
   nearEmptyDir = backupsFolder();
   await nearEmptyBackup(nearEmptyDir, 'catalog-near-empty.dump');
   fake = createServer((req, res) => {

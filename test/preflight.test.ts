@@ -9,7 +9,14 @@ import { run } from '../lib/core/exec';
 import { commitToProject, phase, t, withStopped } from './support/harness';
 import { readState } from '../lib/operations/rollback-state';
 import { imageInfo, tagImage } from '../lib/probes/docker';
-import { backupsFolder, half, placeBackup, plainBackup, stagingBackup, uncompressedBackup } from './support/backups';
+import {
+  backupsFolder,
+  half,
+  placeBackup,
+  plainBackup,
+  newestStagingBackup,
+  uncompressedBackup,
+} from './support/backups';
 import { engine } from '../lib/probes/engine';
 import { oneOffLabel } from '../lib/probes/oneoff';
 
@@ -216,7 +223,7 @@ describe('1.4 disk and 1.5 backup', () => {
 
   it('a backup older than 24 h fails: "Do not proceed without a backup"; RUNBOOK_RUN_BACKUP=1 runs one and passes', async () => {
     const dir = backupsFolder();
-    placeBackup(await stagingBackup(), dir, 'catalog-old.dump', 25);
+    placeBackup(await newestStagingBackup(), dir, 'catalog-old.dump', 25);
     mkdirSync(join(dir, 'sub'));
     let r = await phase('preflight', { env: { RUNBOOK_BACKUPS_DIR: dir } });
     expect(r.check('preflight.1.5')).toMatchObject({
@@ -283,7 +290,7 @@ describe('1.4 cleanup on request', () => {
 
 describe('1.5 reads every backup to its end', () => {
   it('a newer backup cut short beside an older complete one: 1.5 passes on the older one, naming the newer as a warning', async () => {
-    const real = await stagingBackup();
+    const real = await newestStagingBackup();
     const dir = backupsFolder();
     placeBackup(real, dir, 'catalog-1-older.dump', 3);
     placeBackup(real, dir, 'catalog-2-newer.dump', 1, half(real));
@@ -308,7 +315,7 @@ describe('1.5 reads every backup to its end', () => {
       new Date(Date.now() - 3 * 3_600_000),
       new Date(Date.now() - 3 * 3_600_000),
     );
-    placeBackup(await stagingBackup(), dir, 'catalog-2.dump', 1);
+    placeBackup(await newestStagingBackup(), dir, 'catalog-2.dump', 1);
     const r = await phase('preflight', { env: { RUNBOOK_BACKUPS_DIR: dir } });
     expect(r.check('preflight.1.5')).toMatchObject({
       status: 'fail',
@@ -320,7 +327,7 @@ describe('1.5 reads every backup to its end', () => {
   });
 
   it('plain SQL and gzipped SQL: whole ones pass; cut short, they fail for the missing completion marker', async () => {
-    const real = await stagingBackup();
+    const real = await newestStagingBackup();
     for (const [format, name, gzip] of [
       ['sql', 'db.sql', false],
       ['gzip', 'db.sql.gz', true],

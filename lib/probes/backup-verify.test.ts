@@ -47,6 +47,17 @@ describe('parseReading', () => {
     expect(parseReading(whole.join('\n'), 137, false)).toMatchObject({ complete: false, why: /exited 137/ });
   });
 
+  it("only public's tables count: a table of the same name in another schema is not their data", () => {
+    const out = [
+      'rows archive.products 1000000',
+      'rows public.products 3',
+      `last ${completionMarker}`,
+      'done 1',
+      'exit 0',
+    ];
+    expect(parseReading(out.join('\n'), 0, false).rows).toEqual({ products: 3 });
+  });
+
   it('quoted table names lose their schema and quotes; a table copied twice adds up', () => {
     const out = ['rows public."Odd" 2', 'rows public."Odd" 3', `last ${completionMarker}`, 'done 1', 'exit 0'];
     expect(parseReading(out.join('\n'), 0, false).rows).toEqual({ Odd: 5 });

@@ -22,11 +22,11 @@ f="/backups/$1"
     gzip) gzip -dc "$f" ;;
     *) cat "$f" ;;
   esac 2>/tmp/err; echo $? >/tmp/rc; } |
-awk '/^COPY / { t = $2; s = NR; next }
+awk '/^COPY / { t = $2; s = NR; done = 0; next }
      /^\\\\\\.$/ { if (t != "") print "rows", t, NR - s - 1; t = ""; next }
      t == "" && NF { last = $0
        if ($0 == "${completionMarker}") done = 1; else if ($0 !~ /^(--|\\\\unrestrict )/) done = 0 }
-     END { print "last", last; print "done", done + 0 }'
+     END { if (t != "") done = 0; print "last", last; print "done", done + 0 }'
 echo "exit $(cat /tmp/rc)"
 tail -n 5 /tmp/err | sed 's/^/stderr /'
 `;
@@ -52,7 +52,8 @@ export function parseReading(
   let readerExit: number | undefined;
   const stderr: string[] = [];
   for (const line of output.split('\n')) {
-    const m = /^rows (\S+) (\d+)$/.exec(line);
+    // The live tables compared are public's: a table of the same name in another schema is not their data.
+    const m = /^rows public\.(\S+) (\d+)$/.exec(line);
     if (m) rows[tableName(m[1]!)] = (rows[tableName(m[1]!)] ?? 0) + Number(m[2]);
     else if (line.startsWith('last ')) last = line.slice(5).trim();
     else if (line === 'done 1') done = true;
@@ -67,13 +68,13 @@ export function parseReading(
       : readerExit !== 0
         ? `it does not read to the end (exit ${readerExit ?? 'unknown'}${err ? `: ${err}` : ''})`
         : !done
-          ? `it ends without pg_dump's "${completionMarker}" (last line: ${JSON.stringify(last.slice(0, 80))}): cut short`
+          ? `it does not end with pg_dump's "${completionMarker}" (last line: ${JSON.stringify(last.slice(0, 80))}): cut short, or written to after the dump`
           : undefined;
   return why ? { complete: false, why, rows } : { complete: true, rows };
 }
 
-/** `public.products` → `products`; `public."Odd"` → `Odd`. */
-const tableName = (qualified: string) => qualified.replace(/^[^.]*\./, '').replace(/^"(.*)"$/, '$1');
+/** `products` → `products`; `"Odd"` → `Odd`. */
+const tableName = (name: string) => name.replace(/^"(.*)"$/, '$1');
 
 /** Reads one backup in full, in a container of `image` with the backups folder mounted read-only. */
 export async function readArchive(

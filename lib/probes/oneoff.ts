@@ -72,16 +72,3 @@ export async function runOneOff(spec: OneOffSpec): Promise<OneOffResult> {
     if (id) await engine(`/containers/${id}`, { method: 'DELETE', query: { force: true, v: true } }).catch(() => {});
   }
 }
-
-/** Removes one-off containers of a purpose that a killed run left behind. */
-export async function removeLeftOneOffs(purpose: string): Promise<number> {
-  const list = await engine<Array<{ Id: string }>>('/containers/json', {
-    query: { all: true, filters: { label: [`${oneOffLabel}=${purpose}`] } },
-  });
-  await Promise.all(
-    list.map((c) =>
-      engine(`/containers/${c.Id}`, { method: 'DELETE', query: { force: true, v: true } }).catch(() => {}),
-    ),
-  );
-  return list.length;
-}

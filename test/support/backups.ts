@@ -10,7 +10,7 @@ import { readStagingEnv } from '../../staging/project';
 import { t } from './harness';
 
 /** The newest backup the staging stack wrote. */
-export async function stagingBackup(): Promise<string> {
+export async function newestStagingBackup(): Promise<string> {
   const scan = await scanBackups(t.backupsDir, { pattern: t.backupPattern, format: t.backupFormat });
   const newest = scan.backups[0];
   if (!newest) throw new Error(`staging has no backup in ${t.backupsDir}`);
