@@ -105,8 +105,10 @@ const apiCacheSeconds = 60;
  * wave of cold queries.
  */
 async function warmSearches() {
+  const url = t.redisUrl;
+  if (!url) return log('  (no RUNBOOK_REDIS_URL: the search cache is not refreshed; entries may expire mid-run)');
   try {
-    await withRedis(t.redisUrl, 'refresh the search cache', async (redis) => {
+    await withRedis(url, 'refresh the search cache', async (redis) => {
       const keys = [...(await redis.keys('search:*')), ...(await redis.keys('catalog:*'))];
       if (keys.length) await keys.reduce((m, k) => m.expire(k, apiCacheSeconds), redis.multi()).exec();
     });

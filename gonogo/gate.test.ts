@@ -15,6 +15,7 @@ const at = (minAgo: number) => new Date(now.getTime() - minAgo * 60_000).toISOSt
 const running = 'abc1234';
 const identity: Identity = {
   apiOrigin: 'https://api.buywhere.ai',
+  apiLocalOrigin: 'http://localhost:8000',
   mcpOrigin: 'http://localhost:8080',
   caFingerprint: 'system',
   projectDir: '/home/paperclip/buywhere-api',

@@ -1,6 +1,7 @@
 import { describe, test } from 'vitest';
 import { check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
+import { dataServices } from '../lib/harness/data-services';
 import { orchestratorFor } from '../lib/operations/orchestrators';
 import { showPools } from '../lib/probes/pgbouncer';
 import { replicaStatus, selectOne } from '../lib/probes/postgres';
@@ -8,6 +9,7 @@ import { ping } from '../lib/probes/redis';
 import { titleOf } from '../runbook/catalogue';
 
 const t = target();
+const data = dataServices(t);
 // The runbook runs 1.3 "only if the stack is already running"; the orchestrator says whether it is (Compose's
 // labels, or the Swarm stack's tasks).
 // A Docker engine that does not answer means 1.3 could not run: an error, never a skip. Asked once, for the four.
@@ -30,15 +32,15 @@ describe.concurrent('1.3 Database health (running stack)', () => {
   test(titleOf('preflight.1.3.primary'), async (ctx) => {
     const c = check(ctx, 'preflight.1.3.primary');
     await precondition(c);
-    const r = await c.probe(() => selectOne(t.databaseUrl, 'DB primary'));
+    const r = await c.probe(() => selectOne(data.primary, 'DB primary'));
     c.judge({ select1: r.value, ms: Math.round(r.ms) });
   });
 
   test(`${titleOf('preflight.1.3.replica')} (${t.replicaMaxLagBytes} bytes)`, async (ctx) => {
     const c = check(ctx, 'preflight.1.3.replica');
     await precondition(c);
-    const one = await c.probe(() => selectOne(t.replicaUrl, 'DB replica'));
-    const s = await c.probe(() => replicaStatus(t.replicaUrl));
+    const one = await c.probe(() => selectOne(data.replica, 'DB replica'));
+    const s = await c.probe(() => replicaStatus(data.replica));
     c.judge({
       select1: one.value,
       in_recovery: s.inRecovery,
@@ -50,7 +52,7 @@ describe.concurrent('1.3 Database health (running stack)', () => {
   test(titleOf('preflight.1.3.pgbouncer'), async (ctx) => {
     const c = check(ctx, 'preflight.1.3.pgbouncer');
     await precondition(c);
-    const pools = await c.probe(() => showPools(t.pgbouncerAdminUrl));
+    const pools = await c.probe(() => showPools(data.pgbouncer));
     const busiest = pools.reduce(
       (a, p) => (p.usagePct > a.usagePct ? p : a),
       pools[0] ?? { database: '-', user: '-', usagePct: 0, waiting: 0 },
@@ -67,6 +69,6 @@ describe.concurrent('1.3 Database health (running stack)', () => {
   test(titleOf('preflight.1.3.redis'), async (ctx) => {
     const c = check(ctx, 'preflight.1.3.redis');
     await precondition(c);
-    c.judge({ reply: await c.probe(() => ping(t.redisUrl)) });
+    c.judge({ reply: await c.probe(() => ping(data.redis)) });
   });
 });

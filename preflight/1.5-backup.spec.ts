@@ -13,10 +13,12 @@ import { liveTables } from '../lib/probes/postgres';
 import { orchestratorFor } from '../lib/operations/orchestrators';
 import { check, type Check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
+import { dataServices } from '../lib/harness/data-services';
 import { run } from '../lib/core/exec';
 import { judge, titleOf } from '../runbook/catalogue';
 
 const t = target();
+const data = dataServices(t);
 const judgeSettings = { deployBranch: t.deployBranch, replicaMaxLagBytes: t.replicaMaxLagBytes };
 const kind = { pattern: t.backupPattern, format: t.backupFormat };
 /** A backup is read in a container of the db service's image: the server's own pg_restore, on the host's files. */
@@ -35,7 +37,7 @@ describe('1.5 Last backup', () => {
     async (ctx) => {
       const c = check(ctx, 'preflight.1.5');
       const image = await dbImage(c);
-      const live = await c.probe(() => liveTables(t.databaseUrl));
+      const live = await c.probe(() => liveTables(data.primary));
       const verified = new VerifiedBackups(join(dirname(t.evidenceKeyFile), 'backups-verified.json'));
       const choose = async () => {
         const scan = await c.probe(() => scanBackups(t.backupsDir, kind));
@@ -75,7 +77,7 @@ describe('1.5 Last backup', () => {
         c.skip('not asked: RUNBOOK_RESTORE_DRILL=1 restores the chosen backup into a throwaway container');
       const chosen = decided?.chosen ?? c.couldNotCheck('1.5 chose no complete backup: nothing to restore');
       const image = await dbImage(c);
-      const live = await c.probe(() => liveTables(t.databaseUrl));
+      const live = await c.probe(() => liveTables(data.primary));
       const r = await c.probe(() => restoreDrill(chosen, readOpts(image)));
       console.log(
         `1.5 drill: ${chosen.name} restored in ${r.restoreS ?? '?'} s, ${r.productsRestored ?? '?'} products`,

@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { describe, test } from 'vitest';
 import { check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
+import { dataServices } from '../lib/harness/data-services';
 import { heads, readRevisions } from '../lib/probes/alembic';
 import { orchestratorFor } from '../lib/operations/orchestrators';
 import { alembicState } from '../lib/probes/postgres';
 import { titleOf } from '../runbook/catalogue';
 
 const t = target();
+const data = dataServices(t);
 
 describe('1.6 Pending migrations', () => {
   test(titleOf('preflight.1.6'), async (ctx) => {
@@ -21,7 +23,7 @@ describe('1.6 Pending migrations', () => {
       c.skip(`db of stack ${t.composeProject} is not running: the runbook reads alembic_version from the running db`);
     const revisions = await c.probe(() => readRevisions(join(t.projectDir, 'alembic', 'versions')));
     const h = heads(revisions);
-    const state = await c.probe(() => alembicState(t.databaseUrl));
+    const state = await c.probe(() => alembicState(data.primary));
     const current = state.table ? state.versions.join(',') : null;
     c.judge({
       current,

@@ -8,6 +8,8 @@ import { scrub } from '../lib/core/secret';
 import { stepInProgress } from '../lib/core/step-signal';
 import { check } from '../lib/harness/check';
 import { target } from '../lib/harness/config';
+import { waitBudgetMs } from '../lib/harness/budget';
+import { dataServices } from '../lib/harness/data-services';
 import { planRollback } from '../lib/harness/planning';
 import { runContext } from '../lib/harness/run';
 import { sequence } from '../lib/harness/steps';
@@ -27,11 +29,12 @@ import {
   isP1,
   newSince,
 } from '../lib/probes/prometheus';
-import { deadlineMs, titleOf } from '../runbook/catalogue';
+import { titleOf } from '../runbook/catalogue';
 import * as smoke from '../smoke/checks';
 import { rollbackPost } from './posts';
 
 const t = target();
+const data = dataServices(t);
 const run = runContext();
 const orchestrator = orchestratorFor(t);
 const logs = join(run.reportsDir, 'logs');
@@ -143,12 +146,12 @@ describe('Step 4 — Restart services with the prior image', () => {
   const s = seq.step('step 4', async () => {
     const { mcp, sha } = choice();
     const started = performance.now();
-    const left = () => deadlineMs('rollback.4') - (performance.now() - started);
+    const left = () => waitBudgetMs(t, 'rollback.4') - (performance.now() - started);
     // Compose starts the :latest step 3 restored; Swarm starts the previous build's sha- tag, and waits until
     // every task runs the image the tag names. The API first, alone: it is what users wait for. MCP and the
     // scraper follow once it answers.
     await orchestrator.start(['api'], { logFile: composeLog, tags: { api: `sha-${sha}` }, timeoutMs: left() });
-    const r = await waitHttp200(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: left() });
+    const r = await waitHttp200(`${t.apiLocalUrl}/health`, { caFile: t.caFile, timeoutMs: left() });
     const apiHealthyMs = performance.now() - started;
     await orchestrator.start(['mcp', 'scraper-scheduler'], {
       logFile: composeLog,
@@ -157,11 +160,12 @@ describe('Step 4 — Restart services with the prior image', () => {
     });
     return { ...r, apiHealthyMs };
   });
-  test(titleOf('rollback.4'), async (ctx) => {
+  test(`${titleOf('rollback.4')} (${t.apiLocalUrl}/health)`, async (ctx) => {
     const c = check(ctx, 'rollback.4');
     const r = s.get(ctx);
     const running = await c.probe(() => orchestrator.services(['api']));
     c.judge({
+      url: `${t.apiLocalUrl}/health`,
       http: r.value,
       seconds: r.apiHealthyMs / 1000,
       running_image: running.get('api')?.imageId ?? null,
@@ -182,7 +186,7 @@ describe('Step 5 — Migration downgrade (only when asked, only when reversible)
       skipped: undefined,
       exitCode: r.exitCode,
       tailText: r.tailText,
-      after: await alembicVersion(t.databaseUrl),
+      after: await alembicVersion(data.primary),
     };
   });
   test(titleOf('rollback.5'), (ctx) => {

@@ -2,6 +2,7 @@
 // deadline; a section that cannot be read says why and the others still print.
 import { commandLine } from '../lib/harness/cli.js';
 import { resolveFor } from '../lib/harness/config.js';
+import { dataServices } from '../lib/harness/data-services.js';
 import { diskUsage } from '../lib/probes/disk.js';
 import { docker } from '../lib/probes/docker.js';
 import { orchestratorFor } from '../lib/operations/orchestrators.js';
@@ -35,6 +36,7 @@ async function containerStats(id: string): Promise<string> {
 
 export async function status(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const t = resolveFor('all', env).target;
+  const data = dataServices(t);
   const parts = await Promise.all([
     section(
       t.orchestrator === 'swarm'
@@ -70,20 +72,20 @@ export async function status(env: NodeJS.ProcessEnv = process.env): Promise<stri
     ),
     section('DB connections by state (primary)', async () => {
       const rows = await queryOnce<{ n: number; state: string | null }>(
-        t.databaseUrl,
+        data.primary,
         'SELECT count(*)::int AS n, state FROM pg_stat_activity GROUP BY state ORDER BY 1 DESC',
         'pg_stat_activity',
       );
       return rows.map((r) => `${String(r.n).padStart(4)}  ${r.state ?? '(background)'}`);
     }),
     section('PgBouncer pools', async () =>
-      (await showPools(t.pgbouncerAdminUrl)).map(
+      (await showPools(data.pgbouncer)).map(
         (p) =>
           `${p.database}/${p.user}: ${p.active} of ${p.poolSize} active (${p.usagePct.toFixed(0)}%), ${p.waiting} waiting`,
       ),
     ),
     section('Redis memory', async () => {
-      const m = await memory(t.redisUrl);
+      const m = await memory(data.redis);
       return [
         `used ${mb(m.usedBytes)} of ${m.maxBytes > 0 ? mb(m.maxBytes) : 'no maxmemory (unbounded)'}${m.usagePct === undefined ? '' : ` (${m.usagePct.toFixed(1)}%)`}`,
       ];

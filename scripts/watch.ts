@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { commandLine } from '../lib/harness/cli.js';
 import { requireSettings, resolveTarget, type Target } from '../lib/harness/config.js';
+import { dataServices } from '../lib/harness/data-services.js';
 import { diskUsage } from '../lib/probes/disk.js';
 import { writeAtomic } from '../lib/core/atomic.js';
 import { get } from '../lib/probes/http.js';
@@ -88,13 +89,13 @@ async function sampleAll(t: Target & { prometheusUrl: string }, o: WatchOptions)
         .catch(() => ({ ok: false })),
     ),
     guard(
-      showPools(t.pgbouncerAdminUrl).then((p) => {
+      showPools(dataServices(t).pgbouncer).then((p) => {
         const b = busiest(p);
         return { value: b.waiting > 0 ? Math.max(100, b.usagePct) : b.usagePct };
       }),
     ),
     guard(
-      memory(t.redisUrl).then((m) =>
+      memory(dataServices(t).redis).then((m) =>
         m.usagePct === undefined
           ? { notApplicable: 'Redis has no maxmemory: no percentage to compute' }
           : { value: m.usagePct },

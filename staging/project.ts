@@ -19,6 +19,8 @@ export const repoRoot = resolve(stagingSource, '..');
 export const dataServices = ['db', 'db_replica', 'pgbouncer', 'redis'];
 export const appServices = ['api', 'mcp', 'scraper-scheduler'];
 export const monitoringServices = ['backup-cron', 'metrics-collector', 'blackbox-exporter', 'alertmanager'];
+/** What stands in front of the host (production's proxy): staging starts it, the runbook's deploy never does. */
+export const edgeServices = ['edge'];
 
 export interface StagingPaths {
   projectDir: string;
@@ -251,8 +253,8 @@ export async function stagingUp(log: (m: string) => void) {
     onLine: (l) => log(`  migrate: ${l}`),
   });
   if (m.exitCode !== 0) throw new Error(`migrations failed (exit ${m.exitCode}):\n${tail(m.output)}`);
-  await up([...appServices, ...monitoringServices]);
-  await waitHealthy(project.projectName, [...dataServices, ...appServices, ...monitoringServices], {
+  await up([...appServices, ...edgeServices, ...monitoringServices]);
+  await waitHealthy(project.projectName, [...dataServices, ...appServices, ...edgeServices, ...monitoringServices], {
     timeoutMs: 300_000,
   });
   log(`staging is up and healthy after ${((performance.now() - t0) / 1000).toFixed(1)} s`);

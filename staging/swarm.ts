@@ -10,6 +10,7 @@ import { swarmOrchestrator } from '../lib/operations/swarm-orchestrator.js';
 import {
   appServices,
   dataServices,
+  edgeServices,
   monitoringServices,
   readStagingEnv,
   stagingBuild,
@@ -81,7 +82,7 @@ export async function stagingUpSwarm(log: (m: string) => void) {
       `migrations failed (exit ${m.exitCode ?? 'none'}${m.timedOut ? ', timed out' : ''}):\n${m.tailText}`,
     );
   log('migrations ran as a one-off job, exit 0');
-  await orchestrator.start([...dataServices, ...appServices, ...monitoringServices], {
+  await orchestrator.start([...dataServices, ...appServices, ...edgeServices, ...monitoringServices], {
     logFile,
     tags,
     timeoutMs: 300_000,

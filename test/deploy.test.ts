@@ -9,7 +9,7 @@ import { queryOnce } from '../lib/probes/postgres';
 import { readHistory, readState } from '../lib/operations/rollback-state';
 import { compose, composeArgs } from '../lib/probes/compose';
 import { composeFor } from '../lib/operations/stack';
-import { commitToProject, phase, projectHead, resetFaults, t } from './support/harness';
+import { commitToProject, data, phase, projectHead, resetFaults, t } from './support/harness';
 
 const notRun = (r: Awaited<ReturnType<typeof phase>>, after: string) => {
   const ids = r.evidence.checks.map((c) => c.id);
@@ -42,7 +42,7 @@ describe('deploys of good builds', () => {
     expect(r.check('deploy.4.version').measured).toMatchObject({ after: '0003_click_log' });
     expect(r.check('deploy.8').status).toBe('pass');
     const [n] = await queryOnce<{ n: number }>(
-      t.databaseUrl,
+      data.primary,
       'SELECT count(*)::int AS n FROM products WHERE active',
       'count',
     );
@@ -155,7 +155,7 @@ describe('deploys that must stop', () => {
       expect(after.id).toBe(before.id);
       expect(after.imageId).toBe(before.imageId);
       const [v] = await queryOnce<{ version_num: string }>(
-        t.databaseUrl,
+        data.primary,
         'SELECT version_num FROM alembic_version',
         'version',
       );

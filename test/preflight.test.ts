@@ -374,7 +374,7 @@ describe('1.5 reads every backup to its end', () => {
 
 describe('1.6 migrations, on the real database', () => {
   const sql = async (text: string) => {
-    const c = new pg.Client({ connectionString: t.databaseUrl.reveal() });
+    const c = new pg.Client({ connectionString: t.databaseUrl!.reveal() });
     await c.connect();
     try {
       return (await c.query(text)).rows as Array<Record<string, unknown>>;
@@ -384,7 +384,7 @@ describe('1.6 migrations, on the real database', () => {
   };
 
   it('a running database that does not answer is a could-not-check, never a pass', async () => {
-    const u = new URL(t.databaseUrl.reveal());
+    const u = new URL(t.databaseUrl!.reveal());
     u.password = 'not-the-password';
     const r = await phase('preflight', { env: { RUNBOOK_DB_URL: u.toString() } });
     expect(r.check('preflight.1.6')).toMatchObject({

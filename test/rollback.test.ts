@@ -7,7 +7,7 @@ import { imageInfo, serviceStates } from '../lib/probes/docker';
 import { get } from '../lib/probes/http';
 import { queryOnce } from '../lib/probes/postgres';
 import { readHistory, readState } from '../lib/operations/rollback-state';
-import { commitToProject, phase, reportsDir, resetFaults, t } from './support/harness';
+import { commitToProject, data, phase, reportsDir, resetFaults, t } from './support/harness';
 
 const irreversible = `"""Add price alerts; there is no way back."""
 from alembic import op
@@ -39,7 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await queryOnce(
-    t.databaseUrl,
+    data.primary,
     "DROP TABLE IF EXISTS price_alerts; UPDATE alembic_version SET version_num = '0003_click_log'",
     'cleanup',
   );

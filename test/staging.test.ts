@@ -9,7 +9,7 @@ import { queryOnce, replicaStatus } from '../lib/probes/postgres';
 import { showPools } from '../lib/probes/pgbouncer';
 import { composeFor, waitHttp200 } from '../lib/operations/stack';
 import { waitUntil } from '../lib/core/wait';
-import { resetFaults, setFaults, t } from './support/harness';
+import { data, resetFaults, setFaults, t } from './support/harness';
 
 const api = (p: string, headers?: Record<string, string>) => get(`${t.apiUrl}${p}`, { caFile: t.caFile, headers });
 const body = async (p: string) => {
@@ -82,19 +82,19 @@ describe('reference API over TLS, trusted through the staging CA', () => {
 
 describe('databases', () => {
   it('the replica is in recovery and receives a write made on the primary', async () => {
-    const s = await replicaStatus(t.replicaUrl);
+    const s = await replicaStatus(data.replica);
     expect(s.inRecovery).toBe(true);
     expect(s.walReceiver).toBe('streaming');
     const marker = `e2e-${Date.now()}`;
     await queryOnce(
-      t.databaseUrl,
+      data.primary,
       `CREATE TABLE IF NOT EXISTS e2e_marks (m text); INSERT INTO e2e_marks VALUES ('${marker}')`,
       'write',
     );
     await waitUntil(
       async () => {
         const rows = await queryOnce<{ n: number }>(
-          t.replicaUrl,
+          data.replica,
           `SELECT count(*)::int AS n FROM e2e_marks WHERE m = '${marker}'`,
           'read',
         );
@@ -102,17 +102,17 @@ describe('databases', () => {
       },
       { what: 'write visible on the replica', timeoutMs: 10_000 },
     );
-    await queryOnce(t.databaseUrl, 'DROP TABLE e2e_marks', 'cleanup');
+    await queryOnce(data.primary, 'DROP TABLE e2e_marks', 'cleanup');
   });
 
   it('SHOW POOLS answers through the PgBouncer admin user', async () => {
-    const pools = await showPools(t.pgbouncerAdminUrl);
+    const pools = await showPools(data.pgbouncer);
     expect(pools.some((p) => p.database === 'catalog')).toBe(true);
   });
 
   it('the catalog has at least 1,000,000 active products, with iPhones, laptops and B09G9HDHJT', async () => {
     const [r] = await queryOnce<{ active: number; iphones: number; laptops: number; asin: number }>(
-      t.databaseUrl,
+      data.primary,
       `SELECT count(*) FILTER (WHERE active)::int AS active,
               count(*) FILTER (WHERE search @@ to_tsquery('simple', 'iphone'))::int AS iphones,
               count(*) FILTER (WHERE category = 'laptops')::int AS laptops,
@@ -131,7 +131,7 @@ describe('databases', () => {
       const r = await compose(p, composeArgs.runRm(p, 'migrate', ['alembic', ...args]), { timeoutMs: 300_000 });
       expect(r.exitCode, r.output).toBe(0);
       const [v] = await queryOnce<{ version_num: string }>(
-        t.databaseUrl,
+        data.primary,
         'SELECT version_num FROM alembic_version',
         'version',
       );

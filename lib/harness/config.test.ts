@@ -38,17 +38,26 @@ describe('resolveTarget', () => {
     expect(target.secretValues).toEqual(expect.arrayContaining(['pw-primary-1234', 'bw_live_key_123456']));
   });
 
+  it('production needs no data-service URL and no password: unset, each data service is reached inside its container', () => {
+    const { target } = resolveFor('all', { RUNBOOK_TARGET: 'production', BUYWHERE_API_KEY: 'bw_live_key_123456' });
+    expect(target.databaseUrl).toBeUndefined();
+    expect(target.replicaUrl).toBeUndefined();
+    expect(target.pgbouncerAdminUrl).toBeUndefined();
+    expect(target.redisUrl).toBeUndefined();
+    expect(target.apiLocalUrl).toBe('http://localhost:8000');
+  });
+
   it('a missing production setting stops the run, naming it and where to set it', () => {
-    const { RUNBOOK_REDIS_URL: _, ...rest } = prodEnv;
+    const { BUYWHERE_API_KEY: _, ...rest } = prodEnv;
     expect(() => resolveFor('all', rest)).toThrow(ConfigError);
-    expect(() => resolveFor('all', rest)).toThrow(/RUNBOOK_REDIS_URL.*Export RUNBOOK_REDIS_URL/s);
+    expect(() => resolveFor('all', rest)).toThrow(/BUYWHERE_API_KEY.*Export BUYWHERE_API_KEY/s);
   });
 
   it('every missing or malformed setting is named at once, each with what was expected, found and where to set it', () => {
-    const { RUNBOOK_REDIS_URL: _r, RUNBOOK_DB_URL: _d, ...rest } = prodEnv;
+    const { BUYWHERE_API_KEY: _k, ...rest } = prodEnv;
     let err: unknown;
     try {
-      resolveFor('all', { ...rest, RUNBOOK_P99_SAMPLES: 'many' });
+      resolveFor('all', { ...rest, RUNBOOK_P99_SAMPLES: 'many', RUNBOOK_REDIS_URL: 'not a url' });
     } catch (e) {
       err = e;
     }
@@ -57,13 +66,19 @@ describe('resolveTarget', () => {
     expect(lines[0]).toBe('3 settings need fixing:');
     expect(lines.slice(1)).toEqual([
       expect.stringMatching(
-        /^  - RUNBOOK_DB_URL: expected primary database URL, found nothing\. Export RUNBOOK_DB_URL=/,
+        /^  - RUNBOOK_REDIS_URL: expected a URL such as .*, found a value that does not parse\. Fix RUNBOOK_REDIS_URL/,
       ),
-      expect.stringMatching(/^  - RUNBOOK_REDIS_URL: expected Redis URL, found nothing\. Export RUNBOOK_REDIS_URL=/),
+      expect.stringMatching(
+        /^  - BUYWHERE_API_KEY: expected API key for \/v1\/status, found nothing\. Export BUYWHERE_API_KEY=/,
+      ),
       expect.stringMatching(
         /^  - RUNBOOK_P99_SAMPLES: expected a whole number greater than 0, found "many"\. Fix RUNBOOK_P99_SAMPLES/,
       ),
     ]);
+  });
+
+  it('the staging wait cap is inert on production, whatever the environment says', () => {
+    expect(resolveFor('all', { ...prodEnv, RUNBOOK_STAGING_WAIT_S: '5' }).target.stagingWaitS).toBeUndefined();
   });
 
   it.each([
@@ -106,11 +121,12 @@ describe('resolveTarget', () => {
     writeFileSync(join(dir, 'tls', 'ca.crt'), 'PEM');
     writeFileSync(
       join(dir, '.env'),
-      'COMPOSE_PROJECT_NAME=p\nAPI_PORT=1\nMCP_PORT=2\nDB_PORT=3\nDB_REPLICA_PORT=4\nPGBOUNCER_PORT=5\nPROMETHEUS_PORT=6\nALERTMANAGER_PORT=7\nPOSTGRES_PASSWORD=abc/def\nREDIS_URL=redis://:r@127.0.0.1:8/0\nBUYWHERE_API_KEY=bw_x1234\n',
+      'COMPOSE_PROJECT_NAME=p\nAPI_PORT=1\nMCP_PORT=2\nDB_PORT=3\nDB_REPLICA_PORT=4\nPGBOUNCER_PORT=5\nPROMETHEUS_PORT=6\nALERTMANAGER_PORT=7\nAPI_LOCAL_PORT=9\nPOSTGRES_PASSWORD=abc/def\nREDIS_URL=redis://:r@127.0.0.1:8/0\nBUYWHERE_API_KEY=bw_x1234\n',
     );
     const { target } = resolveFor('all', { RUNBOOK_STAGING_DIR: dir });
     expect(target.apiUrl).toBe('https://localhost:1');
-    expect(new URL(target.databaseUrl.reveal()).password).toBe('abc%2Fdef');
+    expect(target.apiLocalUrl).toBe('http://127.0.0.1:9');
+    expect(new URL(target.databaseUrl!.reveal()).password).toBe('abc%2Fdef');
     expect(target.composeProject).toBe('p');
   });
 });
@@ -137,16 +153,16 @@ describe('what each phase needs', () => {
     for (const phase of ['preflight', 'deploy', 'rollback']) {
       const r = resolveTarget(remote);
       expect(() => requireSettings(r, phaseSettings[phase]!)).toThrow(
-        /settings need fixing:[\s\S]*RUNBOOK_DB_URL[\s\S]*RUNBOOK_REDIS_URL/,
+        /settings need fixing:[\s\S]*RUNBOOK_API_LOCAL_URL[\s\S]*RUNBOOK_BACKUPS_DIR/,
       );
     }
   });
 
   it('a setting the run never asked for throws its configuration error when read, and is never serialised', () => {
     const { target } = resolveTarget(remote);
-    expect(() => target.databaseUrl).toThrow(ConfigError);
-    expect(() => target.databaseUrl).toThrow(/RUNBOOK_DB_URL/);
-    expect(JSON.stringify(target)).not.toContain('databaseUrl');
+    expect(() => target.backupsDir).toThrow(ConfigError);
+    expect(() => target.backupsDir).toThrow(/RUNBOOK_BACKUPS_DIR/);
+    expect(JSON.stringify(target)).not.toContain('backupsDir');
   });
 
   it('a malformed setting stops every phase, even one that does not read it', () => {

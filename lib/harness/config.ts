@@ -24,14 +24,18 @@ export interface Target {
   /** Image repositories the compose file tags as :latest. */
   apiImage: string;
   mcpImage: string;
+  /** The public address, through whatever stands in front of the host: smoke, the gate, rollback §6, the watch. */
   apiUrl: string;
+  /** The API container's own port on the host (the runbook's localhost:8000): deploy step 5, rollback step 4. */
+  apiLocalUrl: string;
   mcpUrl: string;
   /** CA to trust for the API's certificate; the system store when unset. */
   caFile: string | undefined;
-  databaseUrl: Secret;
-  replicaUrl: Secret;
-  pgbouncerAdminUrl: Secret;
-  redisUrl: Secret;
+  /** Data-service URLs; each one unset is reached inside its container instead (lib/harness/data-services.ts). */
+  databaseUrl: Secret | undefined;
+  replicaUrl: Secret | undefined;
+  pgbouncerAdminUrl: Secret | undefined;
+  redisUrl: Secret | undefined;
   apiKey: Secret;
   backupsDir: string;
   backupCommand: string[];
@@ -62,6 +66,8 @@ export interface Target {
   restoreDrill: boolean;
   /** Run the runbook's cleanup when 1.4 finds the disk too full, then measure again. */
   runCleanup: boolean;
+  /** Staging only: caps the waits of deploy step 5 and rollback step 4, in seconds; always unset on production. */
+  stagingWaitS: number | undefined;
   reportsDir: string;
   /** The key that seals evidence (lib/core/seal.ts): outside the reports, readable by its owner only. */
   evidenceKeyFile: string;
@@ -113,18 +119,39 @@ export const settings: Setting[] = [
   { key: 'composeProject', env: 'RUNBOOK_COMPOSE_PROJECT', kind: 'name', doc: 'compose project name' },
   { key: 'apiImage', env: 'RUNBOOK_API_IMAGE', kind: 'name', doc: 'API image repository' },
   { key: 'mcpImage', env: 'RUNBOOK_MCP_IMAGE', kind: 'name', doc: 'MCP image repository' },
-  { key: 'apiUrl', env: 'RUNBOOK_API_URL', kind: 'url', doc: 'API base URL' },
+  { key: 'apiUrl', env: 'RUNBOOK_API_URL', kind: 'url', doc: 'API public base URL (smoke, the gate, the watch)' },
+  {
+    key: 'apiLocalUrl',
+    env: 'RUNBOOK_API_LOCAL_URL',
+    kind: 'url',
+    doc: "API container's local base URL (deploy step 5, rollback step 4)",
+  },
   { key: 'mcpUrl', env: 'RUNBOOK_MCP_URL', kind: 'url', doc: 'MCP base URL' },
   { key: 'caFile', env: 'RUNBOOK_CA_FILE', kind: 'file', doc: 'PEM CA bundle to trust for the API' },
-  { key: 'databaseUrl', env: 'RUNBOOK_DB_URL', kind: 'secret-url', doc: 'primary database URL' },
-  { key: 'replicaUrl', env: 'RUNBOOK_REPLICA_URL', kind: 'secret-url', doc: 'replica database URL' },
+  {
+    key: 'databaseUrl',
+    env: 'RUNBOOK_DB_URL',
+    kind: 'secret-url',
+    doc: 'primary database URL; unset, psql runs inside the db container',
+  },
+  {
+    key: 'replicaUrl',
+    env: 'RUNBOOK_REPLICA_URL',
+    kind: 'secret-url',
+    doc: 'replica database URL; unset, psql runs inside the db_replica container',
+  },
   {
     key: 'pgbouncerAdminUrl',
     env: 'RUNBOOK_PGBOUNCER_ADMIN_URL',
     kind: 'secret-url',
-    doc: 'PgBouncer admin console URL (database pgbouncer)',
+    doc: 'PgBouncer admin console URL (database pgbouncer); unset, psql runs inside the pgbouncer container',
   },
-  { key: 'redisUrl', env: 'RUNBOOK_REDIS_URL', kind: 'secret-url', doc: 'Redis URL' },
+  {
+    key: 'redisUrl',
+    env: 'RUNBOOK_REDIS_URL',
+    kind: 'secret-url',
+    doc: 'Redis URL; unset, redis-cli runs inside the redis container',
+  },
   { key: 'apiKey', env: 'BUYWHERE_API_KEY', kind: 'secret', doc: 'API key for /v1/status' },
   { key: 'backupsDir', env: 'RUNBOOK_BACKUPS_DIR', kind: 'path', doc: 'backups directory' },
   {
@@ -194,6 +221,12 @@ export const settings: Setting[] = [
     kind: 'bool',
     doc: "run the runbook's cleanup when 1.4 finds the disk too full (docker system prune -f without volumes, *.log older than 7 days), then measure again",
   },
+  {
+    key: 'stagingWaitS',
+    env: 'RUNBOOK_STAGING_WAIT_S',
+    kind: 'int',
+    doc: 'staging only: caps how long deploy step 5 and rollback step 4 wait for the API, in seconds; ignored on production',
+  },
   { key: 'reportsDir', env: 'RUNBOOK_REPORTS_DIR', kind: 'path', doc: 'where reports and evidence go' },
   {
     key: 'evidenceKeyFile',
@@ -210,6 +243,19 @@ export const settings: Setting[] = [
 ];
 
 type Raw = Partial<Record<keyof Target, string>>;
+
+/** Settings a run does without: each has a meaning when unset (the system CA store, no Prometheus, exec). */
+const optional: ReadonlyArray<keyof Target> = [
+  'caFile',
+  'prometheusUrl',
+  'alertmanagerUrl',
+  'deploySha',
+  'databaseUrl',
+  'replicaUrl',
+  'pgbouncerAdminUrl',
+  'redisUrl',
+  'stagingWaitS',
+];
 
 const common: Raw = {
   p99Samples: String(p99MinSamples),
@@ -229,12 +275,16 @@ const common: Raw = {
   mcpImage: 'buywhere-mcp',
 };
 
-/** The runbook's own values. Database and Redis URLs have no safe default on the host and must be given. */
+/**
+ * The runbook's own values. The data services have no URL: the runbook reaches them with `docker exec`, and so do
+ * the checks, unless the operator sets one.
+ */
 const production: Raw = {
   ...common,
   projectDir: '/home/paperclip/buywhere-api',
   composeFile: 'docker-compose.prod.yml',
   apiUrl: 'https://api.buywhere.ai',
+  apiLocalUrl: 'http://localhost:8000',
   mcpUrl: 'http://localhost:8080',
   backupsDir: '/home/paperclip/buywhere-api/backups',
   backupCommand: './deploy.sh backup',
@@ -263,6 +313,8 @@ function stagingDefaults(env: NodeJS.ProcessEnv): { raw: Raw; problems: string[]
       composeFile: 'docker-compose.yml',
       composeProject: need('COMPOSE_PROJECT_NAME') || 'buywhere-api',
       apiUrl: `https://localhost:${need('API_PORT')}`,
+      // A .env laid out before the edge has no local port: missing, never a URL with an empty port.
+      apiLocalUrl: v.get('API_LOCAL_PORT') ? `http://127.0.0.1:${need('API_LOCAL_PORT')}` : undefined,
       mcpUrl: `http://127.0.0.1:${need('MCP_PORT')}`,
       caFile: join(projectDir, 'tls', 'ca.crt'),
       databaseUrl: `postgresql://buywhere:${pw}@127.0.0.1:${need('DB_PORT')}/catalog`,
@@ -383,7 +435,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
   for (const s of settings) {
     const value = raw[s.key];
     if (value === undefined || value === '') {
-      if (['caFile', 'prometheusUrl', 'alertmanagerUrl', 'deploySha'].includes(s.key)) {
+      if (optional.includes(s.key)) {
         out[s.key] = undefined;
         continue;
       }
@@ -399,6 +451,8 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
     }
   }
   out.criticalServices = ['api', 'db', 'db_replica', 'pgbouncer', 'redis'];
+  // Inert on production whatever the environment says: the runbook's own deadlines hold there.
+  if (name === 'production') out.stagingWaitS = undefined;
   out.adminUrl = name === 'staging' ? (defaults as { adminUrl?: string }).adminUrl : undefined;
   const target = out as unknown as Target;
   if (target.p99Samples < p99MinSamples) {
@@ -505,6 +559,7 @@ function collectSecrets(t: Target, env: NodeJS.ProcessEnv): string[] {
   // URL is a credential by itself.
   const urls = [
     settingOf(t, 'apiUrl'),
+    settingOf(t, 'apiLocalUrl'),
     settingOf(t, 'mcpUrl'),
     t.prometheusUrl,
     t.alertmanagerUrl,

@@ -24,9 +24,13 @@ export async function runningBuild(t: Target): Promise<Pick<Identity, 'build' | 
   return runningBuildFrom(docker, t.deploySha, `${t.orchestrator} project ${t.composeProject}`);
 }
 
+const originOf = (url: string | undefined) => (url ? new URL(url).origin : 'unset');
+
 export async function identify(t: Target): Promise<Identity> {
   return {
     apiOrigin: new URL(t.apiUrl).origin,
+    // Smoke and the gate may run without it (CI against a remote staging): recorded as unset.
+    apiLocalOrigin: originOf(settingOf(t, 'apiLocalUrl')),
     mcpOrigin: new URL(t.mcpUrl).origin,
     caFingerprint: caFingerprint(t.caFile),
     projectDir: t.projectDir,

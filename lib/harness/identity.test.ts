@@ -3,6 +3,7 @@ import { BuildAcrossPhases, heldThroughout, reconcileBuild, runningBuildFrom, ty
 
 const at = (build: string, extra: Partial<Identity> = {}): Identity => ({
   apiOrigin: 'https://localhost:18443',
+  apiLocalOrigin: 'http://127.0.0.1:18000',
   mcpOrigin: 'http://127.0.0.1:18080',
   caFingerprint: 'system',
   projectDir: '/srv/app',

@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 export interface Identity {
+  /** The public address smoke and the gate ask. */
   apiOrigin: string;
+  /** The API container's own address, which deploy step 5 and rollback step 4 wait on; "unset" where not given. */
+  apiLocalOrigin: string;
   mcpOrigin: string;
   /** sha256 of the trusted CA bundle, or "system" for the system store. */
   caFingerprint: string;
@@ -22,6 +25,7 @@ export interface Identity {
 
 export const comparedFields = [
   'apiOrigin',
+  'apiLocalOrigin',
   'mcpOrigin',
   'caFingerprint',
   'projectDir',
@@ -140,8 +144,8 @@ export class BuildAcrossPhases {
 export const probedBy: Record<string, ReadonlyArray<(typeof comparedFields)[number]>> = {
   preflight: ['projectDir', 'diskPath', 'backupsDir'],
   smoke: ['apiOrigin', 'mcpOrigin', 'caFingerprint'],
-  deploy: ['projectDir', 'apiOrigin', 'caFingerprint'],
-  rollback: ['projectDir', 'apiOrigin', 'caFingerprint'],
+  deploy: ['projectDir', 'apiOrigin', 'apiLocalOrigin', 'caFingerprint'],
+  rollback: ['projectDir', 'apiOrigin', 'apiLocalOrigin', 'caFingerprint'],
 };
 
 /** The fields on which two identities differ, as "apiOrigin: measured "https://a", the gate's is "https://b"". */

@@ -15,9 +15,11 @@ import {
   deployPlan,
   formatPlan,
   rollbackPlan,
+  type CurrentRevisions,
   type Plan,
 } from '../operations/plan.js';
-import { alembicVersion } from '../probes/postgres.js';
+import { alembicState } from '../probes/postgres.js';
+import { dataServices } from './data-services.js';
 import {
   chooseRollbackTarget,
   interruptedRollback,
@@ -42,7 +44,12 @@ async function running(t: Target) {
   return { api, mcp, runningApiIds: new Set(apis.map((r) => r.imageId)) };
 }
 
-const currentRevisions = (t: Target) => alembicVersion(t.databaseUrl).catch(() => [] as string[]);
+/** Where the database stands; a read that fails is said, never shown as a database with no migrations. */
+const currentRevisions = (t: Target): Promise<CurrentRevisions> =>
+  alembicState(dataServices(t).primary).then(
+    (s) => s.versions,
+    (err: Error) => ({ unreadable: err.message.split('\n')[0]! }),
+  );
 
 export async function planDeploy(t: Target, checkout: string | undefined): Promise<Plan> {
   if (!checkout)
@@ -114,6 +121,11 @@ export async function planRollback(
       ? interrupted.target.from
       : (runningTag ?? now.api?.id.slice(0, 19) ?? 'unknown');
   if (downgradeTo) {
+    if (!Array.isArray(current))
+      throw new Refused(
+        `downgrade refused: alembic_version could not be read (${current.unreadable})`,
+        'rerun when the database answers (preflight 1.3)',
+      );
     if (current.length !== 1)
       throw new Refused(
         `downgrade refused: alembic_version holds ${current.length} rows`,
@@ -133,7 +145,13 @@ export async function planRollback(
       );
     }
   }
-  const plan = rollbackPlan({ running: buildOf(now.api, now.mcp), target: chosen, downgradeTo, revisions, current });
+  const plan = rollbackPlan({
+    running: buildOf(now.api, now.mcp),
+    target: chosen,
+    downgradeTo,
+    revisions,
+    current: Array.isArray(current) ? current : [],
+  });
   return { plan, choice: { ...chosen, from, interrupted } };
 }
 

@@ -36,13 +36,16 @@ export function buildOf(api: ImageRef | undefined, mcp: ImageRef | undefined): B
   };
 }
 
+/** The rows of alembic_version (none before the first migration), or why they could not be read. */
+export type CurrentRevisions = string[] | { unreadable: string };
+
 export function deployPlan(input: {
   running: Build;
   deploySha: string;
   apiImage: string;
   mcpImage: string;
   revisions: Revision[];
-  current: string[];
+  current: CurrentRevisions;
   head: string[];
 }): Plan {
   const after = {
@@ -53,8 +56,10 @@ export function deployPlan(input: {
   let migrations: Plan['migrations'];
   if (input.head.length !== 1)
     migrations = `${input.head.length} heads in alembic/versions: the deploy stops at step 4`;
+  else if (!Array.isArray(input.current))
+    migrations = `could not check: alembic_version could not be read (${input.current.unreadable}), so which migrations step 4 runs is unknown`;
   else if (input.current.length === 0)
-    migrations = `alembic_version unreadable or empty: every revision up to ${input.head[0]} will run`;
+    migrations = `no alembic_version yet: every revision up to ${input.head[0]} will run`;
   else if (input.current.length === 1 && input.current[0] !== input.head[0]) {
     const crossed = path(input.revisions, input.head[0]!, input.current[0]!);
     migrations = crossed

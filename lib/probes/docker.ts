@@ -250,3 +250,42 @@ export async function volumesNotLabelled(project: string, key: string, value: st
   });
   return (r.Volumes ?? []).filter((v) => !value || v.Labels?.[key] !== value).map((v) => v.Name);
 }
+
+/**
+ * The running container of a service on this engine, to run a client in: a Compose container by the project's
+ * labels, or a Swarm task's container by its service's name (`<stack>_<service>`). None running is an error that
+ * names the service, and says whether it has a stopped container.
+ */
+export async function serviceContainer(
+  project: string,
+  service: string,
+  kind: 'compose' | 'swarm',
+): Promise<{ id: string; name: string; env: Map<string, string> }> {
+  const label =
+    kind === 'swarm'
+      ? [`com.docker.swarm.service.name=${project}_${service}`]
+      : [`${projectLabel}=${project}`, `${serviceLabel}=${service}`];
+  let list: Docker.ContainerInfo[];
+  try {
+    list = await engine<Docker.ContainerInfo[]>('/containers/json', { query: { all: true, filters: { label } } });
+  } catch (err) {
+    throw new CouldNotCheck(`Docker engine did not answer: ${(err as Error).message}`, { cause: err });
+  }
+  list = list.filter((c) => c.Labels['com.docker.compose.oneoff'] !== 'True');
+  const running = list.find((c) => c.State === 'running');
+  if (!running) {
+    const seen = list[0]
+      ? `its container ${list[0].Names[0]?.replace(/^\//, '')} is ${list[0].State}`
+      : 'it has no container';
+    throw new CouldNotCheck(`service ${service} of ${project} is not running: ${seen}`);
+  }
+  const info = await engine<Docker.ContainerInspectInfo>(`/containers/${running.Id}/json`).catch((err: Error) => {
+    throw new CouldNotCheck(`Docker engine did not answer for container ${running.Id.slice(0, 12)}: ${err.message}`, {
+      cause: err,
+    });
+  });
+  const env = new Map(
+    (info.Config.Env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
+  );
+  return { id: running.Id, name: info.Name.replace(/^\//, ''), env };
+}

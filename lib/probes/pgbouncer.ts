@@ -1,5 +1,5 @@
 import { queryOnce } from './postgres.js';
-import type { Secret } from '../core/secret.js';
+import type { Reach } from './in-container.js';
 
 export interface PoolUsage {
   database: string;
@@ -40,7 +40,7 @@ export function poolUsage(pools: Row[], databases: Row[]): PoolUsage[] {
     });
 }
 
-export async function showPools(adminUrl: Secret): Promise<PoolUsage[]> {
+export async function showPools(adminUrl: Reach): Promise<PoolUsage[]> {
   const pools = await queryOnce<Row>(adminUrl, 'SHOW POOLS', 'PgBouncer SHOW POOLS');
   const databases = await queryOnce<Row>(adminUrl, 'SHOW DATABASES', 'PgBouncer SHOW DATABASES');
   return poolUsage(pools, databases);

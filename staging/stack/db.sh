@@ -1,5 +1,7 @@
 #!/bin/sh
-# PostgreSQL 15 primary. Password auth (scram) from POSTGRES_PASSWORD, which never reaches a command line.
+# PostgreSQL 15 primary. Over TCP, password auth (scram) from POSTGRES_PASSWORD, which never reaches a command
+# line. Over the container's own socket, trust: the runbook's `docker exec … psql -U buywhere -d catalog` types
+# no password.
 set -eu
 PGDATA=/var/lib/buywhere/data
 mkdir -p /var/lib/buywhere /run/postgresql
@@ -25,4 +27,6 @@ CONF
   PGPASSWORD="$POSTGRES_PASSWORD" psql -h /run/postgresql -p "$DB_PORT" -U buywhere -d postgres -qc "CREATE DATABASE catalog"
   runuser -u postgres -- pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
 fi
+# Written on every start, not only at initdb: a volume made before keeps whatever rules it was made with.
+sh /stack/pg-hba.sh "$PGDATA/pg_hba.conf"
 exec runuser -u postgres -- postgres -D "$PGDATA"

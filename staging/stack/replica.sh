@@ -19,4 +19,6 @@ hot_standby = on
 CONF
   runuser -u postgres -- touch "$PGDATA/standby.signal"
 fi
+# pg_basebackup copied the primary's rules as they were at the clone; the replica's own are written every start.
+sh /stack/pg-hba.sh "$PGDATA/pg_hba.conf"
 exec runuser -u postgres -- postgres -D "$PGDATA"

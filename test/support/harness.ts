@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { repoRoot, resolveTarget, type Target } from '../../lib/harness/config';
+import { dataServices } from '../../lib/harness/data-services';
 import { compose, composeArgs } from '../../lib/probes/compose';
 import { run } from '../../lib/core/exec';
 import { readEvidence, type CheckRecord, type Phase, type PhaseEvidence } from '../../lib/harness/evidence';
@@ -18,6 +19,8 @@ import { latencyQueries } from '../../smoke/checks';
 import { copyEvidence } from './evidence-copy';
 
 export const t: Target = resolveTarget().target;
+/** Staging's data services, by the URLs staging's target gives (production-shaped runs reach them by exec). */
+export const data = dataServices(t);
 
 /** The production target pointed at the staging stack through overrides. */
 export const productionEnv = (): Record<string, string> => ({
@@ -26,12 +29,9 @@ export const productionEnv = (): Record<string, string> => ({
   RUNBOOK_COMPOSE_FILE: t.composeFile,
   RUNBOOK_COMPOSE_PROJECT: t.composeProject,
   RUNBOOK_API_URL: t.apiUrl,
+  RUNBOOK_API_LOCAL_URL: t.apiLocalUrl,
   RUNBOOK_MCP_URL: t.mcpUrl,
   RUNBOOK_CA_FILE: t.caFile!,
-  RUNBOOK_DB_URL: t.databaseUrl.reveal(),
-  RUNBOOK_REPLICA_URL: t.replicaUrl.reveal(),
-  RUNBOOK_PGBOUNCER_ADMIN_URL: t.pgbouncerAdminUrl.reveal(),
-  RUNBOOK_REDIS_URL: t.redisUrl.reveal(),
   BUYWHERE_API_KEY: t.apiKey.reveal(),
   RUNBOOK_BACKUPS_DIR: t.backupsDir,
   RUNBOOK_BACKUP_PATTERN: t.backupPattern,

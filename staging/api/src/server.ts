@@ -1,8 +1,7 @@
-// Reference BuyWhere API for the staging stack: the endpoints the runbook's smoke tests call, over HTTPS,
-// backed by the real catalog (through PgBouncer), the replica and Redis. Fault switches let a test or a
+// Reference BuyWhere API for the staging stack: the endpoints the runbook's smoke tests call, over plain HTTP on
+// the local port (the edge in front of it terminates TLS, as production's does), backed by the real catalog (through PgBouncer), the replica and Redis. Fault switches let a test or a
 // "bad build" make it misbehave on purpose; see staging/README.md.
 import { readFileSync, existsSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import pg from 'pg';
@@ -17,9 +16,8 @@ const required = (name: string): string => {
   return v;
 };
 
-const port = Number(required('API_PORT'));
+const port = Number(required('API_LOCAL_PORT'));
 const adminPort = Number(env.API_ADMIN_PORT ?? 0);
-const tlsDir = env.TLS_DIR ?? '/tls';
 const affiliateTag = required('AFFILIATE_TAG');
 const apiKey = required('BUYWHERE_API_KEY');
 
@@ -219,14 +217,9 @@ async function route(req: IncomingMessage, url: URL): Promise<[string, Reply]> {
   return ['unmatched', { status: 404, body: { error: 'not found' } }];
 }
 
-const tlsOptions = () => ({
-  cert: readFileSync(`${tlsDir}/server.crt`),
-  key: readFileSync(`${tlsDir}/server.key`),
-});
-
-const server = createHttpsServer(tlsOptions(), async (req, res) => {
+const server = createHttpServer(async (req, res) => {
   const started = performance.now();
-  const url = new URL(req.url ?? '/', 'https://localhost');
+  const url = new URL(req.url ?? '/', 'http://localhost');
   let routeName = 'unmatched';
   let reply: Reply;
   try {
@@ -245,7 +238,7 @@ void Promise.allSettled([
   ...Array.from({ length: 4 }, () => withDeadline(primary.query('SELECT 1'), 5000)),
   withDeadline(replica.query('SELECT 1'), 5000),
   withDeadline(redis.ping(), 5000),
-]).then(() => server.listen(port, '127.0.0.1', () => console.log(`api listening on https://127.0.0.1:${port}`)));
+]).then(() => server.listen(port, '127.0.0.1', () => console.log(`api listening on http://127.0.0.1:${port}`)));
 
 if (env.ADMIN_ENABLED === '1' && adminPort > 0) {
   const admin = createHttpServer((req, res) => {
@@ -257,10 +250,6 @@ if (env.ADMIN_ENABLED === '1' && adminPort > 0) {
         if (req.url === '/admin/faults' && req.method === 'PUT') {
           Object.assign(faults, parseFaults(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
           return send(res, { status: 200, body: faults });
-        }
-        if (req.url === '/admin/tls/reload' && req.method === 'POST') {
-          server.setSecureContext(tlsOptions());
-          return send(res, { status: 200, body: { reloaded: true } });
         }
         send(res, { status: 404, body: { error: 'not found' } });
       } catch (err) {
