@@ -31,6 +31,7 @@ import {
   setFaults,
   t,
   withStopped,
+  reloadEdge,
 } from './support/harness';
 
 interface Fault {
@@ -72,14 +73,13 @@ async function serverCert(opts: { days: number; hosts?: string[] }, runIt: () =>
   const tlsDir = join(t.projectDir, 'tls');
   const keep = mkdtempSync(join(tmpdir(), 'rb-tls-'));
   for (const f of ['server.crt', 'server.key']) cpSync(join(tlsDir, f), join(keep, f));
-  const reload = () => fetch(`${t.adminUrl}/admin/tls/reload`, { method: 'POST' });
   try {
     await issueServerCert(tlsDir, opts);
-    await reload();
+    await reloadEdge();
     await runIt();
   } finally {
     for (const f of ['server.crt', 'server.key']) cpSync(join(keep, f), join(tlsDir, f));
-    await reload();
+    await reloadEdge();
   }
 }
 

@@ -14,6 +14,11 @@ import { composeFor } from '../../lib/operations/stack';
 import { runPhase } from '../../scripts/phases';
 import { killPointEnv, killPointMarker } from '../../lib/harness/killpoint';
 import { request } from 'undici';
+import { X509Certificate } from 'node:crypto';
+import { connect as connectTls } from 'node:tls';
+import { waitUntil } from '../../lib/core/wait';
+import { engine } from '../../lib/probes/engine';
+import { serviceContainer } from '../../lib/probes/docker';
 import { get } from '../../lib/probes/http';
 import { latencyQueries } from '../../smoke/checks';
 import { copyEvidence } from './evidence-copy';
@@ -302,4 +307,33 @@ export async function killPhaseAt(
       `kill point "${point}" was not reached: ${name} ended first (exit ${r.exitCode ?? r.signal})\n${output.slice(-2500)}`,
     );
   return { output };
+}
+
+/**
+ * Makes the edge read tls/server.crt again (SIGHUP to nginx), and waits until it serves that certificate: nginx
+ * swaps workers gracefully, so the old certificate may answer for a moment after the signal.
+ */
+export async function reloadEdge(): Promise<void> {
+  const edge = await serviceContainer(t.composeProject, 'edge', 'compose');
+  await engine(`/containers/${edge.id}/kill`, { method: 'POST', query: { signal: 'HUP' } });
+  const want = new X509Certificate(readFileSync(join(t.projectDir, 'tls', 'server.crt'))).fingerprint256;
+  const { port, hostname } = new URL(t.apiUrl);
+  const served = () =>
+    new Promise<string>((resolve, reject) => {
+      const s = connectTls({ host: hostname, port: Number(port), servername: hostname, rejectUnauthorized: false });
+      s.setTimeout(2000, () => s.destroy(new Error('no TLS handshake within 2 s')));
+      s.once('secureConnect', () => {
+        const fp = s.getPeerCertificate().fingerprint256;
+        s.end();
+        resolve(fp);
+      });
+      s.once('error', reject);
+    });
+  await waitUntil(
+    async () => {
+      const fp = await served();
+      return fp === want ? { ready: true, value: fp } : { ready: false, last: `serves ${fp}` };
+    },
+    { what: 'the edge serving tls/server.crt', timeoutMs: 15_000, intervalMs: 100 },
+  );
 }
