@@ -48,6 +48,9 @@ export function gateJunit(g: GateResult): string {
 }
 
 /** The settings the gate ran with that differ from the runbook's defaults: a loosened one must be seen. */
+/** The two API addresses the decision stands on: what users reach, and the container's own port. */
+const addresses = (g: GateResult) =>
+  g.identity ? `public ${g.identity.apiOrigin}, local ${g.identity.apiLocalOrigin}` : undefined;
 const settingsChanged = (g: GateResult) => (g.overrides ?? []).map((o) => `${o.env}=${o.value}`).join(', ');
 
 export const caseName = (c: ConditionResult) =>
@@ -161,6 +164,7 @@ ${production ? '' : `<div id="env"><span>${esc(g.target.toUpperCase())} — not 
 <p id="summary">${esc(summaryLine(g))}</p>
 ${until}
 ${g.launchStop ? `<p><b>Launch stopped: ${esc(g.launchStop)}</b></p>` : ''}
+${addresses(g) ? `<p id="addresses">API addresses: ${esc(addresses(g)!)}</p>` : ''}
 ${g.overrides?.length ? `<p id="overrides">Decided with settings that differ from the runbook's defaults: ${g.overrides.map((o) => `<code>${esc(`${o.env}=${o.value}`)}</code>`).join(', ')}</p>` : ''}
 <table><thead><tr><th>#</th><th>Condition</th><th>Threshold</th><th>Measured</th><th>Verdict</th><th>Evidence age</th><th>Action</th></tr></thead>
 <tbody>
@@ -196,6 +200,7 @@ export function gateMarkdown(g: GateResult): string {
       : `⛔ HOLD — BuyWhere deploy ${g.deploySha} (${g.target})`,
     summaryLine(g),
     `Decided: ${runbookTime(g.decidedAt)}${g.validUntil ? ` · valid until ${runbookTime(g.validUntil)}` : ''}`,
+    ...(addresses(g) ? [`API addresses: ${addresses(g)}`] : []),
     ...(g.overrides?.length ? [`Settings that differ from the runbook's defaults: ${settingsChanged(g)}`] : []),
     '',
     ...all(g).map(

@@ -117,6 +117,13 @@ describe('Go/No-Go gate: the healthy fixture', () => {
     expect(page).toMatch(/≈ marks a number rounded for display/);
   });
 
+  it("Rex's page and the status post name both API addresses the decision stands on", () => {
+    const g = { ...gate().g, identity };
+    const both = 'API addresses: public https://api.buywhere.ai, local http://localhost:8000';
+    expect(gateHtml(g, '/r')).toContain(both);
+    expect(gateMarkdown(g)).toContain(both);
+  });
+
   it('every example in the catalogue meets its own rule, so the fixture is a real pass', () => {
     const { g } = gate();
     expect(g.advisories.every((a) => a.status === 'pass')).toBe(true);

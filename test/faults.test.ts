@@ -10,6 +10,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
 import { waitUntil } from '../lib/core/wait';
+import { queryOnce, replicaStatus } from '../lib/probes/postgres';
+import { showPools } from '../lib/probes/pgbouncer';
 import { pacingReach } from '../lib/core/stats';
 import { connectionsPerOrigin, get } from '../lib/probes/http';
 import { acquireLock } from '../lib/operations/lock';
@@ -32,6 +34,8 @@ import {
   t,
   withStopped,
   reloadEdge,
+  data,
+  productionEnv,
 } from './support/harness';
 
 interface Fault {
@@ -403,14 +407,62 @@ const matrix: Fault[] = [
     decision: 'HOLD',
   },
   {
-    name: 'missing setting (production without RUNBOOK_DB_URL)',
+    name: 'missing setting (production without BUYWHERE_API_KEY)',
     phase: 'preflight',
-    env: () => ({ RUNBOOK_TARGET: 'production', BUYWHERE_API_KEY: 'x' }),
+    env: () => ({ RUNBOOK_TARGET: 'production' }),
     check: 'preflight.config',
     status: 'error',
-    message: /RUNBOOK_DB_URL/,
+    message: /BUYWHERE_API_KEY/,
     decision: 'HOLD',
   },
+  // Each data-service fault, over the URL staging gives and over `docker exec` as the production target reaches
+  // the same services with no URL: the check fails the same way either way.
+  ...(['url', 'exec'] as const).flatMap((via): Fault[] => {
+    const env = via === 'exec' ? productionEnv : undefined;
+    const over = ` (1.3 over ${via})`;
+    return [
+      {
+        name: `db stopped${over}`,
+        phase: 'preflight',
+        around: stopped('db'),
+        env,
+        check: 'preflight.1.3.primary',
+        status: 'error',
+        message: via === 'exec' ? /service db of buywhere-api is not running/ : /DB primary/,
+        decision: 'HOLD',
+      },
+      {
+        name: `replica not streaming${over}`,
+        phase: 'preflight',
+        around: replicaNotStreaming,
+        env,
+        check: 'preflight.1.3.replica',
+        status: 'fail',
+        message: /streaming/,
+        decision: 'HOLD',
+      },
+      {
+        name: `clients waiting in a pool${over}`,
+        phase: 'preflight',
+        around: holdPool(20, 3),
+        env,
+        check: 'preflight.1.3.pgbouncer',
+        status: 'fail',
+        message: /waiting/,
+        decision: 'HOLD',
+      },
+      {
+        name: `Redis not answering${over}`,
+        phase: 'preflight',
+        around: stopped('redis'),
+        env,
+        check: 'preflight.1.3.redis',
+        status: 'error',
+        message: via === 'exec' ? /service redis of buywhere-api is not running/ : /Redis PING/,
+        decision: 'HOLD',
+      },
+    ];
+  }),
   {
     name: 'replica stopped (1.3)',
     phase: 'preflight',
@@ -583,23 +635,73 @@ function oldBackups(): string {
   return dir;
 }
 
-function holdPool(n: number) {
+/** Holds `n` of PgBouncer's server connections in open transactions, and queues `waiting` clients behind them. */
+function holdPool(n: number, waiting = 0) {
   return async (runIt: () => Promise<void>) => {
     const url = /^DATABASE_URL=(.*)$/m.exec(readFileSync(envFile, 'utf8'))![1]!;
     const clients: pg.Client[] = [];
+    const open = async () => {
+      const c = new pg.Client({ connectionString: url });
+      c.on('error', () => {});
+      clients.push(c);
+      await c.connect();
+      return c;
+    };
     try {
       for (let i = 0; i < n; i++) {
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
+        const c = await open();
         await c.query('BEGIN');
         await c.query('SELECT 1');
-        clients.push(c);
       }
+      // Each of these waits for a server connection the held ones never give back: PgBouncer's cl_waiting.
+      for (let i = 0; i < waiting; i++) void (await open()).query('SELECT 1').catch(() => {});
+      if (waiting)
+        await waitUntil(
+          async () => {
+            const [p] = (await showPools(data.pgbouncer)).filter((x) => x.database === 'catalog');
+            return (p?.waiting ?? 0) >= waiting
+              ? { ready: true, value: null }
+              : { ready: false, last: `${p?.waiting ?? 0} waiting` };
+          },
+          { what: `${waiting} clients waiting in PgBouncer`, timeoutMs: 15_000, intervalMs: 100 },
+        );
       await runIt();
     } finally {
-      await Promise.all(clients.map((c) => c.end()));
+      await Promise.all(clients.map((c) => c.end().catch(() => {})));
     }
   };
+}
+
+/**
+ * The replica with no primary to stream from: its primary_conninfo emptied and reloaded, so its WAL receiver stops
+ * while it stays up and in recovery. Put back as it was after, and waited for until it streams again.
+ */
+async function replicaNotStreaming(runIt: () => Promise<void>) {
+  const replica = data.replica;
+  const [row] = await queryOnce<{ primary_conninfo: string }>(replica, 'SHOW primary_conninfo', 'replica conninfo');
+  const original = row!.primary_conninfo;
+  const streaming = (want: boolean) =>
+    waitUntil(
+      async () => {
+        const s = await replicaStatus(replica);
+        return (s.walReceiver === 'streaming') === want
+          ? { ready: true, value: null }
+          : { ready: false, last: `wal receiver ${s.walReceiver}` };
+      },
+      { what: `replica ${want ? '' : 'not '}streaming`, timeoutMs: 30_000, intervalMs: 100 },
+    );
+  const set = async (conninfo: string) => {
+    await queryOnce(replica, `ALTER SYSTEM SET primary_conninfo = '${conninfo.replace(/'/g, "''")}'`, 'set conninfo');
+    await queryOnce(replica, 'SELECT pg_reload_conf()', 'reload');
+  };
+  try {
+    await set('');
+    await streaming(false);
+    await runIt();
+  } finally {
+    await set(original);
+    await streaming(true);
+  }
 }
 
 beforeAll(async () => {

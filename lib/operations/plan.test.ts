@@ -43,6 +43,13 @@ describe('deploy plan', () => {
     expect(deployPlan({ ...base, current: ['9999'], head: ['0004'] }).migrations).toMatch(/not an ancestor/);
   });
 
+  it('an alembic_version that could not be read is could-not-check, never a database with nothing to migrate', () => {
+    const base = { running, deploySha: 'c333333', apiImage: 'a', mcpImage: 'm', revisions, head: ['0004'] };
+    const m = deployPlan({ ...base, current: { unreadable: 'service db of buywhere-api is not running' } }).migrations;
+    expect(m).toMatch(/^could not check: alembic_version could not be read \(service db .* not running\)/);
+    expect(m).not.toMatch(/every revision/);
+  });
+
   it('nothing running yet is shown as such', () => {
     expect(buildOf(undefined, undefined)).toEqual({ sha: 'unknown', api: 'none running', mcp: 'none running' });
   });

@@ -33,6 +33,8 @@ export interface Faults {
   echoKey: boolean;
   /** The next this many /go/:asin requests answer 503, one fewer each time: a flaky redirect. Env FAULT_REDIRECT_FAILURES. @default 0 */
   redirectFailures: number;
+  /** The process starts and never listens on its local port: a build that never comes up. Start-only. Env FAULT_NEVER_LISTENS. @default false */
+  neverListens: boolean;
 }
 
 const envNames: Record<keyof Faults, string> = {
@@ -52,6 +54,7 @@ const envNames: Record<keyof Faults, string> = {
   redirectUserinfo: 'FAULT_REDIRECT_USERINFO',
   echoKey: 'FAULT_ECHO_KEY',
   redirectFailures: 'FAULT_REDIRECT_FAILURES',
+  neverListens: 'FAULT_NEVER_LISTENS',
 };
 
 export const noFaults = (): Faults => ({
@@ -71,6 +74,7 @@ export const noFaults = (): Faults => ({
   redirectUserinfo: false,
   echoKey: false,
   redirectFailures: 0,
+  neverListens: false,
 });
 
 /** Validates a partial set of switches, as given to the admin endpoint. */

@@ -238,7 +238,11 @@ void Promise.allSettled([
   ...Array.from({ length: 4 }, () => withDeadline(primary.query('SELECT 1'), 5000)),
   withDeadline(replica.query('SELECT 1'), 5000),
   withDeadline(redis.ping(), 5000),
-]).then(() => server.listen(port, '127.0.0.1', () => console.log(`api listening on http://127.0.0.1:${port}`)));
+]).then(() =>
+  faults.neverListens
+    ? console.log('api never listens (FAULT_NEVER_LISTENS)')
+    : server.listen(port, '127.0.0.1', () => console.log(`api listening on http://127.0.0.1:${port}`)),
+);
 
 if (env.ADMIN_ENABLED === '1' && adminPort > 0) {
   const admin = createHttpServer((req, res) => {
