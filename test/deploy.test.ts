@@ -37,6 +37,10 @@ describe('deploys of good builds', () => {
     const p = await composeFor(t);
     const down = await compose(p, composeArgs.down(p, true), { timeoutMs: 180_000 });
     expect(down.exitCode, down.output).toBe(0);
+    // What stands in front of the host is no part of the app's stack: it is back before the deploy, as a host's
+    // proxy would be, and answers 502 until the API does.
+    const edge = await compose(p, composeArgs.up(p, ['edge']), { timeoutMs: 60_000 });
+    expect(edge.exitCode, edge.output).toBe(0);
     const r = await phase('deploy', { timeoutMs: 15 * 60_000 });
     expect(r.exitCode, r.output).toBe(0);
     expect(r.check('deploy.4.version').measured).toMatchObject({ after: '0003_click_log' });

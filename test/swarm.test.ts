@@ -5,6 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inContainer } from '../lib/harness/data-services';
+import { replicaStatus, selectOne } from '../lib/probes/postgres';
+import { showPools } from '../lib/probes/pgbouncer';
+import { ping } from '../lib/probes/redis';
 import { run } from '../lib/core/exec';
 import { repoRoot } from '../lib/harness/config';
 import { orchestratorFor } from '../lib/operations/orchestrators';
@@ -83,6 +87,16 @@ describe('staging on a single-node swarm (npm run staging:up -- --swarm)', () =>
       '-q',
     ]);
     expect(compose.output.trim(), 'no Compose container runs beside the stack').toBe('');
+  });
+
+  it("the data services answer their own clients inside the stack's task containers, with no URL", async () => {
+    const swarm = { composeProject: t.composeProject, orchestrator: 'swarm' as const };
+    expect((await selectOne(inContainer(swarm, 'db'), 'DB primary')).value).toBe(1);
+    expect(await replicaStatus(inContainer(swarm, 'db_replica'))).toMatchObject({ walReceiver: 'streaming' });
+    expect((await showPools(inContainer(swarm, 'pgbouncer'))).map((p) => p.database)).toContain('catalog');
+    expect(await ping(inContainer(swarm, 'redis'))).toBe('PONG');
+    // The edge is in the stack too: the public address answers through it.
+    expect((await get(`${t.apiUrl}/health`, { caFile: t.caFile })).status).toBe(200);
   });
 });
 
