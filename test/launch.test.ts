@@ -146,10 +146,12 @@ describe('npm run launch -- --no-deploy: preflight → smoke → gonogo in one V
   it('only preflight cannot start (settings the gate and smoke do not need): its own HOLD, whichever setup ran first', async () => {
     const reports = reportsDir();
     writeFileSync(join(reports, 'gonogo.html'), '<div id="banner" class="go">GO</div>');
-    // Production with only what smoke and the gate read: both start, preflight cannot.
+    // A staging laid out nowhere, with only what smoke and the gate read (CI against a remote staging): both
+    // start, preflight cannot.
     const r = await run(['sh', join(repoRoot, 'scripts', 'launch.sh'), '--no-deploy'], {
       env: {
-        RUNBOOK_TARGET: 'production',
+        RUNBOOK_STAGING_DIR: join(reports, 'no-staging-here'),
+        RUNBOOK_DEPLOY_SHA: 'abc1234',
         RUNBOOK_API_URL: 'https://127.0.0.1:1',
         RUNBOOK_MCP_URL: 'https://127.0.0.1:1',
         BUYWHERE_API_KEY: 'launch-test-key',
@@ -161,7 +163,7 @@ describe('npm run launch -- --no-deploy: preflight → smoke → gonogo in one V
     expect(r.exitCode, r.output.slice(-3000)).toBe(2);
     const md = readFileSync(join(reports, 'gonogo.md'), 'utf8');
     expect(md).toMatch(/^⛔ HOLD/);
-    expect(md).toMatch(/preflight could not start, so no check ran: configuration error: [^\n]*RUNBOOK_DB_URL/);
+    expect(md).toMatch(/preflight could not start, so no check ran: configuration error: [^\n]*RUNBOOK_COMPOSE_FILE/);
     expect(readFileSync(join(reports, 'gonogo.html'), 'utf8')).toMatch(/class="hold">HOLD/);
     expect(readFileSync(join(reports, 'gonogo.junit.xml'), 'utf8')).toContain('name="decision" value="HOLD"');
   }, 600_000);

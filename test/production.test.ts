@@ -1,6 +1,8 @@
 // The production target on a host shaped like the runbook's: no data-service URL and no password in Bolt's
 // environment (the checks run each service's own client inside its container), the API's local port apart from
 // the public address the edge serves, and the whole morning run through to the gate.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/core/exec';
 import { repoRoot } from '../lib/harness/config';
@@ -108,6 +110,24 @@ describe('the two addresses are two', () => {
       expect(s.check('smoke.1').status).not.toBe('pass');
     });
     expect(await projectHead()).toBe(sha);
+  }, 600_000);
+
+  it('a public address that still serves the old build (a proxy pointing elsewhere, a cached /health): the advisory fails naming both builds', async () => {
+    const stale = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","build":"0000000"}'),
+    );
+    await new Promise<void>((r) => stale.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(stale.address() as AddressInfo).port}`;
+      const d = await phase('deploy', { env: { RUNBOOK_API_URL: url }, timeoutMs: 10 * 60_000 });
+      expect(d.check('deploy.5').status, d.output).toBe('pass');
+      const pub = d.check('deploy.5.public');
+      expect(pub.status).toBe('fail');
+      expect(pub.message).toContain(`"${url}" serves build "0000000", not "${await projectHead()}"`);
+      expect(d.check('deploy.8').status, 'an advisory stops nothing').toBe('pass');
+    } finally {
+      stale.close();
+    }
   }, 600_000);
 
   it('with the API never listening and the edge up: step 5 fails within its (staging-shortened) deadline', async () => {
