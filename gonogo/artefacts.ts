@@ -5,7 +5,7 @@ import { writeAtomic } from '../lib/core/atomic.js';
 import { evidenceDir, readGateRecord } from '../lib/harness/evidence.js';
 import { junitXml } from '../lib/harness/junit.js';
 import { scrub } from '../lib/core/secret.js';
-import type { ConditionResult, GateResult } from './gate.js';
+import type { ConditionResult, GateResult } from './decide.js';
 
 const all = (g: GateResult) => [...g.conditions, g.completeness];
 

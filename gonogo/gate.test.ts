@@ -8,51 +8,11 @@ import { evidencePath, forgetEvidence, writeEvidence, type PhaseEvidence } from 
 import type { Identity } from '../lib/harness/identity';
 import { catalogue, checksOf, clockSkewMs, entry, p99MinSamples, type CheckId } from '../runbook/catalogue';
 import { gateHtml, gateJunit, gateMarkdown, runbookTime, summaryLine, writeGateArtefacts } from './artefacts';
-import { decide, evaluateGate } from './gate';
+import { evaluateGate, gateDecision } from './gate';
+import { at, healthy, identity, now, running, settings, type Fixture, type Phases } from './fixture';
 
-const now = new Date('2026-04-23T12:25:00Z');
-const at = (minAgo: number) => new Date(now.getTime() - minAgo * 60_000).toISOString();
-const running = 'abc1234';
-const identity: Identity = {
-  apiOrigin: 'https://api.buywhere.ai',
-  apiLocalOrigin: 'http://localhost:8000',
-  mcpOrigin: 'http://localhost:8080',
-  caFingerprint: 'system',
-  projectDir: '/home/paperclip/buywhere-api',
-  diskPath: '/',
-  backupsDir: '/home/paperclip/buywhere-api/backups',
-  build: running,
-  buildSources: { docker: running },
-};
-const settings = { deployBranch: 'master', replicaMaxLagBytes: 16 * 1024 * 1024 };
 const keyFile = join(mkdtempSync(join(tmpdir(), 'gate-key-')), 'evidence.key');
 const sealKey = ensureSealKey(keyFile);
-
-type Phases = 'preflight' | 'deploy' | 'smoke';
-type Fixture = Record<Phases, PhaseEvidence>;
-
-/** The healthy fixture, generated from the catalogue: every check of each phase, recorded with its example. */
-function healthy(): Fixture {
-  // In the runbook's order: preflight, then the deploy, then smoke.
-  const times = { preflight: [12, 11], deploy: [10, 5], smoke: [3, 2] } as const;
-  const ev = (phase: Phases, deploySha = running): PhaseEvidence => ({
-    phase,
-    target: 'production',
-    deploySha,
-    startedAt: at(times[phase][0]),
-    finishedAt: at(times[phase][1]),
-    outcome: 'passed',
-    identity: structuredClone(identity),
-    checks: checksOf(phase).map((e) => ({
-      id: e.id,
-      title: `${e.section} — ${e.title}`,
-      status: 'pass',
-      measured: structuredClone(e.example),
-      at: at(2),
-    })),
-  });
-  return { preflight: ev('preflight'), deploy: ev('deploy'), smoke: ev('smoke') };
-}
 
 function write(dir: string, e: Partial<Fixture> & { rollback?: PhaseEvidence }) {
   for (const p of Object.values(e)) if (p) writeEvidence(dir, p, keyFile);
@@ -252,7 +212,15 @@ describe('Go/No-Go gate: re-derived from the measurements, never from "status"',
     (text) => {
       const { dir } = gate();
       writeFileSync(evidencePath(dir, 'smoke'), text);
-      const g = decide({ reportsDir: dir, target: 'production', identity, settings, now, maxAgeMin: 30, sealKey });
+      const g = gateDecision({
+        reportsDir: dir,
+        target: 'production',
+        identity,
+        settings,
+        now,
+        maxAgeMin: 30,
+        sealKey,
+      });
       expect(g.decision).toBe('HOLD');
     },
   );

@@ -8,11 +8,11 @@ import { runContext } from '../lib/harness/run';
 import { postToSlack } from '../lib/operations/slack';
 import { conditions } from '../runbook/catalogue';
 import { caseName, gateMarkdown, writeGateArtefacts } from './artefacts';
-import { decide } from './gate';
+import { gateDecision } from './gate';
 
 const t = target();
 const run = runContext();
-const gate = decide({
+const gate = gateDecision({
   reportsDir: run.reportsDir,
   target: run.target,
   identity: await identify(t),

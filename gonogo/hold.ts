@@ -1,7 +1,8 @@
 // The gate's artefacts, and a HOLD written to them where the gate made no decision: it could not start, or a
 // later phase withdrew its decision. The gate and its renderers load only then.
 import { join } from 'node:path';
-import type { GateResult } from './gate.js';
+import { evidenceDir } from '../lib/harness/evidence.js';
+import type { GateResult } from './decide.js';
 
 /** Every file the gate writes a decision to, relative to the reports folder. */
 export const gateArtefacts = ['gonogo.junit.xml', 'gonogo.html', 'gonogo.md', join('evidence', 'gate.json')];
@@ -17,9 +18,13 @@ export async function writeHold(
   extra: Partial<GateResult> = {},
 ): Promise<void> {
   const [{ holdEverything }, { writeGateArtefacts }] = await Promise.all([
-    import('./gate.js'),
+    import('./decide.js'),
     import('./artefacts.js'),
   ]);
   const oneLine = reason.replace(/:\s*\n\s*(?:- )?/g, ': ').replace(/\s*\n\s*(?:- )?/g, '; ');
-  writeGateArtefacts({ ...holdEverything(oneLine, base), ...extra }, base.reportsDir, []);
+  writeGateArtefacts(
+    { ...holdEverything(oneLine, { ...base, evidenceDir: evidenceDir(base.reportsDir) }), ...extra },
+    base.reportsDir,
+    [],
+  );
 }

@@ -5,13 +5,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeGateArtefacts } from './artefacts';
-import { holdEverything } from './gate';
+import { holdEverything } from './decide';
 import { readLaunchStop, writeLaunchStop } from '../lib/harness/evidence';
 import { phaseStarts, withdrawDecision } from './withdraw';
 
 const decided = (decision: 'GO' | 'HOLD') => {
   const dir = mkdtempSync(join(tmpdir(), 'withdraw-'));
-  const g = holdEverything('x', { reportsDir: dir, target: 'production', deploySha: 'abc1234' });
+  const g = holdEverything('x', { evidenceDir: join(dir, 'evidence'), target: 'production', deploySha: 'abc1234' });
   writeGateArtefacts({ ...g, decision, decidedAt: '2026-04-23T07:50:00.000Z' }, dir, []);
   return dir;
 };

@@ -1,5 +1,7 @@
 // Measures a phase's identity: its settings, and the build running on the target as Docker reports it.
-import { caFingerprint, runningBuildFrom, type DockerView, type Identity } from './identity.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { runningBuildFrom, type DockerView, type Identity } from './identity.js';
 import { settingOf, type Target } from './config.js';
 import { imageInfo } from '../probes/docker.js';
 import { sharedRevision } from '../operations/orchestrator.js';
@@ -22,6 +24,16 @@ export async function runningBuild(t: Target): Promise<Pick<Identity, 'build' | 
     docker = { unreachable: (err as Error).message.split('\n')[0]! };
   }
   return runningBuildFrom(docker, t.deploySha, `${t.orchestrator} project ${t.composeProject}`);
+}
+
+/** sha256 of the trusted CA bundle, or "system" for the system store. */
+export function caFingerprint(caFile: string | undefined): string {
+  if (!caFile) return 'system';
+  try {
+    return `sha256:${createHash('sha256').update(readFileSync(caFile)).digest('hex')}`;
+  } catch (err) {
+    return `unreadable: ${(err as Error).message}`;
+  }
 }
 
 const originOf = (url: string | undefined) => (url ? new URL(url).origin : 'unset');

@@ -2,8 +2,6 @@
 // Evidence carries it, and the gate compares it with its own, so a result measured against another endpoint
 // or another build is never taken as evidence for this one. Comparing is pure; measuring (identify.ts) asks
 // Docker, and loads only where a phase measures.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 
 export interface Identity {
   /** The public address smoke and the gate ask. */
@@ -32,15 +30,6 @@ export const comparedFields = [
   'diskPath',
   'backupsDir',
 ] as const;
-
-export function caFingerprint(caFile: string | undefined): string {
-  if (!caFile) return 'system';
-  try {
-    return `sha256:${createHash('sha256').update(readFileSync(caFile)).digest('hex')}`;
-  } catch (err) {
-    return `unreadable: ${(err as Error).message}`;
-  }
-}
 
 /** Short and full SHAs of one commit agree: one is a prefix of the other, seven hex digits at least. */
 export function sameBuild(a: string, b: string): boolean {
