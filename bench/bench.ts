@@ -538,8 +538,7 @@ async function launchOneProcess() {
     });
     return r.exitCode;
   };
-  const decision = (exit: number | undefined, reports: string) =>
-    launchDecision(exit, reports) === 'GO' ? 'GO' : `HOLD (exit ${exit})`;
+  const decision = (exit: number | undefined) => (launchDecision(exit) === 'GO' ? 'GO' : `HOLD (exit ${exit})`);
   const typed = { one: [] as number[], three: [] as number[] };
   const direct = { one: [] as number[], three: [] as number[] };
   const decisions: string[] = [];
@@ -563,7 +562,7 @@ async function launchOneProcess() {
         from = Date.now();
         const exit = await npmRun(['launch', '--', '--no-deploy'], a, true);
         ended = Date.now();
-        decisions.push(decision(exit, a));
+        decisions.push(decision(exit));
       }),
     );
     for (const p of phases3) {

@@ -2,7 +2,7 @@
 // #us-launch-ops status post as text.
 import { join, relative } from 'node:path';
 import { writeAtomic } from '../lib/core/atomic.js';
-import { evidenceDir, readGateRecord } from '../lib/harness/evidence.js';
+import { evidenceDir } from '../lib/harness/evidence.js';
 import { junitXml } from '../lib/harness/junit.js';
 import { scrub } from '../lib/core/secret.js';
 import type { ConditionResult, GateResult } from './decide.js';
@@ -213,12 +213,6 @@ export function gateMarkdown(g: GateResult): string {
     lines.push('', 'Advisory:', ...warnings.map((a) => `- ⚠️ ${a.title}: ${a.status} ${a.measured}`));
   lines.push('', roundedNote, 'Lead: Bolt');
   return lines.join('\n') + '\n';
-}
-
-/** The decision the last gate run wrote, or undefined when none was written (or it does not parse). */
-export function readGateDecision(reportsDir: string): GateResult['decision'] | undefined {
-  const decision = readGateRecord(reportsDir)?.decision;
-  return decision === 'GO' || decision === 'HOLD' ? decision : undefined;
 }
 
 export function writeGateArtefacts(g: GateResult, reportsDir: string, secrets: string[]) {

@@ -9,6 +9,7 @@ import { postToSlack } from '../lib/operations/slack';
 import { conditions } from '../runbook/catalogue';
 import { caseName, gateMarkdown, writeGateArtefacts } from './artefacts';
 import { gateDecision } from './gate';
+import '../lib/harness/gate-meta';
 
 const t = target();
 const run = runContext();
@@ -33,13 +34,15 @@ afterAll(async () => {
 describe('4. Go/No-Go — mandatory conditions', () => {
   for (const [i, c] of conditions.entries()) {
     const r = gate.conditions[i]!;
-    test(caseName(r), () => {
+    test(caseName(r), (ctx) => {
+      ctx.task.meta.gate = { decision: gate.decision, identity: gate.identity };
       if (r.outcome === 'could-not-run') couldNotCheck(r.reason, c.action, t.secretValues);
       expect(r.verdict, `${r.reason}; measured ${r.measured} [${c.action}]`).toBe('GO');
     });
   }
 
-  test(caseName(gate.completeness), () => {
+  test(caseName(gate.completeness), (ctx) => {
+    ctx.task.meta.gate = { decision: gate.decision, identity: gate.identity };
     expect(gate.completeness.reason, `[${gate.completeness.action}]`).toBe('met');
   });
 });

@@ -1,12 +1,11 @@
 // Global setup of the gate: no earlier decision may survive this run. When the gate cannot even start
-// (a configuration error), the artefacts still say HOLD, and why. Its teardown makes the exit code the
-// decision's, whatever filter the run was given: only a GO written by this run exits 0.
+// (a configuration error), the artefacts still say HOLD, and why. The exit code is the decision's
+// (lib/harness/reporter.ts, from what the gate's tests carry).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { reportsDirFrom } from '../lib/harness/config.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
-import { readGateRecord } from '../lib/harness/evidence.js';
 import { gateArtefacts, writeHold } from './hold.js';
 
 export default async function setup(project: TestProject) {
@@ -25,14 +24,4 @@ export default async function setup(project: TestProject) {
     await hold((err as Error).message);
     throw err;
   }
-  return () => {
-    // None written: the gate's tests did not run.
-    const decision = readGateRecord(reportsDir)?.decision;
-    if (decision === 'GO') return;
-    // Vitest only reports an error thrown here; the exit code it leaves alone unless a test failed.
-    process.stderr.write(
-      `Go/No-Go: ${decision ?? 'no decision was written (were the gate tests filtered out?)'} — see ${reportsDir}/gonogo.html\n`,
-    );
-    process.exitCode = 1;
-  };
 }

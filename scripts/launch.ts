@@ -16,7 +16,6 @@ import {
   writeLaunchStop,
   type Phase,
 } from '../lib/harness/evidence.js';
-import { readGateDecision } from '../gonogo/artefacts.js';
 import { runPhase } from './phases.js';
 
 export interface LaunchOptions {
@@ -28,9 +27,9 @@ export interface LaunchOptions {
   onLine?: (line: string) => void;
 }
 
-/** GO only when the gate wrote GO in `reportsDir` and nothing in the process that ran it failed. */
-export function launchDecision(exitCode: number | undefined, reportsDir: string): 'GO' | 'HOLD' {
-  return exitCode === 0 && readGateDecision(reportsDir) === 'GO' ? 'GO' : 'HOLD';
+/** GO only when the process that ran the gate exits 0: its exit code is the decision that run made. */
+export function launchDecision(exitCode: number | undefined): 'GO' | 'HOLD' {
+  return exitCode === 0 ? 'GO' : 'HOLD';
 }
 
 export interface LaunchResult {
@@ -51,7 +50,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<LaunchResult> {
   const reportsDir = reportsDirFrom(env);
   let couldNotStart = false;
   const decide = (exit: number | undefined, stopped?: string) => ({
-    decision: launchDecision(exit, reportsDir),
+    decision: launchDecision(exit),
     stopped: stopped ?? readLaunchStop(reportsDir),
     // What a phase's setup exits with when its configuration is wrong (lib/harness/phase-setup.ts).
     couldNotStart: couldNotStart || exit === exitCode.couldNotStart,

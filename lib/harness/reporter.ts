@@ -12,6 +12,7 @@ import type {
   Vitest,
 } from 'vitest/node';
 import type { CheckMeta } from './check.js';
+import { gateOf } from './gate-meta.js';
 import { repoRoot, resolveTarget, type Target } from './config.js';
 import { writeAtomic } from '../core/atomic.js';
 import { loadJunit, phaseJunit } from './junit.js';
@@ -19,7 +20,6 @@ import { measuredInWords } from '../../runbook/words.js';
 import { isCouldNotCheck } from '../core/errors.js';
 import {
   phases,
-  readGateRecord,
   writeEvidence,
   writesEvidence,
   type CheckRecord,
@@ -160,6 +160,15 @@ export default class RunbookReporter implements Reporter {
       if (!phases.includes(name)) continue;
       byPhase.set(name, [...(byPhase.get(name) ?? []), m]);
     }
+    const gate = byPhase.get('gonogo');
+    // The gate's exit code is its decision, whatever filter the run was given: only a GO this run made exits 0.
+    if (gate && gateOf(gate)?.decision !== 'GO') {
+      const decision = gateOf(gate)?.decision;
+      process.stderr.write(
+        `Go/No-Go: ${decision ?? 'no decision was made (were the gate tests filtered out?)'} — see ${this.target?.reportsDir ?? 'reports'}/gonogo.html\n`,
+      );
+      process.exitCode = 1;
+    }
     for (const [phase, mods] of byPhase) {
       // Written when it ended, unless the run ended with errors no phase saw: then every phase says so.
       if (this.written.has(phase) && !errors.length) continue;
@@ -178,7 +187,7 @@ export default class RunbookReporter implements Reporter {
     // The running build as the phase ends: what a deploy or rollback left, or for a phase that changes nothing,
     // the build it started with, measured again. A build that changed meanwhile is no build its evidence speaks for.
     const identity =
-      (phase === 'gonogo' ? gateIdentity(run.reportsDir) : undefined) ??
+      (phase === 'gonogo' ? gateIdentity(mods) : undefined) ??
       (phase === 'deploy' || phase === 'rollback'
         ? this.builds.changedTo(await this.measure(t))
         : await this.builds.unchangedBy(await this.measure(t)));
@@ -236,8 +245,8 @@ export default class RunbookReporter implements Reporter {
 }
 
 /** The gate measured the identity it decided on: its own evidence records that one rather than asking Docker again. */
-function gateIdentity(reportsDir: string): Identity | undefined {
-  const identity = readGateRecord(reportsDir)?.identity;
+function gateIdentity(mods: TestModule[]): Identity | undefined {
+  const identity = gateOf(mods)?.identity;
   return typeof identity?.build === 'string' ? identity : undefined;
 }
 
