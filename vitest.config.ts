@@ -7,6 +7,7 @@ import { runOnlyWhenNamed } from './lib/harness/project-guard';
 import { phases } from './lib/harness/evidence';
 import { expectedSpec, warmThreads } from './lib/harness/warm-pool';
 import { makeTestTmp } from './lib/harness/test-tmp';
+import TestTally from './lib/harness/tally';
 
 const named = process.argv
   .map((a, i) => (process.argv[i - 1] === '--project' ? a : a.startsWith('--project=') ? a.slice(10) : undefined))
@@ -103,6 +104,8 @@ export default defineConfig({
       prompts ? ['default', { summary: false }] : 'default',
       new RunbookReporter(),
       ['html', { outputFile: `reports/html/${htmlDir}/index.html` }],
+      // The harness's own tests end with one line of counts; a runbook phase ends with its own summary.
+      ...(named.some((n) => n === 'unit' || n === 'e2e') ? [new TestTally()] : []),
     ],
     projects: onlyNamed([
       runbookPhase('preflight', 60_000),
