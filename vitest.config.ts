@@ -5,7 +5,6 @@ import RunbookReporter from './lib/harness/reporter';
 import RunbookSequencer from './lib/harness/sequencer';
 import { runOnlyWhenNamed } from './lib/harness/project-guard';
 import { phases } from './lib/harness/evidence';
-import { expectedSpec, warmThreads } from './lib/harness/warm-pool';
 import { makeTestTmp } from './lib/harness/test-tmp';
 import TestTally from './lib/harness/tally';
 
@@ -39,25 +38,8 @@ const prompts = named.some((n) => n === 'deploy' || n === 'rollback');
 // writes its evidence as it ends, and a phase whose earlier phases did not pass records its checks as not run.
 const runbookOrder: readonly string[] = phases;
 
-// The packages a phase's checks load on their first use (git and the other commands through execa, the database
-// clients, the HTTP client, the gate's JUnit writer), loaded as its worker thread boots, not by its first check.
-const preloads: Readonly<Record<string, readonly string[]>> = {
-  preflight: ['execa', 'pg', 'ioredis'],
-  smoke: ['undici/lib/dispatcher/agent.js', 'undici/lib/api/api-request.js'],
-  gonogo: ['junit-report-builder'],
-};
-
-// Threads start faster than forks, and each phase's worker thread boots ahead: the first while Vitest starts,
-// the later ones while the first phase runs (lib/harness/warm-pool.ts).
-const phasesNamed = runbookOrder.filter((p) => named.includes(p));
-const phasePool =
-  phasesNamed.length > 0
-    ? warmThreads(
-        phasesNamed.length,
-        expectedSpec(),
-        phasesNamed.map((p) => preloads[p] ?? []),
-      )
-    : ('threads' as const);
+// Threads start faster than forks: a phase is one short process, run several times a morning.
+const phasePool = 'threads' as const;
 
 // Every phase but the gate withdraws the gate's earlier decision in its reports folder as it starts.
 const runbookPhase = (name: string, testTimeout: number, globalSetup = 'gonogo/withdraw.ts') => ({
