@@ -295,10 +295,7 @@ describe('Step 7 — Start monitoring and cron services', () => {
 describe('Step 8 — Verify full stack', () => {
   const s = seq.step('step 8', async () => {
     await orchestrator.healthy(t.criticalServices, 30_000);
-    const [states, inventory] = await Promise.all([
-      orchestrator.services(),
-      orchestrator.kind === 'swarm' ? orchestrator.inventory() : undefined,
-    ]);
+    const [states, inventory] = await Promise.all([orchestrator.services(), orchestrator.inventory()]);
     return { states, inventory };
   });
   test(`${titleOf('deploy.8')}: ${t.criticalServices.join(', ')}`, (ctx) => {
@@ -311,11 +308,11 @@ describe('Step 8 — Verify full stack', () => {
     c.judge({
       critical: Object.fromEntries(t.criticalServices.map((svc) => [svc, shown(svc)])),
       mcp: states.get('mcp')?.state ?? 'no container',
-      // On Swarm, every task and node, as `docker stack ps` and `docker node ls` would show them.
-      ...(inventory && {
-        tasks: inventory.replicas.map((r) => `${r.service}.${r.slot} ${r.state} on ${r.node} ${r.image}`),
-        nodes: inventory.nodes.map((n) => `${n.name} ${n.state}, ${n.availability}, ${n.role}`),
-      }),
+      // Every container or task, and every node, as `docker ps` (or `docker stack ps`) and `docker node ls` show them.
+      tasks: inventory.replicas.map(
+        (r) => `${r.service}${r.slot === undefined ? '' : `.${r.slot}`} ${r.state} on ${r.node ?? '?'} ${r.image}`,
+      ),
+      nodes: inventory.nodes.map((n) => `${n.name} ${n.state}, ${n.availability}, ${n.role}`),
     });
   });
 });

@@ -10,7 +10,6 @@ import { showPools } from '../lib/probes/pgbouncer.js';
 import { queryOnce } from '../lib/probes/postgres.js';
 import { memory } from '../lib/probes/redis.js';
 import { scrub } from '../lib/core/secret.js';
-import { byText } from '../lib/core/order.js';
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -39,31 +38,22 @@ export async function status(env: NodeJS.ProcessEnv = process.env): Promise<stri
   const data = dataServices(t);
   const parts = await Promise.all([
     section(
-      t.orchestrator === 'swarm'
-        ? `Services (swarm stack ${t.composeProject})`
-        : `Containers (compose project ${t.composeProject})`,
+      `Services (${t.orchestrator === 'swarm' ? 'swarm stack' : 'compose project'} ${t.composeProject})`,
       async () => {
-        if (t.orchestrator === 'compose') {
-          const states = await orchestratorFor(t).services();
-          if (!states.size) return ['no containers: the stack is not running'];
-          return Promise.all(
-            [...states.values()]
-              .sort((a, b) => byText(a.service, b.service))
-              .map(
-                async (s) =>
-                  `${s.service.padEnd(18)} ${`${s.state}${s.health === 'none' ? '' : ` (${s.health})`}`.padEnd(22)} ${s.state === 'running' ? await containerStats(s.id).catch(() => '') : ''}`,
-              ),
-          );
-        }
+        // One inventory for both orchestrators: each service, each running copy of it, and the nodes they run on.
         const inv = await orchestratorFor(t).inventory();
-        if (!inv.services.length) return ['no services: the stack is not deployed'];
+        if (!inv.services.length) return ['nothing runs: the stack is not up'];
         const lines: string[] = [];
         for (const s of inv.services) {
           lines.push(`${s.service.padEnd(18)} ${s.running}/${s.desired} running`);
-          for (const r of inv.replicas.filter((x) => x.service === s.service))
+          for (const r of inv.replicas.filter((x) => x.service === s.service)) {
+            const state = `${r.state}${r.health ? ` (${r.health})` : ''}`;
+            const stats =
+              r.state === 'running' && r.slot === undefined ? await containerStats(r.id).catch(() => '') : '';
             lines.push(
-              `  ${`${s.service}.${r.slot ?? '-'}`.padEnd(22)} ${r.state.padEnd(10)} on ${r.node ?? '?'}  ${r.image}`,
+              `  ${`${s.service}${r.slot === undefined ? '' : `.${r.slot}`}`.padEnd(22)} ${state.padEnd(20)} on ${r.node ?? '?'}  ${r.image}${stats ? `  ${stats}` : ''}`,
             );
+          }
         }
         lines.push('nodes:');
         for (const n of inv.nodes) lines.push(`  ${n.name.padEnd(22)} ${n.state}, ${n.availability}, ${n.role}`);

@@ -91,7 +91,7 @@ describe('the morning, on the production target', () => {
     const r = await run(['npm', 'run', '--silent', 'status'], { cwd: repoRoot, env: production, timeoutMs: 60_000 });
     expect(r.exitCode, r.output).toBe(0);
     expect(r.output).toMatch(/PgBouncer pools\n.*catalog\/buywhere: \d+ of \d+ active/);
-    expect(r.output).toMatch(/Redis memory\n.*used [\d.]+ MB of [\d.]+ MB/);
+    expect(r.output).toMatch(/Redis memory\n.*used [\d.]+ MiB of [\d.]+ MiB/);
     expect(r.output).toMatch(/DB connections by state \(primary\)\n\s+\d+ {2}\w/);
   }, 120_000);
 });

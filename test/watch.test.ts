@@ -191,9 +191,9 @@ describe('a watch that could not see is never an all clear', () => {
 describe('npm run status', () => {
   it('reports containers, DB connections, pools, Redis memory and disk, without secrets', async () => {
     const s = await status();
-    for (const h of ['Containers', 'DB connections by state', 'PgBouncer pools', 'Redis memory', 'Disk'])
+    for (const h of ['Services (compose project', 'DB connections by state', 'PgBouncer pools', 'Redis memory', 'Disk'])
       expect(s).toContain(h);
-    expect(s).toMatch(/api\s+running \(healthy\)\s+cpu [\d.]+%\s+mem/);
+    expect(s).toMatch(/api +1\/1 running\n +api +running \(healthy\) +on \S+ +\S+ +cpu [\d.]+%\s+mem/);
     expect(s).toMatch(/catalog\/buywhere: \d+ of 20 active/);
     expect(s).toMatch(/used [\d.]+ MiB of 256.0 MiB/);
     for (const v of t.secretValues) expect(s).not.toContain(v);

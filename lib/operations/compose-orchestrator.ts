@@ -33,6 +33,8 @@ export function composeOrchestrator(t: {
           service: s.service,
           id: s.id,
           state: s.state,
+          health: s.health === 'none' ? undefined : s.health,
+          node: hostname(),
           imageId: s.imageId,
           image: s.image,
         })),

@@ -27,7 +27,8 @@ export interface StopResult {
 /** What runs, for step 8 and `npm run status`: each service, each of its replicas, and the nodes they run on. */
 export interface Inventory {
   services: Array<{ service: string; desired: number; running: number }>;
-  replicas: Array<Replica & { image: string }>;
+  /** Health is the container's health check where the engine reports one (Compose). */
+  replicas: Array<Replica & { image: string; health?: string }>;
   nodes: Array<{ name: string; state: string; availability: string; role: string }>;
 }
 
