@@ -20,9 +20,12 @@ http {
   fastcgi_temp_path $dir/fastcgi;
   uwsgi_temp_path $dir/uwsgi;
   scgi_temp_path $dir/scgi;
+  # Idle connections to the API are kept, and dropped before the API's own 5 s idle timeout closes them: one the
+  # API closed as nginx reused it would be a 502 the API never sent.
   upstream api {
     server 127.0.0.1:$API_LOCAL_PORT;
-    keepalive 32;
+    keepalive 64;
+    keepalive_timeout 4s;
   }
   server {
     listen 127.0.0.1:$API_PORT ssl;
