@@ -30,7 +30,8 @@ export function gateJunit(g: GateResult): string {
     timeS: 0,
     properties,
     cases: all(g).map((c) => {
-      const text = `${caseName(c)}\nexpected: ${c.threshold}\nactual: ${c.measured}\nreason: ${c.reason}\naction: ${c.action}`;
+      // Hurl's shape, as the phases' failures say it: title, expected, found (with why), action.
+      const text = `${caseName(c)}\n  expected: ${c.threshold}\n  found:    ${c.measured}${c.reason === 'met' ? '' : ` — ${c.reason}`}\n  action:   ${c.action}`;
       return {
         className: 'Go/No-Go',
         name: caseName(c),

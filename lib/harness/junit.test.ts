@@ -55,9 +55,15 @@ describe('phase JUnit', () => {
 
   it('puts the failure and the error text in the element body, not only in an attribute', () => {
     expect(xml).toMatch(
-      /<failure [^>]*type="failure"[^>]*><!\[CDATA\[[^\]]*found: tag missing\nhint: HOLD — page Sol\/Link]]>/,
+      /<failure [^>]*type="failure"[^>]*><!\[CDATA\[[^\]]*found: tag missing\n {2}action: {3}HOLD — page Sol\/Link]]>/,
     );
     expect(xml).toMatch(/<error [^>]*type="could-not-check"[^>]*><!\[CDATA\[[^\]]*ECONNREFUSED/);
+    // A message that already ends with the action does not get it twice.
+    const said = phaseJunit({
+      ...evidence,
+      checks: [{ ...evidence.checks[1]!, message: 'x\n  found:    y\n  action:   HOLD — page Sol/Link' }],
+    });
+    expect(said.match(/action: {3}HOLD — page Sol\/Link/g)).toHaveLength(2);
     expect(xml).toMatch(/<testcase [^\n]*name="Smoke 10 — TLS[^\n]*>\s*<skipped\/>/);
     // A skipped case has no text of its own: why it did not run is in its system-out.
     expect(xml).toMatch(/<skipped\/>\s*<system-out><!\[CDATA\[[^\]]*reason: never ran]]>/);

@@ -144,7 +144,11 @@ export function phaseJunit(e: PhaseEvidence): string {
             ]
               .filter(Boolean)
               .join('\n'),
-            outcome: outcomeOf(c.status, `${c.title}\n${c.message ?? ''}${c.action ? `\nhint: ${c.action}` : ''}`),
+            // Hurl's shape, as the console says it: title, expected, found, action; the action once.
+            outcome: outcomeOf(
+              c.status,
+              `${c.title}\n${c.message ?? ''}${c.action && !(c.message ?? '').includes(`action:   ${c.action}`) ? `\n  action:   ${c.action}` : ''}`,
+            ),
           };
         }),
       };
