@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { readSealKey } from '../lib/core/seal';
 import { couldNotCheck } from '../lib/harness/check';
-import { target, targetOverrides } from '../lib/harness/config';
+import { runOptions, target, targetOverrides } from '../lib/harness/config';
 import { identify } from '../lib/harness/identify';
 import { runContext } from '../lib/harness/run';
 import { postToSlack } from '../lib/operations/slack';
@@ -25,7 +25,7 @@ const gate = gateDecision({
 
 afterAll(async () => {
   writeGateArtefacts(gate, run.reportsDir, t.secretValues);
-  const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, gateMarkdown(gate), t.secretValues);
+  const slack = await postToSlack(runOptions().slackWebhook, gateMarkdown(gate), t.secretValues);
   process.stdout.write(
     `\nGo/No-Go: ${gate.decision} for build ${gate.deploySha}${gate.launchStop ? ` (launch stopped: ${gate.launchStop})` : ''} — ${run.reportsDir}/gonogo.html${slack ? ` (${slack}; the decision stands)` : ''}\n`,
   );

@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { reportsDirFrom } from '../lib/harness/config.js';
+import { reportsDirFrom, runOptions } from '../lib/harness/config.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
 import { gateArtefacts, writeHold } from './hold.js';
 
@@ -15,7 +15,7 @@ export default async function setup(project: TestProject) {
   const hold = (why: string) =>
     writeHold(`the gate could not start: ${why}`, {
       reportsDir,
-      target: process.env.RUNBOOK_TARGET ?? 'staging',
+      target: runOptions().targetName,
       deploySha: 'unknown',
     });
   try {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { clearLaunchStop, readGateRecord, type Phase } from '../lib/harness/evidence.js';
-import { reportsDirFrom } from '../lib/harness/config.js';
+import { reportsDirFrom, runOptions } from '../lib/harness/config.js';
 import phaseSetup from '../lib/harness/phase-setup.js';
 import { postToSlack } from '../lib/operations/slack.js';
 import { gateArtefacts, writeHold } from './hold.js';
@@ -16,7 +16,7 @@ export async function withdrawDecision(
   reportsDir: string,
   phase: Phase,
   startedAt: string,
-  webhook = process.env.SLACK_WEBHOOK_URL,
+  webhook = runOptions().slackWebhook,
 ): Promise<void> {
   const record = readGateRecord(reportsDir) as
     { decision?: string; decidedAt?: string; deploySha?: string; target?: string; withdrawn?: unknown } | undefined;
@@ -61,7 +61,7 @@ export default function setup(project: TestProject) {
       ? (message) =>
           writeHold(`${name} could not start, so no check ran: configuration error: ${message}`, {
             reportsDir: reportsDirFrom(),
-            target: process.env.RUNBOOK_TARGET ?? 'staging',
+            target: runOptions().targetName,
             deploySha: 'unknown',
           })
       : undefined,

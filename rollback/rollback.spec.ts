@@ -7,7 +7,7 @@ import { Refused } from '../lib/core/errors';
 import { scrub } from '../lib/core/secret';
 import { stepInProgress } from '../lib/core/step-signal';
 import { check } from '../lib/harness/check';
-import { target } from '../lib/harness/config';
+import { runOptions, target } from '../lib/harness/config';
 import { waitBudgetMs } from '../lib/harness/budget';
 import { dataServices } from '../lib/harness/data-services';
 import { planRollback } from '../lib/harness/planning';
@@ -39,8 +39,8 @@ const run = runContext();
 const orchestrator = orchestratorFor(t);
 const logs = join(run.reportsDir, 'logs');
 const composeLog = join(logs, 'rollback-compose.log');
-const downgradeTo = process.env.RUNBOOK_DOWNGRADE_TO;
-const reason = process.env.RUNBOOK_ROLLBACK_REASON ?? 'not given (set RUNBOOK_ROLLBACK_REASON)';
+const { downgradeTo, slackWebhook } = runOptions();
+const reason = runOptions().rollbackReason ?? 'not given (set RUNBOOK_ROLLBACK_REASON)';
 const startedAt = new Date(run.startedAt);
 const seq = sequence('rollback');
 
@@ -65,7 +65,7 @@ const planned = seq.step('target', async () => {
     });
     const initiated = rollbackPost('initiated', { at: startedAt, reason, from: choice.from, to: `sha-${choice.sha}` });
     writeAtomic(join(run.reportsDir, 'rollback-initiated.md'), scrub(initiated, t.secretValues));
-    const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, initiated, t.secretValues);
+    const slack = await postToSlack(slackWebhook, initiated, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "ROLLBACK INITIATED" to #us-launch-ops by hand\n`);
     return { lock, choice };
   } catch (err) {
@@ -239,7 +239,7 @@ describe('Step 7 — Communicate', () => {
     const { from, sha } = choice();
     const post = rollbackPost('complete', { at: new Date(), reason, from, to: `sha-${sha}` });
     writeAtomic(join(run.reportsDir, 'rollback-complete.md'), scrub(post, t.secretValues));
-    const slack = await postToSlack(process.env.SLACK_WEBHOOK_URL, post, t.secretValues);
+    const slack = await postToSlack(slackWebhook, post, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "rollback complete" to #us-launch-ops by hand\n`);
     appendHistory(t.projectDir, {
       event: 'rollback',

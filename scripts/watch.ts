@@ -4,7 +4,7 @@
 // and writes reports/watch.junit.xml with one testcase per trigger.
 import { join } from 'node:path';
 import { commandLine } from '../lib/harness/cli.js';
-import { requireSettings, resolveTarget, type Target } from '../lib/harness/config.js';
+import { requireSettings, resolveTarget, watchSettings, type Target } from '../lib/harness/config.js';
 import { dataServices } from '../lib/harness/data-services.js';
 import { diskUsage } from '../lib/probes/disk.js';
 import { writeAtomic } from '../lib/core/atomic.js';
@@ -50,23 +50,15 @@ export const searchP99 = (rangeS: number) =>
   `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{route="/v1/search"}[${rangeS}s])))`;
 
 function options(argv: string[], env: NodeJS.ProcessEnv): WatchOptions {
-  const num = (name: string, fallback: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0)
-      throw new Error(`${name}: expected a number of seconds > 0, found ${JSON.stringify(raw)}`);
-    return n;
-  };
-  const rateS = num('RUNBOOK_WATCH_RATE_S', 60);
+  const w = watchSettings(env);
   return {
-    durationS: num('RUNBOOK_WATCH_DURATION_S', 3600),
-    intervalS: num('RUNBOOK_WATCH_INTERVAL_S', 15),
-    windowS: num('RUNBOOK_WATCH_WINDOW_S', 300),
-    autoRollback: argv.includes('--auto-rollback') || env.RUNBOOK_AUTO_ROLLBACK === '1',
-    rateS,
-    promql5xx: env.RUNBOOK_PROMQL_5XX_PCT || userErrorShare(rateS),
-    promqlP99: env.RUNBOOK_PROMQL_SEARCH_P99 || searchP99(rateS),
+    durationS: w.durationS,
+    intervalS: w.intervalS,
+    windowS: w.windowS,
+    autoRollback: argv.includes('--auto-rollback') || w.autoRollback,
+    rateS: w.rateS,
+    promql5xx: w.promql5xx ?? userErrorShare(w.rateS),
+    promqlP99: w.promqlP99 ?? searchP99(w.rateS),
   };
 }
 

@@ -628,3 +628,75 @@ export function target(): Target {
 export function targetOverrides(): Resolved['overrides'] {
   return resolved().overrides;
 }
+
+export const dryRunEnv = 'RUNBOOK_DRY_RUN';
+export const confirmEnv = 'RUNBOOK_CONFIRM';
+export const killPointEnv = 'RUNBOOK_TEST_KILL_POINT';
+
+/**
+ * What the operator asks of this one run, beside the target's settings: read here, like every setting, so no other
+ * module reads the environment for one.
+ */
+export interface RunOptions {
+  /** The target asked for, as given: named even when the rest of the configuration does not resolve. */
+  targetName: string;
+  /** RUNBOOK_DRY_RUN=1: print the plan and change nothing. */
+  dryRun: boolean;
+  /** RUNBOOK_CONFIRM: the short SHA a production deploy or rollback is confirmed with. */
+  confirm: string | undefined;
+  /** RUNBOOK_DOWNGRADE_TO: the migration revision a rollback downgrades to, when asked. */
+  downgradeTo: string | undefined;
+  /** RUNBOOK_ROLLBACK_REASON: why the rollback runs, for its posts and history. */
+  rollbackReason: string | undefined;
+  /** SLACK_WEBHOOK_URL: where the status posts also go. */
+  slackWebhook: string | undefined;
+  /** RUNBOOK_TEST_KILL_POINT: a test's kill point (lib/harness/killpoint.ts); inert outside staging. */
+  killPoint: string | undefined;
+}
+
+export function runOptions(env: NodeJS.ProcessEnv = process.env): RunOptions {
+  const given = (k: string) => (env[k] === undefined || env[k] === '' ? undefined : env[k]);
+  return {
+    targetName: given('RUNBOOK_TARGET') ?? 'staging',
+    dryRun: env[dryRunEnv] === '1',
+    confirm: given(confirmEnv),
+    downgradeTo: given('RUNBOOK_DOWNGRADE_TO'),
+    rollbackReason: given('RUNBOOK_ROLLBACK_REASON'),
+    slackWebhook: given('SLACK_WEBHOOK_URL'),
+    killPoint: given(killPointEnv),
+  };
+}
+
+/** The watch's windows and queries (npm run watch): tests shorten them through the environment. */
+export interface WatchSettings {
+  durationS: number;
+  intervalS: number;
+  windowS: number;
+  /** The range of the default queries' rates, in seconds. */
+  rateS: number;
+  autoRollback: boolean;
+  /** PromQL that replaces the default 5xx share or search p99, when given. */
+  promql5xx: string | undefined;
+  promqlP99: string | undefined;
+}
+
+/** Throws naming the setting when a window is not a number of seconds above 0. */
+export function watchSettings(env: NodeJS.ProcessEnv = process.env): WatchSettings {
+  const num = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new Error(`${name}: expected a number of seconds > 0, found ${JSON.stringify(raw)}`);
+    return n;
+  };
+  return {
+    durationS: num('RUNBOOK_WATCH_DURATION_S', 3600),
+    intervalS: num('RUNBOOK_WATCH_INTERVAL_S', 15),
+    windowS: num('RUNBOOK_WATCH_WINDOW_S', 300),
+    rateS: num('RUNBOOK_WATCH_RATE_S', 60),
+    autoRollback: env.RUNBOOK_AUTO_ROLLBACK === '1',
+    promql5xx: env.RUNBOOK_PROMQL_5XX_PCT || undefined,
+    promqlP99: env.RUNBOOK_PROMQL_SEARCH_P99 || undefined,
+  };
+}

@@ -3,9 +3,9 @@
 // and holds still there, so the test kills at a step rather than at a moment on the clock. Inert unless the
 // target is staging with its admin switch on, so a production run can never stop at one.
 import { onStepInProgress } from '../core/step-signal.js';
-import { resolveTarget } from './config.js';
+import { resolveTarget, runOptions } from './config.js';
 
-export const killPointEnv = 'RUNBOOK_TEST_KILL_POINT';
+export { killPointEnv } from './config.js';
 export const killPointMarker = '⏸ kill point reached:';
 /** How long an armed point holds before giving up, so a test that never kills cannot hang a phase. */
 const holdMs = 120_000;
@@ -15,8 +15,8 @@ let currentStep: string | undefined;
 const reached = new Set<string>();
 
 /** The point a run holds at: named in the environment, and only on staging with its admin switch on. */
-export function armedKillPoint(env: NodeJS.ProcessEnv): string | null {
-  const point = env[killPointEnv];
+export function armedKillPoint(env?: NodeJS.ProcessEnv): string | null {
+  const point = runOptions(env).killPoint;
   if (!point) return null;
   try {
     const t = resolveTarget(env).target;
@@ -27,7 +27,7 @@ export function armedKillPoint(env: NodeJS.ProcessEnv): string | null {
 }
 
 function armed(): string | null {
-  armedPoint ??= armedKillPoint(process.env);
+  armedPoint ??= armedKillPoint();
   return armedPoint;
 }
 

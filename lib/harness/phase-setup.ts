@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { writeAtomic } from '../core/atomic.js';
-import { phaseSettings, reportsDirFrom, resolveFor, type Resolved } from './config.js';
+import { phaseSettings, reportsDirFrom, resolveFor, runOptions, type Resolved } from './config.js';
 import { forgetEvidence, phases, writeEvidence, writesEvidence, type Phase } from './evidence.js';
 import { phaseJunit } from './junit.js';
 import type { RunContext } from './run.js';
@@ -69,13 +69,12 @@ export default async function setup(
   } catch (err) {
     const message = (err as Error).message;
     process.stderr.write(`\n${phase} cannot start: ${message}\n`);
-    if (changesStack && process.env[(await import('./planning.js')).dryRunEnv] === '1')
-      process.exit(exitCode.couldNotStart);
+    if (changesStack && runOptions().dryRun) process.exit(exitCode.couldNotStart);
     // The run stops before any check; the evidence and JUnit still say why, so the gate holds with a reason.
     await forget();
     const evidence = {
       phase,
-      target: process.env.RUNBOOK_TARGET ?? 'staging',
+      target: runOptions().targetName,
       deploySha: 'unknown',
       startedAt,
       finishedAt: startedAt,
@@ -110,7 +109,7 @@ export default async function setup(
   const plan = changesStack
     ? await (
         await import('./planning.js')
-      ).gatekeep(phase, target, checkout, process.env, (s) => process.stdout.write(s))
+      ).gatekeep(phase, target, checkout, runOptions(), (s) => process.stdout.write(s))
     : undefined;
   const run: RunContext = {
     phase,

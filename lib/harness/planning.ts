@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { heads, path as migrationPath, readRevisions } from '../probes/alembic.js';
-import type { Target } from './config.js';
+import type { RunOptions, Target } from './config.js';
 import { imageInfo, listImages } from '../probes/docker.js';
 import { orchestratorFor } from '../operations/orchestrators.js';
 import { Refused } from '../core/errors.js';
@@ -30,8 +30,6 @@ import {
   type RollbackTarget,
 } from '../operations/rollback-state.js';
 
-export const dryRunEnv = 'RUNBOOK_DRY_RUN';
-export const confirmEnv = 'RUNBOOK_CONFIRM';
 /** How long a production run waits for Bolt to type the confirmation. */
 const promptMs = 5 * 60_000;
 
@@ -187,27 +185,26 @@ export async function gatekeep(
   phase: 'deploy' | 'rollback',
   t: Target,
   checkout: string | undefined,
-  env: NodeJS.ProcessEnv,
+  opts: Pick<RunOptions, 'dryRun' | 'confirm' | 'downgradeTo'>,
   out: (s: string) => void,
 ): Promise<Plan | undefined> {
   let plan: Plan;
   try {
-    plan = phase === 'deploy' ? await planDeploy(t, checkout) : (await planRollback(t, env.RUNBOOK_DOWNGRADE_TO)).plan;
+    plan = phase === 'deploy' ? await planDeploy(t, checkout) : (await planRollback(t, opts.downgradeTo)).plan;
   } catch (err) {
-    if (env[dryRunEnv] === '1')
-      stop(phase, `${(err as Error).message} (a dry run: nothing was changed)`, exitCode.couldNotStart);
+    if (opts.dryRun) stop(phase, `${(err as Error).message} (a dry run: nothing was changed)`, exitCode.couldNotStart);
     // On staging the phase's first check records the refusal; production stops here, with nothing changed.
     if (t.name === 'production') stop(phase, `${(err as Error).message} Nothing was changed.`, exitCode.couldNotStart);
     return undefined;
   }
   out(`${formatPlan(plan)}\n`);
-  if (env[dryRunEnv] === '1') {
+  if (opts.dryRun) {
     out(
       `Dry run: nothing was changed. To ${phase}${t.name === 'production' ? `, confirm with RUNBOOK_CONFIRM=${confirmationFor(plan)}` : ''}: npm run ${phase}\n`,
     );
     process.exit(0);
   }
-  let given = env[confirmEnv];
+  let given = opts.confirm;
   if (t.name === 'production' && !given && process.stdin.isTTY)
     given = await typed(`Type ${confirmationFor(plan)} to ${phase} production, or Ctrl-C to stop: `, () =>
       stop(phase, 'stopped at the prompt (Ctrl-C). Nothing was changed.', exitCode.interrupted),
