@@ -115,6 +115,7 @@ describe('Step 1 — Save rollback state', () => {
   });
   test(titleOf('deploy.1'), (ctx) => {
     const c = check(ctx, 'deploy.1');
+    c.vouchesFor(deploySha);
     const { plan, saved } = s.get(ctx);
     c.judge({
       saved: !!saved,

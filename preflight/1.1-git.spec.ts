@@ -10,6 +10,7 @@ describe('1.1 Git state', () => {
   test(`${titleOf('preflight.1.1')} (${t.deployBranch})`, async (ctx) => {
     const c = check(ctx, 'preflight.1.1');
     const g = await c.probe(() => gitState(t.projectDir));
+    c.vouchesFor(g.sha);
     c.judge({
       sha: g.sha,
       branch: g.branch,

@@ -80,6 +80,7 @@ describe('Before step 1 — lock, a rollback target that exists, a safe downgrad
   test(titleOf('rollback.target'), (ctx) => {
     const c = check(ctx, 'rollback.target');
     const { choice } = planned.get(ctx);
+    c.vouchesFor(choice.sha);
     c.judge({ api: choice.api, sha: choice.sha, source: choice.source, from: choice.from });
   });
 });

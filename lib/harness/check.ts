@@ -17,6 +17,8 @@ export interface CheckMeta {
 declare module 'vitest' {
   interface TaskMeta {
     check?: CheckMeta;
+    /** The build the phase's evidence vouches for, as its spec declared it. */
+    vouchesFor?: string;
   }
 }
 
@@ -34,6 +36,11 @@ export interface Check {
   says(what: string): string;
   /** Skips with a reason that the report shows. */
   skip(reason: string): never;
+  /**
+   * Declares the build this phase's evidence vouches for: the checkout preflight checked, the build a deploy puts
+   * in place, the build a rollback restores. Smoke and the gate declare none: they vouch for the running build.
+   */
+  vouchesFor(build: string): void;
 }
 
 /** Throws the error that makes a test a could-not-check: a HOLD with the reason and what to do. */
@@ -74,6 +81,9 @@ export function check(ctx: TestContext, id: CheckId): Check {
     skip(reason) {
       ctx.skip(reason);
       throw new Error('unreachable');
+    },
+    vouchesFor(build) {
+      ctx.task.meta.vouchesFor = build;
     },
   };
 }

@@ -30,7 +30,12 @@ export interface CheckRecord {
 export interface PhaseEvidence {
   phase: Phase;
   target: string;
-  /** The build this evidence vouches for (see the reporter): never simply the checkout's HEAD after a deploy. */
+  /**
+   * The vouched-for build: the one this evidence speaks for, as its spec declared it (check.vouchesFor): the
+   * checkout preflight checked, the build deploy put in place, the build rollback restored; for smoke and the
+   * gate, the running build that answered. The name is kept for the readers of the artefact; it is never simply
+   * the checkout's HEAD after a deploy.
+   */
   deploySha: string;
   startedAt: string;
   finishedAt: string;

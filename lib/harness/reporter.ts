@@ -214,17 +214,20 @@ export default class RunbookReporter implements Reporter {
     }
     // Whole records are scrubbed, measured values included: an API that echoes a key back must not leak it here.
     const all = [...moduleErrors, ...checks].map((c) => JSON.parse(scrub(JSON.stringify(c), secrets)) as CheckRecord);
-    const measuredOf = (id: string) => all.find((c) => c.id === id)?.measured as Record<string, unknown> | undefined;
-    // The build this evidence vouches for: what preflight was about to deploy, what deploy deployed, what a
-    // rollback restored, and for smoke and the gate the build that answered.
+    // The build this evidence vouches for, as the phase's spec declared it (check.vouchesFor); smoke and the gate
+    // declare none and vouch for the running build that answered. A deploy whose first step never ran still
+    // speaks for the checkout it was started on.
+    const declared = mods
+      .flatMap((m) => [...m.children.allTests()])
+      .map((test) => test.meta().vouchesFor)
+      .find((b): b is string => typeof b === 'string');
     const vouchesFor =
-      phase === 'preflight'
-        ? String(measuredOf('preflight.1.1')?.sha ?? 'unknown')
+      declared ??
+      (phase === 'smoke' || phase === 'gonogo'
+        ? identity.build
         : phase === 'deploy'
-          ? String(measuredOf('deploy.1')?.deploy_sha ?? run.checkout ?? 'unknown')
-          : phase === 'rollback'
-            ? String(measuredOf('rollback.target')?.sha ?? 'unknown')
-            : identity.build;
+          ? (run.checkout ?? 'unknown')
+          : 'unknown');
     const evidence: PhaseEvidence = {
       phase,
       target: run.target,
