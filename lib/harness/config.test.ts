@@ -78,7 +78,9 @@ describe('resolveTarget', () => {
   });
 
   it('the staging wait cap is inert on production, whatever the environment says', () => {
-    expect(resolveFor('all', { ...prodEnv, RUNBOOK_STAGING_WAIT_S: '5' }).target.stagingWaitS).toBeUndefined();
+    const r = resolveFor('all', { ...prodEnv, RUNBOOK_STAGING_WAIT_S: '5' });
+    expect(r.target.stagingWaitS).toBeUndefined();
+    expect(r.overrides).toContainEqual({ env: 'RUNBOOK_STAGING_WAIT_S', value: '5 (ignored on production)' });
   });
 
   it.each([

@@ -412,7 +412,9 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Resolved {
     if (given !== defaults[s.key]) {
       const shown =
         s.kind === 'secret' ? '[redacted]' : s.kind === 'secret-url' || s.kind === 'url' ? redactUrl(given) : given;
-      overrides.push({ env: s.env, value: shown });
+      // Said, so nobody reads the banner as a shortened deadline on production.
+      const inert = name === 'production' && s.key === 'stagingWaitS';
+      overrides.push({ env: s.env, value: inert ? `${shown} (ignored on production)` : shown });
     }
   }
 
