@@ -36,7 +36,7 @@ describe('smoke 9 sizes its connections by the distance to the API', () => {
   }, 300_000);
 
   it('300 ms away: the connections pacing can use there, up to the pool', async () => {
-    // Sizing only: whether this sample passes depends on which cache entries expire while it runs (README, Benchmarks).
+    // Sizing only: whether this sample passes depends on which cache entries expire while it runs (docs/bench.md).
     const { r, m } = await smoke9(300);
     expect(m.connections, r.output.slice(-2000)).toBeGreaterThanOrEqual(40);
     expect(m.connections).toBeLessThanOrEqual(connectionsPerOrigin);

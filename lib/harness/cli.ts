@@ -17,7 +17,7 @@ export interface CommandSpec {
   commands?: Record<string, string>;
   /** Any number of the commands may be named, each at most once (none: all of them). @default false: exactly one */
   several?: boolean;
-  /** Environment settings the command reads beyond the runbook's own (see README, Settings). */
+  /** Environment settings the command reads beyond the runbook's own (see docs/settings.md). */
   env?: Record<string, string>;
 }
 
