@@ -232,7 +232,7 @@ describe('attempts to argue the gate into a GO', () => {
       return Number(/^http_requests_total\{route="\/health",status="200"\} (\d+)$/m.exec(m.text)?.[1] ?? 0);
     };
     const dir = healthyDir();
-    // Every search smoke asks is in the cache first: at 800 ms a cold search could pass smoke 9's 2 s, and the case
+    // Every search smoke asks is in the cache first: at 800 ms a cold search could take longer than smoke 9's 2 s, and the case
     // is about the build, not about which cache entries expired since the last test.
     await warmUp();
     const before = await healthAnswers();
