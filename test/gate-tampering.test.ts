@@ -232,8 +232,8 @@ describe('attempts to argue the gate into a GO', () => {
       return Number(/^http_requests_total\{route="\/health",status="200"\} (\d+)$/m.exec(m.text)?.[1] ?? 0);
     };
     const dir = healthyDir();
-    // Every search smoke asks is in the cache first: at 800 ms a cold search could take longer than smoke 9's 2 s, and the case
-    // is about the build, not about which cache entries expired since the last test.
+    // Every search smoke asks is in the cache first: at 800 ms a cold search could take longer than smoke 9's 2 s,
+    // and the case is about the build, not about which cache entries expired since the last test.
     await warmUp();
     const before = await healthAnswers();
     // Slower answers keep smoke running for some seconds after its first, within every threshold.
