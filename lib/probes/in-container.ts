@@ -29,9 +29,6 @@ export interface InContainer {
   database?: string;
 }
 
-/** How a check's message names where it asked: the URL's host, or the service's container. */
-export const reachName = (r: Reach): string => ('url' in r ? 'its URL' : `\`docker exec\` into ${r.service}`);
-
 export interface ExecResult {
   exitCode: number;
   stdout: string;
