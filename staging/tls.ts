@@ -41,7 +41,14 @@ export async function ensureCa(tlsDir: string) {
  */
 export async function issueServerCert(
   tlsDir: string,
-  opts: { days: number; hosts?: string[]; outDir?: string; key?: 'rsa:2048' | 'rsa:1024' | 'ec:p256' },
+  opts: {
+    days: number;
+    hosts?: string[];
+    outDir?: string;
+    key?: 'rsa:2048' | 'rsa:1024' | 'ec:p256';
+    /** clientAuth: a client's certificate (an engine's TLS client), issued the same way. */
+    usage?: 'serverAuth' | 'clientAuth';
+  },
 ) {
   const hosts = opts.hosts ?? ['localhost', '127.0.0.1', '::1'];
   const out = opts.outDir ?? tlsDir;
@@ -66,7 +73,7 @@ export async function issueServerCert(
     tlsDir,
   );
   const extFile = join(out, 'server.ext');
-  writeFileSync(extFile, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+  writeFileSync(extFile, `subjectAltName=${san}\nextendedKeyUsage=${opts.usage ?? 'serverAuth'}\n`);
   if (!Number.isInteger(opts.days) || opts.days < 1)
     throw new Error(`certificate lifetime must be a whole number of days >= 1, got ${opts.days}`);
   const start = ['-days', String(opts.days)];

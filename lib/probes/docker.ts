@@ -1,11 +1,32 @@
 import type Docker from 'dockerode';
 import { CouldNotCheck } from '../core/errors.js';
-import { dockerEndpoint, engine, EngineError } from './engine.js';
+import { engine, EngineError } from './engine.js';
+import { defaultReach, type EngineReach } from './engine-reach.js';
+
+/**
+ * dockerode over the given reach, loaded on first use: only streams (events, logs, stats, exec) need it. Its own
+ * reading of DOCKER_HOST is overridden field by field, so the agent alone decides where a call goes.
+ */
+export async function dockerOver(reach: EngineReach): Promise<Docker> {
+  const { default: Docker } = await import('dockerode');
+  return new Docker({
+    protocol: 'http',
+    host: 'docker',
+    port: 80,
+    pathPrefix: '/',
+    socketPath: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    agent: reach.agent,
+    timeout: 15_000,
+  } as Docker.DockerOptions);
+}
 
 let client: Promise<Docker> | undefined;
-/** dockerode, loaded on first use: only streams (events, logs, stats) need it. */
+/** dockerode over this process's reach. */
 export function docker(): Promise<Docker> {
-  client ??= import('dockerode').then(({ default: Docker }) => new Docker({ ...dockerEndpoint(), timeout: 15_000 }));
+  client ??= Promise.resolve().then(() => dockerOver(defaultReach()));
   return client;
 }
 

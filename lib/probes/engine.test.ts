@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CouldNotCheck } from '../core/errors';
-import { dockerEndpoint, engine, EngineError } from './engine';
+import { engine, EngineError } from './engine';
+import { engineReach } from './engine-reach';
 
 let server: Server;
 const socketPath = join(mkdtempSync(join(tmpdir(), 'engine-')), 'docker.sock');
@@ -40,7 +41,7 @@ afterAll(() => {
   server.close();
 });
 
-const at = { socketPath };
+const at = engineReach({ DOCKER_HOST: `unix://${socketPath}` });
 
 describe('engine(): one Engine API call', () => {
   it('parses the JSON answer and sends filters as JSON, as the engine expects', async () => {
@@ -98,31 +99,17 @@ describe('engine(): one Engine API call', () => {
   });
 
   it('rejects when nothing listens on the socket', async () => {
-    await expect(engine('/containers/json', {}, { socketPath: `${socketPath}.none` })).rejects.toThrow(/ENOENT/);
+    await expect(
+      engine('/containers/json', {}, engineReach({ DOCKER_HOST: `unix://${socketPath}.none` })),
+    ).rejects.toThrow(/ENOENT/);
   });
 });
 
-describe('dockerEndpoint(): where the engine listens, as the Docker CLI reads it', () => {
-  it('defaults to the standard socket, or DOCKER_SOCKET', () => {
-    expect(dockerEndpoint({})).toEqual({ socketPath: '/var/run/docker.sock' });
-    expect(dockerEndpoint({ DOCKER_SOCKET: '/run/d.sock' })).toEqual({ socketPath: '/run/d.sock' });
-  });
-  it('reads unix:// and tcp:// from DOCKER_HOST', () => {
-    expect(dockerEndpoint({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })).toEqual({
-      socketPath: '/run/user/1000/docker.sock',
-    });
-    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:2376' })).toEqual({
-      host: '127.0.0.1',
-      port: 2376,
-      protocol: 'http',
-    });
-  });
-  it('refuses an endpoint it cannot speak to (ssh://) as a check that could not run', async () => {
-    expect(() => dockerEndpoint({ DOCKER_HOST: 'ssh://ops@host' })).toThrow(CouldNotCheck);
+describe('a reach that cannot be used', () => {
+  it('rejects the call, never throws from engine() itself: callers that chain .catch() still see it', async () => {
     const saved = process.env.DOCKER_HOST;
-    process.env.DOCKER_HOST = 'ssh://ops@host';
+    process.env.DOCKER_HOST = 'ftp://ops@host';
     try {
-      // A rejected call, not a throw from engine() itself: callers that chain .catch() still see it.
       const call = engine('/containers/json');
       await expect(call).rejects.toThrow(CouldNotCheck);
     } finally {

@@ -1,25 +1,9 @@
-// The Docker Engine API's plain JSON calls (list, inspect, tag, stop), made over the engine's socket with
-// node:http. dockerode loads its gRPC and SSH clients whenever it is imported, about 0.3 s of a phase's start on a
-// busy host, for calls that are one request each; it stays for streams (events, logs, stats) and builds.
+// The Docker Engine API's plain JSON calls (list, inspect, tag, stop), made with node:http through the one reach
+// (engine-reach.ts) that dockerode uses too. dockerode loads its gRPC and SSH clients whenever it is imported,
+// a tenth of a second or more of a phase's start on a busy host, for calls that are one request each; it stays
+// for streams (events, logs, stats, exec) and builds.
 import { request, type IncomingMessage } from 'node:http';
-import { CouldNotCheck } from '../core/errors.js';
-
-export interface EngineEndpoint {
-  socketPath?: string;
-  host?: string;
-  port?: number;
-}
-
-/** Where the Docker engine listens, as the Docker CLI reads it: DOCKER_HOST first, then the default socket. */
-export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): EngineEndpoint & { protocol?: 'http' } {
-  const host = env.DOCKER_HOST;
-  if (!host) return { socketPath: env.DOCKER_SOCKET ?? '/var/run/docker.sock' };
-  const u = new URL(host);
-  if (u.protocol === 'unix:') return { socketPath: u.pathname };
-  if (u.protocol === 'tcp:' || u.protocol === 'http:')
-    return { host: u.hostname, port: Number(u.port || 2375), protocol: 'http' };
-  throw new CouldNotCheck(`DOCKER_HOST=${host}: only unix:// and tcp:// endpoints are supported`);
-}
+import { defaultReach, type EngineReach } from './engine-reach.js';
 
 /** An answer of the engine other than 2xx: its status and the engine's own message. */
 export class EngineError extends Error {
@@ -60,17 +44,17 @@ function queryString(query: EngineCall['query'] = {}): string {
  * EngineError for a non-2xx status, and with an Error for no answer within the deadline or a body that is too
  * big or not JSON.
  */
-export function engine<T>(path: string, call: EngineCall = {}, endpoint?: EngineEndpoint): Promise<T> {
+export function engine<T>(path: string, call: EngineCall = {}, reach?: EngineReach): Promise<T> {
   const { timeoutMs, maxBytes } = { ...defaults, ...call };
   const method = call.method ?? 'GET';
   // An executor that throws rejects: an endpoint that cannot be used fails the call, never its caller's stack.
   const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
   return new Promise<T>((resolve, reject) => {
-    endpoint ??= dockerEndpoint();
+    const { agent } = reach ?? defaultReach();
     const req = request({
-      socketPath: endpoint.socketPath,
-      host: endpoint.host,
-      port: endpoint.port,
+      agent,
+      // Only the Host header: the agent decides where the connection goes.
+      host: 'docker',
       method,
       path: `${path}${queryString(call.query)}`,
       headers: {

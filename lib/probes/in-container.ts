@@ -6,6 +6,7 @@ import { CouldNotCheck } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import { waitUntil } from '../core/wait.js';
 import { docker } from './docker.js';
+import type Docker from 'dockerode';
 
 /** A running container of a service: what the exec runs in, and how a message names it. */
 export interface ContainerRef {
@@ -41,6 +42,8 @@ export interface ExecOptions {
   timeoutMs: number;
   /** A client that writes more than this is stopped: its answer is refused, never buffered without end. */
   maxBytes?: number;
+  /** dockerode over another reach than this process's (an engine reached over ssh://, say). */
+  client?: Docker;
 }
 
 /** @default 1 MiB: SHOW POOLS, INFO memory and one query's JSON are a few kilobytes. */
@@ -56,7 +59,7 @@ const cannotStart = new Set([126, 127]);
 export async function execIn(ref: ContainerRef, cmd: string[], opts: ExecOptions): Promise<ExecResult> {
   const where = `\`${cmd[0]}\` in container ${ref.name}`;
   const max = opts.maxBytes ?? EXEC_MAX_BYTES;
-  const d = await docker();
+  const d = opts.client ?? (await docker());
   const t0 = performance.now();
   const left = () => opts.timeoutMs - (performance.now() - t0);
   let exec;
