@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
 import { heads, readRevisions } from '../lib/probes/alembic';
 import { check } from '../lib/harness/check';
-import { target } from '../lib/harness/config';
+import { target } from '../lib/harness/run';
 import { dataServices } from '../lib/harness/data-services';
 import { runContext } from '../lib/harness/run';
 import { imageInfo, listImages, tagImage } from '../lib/probes/docker';
@@ -29,14 +29,16 @@ const project = await composeFor(t);
 const orchestrator = orchestratorFor(t);
 const run = runContext();
 // Resolved by the phase's setup: the checkout's HEAD, the build the plan showed.
-const deploySha = run.checkout ?? 'unknown';
+// The deployed build: the checkout this deploy builds and puts in place. The history keeps its `deploySha` field.
+const deployedBuild = run.checkout ?? 'unknown';
 const logs = join(run.reportsDir, 'logs');
-const composeLog = join(logs, `compose-${deploySha}.log`);
+const composeLog = join(logs, `compose-${deployedBuild}.log`);
 const seq = sequence('deploy');
 // How long a service may take to converge on Swarm, where starting it means waiting for it: the API's own budget.
 const convergeMs = deadlineMs('deploy.5');
 // The build each step starts: the sha- tag step 2 gives it. Compose runs the :latest of the same build.
-const ours = (...services: Array<'api' | 'mcp'>) => Object.fromEntries(services.map((s) => [s, `sha-${deploySha}`]));
+const ours = (...services: Array<'api' | 'mcp'>) =>
+  Object.fromEntries(services.map((s) => [s, `sha-${deployedBuild}`]));
 
 /** Starts services for a step; an update the engine itself rolled back is recorded in the rollback history. */
 async function start(services: string[], opts: { tags?: Record<string, string>; timeoutMs: number }) {
@@ -47,7 +49,7 @@ async function start(services: string[], opts: { tags?: Record<string, string>; 
       appendHistory(t.projectDir, {
         event: 'engine-rollback',
         at: new Date().toISOString(),
-        deploySha,
+        deploySha: deployedBuild,
         note: err.message,
       });
     throw err;
@@ -56,7 +58,7 @@ async function start(services: string[], opts: { tags?: Record<string, string>; 
 const locked = seq.step('lock', async () => {
   if (!run.checkout)
     throw new Refused(`${t.projectDir} has no readable git HEAD: nothing to deploy`, 'fix the checkout (1.1)');
-  return acquireLock(t.projectDir, `npm run deploy (${deploySha})`);
+  return acquireLock(t.projectDir, `npm run deploy (${deployedBuild})`);
 });
 afterAll(() => locked.settled()?.release());
 
@@ -95,7 +97,7 @@ describe('Step 1 — Save rollback state', () => {
       listImages(t.mcpImage),
     ]);
     const plan = planDeployState({
-      deploySha,
+      deployedBuild,
       now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       currentApi,
       currentMcp,
@@ -108,19 +110,19 @@ describe('Step 1 — Save rollback state', () => {
       appendHistory(t.projectDir, {
         event: 'deploy-kept-state',
         at: new Date().toISOString(),
-        deploySha,
+        deploySha: deployedBuild,
         note: plan.note,
       });
     return { plan, saved: readState(t.projectDir) };
   });
   test(titleOf('deploy.1'), (ctx) => {
     const c = check(ctx, 'deploy.1');
-    c.vouchesFor(deploySha);
+    c.vouchesFor(deployedBuild);
     const { plan, saved } = s.get(ctx);
     c.judge({
       saved: !!saved,
       prev_sha: saved?.PREV_SHA ?? null,
-      deploy_sha: deploySha,
+      deploy_sha: deployedBuild,
       prev_api_image: saved?.PREV_API_IMAGE.slice(0, 19) ?? null,
       kept: plan.action === 'keep',
       note: plan.note ?? null,
@@ -129,7 +131,7 @@ describe('Step 1 — Save rollback state', () => {
 });
 
 describe('Step 2 — Build Docker images', () => {
-  const buildLog = join(logs, `build-${deploySha}.log`);
+  const buildLog = join(logs, `build-${deployedBuild}.log`);
   const s = seq.step('step 2', async () => {
     // The log is appended to: this build's lines are the ones after what an earlier build of this SHA wrote.
     const from = existsSync(buildLog) ? statSync(buildLog).size : 0;
@@ -140,12 +142,12 @@ describe('Step 2 — Build Docker images', () => {
       {
         logFile: buildLog,
         timeoutMs: 20 * 60_000,
-        env: { DEPLOY_SHA: deploySha },
+        env: { DEPLOY_SHA: deployedBuild },
       },
     );
     if (r.exitCode === 0) {
-      await tagImage(`${t.apiImage}:latest`, t.apiImage, `sha-${deploySha}`);
-      await tagImage(`${t.mcpImage}:latest`, t.mcpImage, `sha-${deploySha}`);
+      await tagImage(`${t.apiImage}:latest`, t.apiImage, `sha-${deployedBuild}`);
+      await tagImage(`${t.mcpImage}:latest`, t.mcpImage, `sha-${deployedBuild}`);
     }
     return { ...r, logText: existsSync(buildLog) ? readFileSync(buildLog).subarray(from).toString('utf8') : '' };
   });
@@ -168,12 +170,12 @@ describe('Step 2 — Build Docker images', () => {
     for (const f of findings) console.warn(`Step 2 WARNING: build log: ${f.kind}: ${f.line}`);
     c.judge({ lines_read: logText.split('\n').filter(Boolean).length, findings: findings.slice(0, 20), log: buildLog });
   });
-  test(`${titleOf('deploy.2.tag')}: sha-${deploySha}`, async (ctx) => {
+  test(`${titleOf('deploy.2.tag')}: sha-${deployedBuild}`, async (ctx) => {
     const c = check(ctx, 'deploy.2.tag');
     if (s.get(ctx).exitCode !== 0) c.skip('not run: the build failed');
     const [latest, tagged] = await Promise.all([
       imageInfo(`${t.apiImage}:latest`),
-      imageInfo(`${t.apiImage}:sha-${deploySha}`),
+      imageInfo(`${t.apiImage}:sha-${deployedBuild}`),
     ]);
     c.judge({ tagged: tagged?.id ?? null, latest: latest?.id ?? null });
   });
@@ -201,7 +203,7 @@ describe('Step 3 — Start DB and Redis', () => {
 });
 
 describe('Step 4 — Run database migrations', () => {
-  const migrateLog = join(logs, `migrate-${deploySha}.log`);
+  const migrateLog = join(logs, `migrate-${deployedBuild}.log`);
   const s = seq.step('step 4', async () => {
     // Where the database stands before the migration, read now: the first deploy has no alembic_version yet.
     const before = await alembicVersion(data.primary).then(
@@ -262,7 +264,12 @@ describe('Step 5 — Start API', () => {
     const build = body.ok ? (body.value as { build?: unknown }).build : undefined;
     if (res.status === 200 && typeof build !== 'string')
       c.couldNotCheck(`${url} answers HTTP 200 but names no build: which build it serves cannot be told`);
-    c.judge({ url: t.apiUrl, http: res.status, build: typeof build === 'string' ? build : null, deploying: deploySha });
+    c.judge({
+      url: t.apiUrl,
+      http: res.status,
+      build: typeof build === 'string' ? build : null,
+      deploying: deployedBuild,
+    });
   });
 });
 

@@ -2,7 +2,8 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { readSealKey } from '../lib/core/seal';
 import { couldNotCheck } from '../lib/harness/check';
-import { runOptions, target, targetOverrides } from '../lib/harness/config';
+import { runOptions } from '../lib/harness/config';
+import { target, targetOverrides } from '../lib/harness/run';
 import { identify } from '../lib/harness/identify';
 import { runContext } from '../lib/harness/run';
 import { postToSlack } from '../lib/operations/slack';

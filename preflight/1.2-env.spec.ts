@@ -1,6 +1,6 @@
 import { describe, test } from 'vitest';
 import { check } from '../lib/harness/check';
-import { target } from '../lib/harness/config';
+import { target } from '../lib/harness/run';
 import { inspectEnv, requiredEnvKeys } from '../lib/probes/env-file';
 import { titleOf } from '../runbook/catalogue';
 

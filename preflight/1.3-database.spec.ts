@@ -1,6 +1,6 @@
 import { describe, test } from 'vitest';
 import { check } from '../lib/harness/check';
-import { target } from '../lib/harness/config';
+import { target } from '../lib/harness/run';
 import { dataServices } from '../lib/harness/data-services';
 import { orchestratorFor } from '../lib/operations/orchestrators';
 import { showPools } from '../lib/probes/pgbouncer';

@@ -1,6 +1,6 @@
 import { describe, test } from 'vitest';
 import { check } from '../lib/harness/check';
-import { target } from '../lib/harness/config';
+import { target } from '../lib/harness/run';
 import { diskUsage } from '../lib/probes/disk';
 import { runCleanup } from '../lib/operations/cleanup';
 import { entry, meets, titleOf } from '../runbook/catalogue';

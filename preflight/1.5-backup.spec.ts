@@ -12,7 +12,7 @@ import {
 import { liveTables } from '../lib/probes/postgres';
 import { orchestratorFor } from '../lib/operations/orchestrators';
 import { check, type Check } from '../lib/harness/check';
-import { target } from '../lib/harness/config';
+import { target } from '../lib/harness/run';
 import { dataServices } from '../lib/harness/data-services';
 import { run } from '../lib/core/exec';
 import { judge, titleOf } from '../runbook/catalogue';

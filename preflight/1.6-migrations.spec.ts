@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, test } from 'vitest';
 import { check } from '../lib/harness/check';
-import { target } from '../lib/harness/config';
+import { target } from '../lib/harness/run';
 import { dataServices } from '../lib/harness/data-services';
 import { heads, readRevisions } from '../lib/probes/alembic';
 import { orchestratorFor } from '../lib/operations/orchestrators';

@@ -2,7 +2,7 @@
 // records one structured measurement and asserts it with the catalogue's judge, the same one the gate re-runs.
 import type { TestContext } from 'vitest';
 import { check, type Check } from '../lib/harness/check';
-import { target } from '../lib/harness/config';
+import { target } from '../lib/harness/run';
 import { connectionsOpen, connectionsPerOrigin, get, json, openAhead, walkRedirects } from '../lib/probes/http';
 import { peerCertificate } from '../lib/probes/tls';
 import { entry, maxRedirects, meets, titleOf, type CheckId } from '../runbook/catalogue';

@@ -1,6 +1,6 @@
 import type { TestContext } from 'vitest';
 import { entry, judge, type CheckId, type Measured } from '../../runbook/catalogue.js';
-import { target } from './config.js';
+import { target } from './run.js';
 import { CheckFailed, CouldNotCheck, isCouldNotCheck } from '../core/errors.js';
 import { scrub, scrubValue } from '../core/secret.js';
 

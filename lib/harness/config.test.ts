@@ -2,7 +2,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveFor, resolveTarget, requireSettings, phaseSettings } from './config';
+import {
+  phaseSettings,
+  requireSettings,
+  resolveFor,
+  resolveTarget,
+  snapshotSettings,
+  targetFromSnapshot,
+} from './config';
 import { ConfigError } from '../core/errors';
 
 const prodEnv = {
@@ -146,7 +153,7 @@ describe('what each phase needs', () => {
     for (const phase of ['smoke', 'gonogo']) {
       const r = resolveTarget(remote);
       expect(() => requireSettings(r, phaseSettings[phase]!)).not.toThrow();
-      expect(r.target.deploySha).toBe('abc1234');
+      expect(r.target.statedBuild).toBe('abc1234');
       expect(r.target.secretValues).toContain('bw_ci_key_123456');
     }
   });
@@ -170,5 +177,63 @@ describe('what each phase needs', () => {
   it('a malformed setting stops every phase, even one that does not read it', () => {
     const r = resolveTarget({ ...remote, RUNBOOK_DB_URL: 'not a url' });
     expect(() => requireSettings(r, phaseSettings.smoke!)).toThrow(/RUNBOOK_DB_URL/);
+  });
+});
+
+describe('the run snapshot: resolved once, secrets by reference', () => {
+  const env = {
+    RUNBOOK_TARGET: 'production',
+    BUYWHERE_API_KEY: prodEnv.BUYWHERE_API_KEY,
+    RUNBOOK_DB_URL: 'postgresql://ops:db-pw-1234@db.internal:5432/catalog',
+  };
+
+  it('carries every plain setting and names each secret’s setting, holding no secret value', () => {
+    const snap = snapshotSettings(resolveTarget(env));
+    const text = JSON.stringify(snap);
+    expect(text).not.toContain(prodEnv.BUYWHERE_API_KEY);
+    expect(text).not.toContain('db-pw-1234');
+    expect(snap.secrets).toEqual({
+      apiKey: { setting: 'BUYWHERE_API_KEY' },
+      databaseUrl: { setting: 'RUNBOOK_DB_URL' },
+    });
+    expect(snap.values.apiUrl).toBe('https://api.buywhere.ai');
+    // Through structured cloning, as Vitest hands it to a worker, it is the same value.
+    expect(structuredClone(snap)).toEqual(snap);
+  });
+
+  it('rebuilds the same target where the secrets are given, and reads each secret where it is given', () => {
+    const resolved = resolveTarget(env).target;
+    const rebuilt = targetFromSnapshot(structuredClone(snapshotSettings(resolveTarget(env))), env);
+    for (const s of ['apiUrl', 'apiLocalUrl', 'projectDir', 'backupPattern', 'p99Samples', 'criticalServices'] as const)
+      expect(rebuilt[s], s).toEqual(resolved[s]);
+    expect(rebuilt.apiKey.reveal()).toBe(prodEnv.BUYWHERE_API_KEY);
+    expect(rebuilt.databaseUrl?.reveal()).toContain('db-pw-1234');
+    expect(rebuilt.redisUrl).toBeUndefined();
+    expect(rebuilt.secretValues).toEqual(expect.arrayContaining([prodEnv.BUYWHERE_API_KEY, 'db-pw-1234']));
+  });
+
+  it('a secret gone from where it was given is an error naming its setting, never another value', () => {
+    const snap = snapshotSettings(resolveTarget(env));
+    const { BUYWHERE_API_KEY: _gone, ...without } = env;
+    const rebuilt = targetFromSnapshot(snap, without);
+    expect(() => rebuilt.apiKey).toThrow(ConfigError);
+    expect(() => rebuilt.apiKey).toThrow(/BUYWHERE_API_KEY/);
+  });
+
+  it('a setting the run lacks stays an error in the rebuilt target, with its words', () => {
+    const { BUYWHERE_API_KEY: _gone, ...without } = prodEnv;
+    const resolved = resolveTarget({ ...without, RUNBOOK_P99_SAMPLES: 'many' });
+    const rebuilt = targetFromSnapshot(snapshotSettings(resolved), without);
+    const words = (read: () => unknown) => {
+      try {
+        read();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'no error';
+    };
+    expect(words(() => rebuilt.apiKey)).toBe(words(() => resolved.target.apiKey));
+    expect(words(() => rebuilt.p99Samples)).toBe(words(() => resolved.target.p99Samples));
+    expect(words(() => rebuilt.p99Samples)).toMatch(/RUNBOOK_P99_SAMPLES/);
   });
 });

@@ -59,7 +59,7 @@ export interface Target {
   /** Evidence older than this is stale for the gate, in minutes. */
   evidenceMaxAgeMin: number;
   /** The running build as the operator states it (RUNBOOK_DEPLOY_SHA); Docker's answer must agree. */
-  deploySha: string | undefined;
+  statedBuild: string | undefined;
   /** Run the backup command when preflight 1.5 finds no fresh backup. */
   runBackup: boolean;
   /** Restore the backup 1.5 chose into a throwaway container of the db image, and count its products. */
@@ -235,7 +235,7 @@ export const settings: Setting[] = [
     doc: 'the key that seals evidence; created mode 600 on the first run, kept out of the reports',
   },
   {
-    key: 'deploySha',
+    key: 'statedBuild',
     env: 'RUNBOOK_DEPLOY_SHA',
     kind: 'sha',
     doc: 'the build running on the target, where Docker cannot be asked; must agree with Docker where it can',
@@ -249,7 +249,7 @@ const optional: ReadonlyArray<keyof Target> = [
   'caFile',
   'prometheusUrl',
   'alertmanagerUrl',
-  'deploySha',
+  'statedBuild',
   'databaseUrl',
   'replicaUrl',
   'pgbouncerAdminUrl',
@@ -620,15 +620,93 @@ export function evidenceKeyFileFrom(env: NodeJS.ProcessEnv = process.env): strin
   return env.RUNBOOK_EVIDENCE_KEY_FILE || common.evidenceKeyFile!;
 }
 
-let cached: Resolved | undefined;
-const resolved = () => (cached ??= resolveTarget());
-export function target(): Target {
-  return resolved().target;
+/**
+ * The run's settings as a plain value that travels from the phase's global setup to its workers and reporter
+ * (Vitest's provide). Secrets travel by reference only, the setting that holds them: each process reads the value
+ * where it is given, so no secret is ever copied into what Vitest passes around.
+ */
+export interface SettingsSnapshot {
+  name: TargetName;
+  values: Partial<Record<keyof Target, unknown>>;
+  secrets: Partial<Record<keyof Target, { setting: string }>>;
+  /** Settings the run has no usable value for: reading one throws its error, as it would have at resolve time. */
+  problems: Partial<Record<keyof Target, { setting: string; expected: string; found: string; action: string }>>;
+  overrides: Resolved['overrides'];
 }
 
-/** The settings this process was given that differ from its target's defaults; secrets redacted. */
-export function targetOverrides(): Resolved['overrides'] {
-  return resolved().overrides;
+const secretKinds: ReadonlySet<Kind> = new Set(['secret', 'secret-url']);
+
+export function snapshotSettings(r: Resolved): SettingsSnapshot {
+  const snap: SettingsSnapshot = {
+    name: r.target.name,
+    values: {},
+    secrets: {},
+    problems: {},
+    overrides: r.overrides,
+  };
+  const problems = new Map<keyof Target, ConfigError>([
+    ...r.missing,
+    ...r.malformed.map((e) => [keyOf(e), e] as const),
+  ]);
+  for (const key of [...settings.map((s) => s.key), 'criticalServices', 'adminUrl'] as Array<keyof Target>) {
+    const problem = problems.get(key);
+    if (problem) {
+      const { setting, expected, found, remedy } = problem;
+      snap.problems[key] = { setting, expected, found, action: remedy };
+      continue;
+    }
+    const s = settings.find((x) => x.key === key);
+    if (s && secretKinds.has(s.kind)) {
+      if (r.target[key] !== undefined) snap.secrets[key] = { setting: s.env };
+      continue;
+    }
+    snap.values[key] = r.target[key];
+  }
+  return snap;
+}
+
+const keyOf = (e: ConfigError): keyof Target =>
+  settings.find((s) => s.env === e.setting)?.key ?? ('p99Samples' as keyof Target);
+
+/**
+ * The target a worker or the reporter works with, rebuilt from the run's snapshot. Each secret is read, on first
+ * use, where the setup read it (the environment, or staging's .env); one that is gone by then is an error when it
+ * is read.
+ */
+export function targetFromSnapshot(snap: SettingsSnapshot, env: NodeJS.ProcessEnv = process.env): Target {
+  const out: Record<string, unknown> = { name: snap.name, ...snap.values };
+  const target = out as unknown as Target;
+  let fresh: Target | undefined;
+  for (const [key, ref] of Object.entries(snap.secrets) as Array<[keyof Target, { setting: string }]>) {
+    Object.defineProperty(target, key, {
+      get() {
+        fresh ??= resolveTarget(env).target;
+        const value = settingOf(fresh, key);
+        if (!(value instanceof Secret))
+          throw new ConfigError(
+            ref.setting,
+            'the value this run started with',
+            'none now',
+            `Set ${ref.setting} again and rerun.`,
+          );
+        return value;
+      },
+      enumerable: true,
+    });
+  }
+  for (const [key, p] of Object.entries(snap.problems) as Array<
+    [keyof Target, NonNullable<SettingsSnapshot['problems'][keyof Target]>]
+  >) {
+    const err = new ConfigError(p.setting, p.expected, p.found, p.action);
+    Object.defineProperty(target, key, {
+      get() {
+        throw err;
+      },
+      enumerable: false,
+    });
+  }
+  Object.defineProperty(target, 'secretValues', { value: collectSecrets(target, env), enumerable: false });
+  return target;
 }
 
 export const dryRunEnv = 'RUNBOOK_DRY_RUN';

@@ -23,7 +23,7 @@ export async function runningBuild(t: Target): Promise<Pick<Identity, 'build' | 
   } catch (err) {
     docker = { unreachable: (err as Error).message.split('\n')[0]! };
   }
-  return runningBuildFrom(docker, t.deploySha, `${t.orchestrator} project ${t.composeProject}`);
+  return runningBuildFrom(docker, t.statedBuild, `${t.orchestrator} project ${t.composeProject}`);
 }
 
 /** sha256 of the trusted CA bundle, or "system" for the system store. */

@@ -47,17 +47,17 @@ export type DockerView = { revision: string } | { problem: string; cannotTell?: 
  */
 export function runningBuildFrom(
   docker: DockerView,
-  deploySha: string | undefined,
+  statedBuild: string | undefined,
   where: string,
 ): Pick<Identity, 'build' | 'buildSources' | 'buildProblem'> {
-  const sources: Record<string, string> = deploySha ? { RUNBOOK_DEPLOY_SHA: deploySha } : {};
+  const sources: Record<string, string> = statedBuild ? { RUNBOOK_DEPLOY_SHA: statedBuild } : {};
   const none = (buildProblem: string) => ({ build: 'unknown', buildSources: sources, buildProblem });
   if ('revision' in docker) return reconcileBuild({ ...sources, docker: docker.revision });
   if ('unreachable' in docker)
-    return deploySha
+    return statedBuild
       ? reconcileBuild(sources)
       : none(`Docker did not answer (${docker.unreachable}); set RUNBOOK_DEPLOY_SHA where Docker cannot be asked`);
-  return docker.cannotTell && deploySha ? reconcileBuild(sources) : none(`${docker.problem} (${where})`);
+  return docker.cannotTell && statedBuild ? reconcileBuild(sources) : none(`${docker.problem} (${where})`);
 }
 
 /** Reconciles the sources that named the running build; they must all agree. */

@@ -1,5 +1,5 @@
-// Global setup of every runbook phase: resolve the run once (target, checkout, reports folder, plan) and hand
-// it to the specs and the reporter with `provide`; print what differs from the target's defaults; for a deploy
+// Global setup of every runbook phase: resolve the run once (settings, checkout, the running build, reports
+// folder, plan) and hand it to the specs and the reporter with `provide`; print what differs from the target's defaults; for a deploy
 // or rollback, print the plan and hold a production run until it is confirmed (a dry run stops there, having
 // changed nothing); then forget the phase's previous evidence, so a run that dies early never leaves an older
 // GO behind.
@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { writeAtomic } from '../core/atomic.js';
-import { phaseSettings, reportsDirFrom, resolveFor, runOptions, type Resolved } from './config.js';
+import { phaseSettings, reportsDirFrom, resolveFor, runOptions, snapshotSettings, type Resolved } from './config.js';
+import { scrubOutput } from '../core/secret.js';
 import { forgetEvidence, phases, writeEvidence, writesEvidence, type Phase } from './evidence.js';
 import { phaseJunit } from './junit.js';
 import type { RunContext } from './run.js';
@@ -16,6 +17,9 @@ import { exitCode } from './cli.js';
 
 /** The phases whose setup needs the project checkout: deploy plans from it. Preflight's 1.1 reads it itself. */
 const readsCheckout: ReadonlySet<Phase> = new Set(['deploy']);
+
+/** The phases whose evidence speaks for the build that ran throughout them, measured as they start and end. */
+const measuresAtStart: ReadonlySet<Phase> = new Set(['preflight', 'smoke']);
 
 const reporterModule = fileURLToPath(new URL('./reporter', import.meta.url));
 
@@ -97,6 +101,8 @@ export default async function setup(
     process.exit(exitCode.couldNotStart);
   }
   const { target, overrides } = resolvedTarget;
+  // This process prints the plan and the reporter's summaries: its output is scrubbed from here on.
+  scrubOutput(target.secretValues);
   // Git, Docker and the planning code load only in the phases that use them: every phase pays for what it imports.
   const checkout = readsCheckout.has(phase)
     ? await (await import('../probes/git.js')).headSha(target.projectDir).catch(() => undefined)
@@ -111,8 +117,18 @@ export default async function setup(
         await import('./planning.js')
       ).gatekeep(phase, target, checkout, runOptions(), (s) => process.stdout.write(s))
     : undefined;
+  // A phase that changes nothing vouches for the build that ran throughout: measured now, and again as it ends.
+  const runningAtStart = measuresAtStart.has(phase)
+    ? await (
+        await import('./identify.js')
+      )
+        .identify(target)
+        .catch((err: unknown) => ({ error: (err as Error).message.split('\n')[0]! }))
+    : undefined;
   const run: RunContext = {
     phase,
+    settings: snapshotSettings(resolvedTarget),
+    runningAtStart,
     target: target.name,
     projectDir: target.projectDir,
     reportsDir: target.reportsDir,

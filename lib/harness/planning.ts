@@ -52,7 +52,7 @@ const currentRevisions = (t: Target): Promise<CurrentRevisions> =>
 export async function planDeploy(t: Target, checkout: string | undefined): Promise<Plan> {
   if (!checkout)
     throw new Refused(`${t.projectDir} has no readable git HEAD`, 'check the project checkout (preflight 1.1)');
-  const deploySha = checkout;
+  const build = checkout;
   const [now, revisions, current] = await Promise.all([
     running(t),
     readRevisions(join(t.projectDir, 'alembic', 'versions')),
@@ -60,7 +60,7 @@ export async function planDeploy(t: Target, checkout: string | undefined): Promi
   ]);
   return deployPlan({
     running: buildOf(now.api, now.mcp),
-    deploySha,
+    build,
     apiImage: t.apiImage,
     mcpImage: t.mcpImage,
     revisions,

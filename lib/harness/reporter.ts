@@ -13,7 +13,8 @@ import type {
 } from 'vitest/node';
 import type { CheckMeta } from './check.js';
 import { gateOf } from './gate-meta.js';
-import { repoRoot, resolveTarget, type Target } from './config.js';
+import { repoRoot, targetFromSnapshot, type Target } from './config.js';
+import type { RunContext } from './run.js';
 import { writeAtomic } from '../core/atomic.js';
 import { loadJunit, phaseJunit } from './junit.js';
 import { measuredInWords } from '../../runbook/words.js';
@@ -28,7 +29,7 @@ import {
   type PhaseEvidence,
 } from './evidence.js';
 import { BuildAcrossPhases, type Identity } from './identity.js';
-import { scrub, scrubOutput } from '../core/secret.js';
+import { scrub } from '../core/secret.js';
 import { byText } from '../core/order.js';
 
 const identifyModule = join(repoRoot, 'lib', 'harness', 'identify.ts');
@@ -92,12 +93,6 @@ export default class RunbookReporter implements Reporter {
 
   onInit(vitest: Vitest) {
     this.vitest = vitest;
-    try {
-      this.target = resolveTarget().target;
-      scrubOutput(this.target.secretValues);
-    } catch {
-      // No target, no secrets known: the phase's setup reports the configuration error and writes its evidence.
-    }
   }
 
   onTestRunStart(specifications: ReadonlyArray<TestSpecification>) {
@@ -105,10 +100,27 @@ export default class RunbookReporter implements Reporter {
       const phase = s.project.name as Phase;
       if (phases.includes(phase)) this.expected.set(phase, (this.expected.get(phase) ?? 0) + 1);
     }
-    const t = this.target;
-    // Measured while the first tests run, which also loads Docker's client before a phase ends.
-    if (t && [...this.expected.keys()].some((p) => p === 'preflight' || p === 'smoke'))
-      this.builds = new BuildAcrossPhases(this.measure(t));
+  }
+
+  /**
+   * The run the phases' setups resolved, read once, when the first phase ends (their setups have run by then).
+   * Without a run context the setup stopped the run and wrote why.
+   */
+  private resolveRun(): Target | undefined {
+    if (this.target) return this.target;
+    const runs = this.vitest.projects
+      .map((p) => p.getProvidedContext().run)
+      .filter((r): r is RunContext => !!r)
+      .sort((a, b) => phases.indexOf(a.phase) - phases.indexOf(b.phase));
+    if (!runs.length) return undefined;
+    this.target = targetFromSnapshot(runs[0]!.settings);
+    // The build as the run started, as the first phase that measured it found it.
+    const atStart = runs.find((r) => r.runningAtStart)?.runningAtStart;
+    if (atStart)
+      this.builds = new BuildAcrossPhases(
+        'error' in atStart ? Promise.reject(new Error(atStart.error)) : Promise.resolve(atStart),
+      );
+    return this.target;
   }
 
   /**
@@ -178,7 +190,7 @@ export default class RunbookReporter implements Reporter {
   }
 
   private async writePhase(phase: Phase, mods: TestModule[], outcome: string) {
-    const t = this.target;
+    const t = this.resolveRun();
     if (!t) return;
     // Resolved once by the phase's setup; without it the setup stopped the run and wrote why.
     const run = mods[0]!.project.getProvidedContext().run;

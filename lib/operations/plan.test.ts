@@ -20,7 +20,7 @@ describe('deploy plan', () => {
   it('names what runs now, what runs after, and the migrations it will run, in order', () => {
     const p = deployPlan({
       running,
-      deploySha: 'c333333',
+      build: 'c333333',
       apiImage: 'buywhere-api',
       mcpImage: 'buywhere-mcp',
       revisions,
@@ -36,7 +36,7 @@ describe('deploy plan', () => {
   });
 
   it('no migration when the database is at the head; several heads or an unknown version are said plainly', () => {
-    const base = { running, deploySha: 'c333333', apiImage: 'a', mcpImage: 'm', revisions };
+    const base = { running, build: 'c333333', apiImage: 'a', mcpImage: 'm', revisions };
     expect(deployPlan({ ...base, current: ['0004'], head: ['0004'] }).migrations).toBeUndefined();
     expect(deployPlan({ ...base, current: ['0004'], head: ['0004', '0005'] }).migrations).toMatch(/2 heads/);
     expect(deployPlan({ ...base, current: [], head: ['0004'] }).migrations).toMatch(/every revision up to 0004/);
@@ -44,7 +44,7 @@ describe('deploy plan', () => {
   });
 
   it('an alembic_version that could not be read is could-not-check, never a database with nothing to migrate', () => {
-    const base = { running, deploySha: 'c333333', apiImage: 'a', mcpImage: 'm', revisions, head: ['0004'] };
+    const base = { running, build: 'c333333', apiImage: 'a', mcpImage: 'm', revisions, head: ['0004'] };
     const m = deployPlan({ ...base, current: { unreadable: 'service db of buywhere-api is not running' } }).migrations;
     expect(m).toMatch(/^could not check: alembic_version could not be read \(service db .* not running\)/);
     expect(m).not.toMatch(/every revision/);
@@ -70,7 +70,7 @@ describe('rollback plan', () => {
 describe('production confirmation', () => {
   const p = deployPlan({
     running,
-    deploySha: 'c3333339abc',
+    build: 'c3333339abc',
     apiImage: 'a',
     mcpImage: 'm',
     revisions,

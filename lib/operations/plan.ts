@@ -41,7 +41,7 @@ export type CurrentRevisions = string[] | { unreadable: string };
 
 export function deployPlan(input: {
   running: Build;
-  deploySha: string;
+  build: string;
   apiImage: string;
   mcpImage: string;
   revisions: Revision[];
@@ -49,9 +49,9 @@ export function deployPlan(input: {
   head: string[];
 }): Plan {
   const after = {
-    sha: input.deploySha,
-    api: `${input.apiImage}:sha-${input.deploySha} (built now)`,
-    mcp: `${input.mcpImage}:sha-${input.deploySha} (built now)`,
+    sha: input.build,
+    api: `${input.apiImage}:sha-${input.build} (built now)`,
+    mcp: `${input.mcpImage}:sha-${input.build} (built now)`,
   };
   let migrations: Plan['migrations'];
   if (input.head.length !== 1)

@@ -78,7 +78,7 @@ describe('deploy step 1 plan', () => {
   it('PREV_SHA is the build being replaced, not the one being deployed', () => {
     const p = planDeployState({
       ...base,
-      deploySha: 'new1111',
+      deployedBuild: 'new1111',
       currentApi: img('sha256:old', 'old0000'),
       currentMcp: img('sha256:oldm', 'old0000'),
     });
@@ -100,14 +100,19 @@ describe('deploy step 1 plan', () => {
       PREV_SHA: 'old0000',
       DEPLOY_TIME: now,
     };
-    const p = planDeployState({ ...base, deploySha: 'new1111', currentApi: img('sha256:new', 'new1111'), existing });
+    const p = planDeployState({
+      ...base,
+      deployedBuild: 'new1111',
+      currentApi: img('sha256:new', 'new1111'),
+      existing,
+    });
     expect(p.action).toBe('keep');
   });
 
   it('a redeploy with no usable state falls back to the newest other sha- image', () => {
     const p = planDeployState({
       ...base,
-      deploySha: 'new1111',
+      deployedBuild: 'new1111',
       currentApi: img('sha256:new', 'new1111'),
       apiCandidates: [img('sha256:new', 'new1111'), img('sha256:old', 'old0000')],
     });
@@ -117,12 +122,17 @@ describe('deploy step 1 plan', () => {
   it('the fallback is an older build, never a newer one that was rolled back from', () => {
     const current = { ...img('sha256:new', 'new1111'), created: '2026-04-23T10:00:00Z' };
     const newer = { ...img('sha256:bad', 'bad2222'), created: '2026-04-23T11:00:00Z' };
-    const p = planDeployState({ ...base, deploySha: 'new1111', currentApi: current, apiCandidates: [newer, current] });
+    const p = planDeployState({
+      ...base,
+      deployedBuild: 'new1111',
+      currentApi: current,
+      apiCandidates: [newer, current],
+    });
     expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'none' } });
   });
 
   it('a first deploy records that there is nothing to roll back to', () => {
-    const p = planDeployState({ ...base, deploySha: 'new1111' });
+    const p = planDeployState({ ...base, deployedBuild: 'new1111' });
     expect(p).toMatchObject({
       action: 'write',
       state: { PREV_API_IMAGE: 'none' },

@@ -148,7 +148,7 @@ export type StatePlan = { action: 'write'; state: RollbackState; note?: string }
  * overwrite a usable state with the image it is about to rebuild.
  */
 export function planDeployState(input: {
-  deploySha: string;
+  deployedBuild: string;
   now: string;
   currentApi?: ImageRef;
   currentMcp?: ImageRef;
@@ -156,9 +156,9 @@ export function planDeployState(input: {
   apiCandidates: ImageRef[];
   mcpCandidates: ImageRef[];
 }): StatePlan {
-  const base = { DEPLOY_TIME: input.now, DEPLOY_SHA: input.deploySha };
+  const base = { DEPLOY_TIME: input.now, DEPLOY_SHA: input.deployedBuild };
   const currentRev = revisionOf(input.currentApi);
-  if (input.currentApi && currentRev !== input.deploySha) {
+  if (input.currentApi && currentRev !== input.deployedBuild) {
     return {
       action: 'write',
       state: {
@@ -170,16 +170,16 @@ export function planDeployState(input: {
     };
   }
   const ex = input.existing;
-  if (ex && ex.PREV_API_IMAGE !== 'none' && ex.PREV_SHA !== input.deploySha) {
+  if (ex && ex.PREV_API_IMAGE !== 'none' && ex.PREV_SHA !== input.deployedBuild) {
     return {
       action: 'keep',
-      note: `${input.deploySha} is already the running build; keeping the saved previous build ${ex.PREV_SHA}`,
+      note: `${input.deployedBuild} is already the running build; keeping the saved previous build ${ex.PREV_SHA}`,
     };
   }
   const before = input.currentApi?.created;
   const older = input.apiCandidates.find((i) => {
     const r = revisionOf(i);
-    return r && r !== input.deploySha && (!before || !i.created || i.created < before);
+    return r && r !== input.deployedBuild && (!before || !i.created || i.created < before);
   });
   if (older) {
     const rev = revisionOf(older)!;
@@ -187,7 +187,7 @@ export function planDeployState(input: {
     return {
       action: 'write',
       state: { ...base, PREV_API_IMAGE: older.id, PREV_MCP_IMAGE: mcp?.id ?? 'none', PREV_SHA: rev },
-      note: `${input.deploySha} is already the running build; the previous build is the newest other sha- image, ${rev}`,
+      note: `${input.deployedBuild} is already the running build; the previous build is the newest other sha- image, ${rev}`,
     };
   }
   return {
