@@ -5,6 +5,7 @@ import { writeAtomic } from '../lib/core/atomic.js';
 import { evidenceDir } from '../lib/harness/evidence.js';
 import { junitXml } from '../lib/harness/junit.js';
 import { scrub } from '../lib/core/secret.js';
+import { failureText } from '../lib/core/failure.js';
 import type { ConditionResult, GateResult } from './decide.js';
 
 const all = (g: GateResult) => [...g.conditions, g.completeness];
@@ -31,7 +32,12 @@ export function gateJunit(g: GateResult): string {
     properties,
     cases: all(g).map((c) => {
       // Hurl's shape, as the phases' failures say it: title, expected, found (with why), action.
-      const text = `${caseName(c)}\n  expected: ${c.threshold}\n  found:    ${c.measured}${c.reason === 'met' ? '' : ` — ${c.reason}`}\n  action:   ${c.action}`;
+      const text = failureText({
+        title: caseName(c),
+        expected: c.threshold,
+        found: `${c.measured}${c.reason === 'met' ? '' : ` — ${c.reason}`}`,
+        action: c.action,
+      });
       return {
         className: 'Go/No-Go',
         name: caseName(c),

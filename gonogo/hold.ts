@@ -21,7 +21,10 @@ export async function writeHold(
     import('./decide.js'),
     import('./artefacts.js'),
   ]);
-  const oneLine = reason.replace(/:\s*\n\s*(?:- )?/g, ': ').replace(/\s*\n\s*(?:- )?/g, '; ');
+  const oneLine = reason
+    .replace(/:\s*\n\s*(?:- )?/g, ': ')
+    .replace(/\s*\n\s*(?:- )?/g, '; ')
+    .replace(/ {2,}/g, ' ');
   writeGateArtefacts(
     { ...holdEverything(oneLine, { ...base, evidenceDir: evidenceDir(base.reportsDir) }), ...extra },
     base.reportsDir,

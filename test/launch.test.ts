@@ -212,7 +212,9 @@ describe('npm run gonogo that cannot start', () => {
     // The gate needs the API and MCP URLs (not the database's): a malformed one stops it.
     const r = await phase('gonogo', { reports, env: { RUNBOOK_API_URL: 'ftp://127.0.0.1:1' } });
     expect(r.exitCode).toBe(2);
-    expect(r.evidence.outcome).toMatch(/configuration error: [\s\S]*RUNBOOK_API_URL: expected an http or https URL/);
+    expect(r.evidence.outcome).toMatch(
+      /configuration error: [\s\S]*RUNBOOK_API_URL\n\s+expected: an http or https URL/,
+    );
     const html = readFileSync(join(reports, 'gonogo.html'), 'utf8');
     expect(html).toMatch(/class="hold">HOLD/);
     expect(html).toMatch(/the gate could not start: [\s\S]*RUNBOOK_API_URL/);

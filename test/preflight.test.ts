@@ -113,7 +113,7 @@ describe('1.2 .env', () => {
     try {
       const r = await phase('preflight');
       expect(r.exitCode).not.toBe(0);
-      expect(r.evidence.outcome).toMatch(/configuration error: .*\.env line \d+: expected KEY=VALUE/);
+      expect(r.evidence.outcome).toMatch(/configuration error: .*\.env line \d+\n\s+expected: KEY=VALUE/);
       expect(r.check('preflight.config').status).toBe('error');
       expect(r.output).not.toContain(/^POSTGRES_PASSWORD=(.*)$/m.exec(original)![1]!);
     } finally {

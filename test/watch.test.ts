@@ -146,7 +146,7 @@ describe('a watch that could not see is never an all clear', () => {
     expect(r.exitCode, r.output).toBe(2);
     expect(r.output).toMatch(/watch could not run: .*settings need fixing/);
     expect(r.output).toMatch(
-      /- RUNBOOK_PROMETHEUS_URL: expected the Prometheus base URL that scrapes the API, found nothing/,
+      /- RUNBOOK_PROMETHEUS_URL\n\s+expected: the Prometheus base URL that scrapes the API\n\s+found: +nothing/,
     );
   });
 

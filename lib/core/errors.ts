@@ -1,6 +1,7 @@
 // The few error kinds the harness raises. "Could not check" is kept apart from "checked and failed":
 // the first becomes a JUnit <error>, the second a <failure>, and both are HOLD. Each of these errors carries
 // `couldNotCheck: true` as an own field: it survives Vitest's error serialisation, which keeps no class.
+import { failureText } from './failure.js';
 
 /** True for an error, live or serialised, that means the check could not run rather than that it failed. */
 export function isCouldNotCheck(err: unknown): boolean {
@@ -15,9 +16,9 @@ export class ConfigError extends Error {
     readonly setting: string,
     readonly expected: string,
     readonly found: string,
-    readonly remedy: string,
+    readonly action: string,
   ) {
-    super(`${setting}: expected ${expected}, found ${found}. ${remedy}`);
+    super(failureText({ title: setting, expected, found, action }));
   }
 }
 
@@ -25,8 +26,9 @@ export class ConfigError extends Error {
 export class ConfigErrors extends ConfigError {
   constructor(readonly problems: ConfigError[]) {
     const [first] = problems as [ConfigError, ...ConfigError[]];
-    super(first.setting, first.expected, first.found, first.remedy);
-    this.message = `${problems.length} settings need fixing:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`;
+    super(first.setting, first.expected, first.found, first.action);
+    const listed = problems.map((p) => `  - ${p.message.replace(/\n/g, '\n    ')}`);
+    this.message = `${problems.length} settings need fixing:\n${listed.join('\n')}`;
   }
 }
 
@@ -54,9 +56,9 @@ export class Refused extends Error {
   override name = 'Refused';
   readonly couldNotCheck = true;
   constructor(
-    message: string,
-    readonly remedy: string,
+    why: string,
+    readonly action: string,
   ) {
-    super(`${message}\n  hint: ${remedy}`);
+    super(failureText({ title: why, action }));
   }
 }

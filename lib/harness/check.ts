@@ -3,6 +3,7 @@ import { entry, judge, type CheckId, type Measured } from '../../runbook/catalog
 import { target } from './run.js';
 import { CheckFailed, CouldNotCheck, isCouldNotCheck } from '../core/errors.js';
 import { scrub, scrubValue } from '../core/secret.js';
+import { failureText } from '../core/failure.js';
 
 export interface CheckMeta {
   /** Stable catalogue id the gate reads: "preflight.1.4", "smoke.9". */
@@ -45,7 +46,7 @@ export interface Check {
 
 /** Throws the error that makes a test a could-not-check: a HOLD with the reason and what to do. */
 export function couldNotCheck(why: string, action: string, secrets: string[] = target().secretValues): never {
-  throw new CouldNotCheck(scrub(`${why}\n  action:   ${action}`, secrets));
+  throw new CouldNotCheck(scrub(failureText({ title: why, action }), secrets));
 }
 
 /** Declares the running test as the catalogue's check `id` and returns its recording helpers. */
@@ -61,7 +62,12 @@ export function check(ctx: TestContext, id: CheckId): Check {
       const t = target();
       const why = judge(id, record, { deployBranch: t.deployBranch, replicaMaxLagBytes: t.replicaMaxLagBytes });
       if (why) {
-        const text = `${e.section} — ${e.title}\n  expected: ${e.expected}\n  found:    ${why}\n  action:   ${e.action}`;
+        const text = failureText({
+          title: `${e.section} — ${e.title}`,
+          expected: e.expected,
+          found: why,
+          action: e.action,
+        });
         throw new CheckFailed(scrub(text, secrets));
       }
     },

@@ -71,16 +71,20 @@ describe('resolveTarget', () => {
     expect(err).toBeInstanceOf(ConfigError);
     const lines = (err as Error).message.split('\n');
     expect(lines[0]).toBe('3 settings need fixing:');
+    // Each in the one failure shape: the setting, then what was expected, what was found and what to do.
     expect(lines.slice(1)).toEqual([
-      expect.stringMatching(
-        /^  - RUNBOOK_REDIS_URL: expected a URL such as .*, found a value that does not parse\. Fix RUNBOOK_REDIS_URL/,
-      ),
-      expect.stringMatching(
-        /^  - BUYWHERE_API_KEY: expected API key for \/v1\/status, found nothing\. Export BUYWHERE_API_KEY=/,
-      ),
-      expect.stringMatching(
-        /^  - RUNBOOK_P99_SAMPLES: expected a whole number greater than 0, found "many"\. Fix RUNBOOK_P99_SAMPLES/,
-      ),
+      '  - RUNBOOK_REDIS_URL',
+      expect.stringMatching(/^ {6}expected: a URL such as /),
+      '      found:    a value that does not parse',
+      expect.stringMatching(/^ {6}action: {3}Fix RUNBOOK_REDIS_URL/),
+      '  - BUYWHERE_API_KEY',
+      '      expected: API key for /v1/status',
+      '      found:    nothing',
+      expect.stringMatching(/^ {6}action: {3}Export BUYWHERE_API_KEY=/),
+      '  - RUNBOOK_P99_SAMPLES',
+      '      expected: a whole number greater than 0',
+      '      found:    "many"',
+      expect.stringMatching(/^ {6}action: {3}Fix RUNBOOK_P99_SAMPLES/),
     ]);
   });
 
@@ -97,8 +101,8 @@ describe('resolveTarget', () => {
     ['RUNBOOK_DISK_PATH', 'relative/path', /absolute path/],
     ['RUNBOOK_CA_FILE', '/nonexistent/ca.pem', /readable file/],
     ['RUNBOOK_TARGET', 'prod', /"staging" or "production"/],
-    ['RUNBOOK_EVIDENCE_MAX_AGE_MIN', '91', /expected a whole number from 1 to 90, found "91"/],
-    ['RUNBOOK_EVIDENCE_MAX_AGE_MIN', '0', /expected a whole number from 1 to 90, found "0"/],
+    ['RUNBOOK_EVIDENCE_MAX_AGE_MIN', '91', /expected: a whole number from 1 to 90\n {2}found: {4}"91"/],
+    ['RUNBOOK_EVIDENCE_MAX_AGE_MIN', '0', /expected: a whole number from 1 to 90\n {2}found: {4}"0"/],
   ])('rejects a malformed %s', (env, value, message) => {
     expect(() => resolveFor('all', { ...prodEnv, [env]: value })).toThrow(message);
   });

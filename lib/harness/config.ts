@@ -651,8 +651,8 @@ export function snapshotSettings(r: Resolved): SettingsSnapshot {
   for (const key of [...settings.map((s) => s.key), 'criticalServices', 'adminUrl'] as Array<keyof Target>) {
     const problem = problems.get(key);
     if (problem) {
-      const { setting, expected, found, remedy } = problem;
-      snap.problems[key] = { setting, expected, found, action: remedy };
+      const { setting, expected, found, action } = problem;
+      snap.problems[key] = { setting, expected, found, action };
       continue;
     }
     const s = settings.find((x) => x.key === key);

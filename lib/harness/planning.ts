@@ -112,7 +112,7 @@ export async function planRollback(
     // Only a sha- tag names one build; a moving tag (:latest) may name another build by now.
     previousSpec: previousRef?.includes(':sha-') ? apiImages.find((i) => i.tags.includes(previousRef)) : undefined,
   });
-  if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.remedy);
+  if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.action);
   const runningTag = now.api?.tags.find((x) => x.includes(':sha-'));
   const from =
     interrupted?.target && chosen.api === interrupted.target.api

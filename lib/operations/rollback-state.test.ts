@@ -231,7 +231,7 @@ describe('rollback target', () => {
   it('nothing usable: refuses and says how to list candidates', () => {
     const t = chooseRollbackTarget(onlyTheRunningBuild);
     expect(t.ok).toBe(false);
-    expect(!t.ok && t.remedy).toMatch(/docker images buywhere-api/);
+    expect(!t.ok && t.action).toMatch(/docker images buywhere-api/);
   });
 
   it('a state that points at the running image is not a rollback target', () => {

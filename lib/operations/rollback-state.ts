@@ -201,7 +201,7 @@ export function planDeployState(input: {
 
 export type RollbackTarget =
   | { ok: true; api: string; mcp: string | undefined; sha: string; source: string }
-  | { ok: false; why: string; remedy: string };
+  | { ok: false; why: string; action: string };
 
 const listHint =
   'list the candidates with: docker images buywhere-api --format "table {{.Tag}}\\t{{.ID}}\\t{{.CreatedAt}}" | grep sha';
@@ -287,6 +287,6 @@ export function chooseRollbackTarget(input: {
   return {
     ok: false,
     why: `nothing to roll back to: ${problems.join('; ')}, and no sha- tagged image other than the running one`,
-    remedy: listHint,
+    action: listHint,
   };
 }
