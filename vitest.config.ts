@@ -41,8 +41,8 @@ const runbookOrder: readonly string[] = phases;
 // Threads start faster than forks: a phase is one short process, run several times a morning.
 const phasePool = 'threads' as const;
 
-// Every phase but the gate withdraws the gate's earlier decision in its reports folder as it starts.
-const runbookPhase = (name: string, testTimeout: number, globalSetup = 'gonogo/withdraw.ts') => ({
+// Each phase's global setup lives beside its specs (<phase>/setup.ts).
+const runbookPhase = (name: string, testTimeout: number) => ({
   plugins: [guard],
   test: {
     name,
@@ -58,7 +58,7 @@ const runbookPhase = (name: string, testTimeout: number, globalSetup = 'gonogo/w
     pool: phasePool,
     testTimeout,
     hookTimeout: testTimeout,
-    globalSetup: [globalSetup],
+    globalSetup: [`${name}/setup.ts`],
   },
 });
 
@@ -93,7 +93,7 @@ export default defineConfig({
       runbookPhase('preflight', 60_000),
       runbookPhase('deploy', 900_000),
       runbookPhase('smoke', 60_000),
-      runbookPhase('gonogo', 30_000, 'gonogo/setup.ts'),
+      runbookPhase('gonogo', 30_000),
       runbookPhase('rollback', 300_000),
       {
         plugins: [guard],

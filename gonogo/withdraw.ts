@@ -1,4 +1,4 @@
-// Global setup of every phase but the gate. A Go/No-Go decision stands only for the evidence it was made from:
+// What every phase but the gate does as it starts (each phase's setup.ts runs it). A Go/No-Go decision stands only for the evidence it was made from:
 // when a phase starts in its reports folder, that evidence is about to change, so the decision there is
 // replaced by a HOLD that says which run withdrew it. A GO read from the folder after a later smoke failed, or
 // while it runs, is never the one the gate made before it; a GO posted to Slack is withdrawn there too. In a run
@@ -51,7 +51,8 @@ export async function phaseStarts(reportsDir: string, phase: Phase, startedAt: s
   await withdrawDecision(reportsDir, phase, startedAt, webhook);
 }
 
-export default function setup(project: TestProject) {
+/** The global setup of every phase but the gate: the run resolved once (phase-setup), and the decision withdrawn. */
+export function startPhase(project: TestProject) {
   const name = project.name as Phase;
   const withGate = project.vitest.projects.some((p) => p.name === 'gonogo');
   return phaseSetup(project, {
