@@ -10,13 +10,14 @@ import { firstWindow, minWorkMs, nearApiMs, pacingReach } from '../lib/core/stat
 import { PacedSample, openUpTo, type Timed } from '../lib/core/sampler';
 import { waitUntil } from '../lib/core/wait';
 
-const t = target();
-const api = (path: string) => `${t.apiUrl}${path}`;
-const http = { caFile: t.caFile };
+// Read on first use, inside a phase run: the bench and the harness's tests import this module for its queries.
+const t = () => target();
+const api = (path: string) => `${t().apiUrl}${path}`;
+const http = () => ({ caFile: t().caFile });
 
 /** One GET whose body should be a JSON object; a body that is not says what it was instead. */
 async function getJson(c: Check, path: string, headers?: Record<string, string>) {
-  const res = await c.probe(() => get(api(path), { ...http, headers }));
+  const res = await c.probe(() => get(api(path), { ...http(), headers }));
   const body = json(res);
   return {
     http: res.status,
@@ -141,8 +142,8 @@ export async function affiliateRedirect(ctx: TestContext, id: CheckId = 'smoke.6
   const c = check(ctx, id);
   const chain = await c.probe(() =>
     walkRedirects(api('/go/B09G9HDHJT'), {
-      ...http,
-      allowedOrigins: [new URL(t.apiUrl).origin],
+      ...http(),
+      allowedOrigins: [new URL(t().apiUrl).origin],
       maxHops: maxRedirects,
     }),
   );
@@ -151,15 +152,15 @@ export async function affiliateRedirect(ctx: TestContext, id: CheckId = 'smoke.6
 
 export async function mcpHealth(ctx: TestContext, id: CheckId = 'smoke.7') {
   const c = check(ctx, id);
-  const res = await c.probe(() => get(`${t.mcpUrl}/health`, http));
+  const res = await c.probe(() => get(`${t().mcpUrl}/health`, http()));
   const body = json(res);
   c.judge({ http: res.status, status: body.ok ? (body.value.status ?? null) : body.problem });
 }
 
 export async function catalogStatus(ctx: TestContext, id: CheckId = 'smoke.8') {
   const c = check(ctx, id);
-  if (t.apiKey.isEmpty) c.couldNotCheck('BUYWHERE_API_KEY is not set: smoke 8 cannot authenticate');
-  const a = await getJson(c, '/v1/status', { authorization: `Bearer ${t.apiKey.reveal()}` });
+  if (t().apiKey.isEmpty) c.couldNotCheck('BUYWHERE_API_KEY is not set: smoke 8 cannot authenticate');
+  const a = await getJson(c, '/v1/status', { authorization: `Bearer ${t().apiKey.reveal()}` });
   answeredFor(ctx, a);
   // The error body is what Bolt needs to see; an API that echoes the key back has it scrubbed before any sink.
   c.judge({
@@ -213,13 +214,13 @@ export async function searchLatency(
   // One set of options for every request of the sample: get() keeps one connection pool for each, and the sample
   // counts the open connections of this one. The runbook's three requests have a pool of their own, as curl
   // would: none of them waits for a connection the sample holds.
-  const sampleHttp = { ...http, timeoutMs: 4000 };
+  const sampleHttp = { ...http(), timeoutMs: 4000 };
   const runbookHttp = { ...sampleHttp, pool: 'smoke 9: the runbook requests' };
   const timed = async (path: string, opts = sampleHttp): Promise<Timed & { exchangeMs?: number }> => {
     const started = performance.now();
     const res = await get(api(path), opts).catch((e: Error) => e);
     const ms = performance.now() - started;
-    const q = new URL(path, t.apiUrl).searchParams.get('q');
+    const q = new URL(path, t().apiUrl).searchParams.get('q');
     if (res instanceof Error) return { ms: null, why: `${q}: ${res.message.split('\n')[0]}` };
     const body = json(res);
     const valid =
@@ -231,7 +232,7 @@ export async function searchLatency(
   // Sampling stops once the verdict is certain: a failed request fails the check, and so does a slow one once
   // more samples are slow than the p99 of the full sample may hold. A stalled API costs one timeout, not fifty.
   const limit = entry(id).threshold!;
-  const n = t.p99Samples;
+  const n = t().p99Samples;
   const bad = (r: Timed) => r.ms === null || !meets(r.ms, limit);
   // A /health's time, and its exchange alone (from its headers going out); undefined unless it answered 200.
   const health = async (onSent?: () => void): Promise<{ ms: number; exchangeMs: number } | undefined> => {
@@ -248,7 +249,7 @@ export async function searchLatency(
   // those the last seconds used.
   let mostOpen = 0;
   const openNow = () => {
-    const k = connectionsOpen(t.apiUrl, sampleHttp);
+    const k = connectionsOpen(t().apiUrl, sampleHttp);
     mostOpen = Math.max(mostOpen, k);
     return k;
   };
@@ -361,7 +362,7 @@ export async function searchLatency(
   };
   const openMore = () => {
     const connected = handshake();
-    return openAhead(t.apiUrl, sampleHttp).then(() => {
+    return openAhead(t().apiUrl, sampleHttp).then(() => {
       openNow();
       connected();
     }, connected);
@@ -446,7 +447,7 @@ export async function searchLatency(
     stopped_early: sample.stoppedEarly,
     queries: latencyQueries.length,
     asked: Object.fromEntries(
-      [...sample.asked].map(([path, k]) => [new URL(path, t.apiUrl).searchParams.get('q') ?? path, k]),
+      [...sample.asked].map(([path, k]) => [new URL(path, t().apiUrl).searchParams.get('q') ?? path, k]),
     ),
     most_in_flight: sample.mostInFlight,
     connections: Math.max(mostOpen, openNow()),
@@ -456,7 +457,7 @@ export async function searchLatency(
 
 export async function tlsCertificate(ctx: TestContext, id: CheckId = 'smoke.10') {
   const c = check(ctx, id);
-  const cert = await c.probe(() => peerCertificate(t.apiUrl, { caFile: t.caFile }));
+  const cert = await c.probe(() => peerCertificate(t().apiUrl, { caFile: t().caFile }));
   c.judge({
     days_left: cert.daysLeft,
     not_after: cert.notAfter.toISOString(),

@@ -17,23 +17,16 @@ describe('smoke 9 sizes its connections by the distance to the API', () => {
     }
   };
 
-  it('near the API: as many as pacing uses at the distance measured on an open connection, not at a handshake', async () => {
-    // A busy machine can slow the first answer of smoke 9's first connection, and the opening keeps pace with
-    // that wait until it comes (lib/core/sampler.test.ts's openUpTo): up to three runs, for one where smoke 1, sent
-    // beside that first connection, answered near.
-    const answeredNearMs = 100;
-    for (let run = 0; run < 3; run++) {
-      const { r, rec, m } = await smoke9(0);
-      const smoke1 = r.evidence.checks.find((c) => c.id === 'smoke.1')!.measured as { ms: number };
-      if (!(smoke1.ms < answeredNearMs)) continue;
-      expect(rec.status, r.output.slice(-2000)).toBe('pass');
-      expect(m.distance_ms).not.toBeNull();
-      // The sample's connections and the runbook's own, with one to spare for a connection the API closed.
-      expect(m.connections).toBeLessThanOrEqual(pacingReach(m.distance_ms!) + 2);
-      return;
-    }
-    expect.fail(`smoke 1 never answered within ${answeredNearMs} ms in three runs against an API 0 ms away`);
-  }, 300_000);
+  it('with no delay added: no more connections than pacing uses at the distance it measured on an open connection', async () => {
+    // Sizing only, at whatever distance this host gives: the rule holds at every distance, so nothing here depends
+    // on how fast the machine is. Whether the sample passes is the thresholds' business (lib/core/stats.test.ts,
+    // lib/core/sampler.test.ts), tested against servers that control their timing.
+    const { r, m } = await smoke9(0);
+    expect(m.distance_ms, r.output.slice(-2000)).not.toBeNull();
+    expect(m.connections).toBeGreaterThanOrEqual(1);
+    // The sample's connections and the runbook's own, with one to spare for a connection the API closed.
+    expect(m.connections).toBeLessThanOrEqual(pacingReach(m.distance_ms!) + 2);
+  }, 120_000);
 
   it('300 ms away: the connections pacing can use there, up to the pool', async () => {
     // Sizing only: whether this sample passes depends on which cache entries expire while it runs (docs/bench.md).
