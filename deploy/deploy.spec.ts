@@ -8,7 +8,7 @@ import { check } from '../lib/harness/check';
 import { target } from '../lib/harness/run';
 import { dataServices } from '../lib/harness/data-services';
 import { runContext } from '../lib/harness/run';
-import { imageInfo, listImages, tagImage } from '../lib/probes/docker';
+import { imageInfo, listImages, pushImage, tagImage } from '../lib/probes/docker';
 import { buildLogFindings } from '../lib/probes/build-log';
 import { Refused } from '../lib/core/errors';
 import { acquireLock, readLockHolder } from '../lib/operations/lock';
@@ -145,11 +145,32 @@ describe('Step 2 — Build Docker images', () => {
         env: { DEPLOY_SHA: deployedBuild },
       },
     );
+    const pushed: { api?: string; mcp?: string; problem?: string } = {};
     if (r.exitCode === 0) {
-      await tagImage(`${t.apiImage}:latest`, t.apiImage, `sha-${deployedBuild}`);
-      await tagImage(`${t.mcpImage}:latest`, t.mcpImage, `sha-${deployedBuild}`);
+      const tag = `sha-${deployedBuild}`;
+      await tagImage(`${t.apiImage}:latest`, t.apiImage, tag);
+      await tagImage(`${t.mcpImage}:latest`, t.mcpImage, tag);
+      // Through a registry, every node pulls the sha- tag the deploy pushed, and the stack names it by digest.
+      const registry = t.registry;
+      if (registry) {
+        try {
+          for (const [service, image] of [
+            ['api', t.apiImage],
+            ['mcp', t.mcpImage],
+          ] as const) {
+            await tagImage(`${image}:${tag}`, `${registry}/${image}`, tag);
+            pushed[service] = await pushImage(`${registry}/${image}`, tag, 10 * 60_000);
+          }
+        } catch (err) {
+          pushed.problem = (err as Error).message;
+        }
+      }
     }
-    return { ...r, logText: existsSync(buildLog) ? readFileSync(buildLog).subarray(from).toString('utf8') : '' };
+    return {
+      ...r,
+      pushed,
+      logText: existsSync(buildLog) ? readFileSync(buildLog).subarray(from).toString('utf8') : '',
+    };
   });
   test(titleOf('deploy.2.build'), (ctx) => {
     const c = check(ctx, 'deploy.2.build');
@@ -177,7 +198,19 @@ describe('Step 2 — Build Docker images', () => {
       imageInfo(`${t.apiImage}:latest`),
       imageInfo(`${t.apiImage}:sha-${deployedBuild}`),
     ]);
-    c.judge({ tagged: tagged?.id ?? null, latest: latest?.id ?? null });
+    const { pushed } = s.get(ctx);
+    c.judge({
+      tagged: tagged?.id ?? null,
+      latest: latest?.id ?? null,
+      ...(t.registry
+        ? {
+            registry: t.registry,
+            api_digest: pushed.api ?? null,
+            mcp_digest: pushed.mcp ?? null,
+            push_problem: pushed.problem ?? null,
+          }
+        : {}),
+    });
   });
 });
 

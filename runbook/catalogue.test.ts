@@ -19,6 +19,27 @@ const settings = { deployBranch: 'master', replicaMaxLagBytes: 1024 };
 const met = (id: Parameters<typeof entry>[0], change: Record<string, unknown>) =>
   judge(id, { ...entry(id).example, ...change }, settings);
 
+describe('deploy.2.tag through a registry', () => {
+  const digest = `sha256:${'c'.repeat(64)}`;
+  it('passes with both images pushed and named by digest, and with no registry at all', () => {
+    expect(met('deploy.2.tag', { registry: 'reg:5000', api_digest: digest, mcp_digest: digest })).toBeUndefined();
+    expect(met('deploy.2.tag', {})).toBeUndefined();
+  });
+  it('fails a push that gave no digest, or one image not pushed, naming the registry and its words', () => {
+    expect(
+      met('deploy.2.tag', {
+        registry: 'reg:5000',
+        api_digest: null,
+        mcp_digest: null,
+        push_problem: 'connection refused',
+      }),
+    ).toMatch(/not pushed to reg:5000: connection refused/);
+    expect(met('deploy.2.tag', { registry: 'reg:5000', api_digest: digest, mcp_digest: 'sha256:short' })).toMatch(
+      /not pushed to reg:5000/,
+    );
+  });
+});
+
 describe('the runbook catalogue', () => {
   it('ids are unique and name their phase', () => {
     const ids = catalogue.map((e) => e.id);

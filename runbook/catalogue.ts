@@ -639,13 +639,21 @@ const entries = [
     section: 'Step 2',
     kind: 'blocking',
     title: 'Images tagged with the deployed SHA',
-    expected: 'sha-<DEPLOY_SHA> = :latest',
-    action: 'Stop — tag the images by hand or rebuild',
+    expected:
+      'sha-<DEPLOY_SHA> = :latest; through a registry (RUNBOOK_REGISTRY), both images pushed, each named by its digest',
+    action:
+      'Stop — tag the images by hand or rebuild; for a push, check the registry is up and reachable from this host',
     judge: (m) =>
-      first([
-        typeof m.tagged === 'string' && m.tagged !== '' && m.tagged === m.latest,
-        `sha- tag ${show(m.tagged)} is not :latest ${show(m.latest)}`,
-      ]),
+      first(
+        [
+          typeof m.tagged === 'string' && m.tagged !== '' && m.tagged === m.latest,
+          `sha- tag ${show(m.tagged)} is not :latest ${show(m.latest)}`,
+        ],
+        [
+          m.registry === undefined || (isDigest(m.api_digest) && isDigest(m.mcp_digest)),
+          `not pushed to ${String(m.registry)}: ${typeof m.push_problem === 'string' ? m.push_problem : 'no digest for both images'}`,
+        ],
+      ),
     example: { tagged: 'sha256:1111', latest: 'sha256:1111' },
   },
   {
@@ -1328,6 +1336,8 @@ export const conditions: ReadonlyArray<GoCondition> = [
     },
   },
 ];
+
+const isDigest = (x: unknown) => typeof x === 'string' && /^sha256:[0-9a-f]{64}$/.test(x);
 
 /** A step's wait deadline, in ms, from its threshold in seconds. */
 export function deadlineMs(id: CheckId): number {

@@ -44,6 +44,11 @@ export interface Target {
   backupFormat: BackupFormat;
   /** What runs the stack: Compose on one host, or Swarm services (RUNBOOK_ORCHESTRATOR). */
   orchestrator: OrchestratorKind;
+  /**
+   * The registry every node pulls from (RUNBOOK_REGISTRY: host:port[/path]): deploy step 2 pushes the sha- tags
+   * there and a stack names its images by digest. Unset on one host, where the images the deploy built are there.
+   */
+  registry: string | undefined;
   diskPath: string;
   deployBranch: string;
   criticalServices: string[];
@@ -90,7 +95,8 @@ type Kind =
   | 'sha'
   | 'glob'
   | 'backup-format'
-  | 'orchestrator';
+  | 'orchestrator'
+  | 'registry';
 
 interface Setting {
   key: keyof Target;
@@ -178,6 +184,12 @@ export const settings: Setting[] = [
     kind: 'orchestrator',
     doc: `what runs the stack: ${orchestratorKinds.join(' or ')}`,
   },
+  {
+    key: 'registry',
+    env: 'RUNBOOK_REGISTRY',
+    kind: 'registry',
+    doc: 'registry the nodes of a multi-host swarm pull from (host:port[/path]); deploy step 2 pushes the sha- tags there',
+  },
   { key: 'diskPath', env: 'RUNBOOK_DISK_PATH', kind: 'path', doc: 'filesystem to measure for 1.4' },
   { key: 'deployBranch', env: 'RUNBOOK_DEPLOY_BRANCH', kind: 'name', doc: 'branch that may be deployed' },
   {
@@ -255,6 +267,7 @@ const optional: ReadonlyArray<keyof Target> = [
   'pgbouncerAdminUrl',
   'redisUrl',
   'stagingWaitS',
+  'registry',
 ];
 
 const common: Raw = {
@@ -330,6 +343,8 @@ function stagingDefaults(env: NodeJS.ProcessEnv): { raw: Raw; problems: string[]
       prometheusUrl: `http://127.0.0.1:${need('PROMETHEUS_PORT')}`,
       alertmanagerUrl: `http://127.0.0.1:${need('ALERTMANAGER_PORT')}`,
       adminUrl: v.get('ADMIN_ENABLED') === '1' ? `http://127.0.0.1:${need('API_ADMIN_PORT')}` : undefined,
+      // Written by `npm run staging:up -- --swarm --nodes N` (N ≥ 2), removed when the stack goes back to one host.
+      registry: v.get('REGISTRY') || undefined,
     } as Raw & { adminUrl?: string },
     problems: [],
   };
@@ -548,6 +563,11 @@ function parse(s: Setting, value: string): unknown {
       return value;
     case 'orchestrator':
       if (!(orchestratorKinds as readonly string[]).includes(value)) throw bad(orchestratorKinds.join(' or '));
+      return value;
+    case 'registry':
+      // A registry's address, never a URL: no scheme, no credentials (those belong to `docker login`).
+      if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9._-]+)*$/.test(value))
+        throw bad('a registry address such as registry.internal:5000 (no scheme, no user or password)');
       return value;
     case 'sha':
       if (!/^[0-9a-f]{7,40}$/.test(value)) throw bad('a git SHA of 7 to 40 lower-case hex digits');

@@ -12,7 +12,10 @@ export function orchestratorFor(t: {
   swarmFile: string;
   apiImage: string;
   mcpImage: string;
+  registry?: string;
 }): Orchestrator {
+  // Through a registry, every node pulls the same repository the deploy pushed to.
+  const repo = (image: string) => (t.registry ? `${t.registry}/${image}` : image);
   switch (t.orchestrator) {
     case 'compose':
       return composeOrchestrator(t);
@@ -25,7 +28,7 @@ export function orchestratorFor(t: {
           composeFile: join(t.projectDir, t.composeFile),
           swarmFile: join(t.projectDir, t.swarmFile),
         },
-        { api: t.apiImage, mcp: t.mcpImage },
+        { api: repo(t.apiImage), mcp: repo(t.mcpImage) },
       );
   }
 }

@@ -7,8 +7,10 @@ describe('taskImageId: the image a Swarm task runs, never read from a movable ta
   it("is the container's image id when the container could be inspected", () => {
     expect(taskImageId('sha256:running', `buywhere-api:sha-abc@${digest}`)).toBe('sha256:running');
   });
-  it('is the digest the task spec pins when the container could not be inspected', () => {
-    expect(taskImageId(undefined, `buywhere-api:sha-abc@${digest}`)).toBe(digest);
+  it('is the reference the task spec pins by digest when the container could not be inspected', () => {
+    expect(taskImageId(undefined, `127.0.0.1:15000/buywhere-api:sha-abc@${digest}`)).toBe(
+      `127.0.0.1:15000/buywhere-api:sha-abc@${digest}`,
+    );
   });
   it('is unknown for a spec that names a tag only: the tag may point at another build by now', () => {
     expect(taskImageId(undefined, 'buywhere-api:sha-abc')).toBe('unknown');

@@ -16,6 +16,7 @@ import {
   runJob,
   stackDeploy,
   stackVariables,
+  stackVar,
   tasksOf as allTasks,
   type StackSource,
   type SwarmService,
@@ -66,7 +67,9 @@ export function swarmOrchestrator(
             state: t.Status.State,
             imageId: taskImageId(info?.Image, t.Spec.ContainerSpec?.Image),
           } satisfies Replica,
-          health: (info?.State.Health?.Status as ServiceState['health'] | undefined) ?? 'none',
+          health: info
+            ? ((info.State.Health?.Status as ServiceState['health'] | undefined) ?? 'none')
+            : remoteHealth(t, svc),
           name: info?.Name.replace(/^\//, '') ?? `${service}.${t.Slot}`,
           image: t.Spec.ContainerSpec?.Image ?? '',
         };
@@ -79,15 +82,21 @@ export function swarmOrchestrator(
     async start(services, opts) {
       const since = Date.now();
       const images = new Map<string, { id: string; ref: string }>();
+      const pinned: Record<string, string> = {};
       for (const [service, tag] of Object.entries(opts.tags ?? {})) {
-        const ref = `${repos[service] ?? service}:${tag}`;
+        const repo = repos[service] ?? service;
+        const ref = `${repo}:${tag}`;
         const info = await imageInfo(ref);
         if (!info) throw new CouldNotCheck(`${ref} does not exist on this engine: nothing to start ${service} from`);
-        images.set(service, { id: info.id, ref });
+        // Pushed to a registry (deploy step 2), the image is named by its digest: every node runs exactly the
+        // bytes that were built, whatever the tag points to by the time a node pulls it.
+        const digest = info.digests.find((d) => d.startsWith(`${repo}@`))?.slice(repo.length + 1);
+        pinned[service] = digest ? `${tag}@${digest}` : tag;
+        images.set(service, { id: info.id, ref: `${repo}:${pinned[service]}` });
       }
-      await stackDeploy(src, stackVariables(await currentServices(stack), { services, tags: opts.tags }), {
-        logFile: opts.logFile,
-      });
+      const repoVars = Object.fromEntries(Object.entries(repos).map(([s, r]) => [stackVar(s, 'REPO'), r]));
+      const vars = stackVariables(await currentServices(stack), { services, tags: pinned });
+      await stackDeploy(src, { ...repoVars, ...vars }, { logFile: opts.logFile });
       await converge(stack, services, { since, images, timeoutMs: opts.timeoutMs });
       return { exitCode: 0 };
     },
@@ -208,6 +217,17 @@ export function swarmOrchestrator(
  */
 const stillUp = (t: SwarmTask) => ['running', 'starting'].includes(t.Status.State);
 
+/**
+ * The health of a task whose container is another node's: Swarm reports a task of a service with a health check as
+ * running only once the check passes, so running is healthy there, and anything else is still starting.
+ */
+function remoteHealth(t: SwarmTask, svc: SwarmService): ServiceState['health'] {
+  const template = svc.Spec.TaskTemplate;
+  const checked = !!template && 'ContainerSpec' in template && !!template.ContainerSpec?.Healthcheck?.Test?.length;
+  if (!checked) return 'none';
+  return t.Status.State === 'running' ? 'healthy' : 'starting';
+}
+
 const specImage = (svc: SwarmService): string => {
   const template = svc.Spec.TaskTemplate;
   return template && 'ContainerSpec' in template ? (template.ContainerSpec?.Image ?? '') : '';
@@ -221,9 +241,10 @@ function worst(hs: Array<ServiceState['health']>): ServiceState['health'] {
 
 /**
  * The image a task runs: its container's image id, or, when the container cannot be inspected (another node), the
- * digest the task's spec pins. A tag is no answer: it may have been moved since the task started, and the build
- * read from it would not be the one that runs. Without either the id is unknown, and no revision is read from it.
+ * reference its spec pins by digest, which this engine can inspect when it holds those bytes. A tag is no answer: it
+ * may have been moved since the task started, and the build read from it would not be the one that runs. Without
+ * either the image is unknown, and no revision is read from it.
  */
 export function taskImageId(containerImage: string | undefined, specImage: string | undefined): string {
-  return containerImage ?? /@(sha256:[0-9a-f]{64})$/.exec(specImage ?? '')?.[1] ?? 'unknown';
+  return containerImage ?? (/@sha256:[0-9a-f]{64}$/.test(specImage ?? '') ? specImage! : 'unknown');
 }

@@ -5,6 +5,8 @@ import {
   stackVar,
   stackVariables,
   tagOf,
+  pinnedTagOf,
+  atScale,
   type SwarmService,
   type SwarmTask,
 } from './swarm-stack';
@@ -22,6 +24,13 @@ describe('the Swarm override variables', () => {
     expect(tagOf('registry:5000/buywhere-api')).toBeUndefined();
     expect(tagOf('registry:5000/buywhere-api:sha-9')).toBe('sha-9');
     expect(tagOf(undefined)).toBeUndefined();
+  });
+
+  it('pinnedTagOf keeps the digest a stack pins, so the next deploy names the same bytes', () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    expect(pinnedTagOf(`127.0.0.1:15000/buywhere-api:sha-9@${digest}`)).toBe(`sha-9@${digest}`);
+    expect(pinnedTagOf('buywhere-api:sha-9')).toBe('sha-9');
+    expect(pinnedTagOf(`buywhere-api@${digest}`)).toBeUndefined();
   });
 });
 
@@ -189,5 +198,17 @@ describe('judgeConvergence', () => {
   it('a task told to stop still running is no replica: a scaled-down service with one draining task converges at zero', () => {
     const v = view(service(undefined, 0), [task('t1', 'running', -10, 'shutdown')]);
     expect(judgeConvergence(v, since).waiting).toEqual([]);
+  });
+});
+
+describe('atScale: a started service runs at least its scale from the .env', () => {
+  const dotenv = new Map([['API_SCALE', '2']]);
+  it('raises a started or running service to its scale, and never lowers one', () => {
+    expect(atScale({ API_REPLICAS: '1', DB_REPLICAS: '1' }, dotenv)).toEqual({ API_REPLICAS: '2', DB_REPLICAS: '1' });
+    expect(atScale({ API_REPLICAS: '3' }, dotenv)).toEqual({ API_REPLICAS: '3' });
+  });
+  it('leaves a stopped service stopped, and ignores a scale that is not a number', () => {
+    expect(atScale({ API_REPLICAS: '0' }, dotenv)).toEqual({ API_REPLICAS: '0' });
+    expect(atScale({ API_REPLICAS: '1' }, new Map([['API_SCALE', 'two']]))).toEqual({ API_REPLICAS: '1' });
   });
 });

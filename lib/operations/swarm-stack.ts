@@ -21,7 +21,7 @@ export interface SwarmService {
     Labels?: Record<string, string>;
     Mode?: { Replicated?: { Replicas?: number }; ReplicatedJob?: object };
     TaskTemplate?: {
-      ContainerSpec?: { Image?: string; Args?: string[]; Command?: string[] };
+      ContainerSpec?: { Image?: string; Args?: string[]; Command?: string[]; Healthcheck?: { Test?: string[] } };
       RestartPolicy?: object;
       Networks?: object[];
     };
@@ -55,7 +55,7 @@ export interface StackSource {
 }
 
 /** The variable of the Swarm override that sets a service's replicas or image tag: `api` → API_REPLICAS, API_TAG. */
-export const stackVar = (service: string, what: 'REPLICAS' | 'TAG') =>
+export const stackVar = (service: string, what: 'REPLICAS' | 'TAG' | 'REPO') =>
   `${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`;
 
 /** The tag of an image reference, without the digest a stack pins: `buywhere-api:sha-1a2b@sha256:…` → `sha-1a2b`. */
@@ -63,6 +63,16 @@ export function tagOf(image: string | undefined): string | undefined {
   const name = (image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
   const colon = name.lastIndexOf(':');
   return colon > name.lastIndexOf('/') ? name.slice(colon + 1) : undefined;
+}
+
+/**
+ * The tag of an image reference with the digest it is pinned to, as the next stack deploy must name it to leave the
+ * service as it is: `…/buywhere-api:sha-1a2b@sha256:…` → `sha-1a2b@sha256:…`; an unpinned one gives its tag alone.
+ */
+export function pinnedTagOf(image: string | undefined): string | undefined {
+  const tag = tagOf(image);
+  const digest = /@(sha256:[0-9a-f]{64})$/.exec(image ?? '')?.[1];
+  return tag && digest ? `${tag}@${digest}` : tag;
 }
 
 /**
@@ -110,6 +120,20 @@ const replicasOf = (s: SwarmService) => s.Spec.Mode?.Replicated?.Replicas ?? 0;
 const imageOf = (s: SwarmService) => s.Spec.TaskTemplate?.ContainerSpec?.Image;
 
 /** `docker stack deploy` with the given variables; the project's .env values travel in the environment, never argv. */
+/**
+ * A service that runs, or is started, runs at least the replicas its <SERVICE>_SCALE in the project's .env asks for
+ * (the API's two on a multi-node swarm); a stopped one (0) stays stopped.
+ */
+export function atScale(vars: Record<string, string>, dotenv: ReadonlyMap<string, string>): Record<string, string> {
+  const out = { ...vars };
+  for (const [k, v] of Object.entries(vars)) {
+    if (!k.endsWith('_REPLICAS') || !(Number(v) >= 1)) continue;
+    const scale = Number(dotenv.get(k.replace(/_REPLICAS$/, '_SCALE')));
+    if (Number.isInteger(scale) && scale > Number(v)) out[k] = String(scale);
+  }
+  return out;
+}
+
 export async function stackDeploy(src: StackSource, vars: Record<string, string>, opts: { logFile?: string } = {}) {
   const envFile = join(src.projectDir, '.env');
   let dotenv: Map<string, string>;
@@ -118,6 +142,7 @@ export async function stackDeploy(src: StackSource, vars: Record<string, string>
   } catch (err) {
     throw new CouldNotCheck(`the stack's variables could not be read: ${(err as Error).message}`, { cause: err });
   }
+  const scaled = atScale(vars, dotenv);
   const argv: Argv = [
     'docker',
     'stack',
@@ -133,7 +158,7 @@ export async function stackDeploy(src: StackSource, vars: Record<string, string>
   const show = progress(`docker stack deploy -c ${src.composeFile} -c ${src.swarmFile} ${src.stack}`);
   const r = await run(argv, {
     cwd: src.projectDir,
-    env: { ...Object.fromEntries(dotenv), ...vars },
+    env: { ...Object.fromEntries(dotenv), ...scaled },
     logFile: opts.logFile,
     timeoutMs: 180_000,
     onLine: (l) => show.line(l),
@@ -176,6 +201,7 @@ export interface ConvergeOptions {
  */
 export async function converge(stack: string, names: readonly string[], opts: ConvergeOptions) {
   let stop: (() => void) | undefined;
+  let here: string | undefined;
   return waitUntil(
     async () => {
       const services = await listServices(stack, names);
@@ -184,8 +210,14 @@ export async function converge(stack: string, names: readonly string[], opts: Co
       for (const name of names) {
         const service = services.get(name);
         const tasks = service ? await tasksOf(service.ID) : [];
-        const containers = new Map<string, { image: string; health?: string } | undefined>();
+        const containers = new Map<string, TaskContainer | undefined>();
         for (const t of tasks.filter(isRunning)) {
+          // A task on another node: its container is that node's engine's. Swarm reports such a task running only
+          // once its health check passes, and the digest its spec pins is what that node pulled.
+          if (t.NodeID && t.NodeID !== (here ??= await localNodeId())) {
+            containers.set(t.ID, { onNode: t.NodeID, digest: digestOf(t.Spec.ContainerSpec?.Image) });
+            continue;
+          }
           const id = t.Status.ContainerStatus?.ContainerID;
           const info = id
             ? await engine<{ Image: string; State: { Health?: { Status: string } } }>(`/containers/${id}/json`)
@@ -222,7 +254,22 @@ export interface ServiceView {
   service: SwarmService | undefined;
   tasks: SwarmTask[];
   /** By task id: the container's image id and health; undefined when it could not be inspected. */
-  containers: ReadonlyMap<string, { image: string; health?: string } | undefined>;
+  containers: ReadonlyMap<string, TaskContainer | undefined>;
+}
+
+/**
+ * A running task's container as this engine sees it: inspected here (image id, health), or on another node, known
+ * by its node and the digest its spec pins.
+ */
+export type TaskContainer = { image: string; health?: string } | { onNode: string; digest: string | undefined };
+
+/** The digest an image reference pins, or undefined: `repo:tag@sha256:…` → `sha256:…`. */
+export const digestOf = (ref: string | undefined) => /@(sha256:[0-9a-f]{64})$/.exec(ref ?? '')?.[1];
+
+/** This engine's node id in its swarm. */
+async function localNodeId(): Promise<string> {
+  const info = await engine<{ Swarm?: { NodeID?: string } }>('/info');
+  return info.Swarm?.NodeID ?? '';
 }
 
 /**
@@ -264,9 +311,18 @@ export function judgeConvergence(
   for (const t of running) {
     const c = v.containers.get(t.ID);
     if (!c) waiting.push(`${name}.${t.Slot}: no container to inspect yet`);
-    else if (c.health && c.health !== 'healthy') waiting.push(`${name}.${t.Slot}: ${c.health}`);
-    if (c && image && c.image !== image.id)
-      waiting.push(`${name}.${t.Slot}: runs ${c.image.slice(7, 19)}, not ${image.ref} (${image.id.slice(7, 19)})`);
+    else if ('onNode' in c) {
+      // Only a pinned digest names what another node runs: a tag could point anywhere by the time it pulled.
+      const want = digestOf(image?.ref);
+      if (image && (!want || c.digest !== want))
+        waiting.push(
+          `${name}.${t.Slot} on node ${c.onNode.slice(0, 12)}: runs ${c.digest ?? 'an image named by no digest'}, not ${image.ref}`,
+        );
+    } else {
+      if (c.health && c.health !== 'healthy') waiting.push(`${name}.${t.Slot}: ${c.health}`);
+      if (image && c.image !== image.id)
+        waiting.push(`${name}.${t.Slot}: runs ${c.image.slice(7, 19)}, not ${image.ref} (${image.id.slice(7, 19)})`);
+    }
   }
   return { waiting };
 }
@@ -275,7 +331,7 @@ export function judgeConvergence(
 export async function currentServices(stack: string) {
   return [...(await listServices(stack))]
     .filter(([, s]) => !!s.Spec.Mode?.Replicated)
-    .map(([service, s]) => ({ service, replicas: replicasOf(s), tag: tagOf(imageOf(s)) }));
+    .map(([service, s]) => ({ service, replicas: replicasOf(s), tag: pinnedTagOf(imageOf(s)) }));
 }
 
 export interface JobResult {

@@ -160,6 +160,8 @@ const pathOf = (ref: string) => ref.split('/').map(encodeURIComponent).join('/')
 export interface ImageInfo {
   id: string;
   tags: string[];
+  /** `repo@sha256:…` for each registry the image was pushed to or pulled from. */
+  digests: string[];
   labels: Record<string, string>;
   created: string;
 }
@@ -170,6 +172,7 @@ export async function imageInfo(ref: string): Promise<ImageInfo | undefined> {
     return {
       id: i.Id,
       tags: i.RepoTags ?? [],
+      digests: i.RepoDigests ?? [],
       labels: i.Config?.Labels ?? {},
       created: new Date(i.Created).toISOString(),
     };
@@ -183,6 +186,34 @@ export async function tagImage(source: string, repo: string, tag: string): Promi
   await engine(`/images/${pathOf(source)}/tag`, { method: 'POST', query: { repo, tag } });
 }
 
+/**
+ * Pushes `repo:tag` to its registry and returns the digest the registry gave it, so what runs can be named by its
+ * bytes. Fails, naming the registry's words, when the push reports an error or gives no digest within the deadline.
+ */
+export async function pushImage(repo: string, tag: string, timeoutMs: number): Promise<string> {
+  const d = await docker();
+  const ref = `${repo}:${tag}`;
+  const stream = (await d.getImage(ref).push({ tag, authconfig: {} })) as NodeJS.ReadableStream & {
+    destroy?: () => void;
+  };
+  const events = await new Promise<Array<{ error?: string; aux?: { Digest?: string } }>>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.destroy?.();
+      reject(new CouldNotCheck(`pushing ${ref}: no end within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    d.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string; aux?: { Digest?: string } }>) => {
+      clearTimeout(timer);
+      if (err) reject(new CouldNotCheck(`pushing ${ref}: ${err.message}`, { cause: err }));
+      else resolve(out);
+    });
+  });
+  const failed = events.find((e) => e.error);
+  if (failed) throw new CouldNotCheck(`pushing ${ref}: the registry said ${failed.error}`);
+  const digest = events.map((e) => e.aux?.Digest).find((x) => /^sha256:[0-9a-f]{64}$/.test(x ?? ''));
+  if (!digest) throw new CouldNotCheck(`pushing ${ref}: the push ended without a digest`);
+  return digest;
+}
+
 /** Images of a repository, newest first. */
 export async function listImages(repo: string): Promise<ImageInfo[]> {
   const list = await engine<Docker.ImageInfo[]>('/images/json', { query: { filters: { reference: [repo] } } });
@@ -191,6 +222,7 @@ export async function listImages(repo: string): Promise<ImageInfo[]> {
     .map((i) => ({
       id: i.Id,
       tags: i.RepoTags ?? [],
+      digests: i.RepoDigests ?? [],
       labels: i.Labels ?? {},
       created: new Date(i.Created * 1000).toISOString(),
     }));

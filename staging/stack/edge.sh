@@ -1,8 +1,18 @@
 #!/bin/sh
 # The edge in front of the API, as production's proxy is: TLS at API_PORT with the staging certificate, forwarded
 # to the API's plain-HTTP local port. A config of its own, because Debian's default site listens on 0.0.0.0:80.
-# SIGHUP (a certificate swapped in by a test) makes nginx read the certificate again.
+# SIGHUP (a certificate swapped in by a test) makes nginx read the certificate again. With API_REPLICAS replicas
+# (a swarm's, each on API_LOCAL_PORT + slot - 1) it balances across them.
 set -eu
+replicas=${API_REPLICAS:-1}
+[ "$replicas" -ge 1 ] 2>/dev/null || replicas=1
+servers=""
+i=0
+while [ "$i" -lt "$replicas" ]; do
+  servers="$servers    server 127.0.0.1:$((API_LOCAL_PORT + i));
+"
+  i=$((i + 1))
+done
 dir=/tmp/edge
 mkdir -p "$dir"
 chown www-data "$dir"
@@ -23,8 +33,7 @@ http {
   # Idle connections to the API are kept, and dropped before the API's own 5 s idle timeout closes them: one the
   # API closed as nginx reused it would be a 502 the API never sent.
   upstream api {
-    server 127.0.0.1:$API_LOCAL_PORT;
-    keepalive 64;
+$servers    keepalive 64;
     keepalive_timeout 4s;
   }
   server {

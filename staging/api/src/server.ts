@@ -16,8 +16,12 @@ const required = (name: string): string => {
   return v;
 };
 
-const port = Number(required('API_LOCAL_PORT'));
-const adminPort = Number(env.API_ADMIN_PORT ?? 0);
+// Replicas of a swarm share the host's network: each takes its own ports from its task slot (TASK_SLOT, set from
+// Swarm's {{.Task.Slot}}), so slot 1, and a single container on Compose, keep API_LOCAL_PORT itself.
+const slot = Number(env.TASK_SLOT || 1);
+if (!Number.isInteger(slot) || slot < 1) throw new Error(`TASK_SLOT is not a slot number: ${env.TASK_SLOT}`);
+const port = Number(required('API_LOCAL_PORT')) + slot - 1;
+const adminPort = env.API_ADMIN_PORT ? Number(env.API_ADMIN_PORT) + slot - 1 : 0;
 const affiliateTag = required('AFFILIATE_TAG');
 const apiKey = required('BUYWHERE_API_KEY');
 
