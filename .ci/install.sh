@@ -15,6 +15,8 @@ command -v jq >/dev/null || need+=(jq)
 command -v tmux >/dev/null || need+=(tmux)
 # sshd serves the test of the engine reached over ssh://; the tests run their own, on loopback.
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+# The registry of a multi-node staging swarm (npm run staging:up -- --swarm --nodes N), run on loopback.
+command -v docker-registry >/dev/null || need+=(docker-registry)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq

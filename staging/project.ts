@@ -126,6 +126,11 @@ function writeEnv(paths: StagingPaths, baseImage: string): { fresh: boolean } {
     'STAGING_LAYOUT',
     pick('STAGING_LAYOUT', () => secret(8)),
   );
+  replaceEnv(paths, values);
+  return { fresh };
+}
+
+function replaceEnv(paths: StagingPaths, values: Map<string, string>) {
   const tmp = `${paths.envFile}.tmp`;
   writeFileSync(tmp, formatEnvFile(values), { mode: 0o600 });
   chmodSync(tmp, 0o600);
@@ -133,7 +138,16 @@ function writeEnv(paths: StagingPaths, baseImage: string): { fresh: boolean } {
   cpSync(tmp, paths.envFile);
   chmodSync(paths.envFile, 0o600);
   rmSync(tmp);
-  return { fresh };
+}
+
+/** Sets (a string) or removes (null) keys of the project's .env, keeping the rest as it is. */
+export function updateStagingEnv(paths: StagingPaths, changes: Record<string, string | null>) {
+  const values = readStagingEnv(paths);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) values.delete(k);
+    else values.set(k, v);
+  }
+  replaceEnv(paths, values);
 }
 
 export async function buildBaseImage(): Promise<string> {

@@ -1,6 +1,7 @@
 // The runbook on a real single-node Docker Swarm (RUNBOOK_ORCHESTRATOR=swarm): deploy good → smoke → GO, a build
 // whose health check fails (the engine rolls it back), a build whose redirect loses its tag (HOLD, then
-// `npm run rollback`), and a deploy killed mid-update. The stack binds the same ports as the Compose stack, so this
+// `npm run rollback`), and a deploy killed mid-update. Then the same swarm grows to three nodes (two worker engines
+// on 127.0.0.2 and .3, and a registry on loopback), and a deploy goes through the registry to both workers. The stack binds the same ports as the Compose stack, so this
 // file runs after every other (lib/harness/sequencer.ts) and brings the Compose stack back when it ends.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,9 @@ import { imageInfo } from '../lib/probes/docker';
 import { get } from '../lib/probes/http';
 import { stagingUp } from '../staging/project';
 import { stagingDownSwarm, stagingUpSwarm, swarmState } from '../staging/swarm';
+import { rigPaths } from '../staging/nodes';
+import { engine } from '../lib/probes/engine';
+import { existsSync } from 'node:fs';
 import { status } from '../scripts/status';
 import {
   commitToProject,
@@ -209,4 +213,80 @@ describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', (
     expect(await apiTaskImage()).toBe(await imageOf(sha));
     expect(await projectHead()).toBe(sha);
   }, 900_000);
+});
+
+describe('three nodes: two worker engines and a registry (npm run staging:up -- --swarm --nodes 3)', () => {
+  const pinned = (sha: string) => new RegExp(`^127\\.0\\.0\\.1:\\d+/${t.apiImage}:sha-${sha}@sha256:[0-9a-f]{64}$`);
+  type Task = {
+    NodeID: string;
+    Status: { State: string };
+    DesiredState: string;
+    Spec: { ContainerSpec: { Image: string } };
+  };
+  const apiTasks = async () => {
+    const api = (await listServices(t.composeProject, ['api'])).get('api')!;
+    return (await engine<Task[]>('/tasks', { query: { filters: { service: [api.ID] } } })).filter(
+      (x) => x.DesiredState === 'running' && x.Status.State === 'running',
+    );
+  };
+  const workers = async () =>
+    new Set(
+      (await engine<Array<{ ID: string; Spec: { Role: string }; Status: { State: string } }>>('/nodes'))
+        .filter((n) => n.Spec.Role === 'worker' && n.Status.State === 'ready')
+        .map((n) => n.ID),
+    );
+
+  beforeAll(async () => {
+    await stagingUpSwarm(log, 3);
+    await warmUp();
+  }, 900_000);
+
+  it('the API runs two replicas, one on each worker, each named by the digest the registry gave it', async () => {
+    const nodes = await workers();
+    expect(nodes.size).toBe(2);
+    const tasks = await apiTasks();
+    expect(tasks).toHaveLength(2);
+    expect(new Set(tasks.map((x) => x.NodeID))).toEqual(nodes);
+    const sha = (await projectHead()).slice(0, 7);
+    for (const x of tasks)
+      expect(x.Spec.ContainerSpec.Image).toMatch(/^127\.0\.0\.1:\d+\/buywhere-api:sha-[0-9a-f]+@sha256:/);
+    expect(sha).toMatch(/^[0-9a-f]{7}$/);
+    // The edge balances across both: the public address answers.
+    expect((await get(`${t.apiUrl}/health`, { caFile: t.caFile })).status).toBe(200);
+  });
+
+  it('a deploy of a new commit pushes it, pins it by digest, and runs it on both workers; smoke passes and the gate says GO', async () => {
+    const sha = await commitToProject(
+      { 'CHANGES.md': `Three-node deploy ${Date.now()}\n` },
+      'A good build, three nodes',
+    );
+    const reports = reportsDir();
+    const d = await phase('deploy', { reports, env: onSwarm });
+    expect(d.exitCode, d.output.slice(-4000)).toBe(0);
+    expect(d.check('deploy.2.tag').measured).toMatchObject({
+      registry: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      api_digest: expect.stringMatching(/^sha256:/),
+    });
+    const tasks = await apiTasks();
+    expect(tasks).toHaveLength(2);
+    expect(new Set(tasks.map((x) => x.NodeID))).toEqual(await workers());
+    for (const x of tasks) expect(x.Spec.ContainerSpec.Image).toMatch(pinned(sha));
+    await warmUp();
+    await phase('preflight', { reports, env: onSwarm });
+    const s = await phase('smoke', { reports, env: onSwarm });
+    expect(s.exitCode, s.output.slice(-3000)).toBe(0);
+    expect(s.evidence.identity?.build).toBe(sha);
+    const g = await gonogo(reports, onSwarm);
+    expect(g.decision.decision, g.reasons).toBe('GO');
+  }, 900_000);
+
+  it('staging:down --swarm leaves no worker engine, no registry and none of their state', async () => {
+    const rig = rigPaths(t.projectDir);
+    expect(existsSync(rig.root)).toBe(true);
+    await stagingDownSwarm(log);
+    expect(existsSync(rig.root)).toBe(false);
+    const left = await run(['sh', '-c', 'pgrep -af "docker-registry|dockerd .*swarm-nodes" || true']);
+    expect(left.output.trim()).toBe('');
+    expect(await swarmState()).toBe('inactive');
+  }, 300_000);
 });

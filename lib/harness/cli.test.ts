@@ -17,10 +17,22 @@ describe('command line', () => {
     expect(parseCommand(watch, ['--auto-rollback'])).toEqual({
       ok: true,
       flags: { 'auto-rollback': true },
+      options: {},
       command: undefined,
       named: [],
     });
     expect(parseCommand(watch, [])).toMatchObject({ ok: true, flags: {} });
+  });
+
+  it('a flag that takes a value gives it as written; one given none is refused', () => {
+    const spec = { usage: 'x', summary: 'y', options: { nodes: 'how many' }, flags: { swarm: 'z' } };
+    expect(parseCommand(spec, ['--swarm', '--nodes', '3'])).toMatchObject({
+      ok: true,
+      flags: { swarm: true },
+      options: { nodes: '3' },
+    });
+    expect(parseCommand(spec, ['--swarm'])).toMatchObject({ ok: true, options: { nodes: undefined } });
+    expect(parseCommand(spec, ['--nodes'])).toMatchObject({ ok: false, exit: 2 });
   });
 
   it.each([['--auto-rolback'], ['--auto-rollback=yes'], ['stray'], ['-x']])(

@@ -13,6 +13,8 @@ export interface CommandSpec {
   usage: string;
   summary: string;
   flags?: Record<string, string>;
+  /** Flags that take a value (`--nodes 3`), each with what it does. */
+  options?: Record<string, string>;
   /** Allowed first positional arguments, each with what it does; none allowed when absent. */
   commands?: Record<string, string>;
   /** Any number of the commands may be named, each at most once (none: all of them). @default false: exactly one */
@@ -22,7 +24,13 @@ export interface CommandSpec {
 }
 
 export type Parsed =
-  | { ok: true; flags: Record<string, boolean>; command: string | undefined; named: string[] }
+  | {
+      ok: true;
+      flags: Record<string, boolean>;
+      options: Record<string, string | undefined>;
+      command: string | undefined;
+      named: string[];
+    }
   | { ok: false; exit: 0 | 2; text: string };
 
 export function helpText(spec: CommandSpec): string {
@@ -38,6 +46,7 @@ export function helpText(spec: CommandSpec): string {
     lines.push('');
   }
   lines.push('flags:');
+  for (const [f, what] of Object.entries(spec.options ?? {})) lines.push(`  --${`${f} <n>`.padEnd(18)} ${what}`);
   for (const [f, what] of Object.entries({ ...spec.flags, help: 'print this help and exit' }))
     lines.push(`  --${f.padEnd(18)} ${what}`);
   if (spec.env) {
@@ -77,21 +86,29 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: NodeJS.Proc
   try {
     parsed = parseArgs({
       args: argv,
-      options: Object.fromEntries(names.map((n) => [n, { type: 'boolean' as const }])),
+      options: {
+        ...Object.fromEntries(names.map((n) => [n, { type: 'boolean' as const }])),
+        ...Object.fromEntries(Object.keys(spec.options ?? {}).map((n) => [n, { type: 'string' as const }])),
+      },
       allowPositionals: !!spec.commands,
       strict: true,
     });
   } catch (err) {
     return { ok: false, exit: 2, text: `${(err as Error).message}\n\n${helpText(spec)}` };
   }
-  const flags = parsed.values as Record<string, boolean>;
+  const values = parsed.values as Record<string, boolean | string | undefined>;
+  const options = Object.fromEntries(Object.keys(spec.options ?? {}).map((o) => [o, values[o] as string | undefined]));
+  const flags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'boolean')) as Record<
+    string,
+    boolean
+  >;
   if (flags.help) return { ok: false, exit: 0, text: helpText(spec) };
   const [command, ...extra] = parsed.positionals;
   if (spec.commands && spec.several) {
     const wrong = parsed.positionals.filter((c, i, all) => !Object.hasOwn(spec.commands!, c) || all.indexOf(c) !== i);
     if (wrong.length)
       return { ok: false, exit: 2, text: `unknown or repeated: ${wrong.join(' ')}\n\n${helpText(spec)}` };
-    return { ok: true, flags, command: undefined, named: parsed.positionals };
+    return { ok: true, flags, options, command: undefined, named: parsed.positionals };
   }
   if (spec.commands) {
     if (!command || !Object.hasOwn(spec.commands, command) || extra.length)
@@ -101,14 +118,19 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: NodeJS.Proc
         text: `${command ? `unknown command "${[command, ...extra].join(' ')}"` : 'a command is needed'}\n\n${helpText(spec)}`,
       };
   }
-  return { ok: true, flags, command, named: command ? [command] : [] };
+  return { ok: true, flags, options, command, named: command ? [command] : [] };
 }
 
 /** Parses the process's arguments; prints help or the error and exits when there is nothing to run. */
 export function commandLine(
   spec: CommandSpec,
   argv = process.argv.slice(2),
-): { flags: Record<string, boolean>; command: string | undefined; named: string[] } {
+): {
+  flags: Record<string, boolean>;
+  options: Record<string, string | undefined>;
+  command: string | undefined;
+  named: string[];
+} {
   const p = parseCommand(spec, argv);
   if (p.ok) return p;
   (p.exit === 0 ? process.stdout : process.stderr).write(p.text);
