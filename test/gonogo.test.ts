@@ -51,7 +51,7 @@ describe('smoke against a remote staging, as CI runs it', () => {
     });
     expect(s.exitCode).toBe(2);
     expect(s.output).toMatch(
-      /2 settings need fixing:\n\s+- RUNBOOK_MCP_URL\n\s+expected: MCP base URL[\s\S]*\n\s+- setting BUYWHERE_API_KEY\n\s+expected: API key/,
+      /2 settings need fixing:\n\s+- RUNBOOK_MCP_URL\n\s+expected: MCP base URL[\s\S]*\n\s+- BUYWHERE_API_KEY\n\s+expected: API key/,
     );
     expect(s.output).not.toMatch(/node_modules\/vitest|    at /);
   });
