@@ -285,7 +285,8 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     expect(existsSync(rig.root)).toBe(true);
     await stagingDownSwarm(log);
     expect(existsSync(rig.root)).toBe(false);
-    const left = await run(['sh', '-c', 'pgrep -af "docker-registry|dockerd .*swarm-nodes" || true']);
+    // The brackets keep pgrep from finding its own shell's command line.
+    const left = await run(['sh', '-c', 'pgrep -af "[d]ocker-registry|[d]ockerd .*swarm-nodes" || true']);
     expect(left.output.trim()).toBe('');
     expect(await swarmState()).toBe('inactive');
   }, 300_000);
