@@ -1,5 +1,5 @@
-// Global setup of every runbook phase: resolve the run once (settings, checkout, the running build, reports
-// folder, plan) and hand it to the specs and the reporter with `provide`; print what differs from the target's defaults; for a deploy
+// Global setup of every runbook phase: resolve the run once (settings, checkout, reports folder, plan; the running
+// build is measured beside the first tests, lib/harness/run-start.ts) and hand it to the specs and the reporter with `provide`; print what differs from the target's defaults; for a deploy
 // or rollback, print the plan and hold a production run until it is confirmed (a dry run stops there, having
 // changed nothing); then forget the phase's previous evidence, so a run that dies early never leaves an older
 // GO behind.
@@ -10,6 +10,7 @@ import type { TestProject } from 'vitest/node';
 import { writeAtomic } from '../core/atomic.js';
 import { phaseSettings, reportsDirFrom, resolveFor, runOptions, snapshotSettings, type Resolved } from './config.js';
 import { scrubOutput } from '../core/secret.js';
+import { measureRunStart } from './run-start.js';
 import { forgetEvidence, phases, writeEvidence, writesEvidence, type Phase } from './evidence.js';
 import { phaseJunit } from './junit.js';
 import type { RunContext } from './run.js';
@@ -117,18 +118,15 @@ export default async function setup(
         await import('./planning.js')
       ).gatekeep(phase, target, checkout, runOptions(), (s) => process.stdout.write(s))
     : undefined;
-  // A phase that changes nothing vouches for the build that ran throughout: measured now, and again as it ends.
-  const runningAtStart = measuresAtStart.has(phase)
-    ? await (
-        await import('./identify.js')
-      )
-        .identify(target)
-        .catch((err: unknown) => ({ error: (err as Error).message.split('\n')[0]! }))
-    : undefined;
+  // A phase that changes nothing vouches for the build that ran throughout: measured as it starts (beside its first
+  // tests), and again as it ends.
+  if (measuresAtStart.has(phase)) {
+    const { identify } = await import('./identify.js');
+    measureRunStart(() => identify(target));
+  }
   const run: RunContext = {
     phase,
     settings: snapshotSettings(resolvedTarget),
-    runningAtStart,
     target: target.name,
     projectDir: target.projectDir,
     reportsDir: target.reportsDir,

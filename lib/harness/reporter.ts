@@ -15,6 +15,7 @@ import type { CheckMeta } from './check.js';
 import { gateOf } from './gate-meta.js';
 import { repoRoot, targetFromSnapshot, type Target } from './config.js';
 import type { RunContext } from './run.js';
+import { runStart } from './run-start.js';
 import { writeAtomic } from '../core/atomic.js';
 import { loadJunit, phaseJunit } from './junit.js';
 import { measuredInWords } from '../../runbook/words.js';
@@ -114,12 +115,9 @@ export default class RunbookReporter implements Reporter {
       .sort((a, b) => phases.indexOf(a.phase) - phases.indexOf(b.phase));
     if (!runs.length) return undefined;
     this.target = targetFromSnapshot(runs[0]!.settings);
-    // The build as the run started, as the first phase that measured it found it.
-    const atStart = runs.find((r) => r.runningAtStart)?.runningAtStart;
-    if (atStart)
-      this.builds = new BuildAcrossPhases(
-        'error' in atStart ? Promise.reject(new Error(atStart.error)) : Promise.resolve(atStart),
-      );
+    // The build as the run started, as the first phase setup that measured it found it.
+    const atStart = runStart();
+    if (atStart) this.builds = new BuildAcrossPhases(atStart);
     return this.target;
   }
 

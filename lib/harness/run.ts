@@ -1,12 +1,10 @@
 // What a phase run is about, resolved once by its global setup and handed to the specs with Vitest's provide:
-// the settings (secrets by reference), the checkout it deploys, the build running as it started, where reports
-// go and, for a deploy or rollback, the plan that was printed (and on production confirmed) before anything
+// the settings (secrets by reference), the checkout it deploys, where reports go and, for a deploy or rollback, the plan that was printed (and on production confirmed) before anything
 // changed. The reporter reads the same context.
 import { inject } from 'vitest';
 import type { Plan } from '../operations/plan.js';
 import { targetFromSnapshot, type Resolved, type SettingsSnapshot, type Target, type TargetName } from './config.js';
 import type { Phase } from './evidence.js';
-import type { Identity } from './identity.js';
 
 export interface RunContext {
   phase: Phase;
@@ -20,11 +18,6 @@ export interface RunContext {
   startedAt: string;
   /** The run's settings, resolved and checked once; secrets are named, never carried. */
   settings: SettingsSnapshot;
-  /**
-   * The running build as the run started, measured by the setup of a phase that changes nothing (preflight,
-   * smoke); its end is measured against it. An error says why it could not be measured.
-   */
-  runningAtStart?: Identity | { error: string };
   /**
    * The earlier runbook phases of this same Vitest run (`npm run launch` runs several as projects, in runbook
    * order): this phase runs only when each of them passed, and is recorded as not run otherwise.
