@@ -165,12 +165,17 @@ describe('Step 4 — Restart services with the prior image', () => {
   test(`${titleOf('rollback.4')} (${t.apiLocalUrl}/health)`, async (ctx) => {
     const c = check(ctx, 'rollback.4');
     const r = s.get(ctx);
-    const running = await c.probe(() => orchestrator.services(['api']));
+    // Every replica, each by the image id this engine holds for it: a task on another node is known by the
+    // reference its spec pins. Replicas that disagree name no one image, and never the target.
+    const ids = await c.probe(async () => {
+      const replicas = await orchestrator.replicas('api');
+      return [...new Set(await Promise.all(replicas.map(async (x) => (await imageInfo(x.imageId))?.id ?? x.imageId)))];
+    });
     c.judge({
       url: `${t.apiLocalUrl}/health`,
       http: r.value,
       seconds: r.apiHealthyMs / 1000,
-      running_image: running.get('api')?.imageId ?? null,
+      running_image: ids.length ? ids.join(', ') : null,
       target: choice().api,
     });
   });

@@ -19,6 +19,29 @@ const settings = { deployBranch: 'master', replicaMaxLagBytes: 1024 };
 const met = (id: Parameters<typeof entry>[0], change: Record<string, unknown>) =>
   judge(id, { ...entry(id).example, ...change }, settings);
 
+describe('smoke.replicas: each replica asked on its own port', () => {
+  const rep = {
+    slot: 2,
+    node: 'worker-2',
+    url: 'http://127.0.0.1:18001',
+    http: 200,
+    build: 'abc1234',
+    runs: 'abc1234',
+  };
+  it('passes when every replica names the build its image was built from', () => {
+    expect(met('smoke.replicas', { replicas: [{ ...rep, slot: 1 }, rep] })).toBeUndefined();
+  });
+  it('fails a replica of another build, or one that does not answer, naming its slot and node; and no replica at all', () => {
+    expect(met('smoke.replicas', { replicas: [rep, { ...rep, build: 'old0000' }] })).toMatch(
+      /replica 2 on worker-2 \(http:\/\/127\.0\.0\.1:18001\): names old0000, runs abc1234/,
+    );
+    expect(met('smoke.replicas', { replicas: [{ ...rep, http: null, build: null, problem: 'ECONNREFUSED' }] })).toMatch(
+      /HTTP null, ECONNREFUSED/,
+    );
+    expect(met('smoke.replicas', { replicas: [] })).toMatch(/no API replica was measured/);
+  });
+});
+
 describe('deploy.2.tag through a registry', () => {
   const digest = `sha256:${'c'.repeat(64)}`;
   it('passes with both images pushed and named by digest, and with no registry at all', () => {

@@ -959,6 +959,52 @@ const entries = [
     },
   },
   {
+    // Not the runbook's: behind a balancer one replica of another build hides among good ones, so each replica's
+    // own /health is asked on its local port, beside the public checks that go through the edge.
+    id: 'smoke.replicas',
+    phase: 'smoke',
+    section: 'Smoke 1',
+    kind: 'advisory',
+    title:
+      "Each API replica's own /health, on its local port behind the edge, names the build Docker says it runs (advisory)",
+    expected: 'every replica: HTTP 200, naming the build its image was built from',
+    action:
+      'HOLD if a replica serves another build: redeploy or roll back; a replica that does not answer is a task to look at (`npm run status`)',
+    judge: (m) => {
+      const reps = records(m.replicas);
+      const wrong = reps.filter((r) => r.http !== 200 || typeof r.build !== 'string' || r.build !== r.runs);
+      return first(
+        [reps.length > 0, 'no API replica was measured'],
+        [
+          wrong.length === 0,
+          () =>
+            wrong
+              .map(
+                (r) =>
+                  `replica ${word(r.slot)} on ${word(r.node)} (${word(r.url)}): ${r.http === 200 ? `names ${word(r.build)}, runs ${word(r.runs)}` : `HTTP ${word(r.http)}${typeof r.problem === 'string' ? `, ${r.problem}` : ''}`}`,
+              )
+              .join('; '),
+        ],
+      );
+    },
+    words: (m) => {
+      const reps = records(m.replicas);
+      return reps.length
+        ? reps
+            .map(
+              (r) =>
+                `replica ${word(r.slot)} on ${word(r.node)}: ${r.http === 200 ? word(r.build) : `HTTP ${word(r.http)}`}`,
+            )
+            .join('; ')
+        : undefined;
+    },
+    example: {
+      replicas: [
+        { slot: 1, node: 'host-1', url: 'http://127.0.0.1:8000', http: 200, build: 'abc1234', runs: 'abc1234' },
+      ],
+    },
+  },
+  {
     id: 'smoke.10',
     phase: 'smoke',
     section: 'Smoke 10',
@@ -1336,6 +1382,9 @@ export const conditions: ReadonlyArray<GoCondition> = [
     },
   },
 ];
+
+const records = (v: unknown): Array<Record<string, unknown>> =>
+  Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
 
 const isDigest = (x: unknown) => typeof x === 'string' && /^sha256:[0-9a-f]{64}$/.test(x);
 

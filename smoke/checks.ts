@@ -3,6 +3,7 @@
 import type { TestContext } from 'vitest';
 import { check, type Check } from '../lib/harness/check';
 import { target } from '../lib/harness/run';
+import { settingOf } from '../lib/harness/config';
 import { connectionsOpen, connectionsPerOrigin, get, json, openAhead, walkRedirects } from '../lib/probes/http';
 import { peerCertificate } from '../lib/probes/tls';
 import { entry, maxRedirects, meets, titleOf, type CheckId } from '../runbook/catalogue';
@@ -86,6 +87,44 @@ export async function health(ctx: TestContext, id: CheckId = 'smoke.1') {
   const c = check(ctx, id);
   const a = await getJson(c, '/health');
   c.judge({ http: a.http, status: a.problem ?? a.body.status ?? null, build: a.body.build ?? null, ms: a.ms });
+}
+
+/**
+ * Each API replica's own /health, on its local port (API local URL + task slot - 1, as the staging swarm's replicas
+ * sit), against the build Docker says its image was built from. Smoke with no engine to ask (a remote staging)
+ * could not check, which is advisory.
+ */
+export async function replicaHealth(ctx: TestContext, id: CheckId = 'smoke.replicas') {
+  const c = check(ctx, id);
+  const local = settingOf(t(), 'apiLocalUrl');
+  if (!local) c.couldNotCheck('RUNBOOK_API_LOCAL_URL is not set: no replica can be asked on its own port');
+  const replicas = await c.probe(async () => {
+    // Loaded here, not with the module: the other checks never ask the engine.
+    const [{ orchestratorFor }, { imageInfo }, { revisionOf }] = await Promise.all([
+      import('../lib/operations/orchestrators'),
+      import('../lib/probes/docker'),
+      import('../lib/operations/rollback-state'),
+    ]);
+    const found = await orchestratorFor(t()).replicas('api');
+    return Promise.all(found.map(async (r) => ({ ...r, runs: revisionOf(await imageInfo(r.imageId)) ?? null })));
+  });
+  if (!replicas.length) c.couldNotCheck('the engine this smoke can ask runs no API replica of this project');
+  const measured = await Promise.all(
+    replicas.map(async (r) => {
+      const u = new URL(local!);
+      u.port = String(Number(u.port || (u.protocol === 'https:' ? 443 : 80)) + (r.slot ?? 1) - 1);
+      const base = { slot: r.slot ?? 1, node: r.node ?? 'this host', url: u.origin, runs: r.runs };
+      try {
+        const res = await get(`${u.origin}/health`, http());
+        const body = json(res);
+        const build = body.ok ? (body.value as { build?: unknown }).build : undefined;
+        return { ...base, http: res.status, build: typeof build === 'string' ? build : null };
+      } catch (err) {
+        return { ...base, http: null, build: null, problem: (err as Error).message.split('\n')[0] };
+      }
+    }),
+  );
+  c.judge({ replicas: measured });
 }
 
 export async function detailedHealth(ctx: TestContext, id: CheckId = 'smoke.2') {

@@ -22,6 +22,7 @@ const afterDbTimed = ['smoke.2'] as const;
 
 describe.concurrent('3. Smoke test suite', () => {
   smokeCheck('smoke.1', (ctx) => smoke.health(ctx));
+  smokeCheck('smoke.replicas', (ctx) => smoke.replicaHealth(ctx));
   smokeCheck('smoke.2', (ctx) => smoke.detailedHealth(ctx));
   smokeCheck('smoke.3', (ctx) => smoke.products(ctx), afterDbTimed);
   smokeCheck('smoke.4', (ctx) => smoke.searchLaptop(ctx), afterDbTimed);

@@ -87,7 +87,7 @@ describe('npm run launch -- --no-deploy: preflight → smoke → gonogo in one V
     expect(r.stopped).toMatch(/^preflight failed \(1.5 — /);
     const smoke = readEvidence(reports, 'smoke');
     if (!smoke.ok) throw new Error(smoke.problem);
-    expect(smoke.evidence.checks).toHaveLength(10);
+    expect(smoke.evidence.checks).toHaveLength(11);
     for (const c of smoke.evidence.checks) {
       expect(c.status).toBe('not-run');
       expect(c.message).toMatch(/^not run: preflight failed \(1.5 — /);

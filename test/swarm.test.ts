@@ -236,6 +236,9 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
         .map((n) => n.ID),
     );
 
+  /** The pinned image the API ran before this describe's deploy. */
+  let before = '';
+
   beforeAll(async () => {
     await stagingUpSwarm(log, 3);
     await warmUp();
@@ -256,6 +259,7 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
   });
 
   it('a deploy of a new commit pushes it, pins it by digest, and runs it on both workers; smoke passes and the gate says GO', async () => {
+    before = (await apiTasks())[0]!.Spec.ContainerSpec.Image;
     const sha = await commitToProject(
       { 'CHANGES.md': `Three-node deploy ${Date.now()}\n` },
       'A good build, three nodes',
@@ -276,8 +280,26 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     const s = await phase('smoke', { reports, env: onSwarm });
     expect(s.exitCode, s.output.slice(-3000)).toBe(0);
     expect(s.evidence.identity?.build).toBe(sha);
+    // Each replica asked on its own port, behind the edge: both name the build.
+    const replicas = s.check('smoke.replicas');
+    expect(replicas.status, replicas.message).toBe('pass');
+    expect((replicas.measured as { replicas: Array<{ url: string; build: string }> }).replicas).toEqual([
+      expect.objectContaining({ url: expect.stringMatching(/:\d+$/), build: sha }),
+      expect.objectContaining({ build: sha }),
+    ]);
     const g = await gonogo(reports, onSwarm);
     expect(g.decision.decision, g.reasons).toBe('GO');
+    // The build it replaced is saved by its digest too: the bytes a rollback has every node pull back.
+    expect(readState(t.projectDir)?.PREV_API_DIGEST).toBe(before.replace(/:sha-[0-9a-f]+@/, '@'));
+  }, 900_000);
+
+  it('npm run rollback puts every API task, on both workers, back on the previous build, by its digest', async () => {
+    const r = await phase('rollback', { env: { ...onSwarm, RUNBOOK_ROLLBACK_REASON: 'three-node rollback drill' } });
+    expect(r.exitCode, r.output.slice(-4000)).toBe(0);
+    const tasks = await apiTasks();
+    expect(tasks).toHaveLength(2);
+    expect(new Set(tasks.map((x) => x.NodeID))).toEqual(await workers());
+    for (const x of tasks) expect(x.Spec.ContainerSpec.Image).toBe(before);
   }, 900_000);
 
   it('staging:down --swarm leaves no worker engine, no registry and none of their state', async () => {

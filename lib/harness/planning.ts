@@ -39,7 +39,9 @@ async function running(t: Target) {
   const [api, mcp] = await Promise.all(
     [apis[0]?.imageId, mcps[0]?.imageId].map((i) => (i ? imageInfo(i) : Promise.resolve(undefined))),
   );
-  return { api, mcp, runningApiIds: new Set(apis.map((r) => r.imageId)) };
+  // A task on another node is known by the reference its spec pins: its image id is what this engine holds for it.
+  const ids = await Promise.all(apis.map(async (r) => (await imageInfo(r.imageId))?.id ?? r.imageId));
+  return { api, mcp, runningApiIds: new Set(ids) };
 }
 
 /** Where the database stands; a read that fails is said, never shown as a database with no migrations. */

@@ -15,6 +15,7 @@ import {
   statePath,
   historyPath,
   type ImageRef,
+  type RollbackState,
 } from './rollback-state';
 
 const img = (id: string, sha?: string, tags: string[] = []): ImageRef => ({
@@ -74,6 +75,21 @@ describe('.rollback_state format', () => {
 
 describe('deploy step 1 plan', () => {
   const base = { now, apiCandidates: [] as ImageRef[], mcpCandidates: [] as ImageRef[] };
+
+  it('through a registry, the previous API image is also saved by its digest, and reads back from the file', () => {
+    const digest = `127.0.0.1:15000/buywhere-api@sha256:${'d'.repeat(64)}`;
+    const p = planDeployState({
+      ...base,
+      deployedBuild: 'new1111',
+      currentApi: { ...img('sha256:old', 'old0000'), digests: [digest] },
+    });
+    expect(p).toMatchObject({ action: 'write', state: { PREV_API_IMAGE: 'sha256:old', PREV_API_DIGEST: digest } });
+    const state = (p as { state: RollbackState }).state;
+    expect(parseState(formatState(state))).toEqual(state);
+    // On one host there is none, and the file keeps the runbook's own fields only.
+    const local = planDeployState({ ...base, deployedBuild: 'new1111', currentApi: img('sha256:old', 'old0000') });
+    expect(formatState((local as { state: RollbackState }).state)).not.toContain('PREV_API_DIGEST');
+  });
 
   it('PREV_SHA is the build being replaced, not the one being deployed', () => {
     const p = planDeployState({

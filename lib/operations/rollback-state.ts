@@ -11,6 +11,11 @@ export interface RollbackState {
   DEPLOY_TIME: string;
   /** The SHA this deploy ships; not in the runbook's file, kept so a rollback can tell builds apart. */
   DEPLOY_SHA?: string;
+  /**
+   * The previous API image as a registry names it (`<registry>/buywhere-api@sha256:…`), when it went through one: the
+   * bytes every node pulls back on a rollback. Not in the runbook's file; absent on one host.
+   */
+  PREV_API_DIGEST?: string;
 }
 
 export interface HistoryEntry {
@@ -51,6 +56,7 @@ export function formatState(s: RollbackState): string {
     'PREV_SHA',
     'DEPLOY_TIME',
     'DEPLOY_SHA',
+    'PREV_API_DIGEST',
   ];
   return (
     keys
@@ -128,6 +134,8 @@ export function saveState(dir: string, s: RollbackState, event: HistoryEntry['ev
 export interface ImageRef {
   id: string;
   tags: string[];
+  /** `repo@sha256:…` for each registry the image went through. */
+  digests?: string[];
   labels: Record<string, string>;
   created?: string;
 }
@@ -166,6 +174,7 @@ export function planDeployState(input: {
         PREV_API_IMAGE: input.currentApi.id,
         PREV_MCP_IMAGE: input.currentMcp?.id ?? 'none',
         PREV_SHA: currentRev ?? 'unknown',
+        ...(input.currentApi.digests?.[0] ? { PREV_API_DIGEST: input.currentApi.digests[0] } : {}),
       },
     };
   }

@@ -2,14 +2,16 @@
 # The edge in front of the API, as production's proxy is: TLS at API_PORT with the staging certificate, forwarded
 # to the API's plain-HTTP local port. A config of its own, because Debian's default site listens on 0.0.0.0:80.
 # SIGHUP (a certificate swapped in by a test) makes nginx read the certificate again. With API_REPLICAS replicas
-# (a swarm's, each on API_LOCAL_PORT + slot - 1) it balances across them.
+# (a swarm's, each on API_LOCAL_PORT + slot - 1) it balances across them. None is ever marked down (max_fails=0):
+# nginx would otherwise shun every replica for 10 s after a restart that stopped them all (a rollback's step 1),
+# and answer 502 while they serve again; a replica that refuses a connection is passed over for the next one.
 set -eu
 replicas=${API_REPLICAS:-1}
 [ "$replicas" -ge 1 ] 2>/dev/null || replicas=1
 servers=""
 i=0
 while [ "$i" -lt "$replicas" ]; do
-  servers="$servers    server 127.0.0.1:$((API_LOCAL_PORT + i));
+  servers="$servers    server 127.0.0.1:$((API_LOCAL_PORT + i)) max_fails=0;
 "
   i=$((i + 1))
 done
