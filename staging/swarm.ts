@@ -94,7 +94,7 @@ async function ensureManager(log: (m: string) => void) {
 }
 
 /** Joins a worker engine to the manager's swarm, on its own loopback address. */
-async function join_(w: WorkerEngine) {
+async function joinWorker(w: WorkerEngine) {
   const swarm = await engine<{ JoinTokens: { Worker: string } }>('/swarm');
   await engine(
     '/swarm/join',
@@ -132,7 +132,7 @@ async function layoutNodes(paths: StagingPaths, nodes: number, log: (m: string) 
   log(`registry on ${registry}`);
   for (let i = 1; i < nodes; i++) {
     const w = await startWorker(rig, i);
-    await join_(w);
+    await joinWorker(w);
     log(`worker ${i} (${w.address}) joined the swarm`);
   }
   updateStagingEnv(paths, { REGISTRY: registry, API_PLACEMENT: 'node.role == worker', API_SCALE: '2' });
