@@ -1,6 +1,6 @@
-// What every phase but the gate does as it starts (each phase's setup.ts runs it). A Go/No-Go decision stands only for the evidence it was made from:
-// when a phase starts in its reports folder, that evidence is about to change, so the decision there is
-// replaced by a HOLD that says which run withdrew it. A GO read from the folder after a later smoke failed, or
+// What every phase but the gate does as it starts (each phase's setup.ts runs it). A Go/No-Go decision stands
+// only for the evidence it was made from: when a phase starts in its reports folder, that evidence is about to
+// change, so the decision there is replaced by a HOLD that says which run withdrew it. A GO read from the folder after a later smoke failed, or
 // while it runs, is never the one the gate made before it; a GO posted to Slack is withdrawn there too. In a run
 // that holds the gate (`npm run launch -- --no-deploy`), a phase that cannot start writes the gate's HOLD itself.
 import { existsSync } from 'node:fs';

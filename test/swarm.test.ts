@@ -1,8 +1,9 @@
 // The runbook on a real single-node Docker Swarm (RUNBOOK_ORCHESTRATOR=swarm): deploy good → smoke → GO, a build
 // whose health check fails (the engine rolls it back), a build whose redirect loses its tag (HOLD, then
 // `npm run rollback`), and a deploy killed mid-update. Then the same swarm grows to three nodes (two worker engines
-// on 127.0.0.2 and .3, and a registry on loopback), and a deploy goes through the registry to both workers. The stack binds the same ports as the Compose stack, so this
-// file runs after every other (lib/harness/sequencer.ts) and brings the Compose stack back when it ends.
+// on 127.0.0.2 and .3, and a registry on loopback), and a deploy goes through the registry to both workers. The
+// stack binds the same ports as the Compose stack, so this file runs after every other (lib/harness/sequencer.ts)
+// and brings the Compose stack back when it ends.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

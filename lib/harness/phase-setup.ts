@@ -1,8 +1,8 @@
 // Global setup of every runbook phase: resolve the run once (settings, checkout, reports folder, plan; the running
-// build is measured beside the first tests, lib/harness/run-start.ts) and hand it to the specs and the reporter with `provide`; print what differs from the target's defaults; for a deploy
-// or rollback, print the plan and hold a production run until it is confirmed (a dry run stops there, having
-// changed nothing); then forget the phase's previous evidence, so a run that dies early never leaves an older
-// GO behind.
+// build is measured beside the first tests, lib/harness/run-start.ts) and hand it to the specs and the reporter
+// with `provide`; print what differs from the target's defaults; for a deploy or rollback, print the plan and hold
+// a production run until it is confirmed (a dry run stops there, having changed nothing); then forget the phase's
+// previous evidence, so a run that dies early never leaves an older GO behind.
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,7 @@
 // What a phase run is about, resolved once by its global setup and handed to the specs with Vitest's provide:
-// the settings (secrets by reference), the checkout it deploys, where reports go and, for a deploy or rollback, the plan that was printed (and on production confirmed) before anything
-// changed. The reporter reads the same context.
+// the settings (secrets by reference), the checkout it deploys, where reports go and, for a deploy or rollback,
+// the plan that was printed (and on production confirmed) before anything changed. The reporter reads the same
+// context.
 import { inject } from 'vitest';
 import type { Plan } from '../operations/plan.js';
 import { targetFromSnapshot, type Resolved, type SettingsSnapshot, type Target, type TargetName } from './config.js';
