@@ -29,3 +29,4 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 bash .ci/start-docker.sh
 bash staging/base/build-base.sh
+bash staging/base/build-base.sh app

@@ -25,11 +25,14 @@ describe('layoutProject', () => {
   });
 
   it('lays out a clean checkout level with its upstream, and a second layout commits nothing', async () => {
-    const paths = await layoutProject({ baseImage: 'buywhere-staging-base:test' });
+    const paths = await layoutProject({
+      baseImage: 'buywhere-staging-base:test',
+      appImage: 'buywhere-staging-app:test',
+    });
     expect(paths.upstream).toBe(`${projectDir}.upstream.git`);
     expect(await gitState(projectDir)).toMatchObject({ dirty: [], upstream: 'origin/master', ahead: 0, behind: 0 });
     const head = git(projectDir, 'rev-parse', 'HEAD');
-    await layoutProject({ baseImage: 'buywhere-staging-base:test' });
+    await layoutProject({ baseImage: 'buywhere-staging-base:test', appImage: 'buywhere-staging-app:test' });
     expect(git(projectDir, 'rev-parse', 'HEAD')).toBe(head);
   }, 60_000);
 
@@ -38,7 +41,11 @@ describe('layoutProject', () => {
     rmSync(`${projectDir}.upstream.git`, { recursive: true });
     git(projectDir, 'remote', 'set-url', 'origin', join(root, 'elsewhere.git'));
     const logged: string[] = [];
-    await layoutProject({ baseImage: 'buywhere-staging-base:test', log: (m) => logged.push(m) });
+    await layoutProject({
+      baseImage: 'buywhere-staging-base:test',
+      appImage: 'buywhere-staging-app:test',
+      log: (m) => logged.push(m),
+    });
     expect(existsSync(join(`${projectDir}.upstream.git`, 'HEAD'))).toBe(true);
     expect(git(projectDir, 'remote', 'get-url', 'origin')).toBe(`${projectDir}.upstream.git`);
     const s = await gitState(projectDir);
@@ -50,7 +57,7 @@ describe('layoutProject', () => {
   it('adds origin when the checkout has none', async () => {
     rmSync(`${projectDir}.upstream.git`, { recursive: true });
     git(projectDir, 'remote', 'remove', 'origin');
-    await layoutProject({ baseImage: 'buywhere-staging-base:test' });
+    await layoutProject({ baseImage: 'buywhere-staging-base:test', appImage: 'buywhere-staging-app:test' });
     expect(git(projectDir, 'remote', 'get-url', 'origin')).toBe(`${projectDir}.upstream.git`);
     expect(await gitState(projectDir)).toMatchObject({ upstream: 'origin/master', ahead: 0, fetchError: undefined });
   }, 60_000);

@@ -98,7 +98,7 @@ function syncSources(projectDir: string) {
 const secret = (bytes: number) => randomBytes(bytes).toString('hex');
 
 /** Writes .env on first use, with fresh random secrets; later runs keep the secrets and refresh the rest. */
-function writeEnv(paths: StagingPaths, baseImage: string): { fresh: boolean } {
+function writeEnv(paths: StagingPaths, baseImage: string, appImage: string): { fresh: boolean } {
   const defaults = parseEnvFile(
     readFileSync(join(stagingSource, 'defaults.env'), 'utf8'),
     'staging/defaults.env',
@@ -122,6 +122,7 @@ function writeEnv(paths: StagingPaths, baseImage: string): { fresh: boolean } {
   values.set('DATABASE_URL', `postgresql://buywhere:${postgres}@127.0.0.1:${defaults.get('PGBOUNCER_PORT')}/catalog`);
   values.set('REDIS_URL', `redis://:${redis}@127.0.0.1:${defaults.get('REDIS_PORT')}/0`);
   values.set('BASE_IMAGE', baseImage);
+  values.set('APP_BASE_IMAGE', appImage);
   values.set(
     'STAGING_LAYOUT',
     pick('STAGING_LAYOUT', () => secret(8)),
@@ -150,8 +151,9 @@ export function updateStagingEnv(paths: StagingPaths, changes: Record<string, st
   replaceEnv(paths, values);
 }
 
-export async function buildBaseImage(): Promise<string> {
-  const r = await run(['bash', join(stagingSource, 'base', 'build-base.sh')], {
+/** Builds (once per package list) the base every service runs on, or the slim one of the API and MCP images. */
+export async function buildBaseImage(kind: 'base' | 'app' = 'base'): Promise<string> {
+  const r = await run(['bash', join(stagingSource, 'base', 'build-base.sh'), kind], {
     timeoutMs: 20 * 60_000,
     onLine: (l) => process.stderr.write(`  base: ${l}\n`),
   });
@@ -162,6 +164,8 @@ export async function buildBaseImage(): Promise<string> {
 /** Creates or refreshes the project directory: sources, bundles, .env, TLS, and its git repo with upstream. */
 export async function layoutProject(opts: {
   baseImage: string;
+  /** The slim base of the API and MCP images. */
+  appImage: string;
   log?: (m: string) => void;
 }): Promise<StagingPaths & { freshSecrets: boolean }> {
   const paths = stagingPaths();
@@ -169,7 +173,7 @@ export async function layoutProject(opts: {
   mkdirSync(paths.projectDir, { recursive: true });
   syncSources(paths.projectDir);
   await bundle(paths.projectDir);
-  const { fresh } = writeEnv(paths, opts.baseImage);
+  const { fresh } = writeEnv(paths, opts.baseImage, opts.appImage);
   const tlsDir = join(paths.projectDir, 'tls');
   await ensureCa(tlsDir);
   if (!existsSync(join(tlsDir, 'server.crt')))
@@ -224,10 +228,11 @@ export async function buildAppImages(paths = stagingPaths(), log: (m: string) =>
 }
 
 export async function stagingBuild(log: (m: string) => void) {
-  log('base image…');
+  log('base images…');
   const baseImage = await buildBaseImage();
-  log(`base image ${baseImage}`);
-  const paths = await layoutProject({ baseImage, log });
+  const appImage = await buildBaseImage('app');
+  log(`base images ${baseImage}, ${appImage}`);
+  const paths = await layoutProject({ baseImage, appImage, log });
   const env = readStagingEnv(paths);
   const foreign = await volumesNotLabelled(
     env.get('COMPOSE_PROJECT_NAME')!,

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Builds the Debian bookworm base image every staging container runs on, once per package list.
-# Nothing can be pulled here, so the root filesystem comes from debootstrap and is `docker import`ed.
+# Builds a Debian bookworm base image, once per package list: by default the one every staging service runs on;
+# `build-base.sh app` the slim one the API and MCP images start from. Nothing can be pulled here, so the root
+# filesystem comes from debootstrap and is `docker import`ed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-list="$here/packages.txt"
+case "${1:-base}" in
+  base) list="$here/packages.txt" name=buywhere-staging-base ;;
+  app) list="$here/app-packages.txt" name=buywhere-staging-app ;;
+  *) echo "usage: build-base.sh [base|app]" >&2; exit 2 ;;
+esac
 hash=$(sha256sum "$list" | cut -c1-12)
-image="buywhere-staging-base:$hash"
+image="$name:$hash"
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "$image"
   exit 0
