@@ -20,7 +20,8 @@ import { imageInfo } from '../lib/probes/docker';
 import { get } from '../lib/probes/http';
 import { stagingUp } from '../staging/project';
 import { stagingDownSwarm, stagingUpSwarm, swarmState } from '../staging/swarm';
-import { rigPaths } from '../staging/nodes';
+import { rigPaths, workerEngine } from '../staging/nodes';
+import { waitUntil } from '../lib/core/wait';
 import { engine } from '../lib/probes/engine';
 import { existsSync } from 'node:fs';
 import { status } from '../scripts/status';
@@ -301,6 +302,42 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     expect(tasks).toHaveLength(2);
     expect(new Set(tasks.map((x) => x.NodeID))).toEqual(await workers());
     for (const x of tasks) expect(x.Spec.ContainerSpec.Image).toBe(before);
+  }, 900_000);
+
+  it("a worker's engine stopped while the API updates: the deploy fails, or passes with every running API task on the new build; never a pass beside the old build", async () => {
+    const sha = await commitToProject({ 'CHANGES.md': `A node lost mid-deploy ${Date.now()}\n` }, 'A node lost');
+    const reports = reportsDir();
+    const deploying = phase('deploy', { reports, env: onSwarm, timeoutMs: 10 * 60_000 });
+    // The API's update is under way once the engine says so: then worker 2's engine stops, as `systemctl stop
+    // docker` would on that host.
+    await waitUntil(
+      async () => {
+        const state = (await listServices(t.composeProject, ['api'])).get('api')?.UpdateStatus?.State;
+        return state === 'updating' ? { ready: true, value: null } : { ready: false, last: state ?? 'no update' };
+      },
+      { what: "the API's update to start", timeoutMs: 300_000, intervalMs: 100 },
+    );
+    const lost = workerEngine(rigPaths(t.projectDir), 2);
+    process.kill(Number(readFileSync(join(lost.dir, 'docker.pid'), 'utf8').trim()), 'SIGTERM');
+    const d = await deploying;
+    const tasks = await apiTasks();
+    const step5 = d.check('deploy.5');
+    log(`a worker lost mid-deploy: deploy exit ${d.exitCode}, step 5 ${step5.status}: ${step5.message ?? 'passed'}`);
+    if (d.exitCode === 0) {
+      expect(d.check('deploy.5').status).toBe('pass');
+      expect(tasks.length).toBe(2);
+      for (const x of tasks) expect(x.Spec.ContainerSpec.Image).toMatch(pinned(sha));
+      // What serves says so too: each replica's own port names the new build.
+      for (const port of [0, 1]) {
+        const u = new URL(t.apiLocalUrl);
+        u.port = String(Number(u.port) + port);
+        const health = JSON.parse((await get(`${u.origin}/health`)).text) as { build?: string };
+        expect(health.build, u.origin).toBe(sha);
+      }
+    } else {
+      expect(['fail', 'error']).toContain(d.check('deploy.5').status);
+      expect(d.check('deploy.5').message).toMatch(/api/);
+    }
   }, 900_000);
 
   it('staging:down --swarm leaves no worker engine, no registry and none of their state', async () => {
