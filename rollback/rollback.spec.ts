@@ -14,6 +14,7 @@ import { dataServices } from '../lib/harness/data-services';
 import { planRollback } from '../lib/harness/planning';
 import { runContext } from '../lib/harness/run';
 import { sequence } from '../lib/harness/steps';
+import { replicaOrigins } from '../lib/harness/replicas';
 import { acquireLock } from '../lib/operations/lock';
 import { appendHistory, readHistory } from '../lib/operations/rollback-state';
 import { postToSlack } from '../lib/operations/slack';
@@ -27,6 +28,7 @@ import {
   alertConditionsSince,
   errorRate,
   errorRateSinceStart,
+  errorRateOfReplicas,
   isP1,
   newSince,
 } from '../lib/probes/prometheus';
@@ -220,13 +222,18 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
   test(`${titleOf('rollback.6.errors')} (the API's own counters; Prometheus 5 min when absent)`, async (ctx) => {
     const c = check(ctx, 'rollback.6.errors');
     s.enter(ctx);
+    // Several replicas (a swarm's, each on its own port behind the edge): every one's counters, summed. One
+    // replica: its own, through the public address as the runbook asks.
+    const replicas = await c.probe(() => orchestrator.replicas('api'));
     const r = await c.probe(() =>
-      errorRateSinceStart(t.apiUrl, t.caFile).catch((err: Error) => {
-        if (!t.prometheusUrl) throw err;
-        return errorRate(t.prometheusUrl, '5m');
-      }),
+      replicas.length > 1
+        ? errorRateOfReplicas(replicaOrigins(t.apiLocalUrl, replicas))
+        : errorRateSinceStart(t.apiUrl, t.caFile).catch((err: Error) => {
+            if (!t.prometheusUrl) throw err;
+            return errorRate(t.prometheusUrl, '5m');
+          }),
     );
-    c.judge({ error_pct: r.pct, errors: r.errors, total: r.total });
+    c.judge({ error_pct: r.pct, errors: r.errors, total: r.total, replicas: Math.max(1, replicas.length) });
   });
   test(`${titleOf('rollback.6.alerts')} (Alertmanager)`, async (ctx) => {
     const c = check(ctx, 'rollback.6.alerts');

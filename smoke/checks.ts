@@ -4,6 +4,7 @@ import type { TestContext } from 'vitest';
 import { check, type Check } from '../lib/harness/check';
 import { target } from '../lib/harness/run';
 import { settingOf } from '../lib/harness/config';
+import { replicaOrigin } from '../lib/harness/replicas';
 import { connectionsOpen, connectionsPerOrigin, get, json, openAhead, walkRedirects } from '../lib/probes/http';
 import { peerCertificate } from '../lib/probes/tls';
 import { entry, maxRedirects, meets, titleOf, type CheckId } from '../runbook/catalogue';
@@ -118,11 +119,10 @@ export async function replicaHealth(ctx: TestContext, id: CheckId = 'smoke.repli
   if (!replicas.length) c.couldNotCheck('the engine this smoke can ask runs no API replica of this project');
   const measured = await Promise.all(
     replicas.map(async (r) => {
-      const u = new URL(local!);
-      u.port = String(Number(u.port || (u.protocol === 'https:' ? 443 : 80)) + (r.slot ?? 1) - 1);
-      const base = { slot: r.slot ?? 1, node: r.node ?? 'this host', url: u.origin, runs: r.runs };
+      const origin = replicaOrigin(local!, r.slot);
+      const base = { slot: r.slot ?? 1, node: r.node ?? 'this host', url: origin, runs: r.runs };
       try {
-        const res = await get(`${u.origin}/health`, http());
+        const res = await get(`${origin}/health`, http());
         const body = json(res);
         const build = body.ok ? (body.value as { build?: unknown }).build : undefined;
         return { ...base, http: res.status, build: typeof build === 'string' ? build : null };

@@ -302,6 +302,8 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     expect(tasks).toHaveLength(2);
     expect(new Set(tasks.map((x) => x.NodeID))).toEqual(await workers());
     for (const x of tasks) expect(x.Spec.ContainerSpec.Image).toBe(before);
+    // §6's error rate is every replica's counters, each read on its own port, not one the balancer picked.
+    expect(r.check('rollback.6.errors')).toMatchObject({ status: 'pass', measured: { replicas: 2 } });
   }, 900_000);
 
   it("a worker's engine stopped while the API updates: the deploy fails, or passes with every running API task on the new build; never a pass beside the old build", async () => {

@@ -84,6 +84,18 @@ export async function errorRateSinceStart(apiUrl: string, caFile?: string): Prom
   return r;
 }
 
+/**
+ * The 5xx share since each replica started, summed over every replica: behind a balancer one /metrics answer is
+ * one replica's, and another build's errors on the next replica would go unseen. A replica that does not answer,
+ * or has no counts, is a check that could not run, naming it.
+ */
+export async function errorRateOfReplicas(origins: readonly string[]): Promise<ErrorRate> {
+  const each = await Promise.all(origins.map((o) => errorRateSinceStart(o)));
+  const errors = each.reduce((n, r) => n + r.errors, 0);
+  const total = each.reduce((n, r) => n + r.total, 0);
+  return { errors, total, pct: total > 0 ? (errors / total) * 100 : 0 };
+}
+
 /** When each firing or pending alert's condition began to hold (Prometheus' activeAt), by alert name. */
 export async function alertConditionsSince(prometheusUrl: string): Promise<Map<string, Date>> {
   const res = await get(`${prometheusUrl}/api/v1/alerts`, { timeoutMs: 5000 });
