@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, wri
 import { dirname, join } from 'node:path';
 import { run } from '../lib/core/exec.js';
 import { waitUntil } from '../lib/core/wait.js';
+import { pidAlive } from '../lib/core/pid.js';
 import { engine } from '../lib/probes/engine.js';
 import { engineReach, type EngineReach } from '../lib/probes/engine-reach.js';
 
@@ -92,15 +93,6 @@ function daemon(cmd: string, args: string[], log: string, pidFile?: string): num
   return child.pid!;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 const pidIn = (file: string): number | undefined => {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
@@ -113,16 +105,17 @@ const pidIn = (file: string): number | undefined => {
 /** Stops a daemon by its pid file: SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. */
 async function stopDaemon(pidFile: string, what: string, graceMs = 20_000): Promise<void> {
   const pid = pidIn(pidFile);
-  if (!pid || !alive(pid)) return;
+  if (!pid || !pidAlive(pid)) return;
   process.kill(pid, 'SIGTERM');
   const gone = await waitUntil(
-    async () => (alive(pid) ? { ready: false, last: `pid ${pid} still running` } : { ready: true, value: true }),
+    async () => (pidAlive(pid) ? { ready: false, last: `pid ${pid} still running` } : { ready: true, value: true }),
     { what: `${what} to stop`, timeoutMs: graceMs, intervalMs: 100 },
   ).catch(() => false);
-  if (!gone && alive(pid)) {
+  if (!gone && pidAlive(pid)) {
     process.kill(pid, 'SIGKILL');
     await waitUntil(
-      async () => (alive(pid) ? { ready: false, last: `pid ${pid} survives SIGKILL` } : { ready: true, value: true }),
+      async () =>
+        pidAlive(pid) ? { ready: false, last: `pid ${pid} survives SIGKILL` } : { ready: true, value: true },
       { what: `${what} to die`, timeoutMs: 5000, intervalMs: 100 },
     );
   }

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { pidAlive } from '../core/pid.js';
 import { join } from 'node:path';
 import { Refused } from '../core/errors.js';
 
@@ -17,15 +18,6 @@ export interface Lock {
   tookOverFrom?: LockHolder;
   release(): void;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 function readHolder(path: string): LockHolder | undefined {
   try {
@@ -67,7 +59,7 @@ export function acquireLock(projectDir: string, command: string): Lock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const other = readHolder(path);
-      const stale = other ? other.host === holder.host && !alive(other.pid) : true;
+      const stale = other ? other.host === holder.host && !pidAlive(other.pid) : true;
       if (!stale) {
         throw new Refused(
           `${command} refused: ${other!.command} holds the deploy lock (pid ${other!.pid} on ${other!.host}, since ${other!.startedAt})`,

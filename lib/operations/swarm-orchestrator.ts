@@ -17,6 +17,7 @@ import {
   stackDeploy,
   stackVariables,
   stackVar,
+  digestOf,
   tasksOf as allTasks,
   type StackSource,
   type SwarmService,
@@ -246,5 +247,5 @@ function worst(hs: Array<ServiceState['health']>): ServiceState['health'] {
  * either the image is unknown, and no revision is read from it.
  */
 export function taskImageId(containerImage: string | undefined, specImage: string | undefined): string {
-  return containerImage ?? (/@sha256:[0-9a-f]{64}$/.test(specImage ?? '') ? specImage! : 'unknown');
+  return containerImage ?? (digestOf(specImage) ? specImage! : 'unknown');
 }

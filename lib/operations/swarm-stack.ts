@@ -65,13 +65,16 @@ export function tagOf(image: string | undefined): string | undefined {
   return colon > name.lastIndexOf('/') ? name.slice(colon + 1) : undefined;
 }
 
+/** The digest an image reference pins, or undefined: `repo:tag@sha256:…` → `sha256:…`. */
+export const digestOf = (ref: string | undefined) => /@(sha256:[0-9a-f]{64})$/.exec(ref ?? '')?.[1];
+
 /**
  * The tag of an image reference with the digest it is pinned to, as the next stack deploy must name it to leave the
  * service as it is: `…/buywhere-api:sha-1a2b@sha256:…` → `sha-1a2b@sha256:…`; an unpinned one gives its tag alone.
  */
 export function pinnedTagOf(image: string | undefined): string | undefined {
   const tag = tagOf(image);
-  const digest = /@(sha256:[0-9a-f]{64})$/.exec(image ?? '')?.[1];
+  const digest = digestOf(image);
   return tag && digest ? `${tag}@${digest}` : tag;
 }
 
@@ -262,9 +265,6 @@ export interface ServiceView {
  * by its node and the digest its spec pins.
  */
 export type TaskContainer = { image: string; health?: string } | { onNode: string; digest: string | undefined };
-
-/** The digest an image reference pins, or undefined: `repo:tag@sha256:…` → `sha256:…`. */
-export const digestOf = (ref: string | undefined) => /@(sha256:[0-9a-f]{64})$/.exec(ref ?? '')?.[1];
 
 /** This engine's node id in its swarm. */
 async function localNodeId(): Promise<string> {
