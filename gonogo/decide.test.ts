@@ -82,6 +82,53 @@ describe('decide, on plain values', () => {
     expect(reasons(elsewhere)).toMatch(/deploy evidence probed something else: apiLocalOrigin/);
   });
 
+  describe("each replica's own build (smoke.replicas)", () => {
+    const rep = (slot: number, build: string | null, http: number | null = 200) => ({
+      slot,
+      node: `host-${slot}`,
+      url: `http://127.0.0.1:${7999 + slot}`,
+      http,
+      build,
+      runs: running,
+    });
+    const withReplicas = (status: 'pass' | 'fail' | 'error', measured: unknown, message?: string) =>
+      loaded((f) => {
+        const rec = (f.smoke.raw as PhaseEvidence).checks.find((c) => c.id === 'smoke.replicas')!;
+        Object.assign(rec, { status, measured, message });
+      });
+
+    it('one replica of another build is HOLD, naming it, whether its record failed or was forged as a pass', () => {
+      for (const status of ['fail', 'pass'] as const) {
+        const g = decide(
+          withReplicas(status, { replicas: [rep(1, running), rep(2, 'old0000')] }),
+          identity,
+          settings,
+          now,
+        );
+        expect(g.decision, status).toBe('HOLD');
+        expect(reasons(g)).toMatch(
+          /replica 2 on host-2 answers \/health as build old0000, but the running build is abc1234: redeploy or roll back/,
+        );
+      }
+    });
+
+    it('the same build named at full length is GO', () => {
+      const full = `${running}${'0'.repeat(33)}`;
+      const g = decide(withReplicas('pass', { replicas: [rep(1, running), rep(2, full)] }), identity, settings, now);
+      expect(g.decision, reasons(g)).toBe('GO');
+    });
+
+    it('a replica that does not answer, or a smoke that could not ask, stays advisory: GO, with the advisory shown', () => {
+      const silent = withReplicas('fail', { replicas: [rep(1, running), rep(2, null, null)] }, 'replica 2: HTTP none');
+      const unasked = withReplicas('error', undefined, 'could not check: no engine to ask (a remote smoke)');
+      for (const l of [silent, unasked]) {
+        const g = decide(l, identity, settings, now);
+        expect(g.decision, reasons(g)).toBe('GO');
+        expect(g.advisories.find((a) => /API replica/.test(a.title))?.status).toMatch(/^(fail|error)$/);
+      }
+    });
+  });
+
   it('a launch that stopped is HOLD, first among the reasons', () => {
     const g = decide({ ...loaded(), launchStop: 'preflight failed' }, identity, settings, now);
     expect(g.decision).toBe('HOLD');

@@ -189,6 +189,16 @@ function recordProblem(
     : undefined;
 }
 
+/** Replicas whose own /health named a build other than the running one, in words; none when none did. */
+function replicasOfOtherBuilds(rec: CheckRecord | undefined, running: string): string[] {
+  const replicas = (rec?.measured as { replicas?: unknown } | undefined)?.replicas;
+  if (!Array.isArray(replicas)) return [];
+  return replicas
+    .filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null)
+    .filter((r) => typeof r.build === 'string' && !sameBuild(r.build, running))
+    .map((r) => `replica ${show(r.slot)} on ${show(r.node)} answers /health as build ${show(r.build)}`);
+}
+
 /** Blocking checks of a phase that are missing, did not pass, or whose measurement breaks the rule. */
 function phaseProblems(
   l: Extract<Loaded, { ok: true }>,
@@ -260,13 +270,18 @@ export function decide(loaded: LoadedEvidence, identity: Identity, settings: Dec
     const measured = smoke.evidence.identity?.build ?? '';
     // An API that reports its build (the staging one does, in /health) must report the one Docker runs.
     const answered = (smoke.records.get('smoke.1')?.measured as { build?: unknown } | undefined)?.build;
+    // Behind a balancer, one replica of another build hides among good ones: each replica smoke asked on its own
+    // port must name the running build too. The check is advisory only where it could not ask (a remote smoke).
+    const otherReplicas = replicasOfOtherBuilds(smoke.records.get('smoke.replicas'), running);
     smoke = refuse(
       smoke,
       !sameBuild(measured, running)
         ? `smoke measured build ${measured}, but ${running} is running now: rerun \`npm run smoke\``
         : typeof answered === 'string' && /^[0-9a-f]{7,40}$/.test(answered) && !sameBuild(answered, running)
           ? `the API answering /health says it is build ${answered}, but the running build is ${running}`
-          : undefined,
+          : otherReplicas.length
+            ? `${otherReplicas.join('; ')}, but the running build is ${running}: redeploy or roll back`
+            : undefined,
     );
   }
 

@@ -66,7 +66,13 @@ const planned = seq.step('target', async () => {
       target: { api: choice.api, mcp: choice.mcp, sha: choice.sha, from: choice.from },
       note: `rolling back from ${choice.from} to sha-${choice.sha}: ${reason}`,
     });
-    const initiated = rollbackPost('initiated', { at: startedAt, reason, from: choice.from, to: `sha-${choice.sha}` });
+    const initiated = rollbackPost('initiated', {
+      at: startedAt,
+      reason,
+      from: choice.from,
+      to: `sha-${choice.sha}`,
+      digest: choice.digest,
+    });
     writeAtomic(join(run.reportsDir, 'rollback-initiated.md'), scrub(initiated, t.secretValues));
     const slack = await postToSlack(slackWebhook, initiated, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "ROLLBACK INITIATED" to #us-launch-ops by hand\n`);
@@ -114,10 +120,19 @@ describe('Step 1 — Stop API and MCP', () => {
 
 describe('Step 2 — Load rollback state', () => {
   const s = seq.step('step 2', async () => {
-    const { api, mcp, source } = choice();
+    const { api, mcp, source, digest } = choice();
     const [apiImage, mcpImage] = await Promise.all([imageInfo(api), mcp ? imageInfo(mcp) : undefined]);
-    process.stdout.write(`Rolling back to image digest: ${api} (from ${source})\n`);
-    return { api, mcp: mcp ?? null, source, api_present: !!apiImage, mcp_present: mcp ? !!mcpImage : null };
+    process.stdout.write(
+      `Rolling back to image digest: ${api}${digest ? `, ${digest} in the registry` : ''} (from ${source})\n`,
+    );
+    return {
+      api,
+      ...(digest ? { digest } : {}),
+      mcp: mcp ?? null,
+      source,
+      api_present: !!apiImage,
+      mcp_present: mcp ? !!mcpImage : null,
+    };
   });
   test(titleOf('rollback.2'), (ctx) => {
     const c = check(ctx, 'rollback.2');
@@ -250,8 +265,8 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
 
 describe('Step 7 — Communicate', () => {
   const s = seq.step('step 7', async () => {
-    const { from, sha } = choice();
-    const post = rollbackPost('complete', { at: new Date(), reason, from, to: `sha-${sha}` });
+    const { from, sha, digest } = choice();
+    const post = rollbackPost('complete', { at: new Date(), reason, from, to: `sha-${sha}`, digest });
     writeAtomic(join(run.reportsDir, 'rollback-complete.md'), scrub(post, t.secretValues));
     const slack = await postToSlack(slackWebhook, post, t.secretValues);
     if (slack) process.stderr.write(`${slack}; post "rollback complete" to #us-launch-ops by hand\n`);

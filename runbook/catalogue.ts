@@ -960,7 +960,9 @@ const entries = [
   },
   {
     // Not the runbook's: behind a balancer one replica of another build hides among good ones, so each replica's
-    // own /health is asked on its local port, beside the public checks that go through the edge.
+    // own /health is asked on its local port, beside the public checks that go through the edge. Advisory, because a
+    // replica that does not answer, or a smoke with no engine to ask, leaves the public checks standing; a replica
+    // that names another build is a HOLD all the same (gonogo/decide.ts).
     id: 'smoke.replicas',
     phase: 'smoke',
     section: 'Smoke 1',
@@ -969,7 +971,7 @@ const entries = [
       "Each API replica's own /health, on its local port behind the edge, names the build Docker says it runs (advisory)",
     expected: 'every replica: HTTP 200, naming the build its image was built from',
     action:
-      'HOLD if a replica serves another build: redeploy or roll back; a replica that does not answer is a task to look at (`npm run status`)',
+      'the gate holds while a replica serves another build: redeploy or roll back; a replica that does not answer is a task to look at (`npm run status`)',
     judge: (m) => {
       const reps = records(m.replicas);
       const wrong = reps.filter((r) => r.http !== 200 || typeof r.build !== 'string' || r.build !== r.runs);

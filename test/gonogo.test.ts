@@ -37,6 +37,13 @@ describe('smoke against a remote staging, as CI runs it', () => {
     expect(s.exitCode, s.output).toBe(0);
     expect(s.evidence.deploySha).toBe(running);
     expect(s.output).not.toMatch(/RUNBOOK_COMPOSE_FILE|staging:up/);
+    // No engine to ask which build each replica runs: a could-not-check that says so, never a pass or a skip, and
+    // one that does not fail a run whose blocking checks passed.
+    expect(s.check('smoke.replicas')).toMatchObject({
+      status: 'error',
+      advisory: true,
+      message: expect.stringMatching(/^could not check: this smoke has no local API address or engine to ask/),
+    });
     const g = await gonogo(dir, env);
     expect(g.exitCode).not.toBe(0);
     expect(g.decision.decision).toBe('HOLD');

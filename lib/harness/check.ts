@@ -13,6 +13,8 @@ export interface CheckMeta {
   action: string;
   advisory: boolean;
   measured?: Measured;
+  /** Set by `nothingToAsk`: an advisory check this run had nothing to ask, recorded as could-not-check. */
+  nothingToAsk?: string;
 }
 
 declare module 'vitest' {
@@ -37,6 +39,12 @@ export interface Check {
   says(what: string): string;
   /** Skips with a reason that the report shows. */
   skip(reason: string): never;
+  /**
+   * An advisory check this run has nothing to ask (a remote smoke has no engine): recorded as could-not-check, so
+   * no report shows it as met or as not applicable, without failing the run over a check that does not block GO.
+   * A blocking check that cannot look is a could-not-check like any other, and fails.
+   */
+  nothingToAsk(why: string): never;
   /**
    * Declares the build this phase's evidence vouches for: the checkout preflight checked, the build a deploy puts
    * in place, the build a rollback restores. Smoke and the gate declare none: they vouch for the running build.
@@ -86,6 +94,12 @@ export function check(ctx: TestContext, id: CheckId): Check {
     says: (what) => scrub(`${what} [${e.action}]`, secrets),
     skip(reason) {
       ctx.skip(reason);
+      throw new Error('unreachable');
+    },
+    nothingToAsk(why) {
+      if (!meta.advisory) return couldNotCheck(why, e.action, secrets);
+      meta.nothingToAsk = scrub(failureText({ title: `could not check: ${why}`, action: e.action }), secrets);
+      ctx.skip(meta.nothingToAsk);
       throw new Error('unreachable');
     },
     vouchesFor(build) {

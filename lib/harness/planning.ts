@@ -73,6 +73,8 @@ export async function planDeploy(t: Target, checkout: string | undefined): Promi
 
 export type RollbackChoice = Extract<RollbackTarget, { ok: true }> & {
   from: string;
+  /** The target's API image as the registry names it (<registry>/buywhere-api@sha256:…), when it was pushed. */
+  digest: string | undefined;
   interrupted: HistoryEntry | undefined;
 };
 
@@ -115,6 +117,11 @@ export async function planRollback(
     previousSpec: previousRef?.includes(':sha-') ? apiImages.find((i) => i.tags.includes(previousRef)) : undefined,
   });
   if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.action);
+  // Through a registry, every node pulls the target by the digest its push recorded: the plan and the posts name it.
+  const registryRepo = t.registry ? `${t.registry}/${t.apiImage}@` : undefined;
+  const digest = registryRepo
+    ? apiImages.find((i) => i.id === chosen.api)?.digests.find((d) => d.startsWith(registryRepo))
+    : undefined;
   const runningTag = now.api?.tags.find((x) => x.includes(':sha-'));
   const from =
     interrupted?.target && chosen.api === interrupted.target.api
@@ -147,12 +154,12 @@ export async function planRollback(
   }
   const plan = rollbackPlan({
     running: buildOf(now.api, now.mcp),
-    target: chosen,
+    target: { ...chosen, digest },
     downgradeTo,
     revisions,
     current: Array.isArray(current) ? current : [],
   });
-  return { plan, choice: { ...chosen, from, interrupted } };
+  return { plan, choice: { ...chosen, from, digest, interrupted } };
 }
 
 /**

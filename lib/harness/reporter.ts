@@ -40,6 +40,8 @@ export function statusOf(test: TestCase): { status: CheckStatus; message?: strin
   if (r.state === 'passed') return { status: 'pass' };
   if (r.state === 'pending') return { status: 'not-run', message: 'never ran: an earlier step stopped the run' };
   if (r.state === 'skipped') {
+    const unasked = (test.meta().check as CheckMeta | undefined)?.nothingToAsk;
+    if (unasked) return { status: 'error', message: unasked };
     const suiteError = firstSuiteError(test);
     if (suiteError) return { status: 'not-run', message: `not run: setup failed: ${suiteError}` };
     if (test.options.mode === 'todo') return { status: 'not-run', message: 'not built' };

@@ -65,6 +65,14 @@ describe('rollback plan', () => {
       rollbackPlan({ running, target, downgradeTo: undefined, revisions, current: ['0004'] }).migrations,
     ).toBeUndefined();
   });
+
+  it('through a registry, the API image is also named by the digest every node pulls', () => {
+    const digest = `127.0.0.1:15000/buywhere-api@sha256:${'d'.repeat(64)}`;
+    const target = { sha: 'f000000', api: 'sha256:ffffffffffffffff', mcp: undefined, digest };
+    const p = rollbackPlan({ running, target, downgradeTo: undefined, revisions, current: ['0004'] });
+    expect(p.after.api).toBe(`ffffffffffff (${digest})`);
+    expect(formatPlan(p)).toContain(`after:      build f000000, API image ffffffffffff (${digest})`);
+  });
 });
 
 describe('production confirmation', () => {

@@ -75,14 +75,15 @@ export function deployPlan(input: {
 
 export function rollbackPlan(input: {
   running: Build;
-  target: { sha: string; api: string; mcp: string | undefined };
+  /** digest: the API image as the registry names it, the bytes every node pulls. */
+  target: { sha: string; api: string; mcp: string | undefined; digest?: string };
   downgradeTo: string | undefined;
   revisions: Revision[];
   current: string[];
 }): Plan {
   const after = {
     sha: input.target.sha,
-    api: short(input.target.api),
+    api: input.target.digest ? `${short(input.target.api)} (${input.target.digest})` : short(input.target.api),
     mcp: input.target.mcp ? short(input.target.mcp) : `${input.running.mcp} (no previous MCP image)`,
   };
   let migrations: Plan['migrations'];
