@@ -40,6 +40,15 @@ describe('smoke.replicas: each replica asked on its own port', () => {
     );
     expect(met('smoke.replicas', { replicas: [] })).toMatch(/no API replica was measured/);
   });
+  it('fails fewer replicas than the service asks for, or a count the engine did not give; more is not a fault', () => {
+    const two = [{ ...rep, slot: 1 }, rep];
+    expect(met('smoke.replicas', { desired: 2, replicas: two })).toBeUndefined();
+    expect(met('smoke.replicas', { desired: 1, replicas: two })).toBeUndefined();
+    expect(met('smoke.replicas', { desired: 3, replicas: two })).toMatch(
+      /2 of the 3 API replicas the service asks for run/,
+    );
+    expect(met('smoke.replicas', { desired: null, replicas: two })).toMatch(/did not say how many/);
+  });
 });
 
 describe('deploy.2.tag through a registry', () => {

@@ -969,7 +969,7 @@ const entries = [
     kind: 'advisory',
     title:
       "Each API replica's own /health, on its local port behind the edge, names the build Docker says it runs (advisory)",
-    expected: 'every replica: HTTP 200, naming the build its image was built from',
+    expected: 'as many replicas as the service asks for, each: HTTP 200, naming the build its image was built from',
     action:
       'the gate holds while a replica serves another build: redeploy or roll back; a replica that does not answer is a task to look at (`npm run status`)',
     judge: (m) => {
@@ -977,6 +977,13 @@ const entries = [
       const wrong = reps.filter((r) => r.http !== 200 || typeof r.build !== 'string' || r.build !== r.runs);
       return first(
         [reps.length > 0, 'no API replica was measured'],
+        [
+          isNum(m.desired) && reps.length >= m.desired,
+          () =>
+            isNum(m.desired)
+              ? `${numberInWords(reps.length)} of the ${numberInWords(m.desired)} API replicas the service asks for run`
+              : 'the engine did not say how many API replicas the service asks for',
+        ],
         [
           wrong.length === 0,
           () =>
@@ -991,16 +998,19 @@ const entries = [
     },
     words: (m) => {
       const reps = records(m.replicas);
+      const asked = isNum(m.desired) ? `${numberInWords(reps.length)} of ${numberInWords(m.desired)} running: ` : '';
       return reps.length
-        ? reps
-            .map(
-              (r) =>
-                `replica ${word(r.slot)} on ${word(r.node)}: ${r.http === 200 ? word(r.build) : `HTTP ${word(r.http)}`}`,
-            )
-            .join('; ')
+        ? asked +
+            reps
+              .map(
+                (r) =>
+                  `replica ${word(r.slot)} on ${word(r.node)}: ${r.http === 200 ? word(r.build) : `HTTP ${word(r.http)}`}`,
+              )
+              .join('; ')
         : undefined;
     },
     example: {
+      desired: 1,
       replicas: [
         { slot: 1, node: 'host-1', url: 'http://127.0.0.1:8000', http: 200, build: 'abc1234', runs: 'abc1234' },
       ],

@@ -105,15 +105,22 @@ export async function replicaHealth(ctx: TestContext, id: CheckId = 'smoke.repli
   // that says why, without failing a run whose blocking checks passed.
   if (!local || !stack)
     c.nothingToAsk('this smoke has no local API address or engine to ask (a remote smoke); the public checks stand');
-  const replicas = await c.probe(async () => {
+  const { replicas, desired } = await c.probe(async () => {
     // Loaded here, not with the module: the other checks never ask the engine.
     const [{ orchestratorFor }, { imageInfo }, { revisionOf }] = await Promise.all([
       import('../lib/operations/orchestrators'),
       import('../lib/probes/docker'),
       import('../lib/operations/rollback-state'),
     ]);
-    const found = await orchestratorFor(t()).replicas('api');
-    return Promise.all(found.map(async (r) => ({ ...r, runs: revisionOf(await imageInfo(r.imageId)) ?? null })));
+    const orchestrator = orchestratorFor(t());
+    // How many the engine means to run, beside those that run: a task that never came up asks no /health.
+    const [found, inventory] = await Promise.all([orchestrator.replicas('api'), orchestrator.inventory()]);
+    return {
+      desired: inventory.services.find((s) => s.service === 'api')?.desired ?? null,
+      replicas: await Promise.all(
+        found.map(async (r) => ({ ...r, runs: revisionOf(await imageInfo(r.imageId)) ?? null })),
+      ),
+    };
   });
   if (!replicas.length) c.couldNotCheck('the engine this smoke can ask runs no API replica of this project');
   const measured = await Promise.all(
@@ -130,7 +137,7 @@ export async function replicaHealth(ctx: TestContext, id: CheckId = 'smoke.repli
       }
     }),
   );
-  c.judge({ replicas: measured });
+  c.judge({ desired, replicas: measured });
 }
 
 export async function detailedHealth(ctx: TestContext, id: CheckId = 'smoke.2') {
