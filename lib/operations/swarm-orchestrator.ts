@@ -13,6 +13,7 @@ import {
   engineCall as engine,
   isRunning,
   listServices,
+  namedNodes,
   runJob,
   stackDeploy,
   stackVariables,
@@ -20,6 +21,7 @@ import {
   digestOf,
   tasksOf as allTasks,
   type StackSource,
+  type SwarmNode,
   type SwarmService,
   type SwarmTask,
 } from './swarm-stack.js';
@@ -35,18 +37,8 @@ export function swarmOrchestrator(
   const shortName = (full: string) => (full.startsWith(`${stack}_`) ? full.slice(stack.length + 1) : full);
   const stackServices = async (names?: string[]) => [...(await listServices(stack, names)).values()];
   const runningTasks = async (serviceId: string) => (await allTasks(serviceId)).filter(isRunning);
-  const nodeList = () =>
-    engine('node list', () =>
-      call<
-        Array<{
-          ID: string;
-          Description?: { Hostname?: string };
-          Status?: { State?: string };
-          Spec?: { Availability?: string; Role?: string };
-        }>
-      >('/nodes'),
-    );
-  const nodeNames = async () => new Map((await nodeList()).map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+  const nodeList = async () => namedNodes(await engine('node list', () => call<SwarmNode[]>('/nodes')));
+  const nodeNames = async () => new Map([...(await nodeList())].map(([id, n]) => [id, n.name]));
   const inspect = (t: SwarmTask) => {
     const id = t.Status.ContainerStatus?.ContainerID;
     return id
@@ -112,7 +104,7 @@ export function swarmOrchestrator(
     },
     async inventory() {
       const [svcs, nodeInfo] = await Promise.all([stackServices(), nodeList()]);
-      const nodes = new Map(nodeInfo.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+      const nodes = new Map([...nodeInfo].map(([id, n]) => [id, n.name]));
       const services: Inventory['services'] = [];
       const replicas: Inventory['replicas'] = [];
       for (const svc of svcs.sort((a, b) => byText(a.Spec.Name ?? '', b.Spec.Name ?? ''))) {
@@ -138,12 +130,7 @@ export function swarmOrchestrator(
       return {
         services,
         replicas,
-        nodes: nodeInfo.map((n) => ({
-          name: n.Description?.Hostname ?? n.ID,
-          state: n.Status?.State ?? 'unknown',
-          availability: n.Spec?.Availability ?? 'unknown',
-          role: n.Spec?.Role ?? 'unknown',
-        })),
+        nodes: [...nodeInfo.values()],
       };
     },
     async services(names) {

@@ -189,6 +189,63 @@ describe('judgeConvergence', () => {
     ]);
   });
 
+  describe('on several nodes', () => {
+    const node = (name: string, state: string, role = 'worker') => ({ name, state, availability: 'active', role });
+    const nodes = new Map([
+      ['n1', node('manager', 'ready', 'manager')],
+      ['n2', node('worker-2', 'ready')],
+      ['n3', node('worker-3', 'down')],
+    ]);
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const pinnedImage = { id: good.id, ref: `127.0.0.1:15000/buywhere-api:sha-good@${digest}` };
+    const on = (id: string, nodeId: string, slot: number, state = 'running'): SwarmTask => ({
+      ...task(id, state),
+      Slot: slot,
+      NodeID: nodeId,
+    });
+    const remote = (...ids: string[]) => new Map(ids.map((id) => [id, { onNode: 'n', digest }]));
+    const twoOn = (tasks: SwarmTask[], update?: SwarmService['UpdateStatus']) => ({
+      ...view(service(update, 2), tasks),
+      containers: remote(...tasks.map((x) => x.ID)),
+      nodes,
+    });
+
+    it('an update held up by a lost node names the node, its state and the task waiting there', () => {
+      const r = judgeConvergence(
+        twoOn([on('t1', 'n2', 1), on('t2', 'n3', 2)], { State: 'updating', StartedAt: at(1) }),
+        since,
+        pinnedImage,
+      );
+      expect(r.waiting).toEqual(['api: updating (api.2 on node worker-3, which is down: running)']);
+    });
+
+    it('a task the engine still lists as running on a lost node is no replica: the service waits, naming it, never converges on it', () => {
+      const r = judgeConvergence(twoOn([on('t1', 'n2', 1), on('t2', 'n3', 2)]), since, pinnedImage);
+      expect(r.waiting).toEqual(['api: 1 of 2 running (api.2 on node worker-3, which is down: running)']);
+    });
+
+    it('a task placed on a ready node but not yet running is named with its node; both running on ready nodes converge', () => {
+      const r = judgeConvergence(twoOn([on('t1', 'n2', 1), on('t2', 'n2', 2, 'preparing')]), since, pinnedImage);
+      expect(r.waiting).toEqual(['api: 1 of 2 running (api.2 on node worker-2: preparing)']);
+      expect(judgeConvergence(twoOn([on('t1', 'n2', 1), on('t2', 'n1', 2)]), since, pinnedImage)).toEqual({
+        waiting: [],
+      });
+    });
+
+    it('a node the swarm no longer lists vouches for nothing either', () => {
+      const r = judgeConvergence(twoOn([on('t1', 'n2', 1), on('t2', 'gone', 2)]), since, pinnedImage);
+      expect(r.waiting).toEqual(['api: 1 of 2 running (api.2 on node gone: running)']);
+    });
+
+    it('a task on another node is known by its pinned digest, named with its node', () => {
+      const v = { ...twoOn([on('t1', 'n2', 1), on('t2', 'n1', 2)]), containers: remote('t1', 't2') };
+      const other = { id: bad.id, ref: `127.0.0.1:15000/buywhere-api:sha-bad@sha256:${'e'.repeat(64)}` };
+      expect(judgeConvergence(v, since, other).waiting[0]).toBe(
+        `api.1 on node worker-2: runs ${digest}, not ${other.ref}`,
+      );
+    });
+  });
+
   it('a service missing from the stack is waited for, named', () => {
     expect(judgeConvergence(view(undefined, []), since).waiting).toEqual([
       'api: no such service in stack buywhere-api',

@@ -207,7 +207,7 @@ export async function converge(stack: string, names: readonly string[], opts: Co
   let here: string | undefined;
   return waitUntil(
     async () => {
-      const services = await listServices(stack, names);
+      const [services, nodes] = await Promise.all([listServices(stack, names), nodeStates()]);
       const waiting: string[] = [];
       let fatal: Error | undefined;
       for (const name of names) {
@@ -227,7 +227,11 @@ export async function converge(stack: string, names: readonly string[], opts: Co
             : undefined;
           containers.set(t.ID, info && { image: info.Image, health: info.State.Health?.Status });
         }
-        const v = judgeConvergence({ name, stack, service, tasks, containers }, opts.since, opts.images?.get(name));
+        const v = judgeConvergence(
+          { name, stack, service, tasks, containers, nodes },
+          opts.since,
+          opts.images?.get(name),
+        );
         waiting.push(...v.waiting);
         fatal ??= v.fatal;
       }
@@ -258,7 +262,47 @@ export interface ServiceView {
   tasks: SwarmTask[];
   /** By task id: the container's image id and health; undefined when it could not be inspected. */
   containers: ReadonlyMap<string, TaskContainer | undefined>;
+  /** The swarm's nodes by id: each one's name and state ("ready", "down"…), to say where a task waits. */
+  nodes?: ReadonlyMap<string, NodeState>;
 }
+
+export interface NodeState {
+  name: string;
+  /** "ready", "down", "disconnected" or "unknown", as the managers see it. */
+  state: string;
+  availability: string;
+  role: string;
+}
+
+/** A node as the engine's /nodes lists it. */
+export interface SwarmNode {
+  ID: string;
+  Description?: { Hostname?: string };
+  Status?: { State?: string; Addr?: string };
+  Spec?: { Availability?: string; Role?: string };
+}
+
+/**
+ * The swarm's nodes by id, each named by its hostname; nodes that share one (engines of one machine) also by their
+ * address, so that a message naming a node names one.
+ */
+export function namedNodes(list: readonly SwarmNode[]): Map<string, NodeState> {
+  const host = (n: SwarmNode) => n.Description?.Hostname ?? n.ID.slice(0, 12);
+  const shared = (h: string) => list.filter((n) => host(n) === h).length > 1;
+  return new Map(
+    list.map((n) => [
+      n.ID,
+      {
+        name: shared(host(n)) && n.Status?.Addr ? `${host(n)} (${n.Status.Addr})` : host(n),
+        state: n.Status?.State ?? 'unknown',
+        availability: n.Spec?.Availability ?? 'unknown',
+        role: n.Spec?.Role ?? 'unknown',
+      },
+    ]),
+  );
+}
+
+const nodeStates = async () => namedNodes(await engine<SwarmNode[]>('/nodes'));
 
 /**
  * A running task's container as this engine sees it: inspected here (image id, health), or on another node, known
@@ -285,13 +329,29 @@ export function judgeConvergence(
 ): { waiting: string[]; fatal?: Error } {
   const { name, service: svc } = v;
   if (!svc) return { waiting: [`${name}: no such service in stack ${v.stack}`] };
+  const node = (t: SwarmTask) => (t.NodeID ? v.nodes?.get(t.NodeID) : undefined);
+  // Without a list of nodes (a view of one engine) a task is where it says; with one, only a ready node counts.
+  const reachable = (t: SwarmTask) => !v.nodes || !t.NodeID || node(t)?.state === 'ready';
+  const where = (t: SwarmTask) => {
+    const n = node(t);
+    if (!t.NodeID) return 'on no node yet';
+    return n
+      ? `on node ${n.name}${n.state === 'ready' ? '' : `, which is ${n.state}`}`
+      : `on node ${t.NodeID.slice(0, 12)}`;
+  };
+  // The tasks the engine means to run that are not yet replicas to vouch for, each with its node: where a lost node
+  // holds an update up, the wait names it.
+  const unsettled = v.tasks
+    .filter((t) => t.DesiredState === 'running' && (!isRunning(t) || !reachable(t)))
+    .map((t) => `${name}.${t.Slot ?? '?'} ${where(t)}: ${t.Status.State}`);
+  const detail = unsettled.length ? ` (${unsettled.join('; ')})` : '';
   const us = svc.UpdateStatus;
   const reason = us?.Message ?? 'no reason given';
   const ours = !!us?.StartedAt && Date.parse(us.StartedAt) >= since - 1000;
   // The engine undoing an update: wait for it to finish, so that what the failure says runs is what runs.
   if (us?.State === 'rollback_started')
     return { waiting: [`${name}: the engine is rolling back its update (${reason})`] };
-  if (us?.State === 'updating') return { waiting: [`${name}: updating`] };
+  if (us?.State === 'updating') return { waiting: [`${name}: updating${detail}`] };
   if (ours && us?.State?.startsWith('rollback'))
     return {
       waiting: [],
@@ -305,9 +365,11 @@ export function judgeConvergence(
   for (const t of v.tasks)
     if ((t.Status.State === 'failed' || t.Status.State === 'rejected') && Date.parse(t.CreatedAt ?? '') >= since - 1000)
       waiting.push(`${name}.${t.Slot ?? '?'} ${t.Status.State}: ${t.Status.Err ?? 'no reason given'}`);
-  const running = v.tasks.filter(isRunning);
+  // A task on a node the swarm no longer hears from is still listed as running, but nothing vouches that it serves.
+  const running = v.tasks.filter((t) => isRunning(t) && reachable(t));
   const want = replicasOf(svc);
-  if (running.length !== want) return { waiting: [...waiting, `${name}: ${running.length} of ${want} running`] };
+  if (running.length !== want)
+    return { waiting: [...waiting, `${name}: ${running.length} of ${want} running${detail}`] };
   for (const t of running) {
     const c = v.containers.get(t.ID);
     if (!c) waiting.push(`${name}.${t.Slot}: no container to inspect yet`);
@@ -316,7 +378,7 @@ export function judgeConvergence(
       const want = digestOf(image?.ref);
       if (image && (!want || c.digest !== want))
         waiting.push(
-          `${name}.${t.Slot} on node ${c.onNode.slice(0, 12)}: runs ${c.digest ?? 'an image named by no digest'}, not ${image.ref}`,
+          `${name}.${t.Slot} ${where(t)}: runs ${c.digest ?? 'an image named by no digest'}, not ${image.ref}`,
         );
     } else {
       if (c.health && c.health !== 'healthy') waiting.push(`${name}.${t.Slot}: ${c.health}`);
