@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   EngineRolledBack,
   judgeConvergence,
+  namedNodes,
   stackVar,
   stackVariables,
   tagOf,
@@ -186,6 +187,21 @@ describe('judgeConvergence', () => {
     ).toEqual([`api.1: runs aaaaaaaaaaaa, not buywhere-api:sha-bad (bbbbbbbbbbbb)`]);
     expect(judgeConvergence(view(service(), [task('t1', 'running')]), since).waiting).toEqual([
       'api.1: no container to inspect yet',
+    ]);
+  });
+
+  it('nodes are named by hostname; engines of one machine, sharing one, also by address', () => {
+    const nodes = namedNodes([
+      { ID: 'a', Description: { Hostname: 'box' }, Status: { State: 'ready', Addr: '127.0.0.1' } },
+      { ID: 'b', Description: { Hostname: 'box' }, Status: { State: 'down', Addr: '127.0.0.2' } },
+      { ID: 'c', Description: { Hostname: 'db-1' }, Status: { State: 'ready', Addr: '10.0.0.9' } },
+      { ID: 'd0123456789abcdef' },
+    ]);
+    expect([...nodes.values()].map((n) => `${n.name}: ${n.state}`)).toEqual([
+      'box (127.0.0.1): ready',
+      'box (127.0.0.2): down',
+      'db-1: ready',
+      'd0123456789a: unknown',
     ]);
   });
 
