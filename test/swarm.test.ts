@@ -296,7 +296,11 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
   }, 900_000);
 
   it('npm run rollback puts every API task, on both workers, back on the previous build, by its digest', async () => {
-    const r = await phase('rollback', { env: { ...onSwarm, RUNBOOK_ROLLBACK_REASON: 'three-node rollback drill' } });
+    const reports = reportsDir();
+    const r = await phase('rollback', {
+      reports,
+      env: { ...onSwarm, RUNBOOK_ROLLBACK_REASON: 'three-node rollback drill' },
+    });
     expect(r.exitCode, r.output.slice(-4000)).toBe(0);
     const tasks = await apiTasks();
     expect(tasks).toHaveLength(2);
@@ -304,10 +308,40 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     for (const x of tasks) expect(x.Spec.ContainerSpec.Image).toBe(before);
     // §6's error rate is every replica's counters, each read on its own port, not one the balancer picked.
     expect(r.check('rollback.6.errors')).toMatchObject({ status: 'pass', measured: { replicas: 2 } });
+    // The digest every node pulled back is named where people read: step 2, and both posts.
+    const digest = before.replace(/:sha-[0-9a-f]+@/, '@');
+    expect(r.check('rollback.2').measured).toMatchObject({ digest });
+    for (const post of ['rollback-initiated.md', 'rollback-complete.md'])
+      expect(readFileSync(join(reports, post), 'utf8'), post).toContain(`Image: ${digest}\n`);
+  }, 900_000);
+
+  it('a build whose health check fails, on both workers: the engine rolls the update back, step 5 fails naming it, and every task runs the previous digest again', async () => {
+    const bad = await commitToProject({ 'api/build.env': 'FAULT_HEALTH_DOWN=1\n' }, 'Bad build: /health answers 503');
+    const d = await phase('deploy', { reports: reportsDir(), env: onSwarm });
+    expect(d.exitCode).not.toBe(0);
+    expect(d.check('deploy.5').status).toBe('fail');
+    expect(d.check('deploy.5').message).toMatch(
+      new RegExp(`engine rolled back api's update to 127\\.0\\.0\\.1:\\d+/${t.apiImage}:sha-${bad}`),
+    );
+    for (const id of ['deploy.6.up', 'deploy.7', 'deploy.8']) expect(d.check(id).status, id).toBe('not-run');
+    await swarm.healthy(['api'], 120_000);
+    const tasks = await apiTasks();
+    expect(tasks).toHaveLength(2);
+    for (const x of tasks) expect(x.Spec.ContainerSpec.Image).toBe(before);
+    expect(
+      readHistory(t.projectDir)
+        .filter((h) => h.event === 'engine-rollback')
+        .at(-1),
+    ).toMatchObject({
+      deploySha: bad,
+    });
   }, 900_000);
 
   it("a worker's engine stopped while the API updates: the deploy fails, or passes with every running API task on the new build; never a pass beside the old build", async () => {
-    const sha = await commitToProject({ 'CHANGES.md': `A node lost mid-deploy ${Date.now()}\n` }, 'A node lost');
+    const sha = await commitToProject(
+      { 'api/build.env': goodBuildEnv, 'CHANGES.md': `A node lost mid-deploy ${Date.now()}\n` },
+      'A node lost',
+    );
     const reports = reportsDir();
     const deploying = phase('deploy', { reports, env: onSwarm, timeoutMs: 10 * 60_000 });
     // The API's update is under way once the engine says so: then worker 2's engine stops, as `systemctl stop
@@ -325,6 +359,18 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     const tasks = await apiTasks();
     const step5 = d.check('deploy.5');
     log(`a worker lost mid-deploy: deploy exit ${d.exitCode}, step 5 ${step5.status}: ${step5.message ?? 'passed'}`);
+    {
+      const api = (await listServices(t.composeProject, ['api'])).get('api')!;
+      const all = await engine<Array<Task & { Slot: number; CreatedAt: string }>>('/tasks', {
+        query: { filters: { service: [api.ID] } },
+      });
+      const nodes = await engine<Array<{ ID: string; Status: { State: string; Addr: string } }>>('/nodes');
+      log(`nodes: ${nodes.map((n) => `${n.ID.slice(0, 6)} ${n.Status.Addr} ${n.Status.State}`).join('; ')}`);
+      log(
+        `tasks: ${all.map((x) => `slot ${x.Slot} node ${x.NodeID.slice(0, 6)} ${x.DesiredState}/${x.Status.State} ${x.CreatedAt}`).join('; ')}`,
+      );
+      log(`update: ${JSON.stringify(api.UpdateStatus)}`);
+    }
     if (d.exitCode === 0) {
       expect(d.check('deploy.5').status).toBe('pass');
       expect(tasks.length).toBe(2);

@@ -119,8 +119,9 @@ export async function planRollback(
   if (!chosen.ok) throw new Refused(`Rollback refused before stopping anything: ${chosen.why}`, chosen.action);
   // Through a registry, every node pulls the target by the digest its push recorded: the plan and the posts name it.
   const registryRepo = t.registry ? `${t.registry}/${t.apiImage}@` : undefined;
+  // Inspected, not listed: the list filtered by the local repository leaves out the registry's names.
   const digest = registryRepo
-    ? apiImages.find((i) => i.id === chosen.api)?.digests.find((d) => d.startsWith(registryRepo))
+    ? (await imageInfo(chosen.api))?.digests.find((d) => d.startsWith(registryRepo))
     : undefined;
   const runningTag = now.api?.tags.find((x) => x.includes(':sha-'));
   const from =

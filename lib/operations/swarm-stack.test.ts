@@ -235,6 +235,19 @@ describe('judgeConvergence', () => {
       expect(r.waiting).toEqual(['api: updating (api.2 on node worker-3, which is down: running)']);
     });
 
+    it('a stop-first update waiting on a lost node to stop the old task names both tasks of the slot', () => {
+      const old = { ...on('t2', 'n3', 2), DesiredState: 'shutdown' };
+      const next = { ...on('t3', 'n3', 2, 'assigned'), DesiredState: 'ready' };
+      const r = judgeConvergence(
+        twoOn([on('t1', 'n2', 1), old, next], { State: 'updating', StartedAt: at(1) }),
+        since,
+        pinnedImage,
+      );
+      expect(r.waiting).toEqual([
+        'api: updating (api.2 on node worker-3, which is down: running, to be stopped; api.2 on node worker-3, which is down: assigned, to be started next)',
+      ]);
+    });
+
     it('a task the engine still lists as running on a lost node is no replica: the service waits, naming it, never converges on it', () => {
       const r = judgeConvergence(twoOn([on('t1', 'n2', 1), on('t2', 'n3', 2)]), since, pinnedImage);
       expect(r.waiting).toEqual(['api: 1 of 2 running (api.2 on node worker-3, which is down: running)']);

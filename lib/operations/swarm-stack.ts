@@ -339,11 +339,19 @@ export function judgeConvergence(
       ? `on node ${n.name}${n.state === 'ready' ? '' : `, which is ${n.state}`}`
       : `on node ${t.NodeID.slice(0, 12)}`;
   };
-  // The tasks the engine means to run that are not yet replicas to vouch for, each with its node: where a lost node
-  // holds an update up, the wait names it.
+  // The tasks that hold the service up, each with its node, so that a wait a lost node holds up names it: one the
+  // engine means to run (or, in a stop-first update, to start next) that is not yet a replica to vouch for, and one
+  // told to stop that still runs, which a stop-first update waits on before it starts that slot's new task.
   const unsettled = v.tasks
-    .filter((t) => t.DesiredState === 'running' && (!isRunning(t) || !reachable(t)))
-    .map((t) => `${name}.${t.Slot ?? '?'} ${where(t)}: ${t.Status.State}`);
+    .filter((t) =>
+      t.DesiredState === 'shutdown'
+        ? t.Status.State === 'running'
+        : (t.DesiredState === 'running' || t.DesiredState === 'ready') && (!isRunning(t) || !reachable(t)),
+    )
+    .map(
+      (t) =>
+        `${name}.${t.Slot ?? '?'} ${where(t)}: ${t.Status.State}${t.DesiredState === 'running' ? '' : `, to be ${t.DesiredState === 'ready' ? 'started next' : 'stopped'}`}`,
+    );
   const detail = unsettled.length ? ` (${unsettled.join('; ')})` : '';
   const us = svc.UpdateStatus;
   const reason = us?.Message ?? 'no reason given';
