@@ -111,6 +111,15 @@ async function joinWorker(w: WorkerEngine) {
     },
     w.reach,
   );
+  // The engines of one machine share its hostname: each worker's node is named for the rig's own name and address,
+  // as messages about a node (a deploy held up by a lost one) name it.
+  const id = (await engine<{ Swarm: { NodeID: string } }>('/info', {}, w.reach)).Swarm.NodeID;
+  const node = await engine<{ Version: { Index: number }; Spec: Record<string, unknown> }>(`/nodes/${id}`);
+  await engine(`/nodes/${id}/update`, {
+    method: 'POST',
+    query: { version: node.Version.Index },
+    body: { ...node.Spec, Name: `node-${w.index + 1} (${w.address})` },
+  });
 }
 
 /**

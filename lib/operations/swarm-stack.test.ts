@@ -190,18 +190,20 @@ describe('judgeConvergence', () => {
     ]);
   });
 
-  it('nodes are named by hostname; engines of one machine, sharing one, also by address', () => {
+  it("nodes are named by their spec's name, else their hostname; nodes sharing a name also by id", () => {
     const nodes = namedNodes([
-      { ID: 'a', Description: { Hostname: 'box' }, Status: { State: 'ready', Addr: '127.0.0.1' } },
-      { ID: 'b', Description: { Hostname: 'box' }, Status: { State: 'down', Addr: '127.0.0.2' } },
-      { ID: 'c', Description: { Hostname: 'db-1' }, Status: { State: 'ready', Addr: '10.0.0.9' } },
-      { ID: 'd0123456789abcdef' },
+      { ID: 'a0123456789abcdef', Description: { Hostname: 'box' }, Status: { State: 'ready', Addr: '127.0.0.1' } },
+      { ID: 'b0123456789abcdef', Description: { Hostname: 'box' }, Status: { State: 'down', Addr: '127.0.0.1' } },
+      { ID: 'c', Description: { Hostname: 'box' }, Spec: { Name: 'node-3 (127.0.0.3)' } },
+      { ID: 'd', Description: { Hostname: 'db-1' }, Status: { State: 'ready' } },
+      { ID: 'e0123456789abcdef' },
     ]);
     expect([...nodes.values()].map((n) => `${n.name}: ${n.state}`)).toEqual([
-      'box (127.0.0.1): ready',
-      'box (127.0.0.2): down',
+      'box (a0123456789a): ready',
+      'box (b0123456789a): down',
+      'node-3 (127.0.0.3): unknown',
       'db-1: ready',
-      'd0123456789a: unknown',
+      'e0123456789a: unknown',
     ]);
   });
 

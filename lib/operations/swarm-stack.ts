@@ -279,21 +279,22 @@ export interface SwarmNode {
   ID: string;
   Description?: { Hostname?: string };
   Status?: { State?: string; Addr?: string };
-  Spec?: { Availability?: string; Role?: string };
+  Spec?: { Name?: string; Availability?: string; Role?: string };
 }
 
 /**
- * The swarm's nodes by id, each named by its hostname; nodes that share one (engines of one machine) also by their
- * address, so that a message naming a node names one.
+ * The swarm's nodes by id, each named by the name its spec gives it or else its hostname; nodes that share a name
+ * (engines of one machine) also by their id, so that a message naming a node names one. Their addresses cannot
+ * tell them apart: the manager records the address each connected from.
  */
 export function namedNodes(list: readonly SwarmNode[]): Map<string, NodeState> {
-  const host = (n: SwarmNode) => n.Description?.Hostname ?? n.ID.slice(0, 12);
-  const shared = (h: string) => list.filter((n) => host(n) === h).length > 1;
+  const named = (n: SwarmNode) => n.Spec?.Name || n.Description?.Hostname || n.ID.slice(0, 12);
+  const shared = (name: string) => list.filter((n) => named(n) === name).length > 1;
   return new Map(
     list.map((n) => [
       n.ID,
       {
-        name: shared(host(n)) && n.Status?.Addr ? `${host(n)} (${n.Status.Addr})` : host(n),
+        name: shared(named(n)) ? `${named(n)} (${n.ID.slice(0, 12)})` : named(n),
         state: n.Status?.State ?? 'unknown',
         availability: n.Spec?.Availability ?? 'unknown',
         role: n.Spec?.Role ?? 'unknown',
