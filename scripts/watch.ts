@@ -46,6 +46,13 @@ const notUserRoutes = 'route!~"/health.*|/metrics"';
 export const userErrorShare = (rangeS: number) =>
   `100 * (sum(rate(http_requests_total{status=~"5..",${notUserRoutes}}[${rangeS}s])) or vector(0)) / sum(rate(http_requests_total{${notUserRoutes}}[${rangeS}s]))`;
 
+/**
+ * API scrape targets Prometheus failed to scrape last time: the targets of every job that exports the API's request
+ * counters, which are down. A sum over the targets it did reach leaves their requests out, and behind a balancer a
+ * replica it cannot see may be the one answering 5xx.
+ */
+export const apiTargetsDown = 'count((up == 0) and on (job) http_requests_total)';
+
 export const searchP99 = (rangeS: number) =>
   `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{route="/v1/search"}[${rangeS}s])))`;
 
@@ -72,9 +79,17 @@ async function sampleAll(t: Target & { prometheusUrl: string }, o: WatchOptions)
   // A probe's own words, first line only, and never a URL: the query would print URL-encoded.
   const guard = (p: Promise<Sample>) =>
     p.catch((e: Error) => ({ unknown: e.message.split('\n')[0]!.replace(/https?:\/\/\S+/g, '<url>') }) as Sample);
+  // Both Prometheus triggers are unknown while it cannot scrape every API target: a share over some is not the share.
+  const unseen = instant(t.prometheusUrl, apiTargetsDown).then((n) =>
+    n !== undefined && n > 0
+      ? `Prometheus cannot scrape ${n === 1 ? '1 API target: its requests are' : `${n} API targets: their requests are`} missing from the query`
+      : undefined,
+  );
+  const seen = (promql: string, empty: string) =>
+    unseen.then((why) => (why ? ({ unknown: why } as Sample) : promSample(t.prometheusUrl, promql, empty)));
   return Promise.all([
-    guard(promSample(t.prometheusUrl, o.promql5xx, 'no user request in the query range')),
-    guard(promSample(t.prometheusUrl, o.promqlP99, 'no search request in the query range')),
+    guard(seen(o.promql5xx, 'no user request in the query range')),
+    guard(seen(o.promqlP99, 'no search request in the query range')),
     guard(
       get(`${t.apiUrl}/health`, { caFile: t.caFile, timeoutMs: 5000 })
         .then((r) => ({ ok: r.status === 200 }))

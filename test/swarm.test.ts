@@ -25,6 +25,7 @@ import { waitUntil } from '../lib/core/wait';
 import { engine } from '../lib/probes/engine';
 import { existsSync } from 'node:fs';
 import { status } from '../scripts/status';
+import { watch } from '../scripts/watch';
 import {
   commitToProject,
   evidenceDir,
@@ -38,6 +39,7 @@ import {
 } from './support/harness';
 
 const log = (m: string) => process.stderr.write(`staging (swarm): ${m}\n`);
+const shortWatch = { RUNBOOK_WATCH_INTERVAL_S: '1', RUNBOOK_WATCH_WINDOW_S: '30', RUNBOOK_WATCH_DURATION_S: '3' };
 const onSwarm = { RUNBOOK_ORCHESTRATOR: 'swarm' };
 const swarm = orchestratorFor({ ...t, orchestrator: 'swarm' });
 const buildEnv = join(t.projectDir, 'api', 'build.env');
@@ -327,7 +329,24 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
 
   it('a build whose health check fails, on both workers: the engine rolls the update back, step 5 fails naming it, and every task runs the previous digest again', async () => {
     const bad = await commitToProject({ 'api/build.env': 'FAULT_HEALTH_DOWN=1\n' }, 'Bad build: /health answers 503');
-    const d = await phase('deploy', { reports: reportsDir(), env: onSwarm });
+    // Convergence trusts Swarm's "running" for a task on another node: the engine reports a task whose image has a
+    // health check as running only once the check passes. Watched here for the whole deploy: no task of the bad
+    // build is ever reported running.
+    const seenRunning = new Set<string>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const api = (await listServices(t.composeProject, ['api'])).get('api');
+        const all = api ? await engine<Task[]>('/tasks', { query: { filters: { service: [api.ID] } } }) : [];
+        for (const x of all)
+          if (x.Status.State === 'running' && x.Spec.ContainerSpec.Image.includes(`:sha-${bad}@`))
+            seenRunning.add(x.Spec.ContainerSpec.Image);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const d = await phase('deploy', { reports: reportsDir(), env: onSwarm }).finally(() => (watching = false));
+    await watch;
+    expect([...seenRunning]).toEqual([]);
     expect(d.exitCode).not.toBe(0);
     expect(d.check('deploy.5').status).toBe('fail');
     expect(d.check('deploy.5').message).toMatch(
@@ -386,6 +405,17 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
       expect(d.check('deploy.5').message).toMatch(
         /api: updating \(.*api\.\d on node node-2 \(127\.0\.0\.2\), which is (down|unknown|disconnected)/,
       );
+      // The replica on the lost node answers no scrape: the watch's Prometheus triggers are unknown, never a share
+      // of the replicas Prometheus could still reach.
+      const w = await watch([], { ...process.env, ...onSwarm, ...shortWatch }, () => {});
+      for (const name of ['5xx error rate', 'P99 search latency'])
+        expect(
+          w.states.find((x) => x.name === name),
+          name,
+        ).toMatchObject({
+          level: 'unknown',
+          detail: 'Prometheus cannot scrape 1 API target: its requests are missing from the query',
+        });
     }
   }, 900_000);
 
