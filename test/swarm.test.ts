@@ -402,8 +402,9 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     } else {
       expect(['fail', 'error']).toContain(d.check('deploy.5').status);
       // It says where the update waits: a task on the lost node, and that node's state as the manager sees it.
+      const node = `node-${lost.index + 1} \\(${lost.address.replaceAll('.', '\\.')}\\)`;
       expect(d.check('deploy.5').message).toMatch(
-        /api: updating \(.*api\.\d on node node-2 \(127\.0\.0\.2\), which is (down|unknown|disconnected)/,
+        new RegExp(`api: updating \\(.*api\\.\\d on node ${node}, which is (down|unknown|disconnected)`),
       );
       // The replica on the lost node answers no scrape: the watch's Prometheus triggers are unknown, never a share
       // of the replicas Prometheus could still reach.
