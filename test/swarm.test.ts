@@ -4,7 +4,7 @@
 // on 127.0.0.2 and .3, and a registry on loopback), and a deploy goes through the registry to both workers. The
 // stack binds the same ports as the Compose stack, so this file runs after every other (lib/harness/sequencer.ts)
 // and brings the Compose stack back when it ends.
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inContainer } from '../lib/harness/data-services';
@@ -12,7 +12,7 @@ import { replicaStatus, selectOne } from '../lib/probes/postgres';
 import { showPools } from '../lib/probes/pgbouncer';
 import { ping } from '../lib/probes/redis';
 import { run } from '../lib/core/exec';
-import { repoRoot } from '../lib/harness/config';
+import { repoRoot, resolveTarget } from '../lib/harness/config';
 import { orchestratorFor } from '../lib/operations/orchestrators';
 import { readHistory, readState } from '../lib/operations/rollback-state';
 import { listServices } from '../lib/operations/swarm-stack';
@@ -20,7 +20,7 @@ import { imageInfo } from '../lib/probes/docker';
 import { get } from '../lib/probes/http';
 import { stagingUp } from '../staging/project';
 import { stagingDownSwarm, stagingUpSwarm, swarmState } from '../staging/swarm';
-import { rigPaths, workerEngine } from '../staging/nodes';
+import { rigPaths, startRegistry, workerEngine } from '../staging/nodes';
 import { waitUntil } from '../lib/core/wait';
 import { engine } from '../lib/probes/engine';
 import { existsSync } from 'node:fs';
@@ -306,6 +306,58 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     // The build it replaced is saved by its digest too: the bytes a rollback has every node pull back.
     expect(readState(t.projectDir)?.PREV_API_DIGEST).toBe(before.replace(/:sha-[0-9a-f]+@/, '@'));
   }, 900_000);
+
+  it('with the registry stopped, npm run rollback is refused before it stops anything: no node could pull the previous build', async () => {
+    const rig = rigPaths(t.projectDir);
+    // Read now: the module's target was resolved before the rig wrote REGISTRY into staging's .env.
+    const registry = resolveTarget().target.registry ?? '';
+    expect(registry).toMatch(/^127\.0\.0\.1:\d+$/);
+    const running = (await apiTasks()).map((x) => x.Spec.ContainerSpec.Image);
+    const history = readHistory(t.projectDir).length;
+    process.kill(Number(readFileSync(join(rig.registryDir, 'registry.pid'), 'utf8').trim()), 'SIGTERM');
+    try {
+      await waitUntil(
+        () =>
+          fetch(`http://${registry}/v2/`).then(
+            () => ({ ready: false, last: 'still answers' }),
+            () => ({ ready: true, value: null }),
+          ),
+        { what: 'the registry to stop', timeoutMs: 30_000, intervalMs: 100 },
+      );
+      const r = await phase('rollback', { env: { ...onSwarm, RUNBOOK_ROLLBACK_REASON: 'registry drill' } });
+      expect(r.exitCode, r.output.slice(-3000)).not.toBe(0);
+      expect(r.output).toMatch(
+        new RegExp(`Rollback refused before stopping anything: could not ask the registry for ${registry}/`),
+      );
+      expect(r.output).toMatch(/action: +bring the registry back and rerun/);
+      // Nothing was stopped or recorded: the same tasks serve, and the history has no rollback in it.
+      expect((await apiTasks()).map((x) => x.Spec.ContainerSpec.Image)).toEqual(running);
+      expect(readHistory(t.projectDir)).toHaveLength(history);
+    } finally {
+      await startRegistry(rig, Number(registry.split(':')[1]));
+    }
+    // A registry that answers but no longer holds the previous digest (its manifest's revision gone from storage,
+    // as a cleanup would leave it): refused too, naming the digest.
+    const previous = readState(t.projectDir)?.PREV_API_DIGEST ?? '';
+    expect(previous).toMatch(/@sha256:[0-9a-f]{64}$/);
+    const revision = join(
+      rig.registryDir,
+      'data/docker/registry/v2/repositories',
+      t.apiImage,
+      '_manifests/revisions/sha256',
+      previous.split('@sha256:')[1]!,
+    );
+    renameSync(revision, `${revision}.away`);
+    try {
+      const r = await phase('rollback', { env: { ...onSwarm, RUNBOOK_ROLLBACK_REASON: 'registry drill' } });
+      expect(r.exitCode, r.output.slice(-3000)).not.toBe(0);
+      expect(r.output).toContain(`Rollback refused before stopping anything: ${registry} no longer holds ${previous}`);
+      expect(r.output).toMatch(/action: +push it again \(docker tag /);
+      expect((await apiTasks()).map((x) => x.Spec.ContainerSpec.Image)).toEqual(running);
+    } finally {
+      renameSync(`${revision}.away`, revision);
+    }
+  }, 300_000);
 
   it('npm run rollback puts every API task, on both workers, back on the previous build, by its digest', async () => {
     const reports = reportsDir();

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { heads, path as migrationPath, readRevisions } from '../probes/alembic.js';
 import type { RunOptions, Target } from './config.js';
-import { imageInfo, listImages } from '../probes/docker.js';
+import { imageInfo, listImages, registryHolds } from '../probes/docker.js';
 import { orchestratorFor } from '../operations/orchestrators.js';
 import { Refused } from '../core/errors.js';
 import { exitCode } from './cli.js';
@@ -79,6 +79,34 @@ export type RollbackChoice = Extract<RollbackTarget, { ok: true }> & {
 };
 
 /**
+ * Through a registry, the nodes pull the target by its digest: a rollback whose target the registry does not hold,
+ * or whose registry cannot be asked, is refused before step 1 stops the API, as no node without a copy could start
+ * the previous build again.
+ */
+async function refuseUnpullable(registry: string, image: string, digest: string | undefined) {
+  const again = `push it again (docker tag ${image} ${registry}/${image} && docker push ${registry}/${image}), then rerun`;
+  if (!digest)
+    throw new Refused(
+      `Rollback refused before stopping anything: ${image} was never pushed to ${registry}, so the other nodes cannot pull it`,
+      again,
+    );
+  let holds: boolean;
+  try {
+    holds = await registryHolds(digest);
+  } catch (err) {
+    throw new Refused(
+      `Rollback refused before stopping anything: ${(err as Error).message.split('\n')[0]}; the nodes pull ${digest} from there`,
+      `bring the registry back and rerun; or, if every node still holds ${image}, roll back on them by hand`,
+    );
+  }
+  if (!holds)
+    throw new Refused(
+      `Rollback refused before stopping anything: ${registry} no longer holds ${digest}, so nodes without a copy cannot start it`,
+      again,
+    );
+}
+
+/**
  * Where a rollback goes and what it crosses, decided before anything is stopped: the target must exist and
  * not be what runs, and a downgrade, when asked for, may cross only migrations with a real downgrade.
  */
@@ -123,6 +151,7 @@ export async function planRollback(
   const digest = registryRepo
     ? (await imageInfo(chosen.api))?.digests.find((d) => d.startsWith(registryRepo))
     : undefined;
+  if (t.registry) await refuseUnpullable(t.registry, `${t.apiImage}:sha-${chosen.sha}`, digest);
   const runningTag = now.api?.tags.find((x) => x.includes(':sha-'));
   const from =
     interrupted?.target && chosen.api === interrupted.target.api

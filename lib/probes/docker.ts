@@ -182,6 +182,23 @@ export async function imageInfo(ref: string): Promise<ImageInfo | undefined> {
   }
 }
 
+/**
+ * Whether the registry still holds `repo@sha256:…`, asked through the engine, which reaches the registry as the
+ * nodes do (its insecure-registry settings, its logins). false: the registry answered that it has no such manifest;
+ * a registry that cannot be asked is a CouldNotCheck, never a yes.
+ */
+export async function registryHolds(ref: string): Promise<boolean> {
+  try {
+    const d = await engine<{ Descriptor?: { digest?: string } }>(`/distribution/${pathOf(ref)}/json`, {
+      timeoutMs: 30_000,
+    });
+    return !!d?.Descriptor?.digest && ref.endsWith(`@${d.Descriptor.digest}`);
+  } catch (err) {
+    if (err instanceof EngineError && err.statusCode === 404) return false;
+    throw new CouldNotCheck(`could not ask the registry for ${ref}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export async function tagImage(source: string, repo: string, tag: string): Promise<void> {
   await engine(`/images/${pathOf(source)}/tag`, { method: 'POST', query: { repo, tag } });
 }
