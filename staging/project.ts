@@ -259,6 +259,14 @@ export async function stagingBuild(log: (m: string) => void) {
 export async function stagingUp(log: (m: string) => void) {
   const paths = await stagingBuild(log);
   const project = await stagingCompose(paths);
+  // A swarm staging binds the same host ports (`staging:up -- --swarm`, or a swarm test that was killed): it goes
+  // first, rather than every data service failing to bind and the wait running out minutes later. Loaded here:
+  // the swarm module builds on this one.
+  const swarm = await import('./swarm.js');
+  if (await swarm.swarmStagingRuns()) {
+    log('a swarm staging of this project holds its ports: taking it down first');
+    await swarm.stagingDownSwarm(log);
+  }
   const up = async (services: string[]) => {
     const r = await compose(project, composeArgs.up(project, services), { timeoutMs: 120_000 });
     if (r.exitCode !== 0) throw new Error(`compose up ${services.join(' ')} failed:\n${tail(r.output)}`);

@@ -11,6 +11,7 @@ import { compose, composeArgs } from '../lib/probes/compose.js';
 import { imageInfo, pushImage, tagImage } from '../lib/probes/docker.js';
 import { rigPaths, removeRig, startRegistry, startWorker, type WorkerEngine } from './nodes.js';
 import { swarmOrchestrator } from '../lib/operations/swarm-orchestrator.js';
+import { listServices } from '../lib/operations/swarm-stack.js';
 import {
   appServices,
   dataServices,
@@ -194,6 +195,14 @@ export async function stagingUpSwarm(log: (m: string) => void, nodes = 1) {
 }
 
 /** `npm run staging:down -- --swarm`: removes the stack, waits until its tasks are gone, and leaves the swarm. */
+/** Whether a swarm staging of this project is laid out here: its stack has services, or a multi-node rig is left. */
+export async function swarmStagingRuns(): Promise<boolean> {
+  const paths = stagingPaths();
+  if (existsSync(rigPaths(paths.projectDir).root)) return true;
+  if ((await swarmState()) !== 'active') return false;
+  return (await listServices(stagingStack(paths).stack)).size > 0;
+}
+
 export async function stagingDownSwarm(log: (m: string) => void) {
   const paths = stagingPaths();
   const { stack } = stagingStack(paths);
