@@ -10,7 +10,7 @@ import { diskUsage } from '../lib/probes/disk.js';
 import { writeAtomic } from '../lib/core/atomic.js';
 import { get } from '../lib/probes/http.js';
 import { busiest, showPools } from '../lib/probes/pgbouncer.js';
-import { instant } from '../lib/probes/prometheus.js';
+import { apiTargetsDown, instant } from '../lib/probes/prometheus.js';
 import { memory } from '../lib/probes/redis.js';
 import { junitXml } from '../lib/harness/junit.js';
 import { evidenceDir } from '../lib/harness/evidence.js';
@@ -46,13 +46,6 @@ const notUserRoutes = 'route!~"/health.*|/metrics"';
 export const userErrorShare = (rangeS: number) =>
   `100 * (sum(rate(http_requests_total{status=~"5..",${notUserRoutes}}[${rangeS}s])) or vector(0)) / sum(rate(http_requests_total{${notUserRoutes}}[${rangeS}s]))`;
 
-/**
- * API scrape targets Prometheus failed to scrape last time: the targets of every job that exports the API's request
- * counters, which are down. A sum over the targets it did reach leaves their requests out, and behind a balancer a
- * replica it cannot see may be the one answering 5xx.
- */
-export const apiTargetsDown = 'count((up == 0) and on (job) http_requests_total)';
-
 export const searchP99 = (rangeS: number) =>
   `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{route="/v1/search"}[${rangeS}s])))`;
 
@@ -79,10 +72,11 @@ async function sampleAll(t: Target & { prometheusUrl: string }, o: WatchOptions)
   // A probe's own words, first line only, and never a URL: the query would print URL-encoded.
   const guard = (p: Promise<Sample>) =>
     p.catch((e: Error) => ({ unknown: e.message.split('\n')[0]!.replace(/https?:\/\/\S+/g, '<url>') }) as Sample);
-  // Both Prometheus triggers are unknown while it cannot scrape every API target: a share over some is not the share.
-  const unseen = instant(t.prometheusUrl, apiTargetsDown).then((n) =>
-    n !== undefined && n > 0
-      ? `Prometheus cannot scrape ${n === 1 ? '1 API target: its requests are' : `${n} API targets: their requests are`} missing from the query`
+  // Both Prometheus triggers are unknown while it cannot scrape every API target: a sum over the replicas it reaches
+  // leaves the others' requests out, and behind a balancer the one it cannot see may be the one answering 5xx.
+  const unseen = apiTargetsDown(t.prometheusUrl).then((down) =>
+    down.length
+      ? `Prometheus cannot scrape ${down.map((d) => `${d.instance} (${d.error})`).join(', ')}: ${down.length === 1 ? 'its requests are' : 'their requests are'} missing from the query`
       : undefined,
   );
   const seen = (promql: string, empty: string) =>

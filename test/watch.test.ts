@@ -66,7 +66,7 @@ describe('npm run watch', () => {
         out.push(s),
       ),
     );
-    expect(r.recommended).toMatch(/^5xx error rate/);
+    expect(r.recommended, out.join('')).toMatch(/^5xx error rate/);
     expect(out.join('')).toMatch(/ROLLBACK RECOMMENDED: 5xx error rate/);
     expect(r.states.find((s) => s.name === 'Disk')?.worst).toBe('ok');
   }, 180_000);

@@ -12,6 +12,39 @@ export async function instant(baseUrl: string, promql: string): Promise<number |
   return first === undefined ? undefined : Number(first);
 }
 
+/** A target Prometheus scrapes now whose last scrape failed, and why. */
+export interface DownTarget {
+  instance: string;
+  error: string;
+}
+
+/**
+ * The targets Prometheus scrapes now, of every job that exports the API's request counters, that it did not reach
+ * at their last scrape (or has not scraped yet). From its list of active targets, not from `up`: a target removed
+ * across a restart of Prometheus keeps its last `up` sample for minutes, and would look down.
+ */
+export async function apiTargetsDown(baseUrl: string): Promise<DownTarget[]> {
+  const q = await get(`${baseUrl}/api/v1/query?query=${encodeURIComponent('count by (job) (http_requests_total)')}`, {
+    timeoutMs: 5000,
+  });
+  const qb = json(q);
+  const series = qb.ok ? (qb.value.data as { result?: unknown } | undefined)?.result : undefined;
+  if (q.status !== 200 || !Array.isArray(series))
+    throw new CouldNotCheck(`Prometheus query failed: HTTP ${q.status} ${qb.ok ? '' : qb.problem}`);
+  const jobs = new Set(series.map((s: { metric?: { job?: string } }) => s.metric?.job).filter(Boolean));
+  const t = await get(`${baseUrl}/api/v1/targets?state=active`, { timeoutMs: 5000, maxBodyBytes: 8 * 1024 * 1024 });
+  const tb = json(t);
+  const active = tb.ok ? (tb.value.data as { activeTargets?: unknown } | undefined)?.activeTargets : undefined;
+  if (t.status !== 200 || !Array.isArray(active))
+    throw new CouldNotCheck(`Prometheus answered HTTP ${t.status} for its targets`);
+  return (active as Array<{ labels?: Record<string, string>; health?: string; lastError?: string }>)
+    .filter((x) => jobs.has(x.labels?.job) && x.health !== 'up')
+    .map((x) => ({
+      instance: x.labels?.instance ?? '?',
+      error: x.health === 'down' ? (x.lastError || 'down').slice(0, 120) : 'not scraped yet',
+    }));
+}
+
 export interface ErrorRate {
   errors: number;
   total: number;
