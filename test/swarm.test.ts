@@ -465,7 +465,13 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
       'A node lost',
     );
     const reports = reportsDir();
-    const deploying = phase('deploy', { reports, env: onSwarm, timeoutMs: 10 * 60_000 });
+    // Step 5 waits 60 s here, not the runbook's 120: the manager marks a stopped node down within seconds, and the
+    // wait's end is what this test reads.
+    const deploying = phase('deploy', {
+      reports,
+      env: { ...onSwarm, RUNBOOK_STAGING_WAIT_S: '60' },
+      timeoutMs: 10 * 60_000,
+    });
     // The API's update is under way once the engine says so: then worker 2's engine stops, as `systemctl stop
     // docker` would on that host.
     await waitUntil(
