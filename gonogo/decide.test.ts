@@ -100,16 +100,27 @@ describe('decide, on plain values', () => {
     it('one replica of another build is HOLD, naming it, whether its record failed or was forged as a pass', () => {
       for (const status of ['fail', 'pass'] as const) {
         const g = decide(
-          withReplicas(status, { replicas: [rep(1, running), rep(2, 'old0000')] }),
+          withReplicas(status, { replicas: [rep(1, running), rep(2, 'bad0000')] }),
           identity,
           settings,
           now,
         );
         expect(g.decision, status).toBe('HOLD');
         expect(reasons(g)).toMatch(
-          /replica 2 on host-2 answers \/health as build old0000, but the running build is abc1234: redeploy or roll back/,
+          /replica 2 on host-2 answers \/health as build bad0000, but the running build is abc1234: redeploy or roll back/,
         );
       }
+    });
+
+    it('a replica that names its build some other way than a commit SHA is judged as smoke 1 is: not a HOLD here', () => {
+      const g = decide(
+        withReplicas('fail', { replicas: [rep(1, running), rep(2, 'v2.4.1')] }),
+        identity,
+        settings,
+        now,
+      );
+      expect(g.decision, reasons(g)).toBe('GO');
+      expect(g.advisories.find((a) => /API replica/.test(a.title))?.status).toBe('fail');
     });
 
     it('the same build named at full length is GO', () => {

@@ -189,13 +189,20 @@ function recordProblem(
     : undefined;
 }
 
+/**
+ * Whether an API's /health named a build, as a commit SHA, other than the running one. An API that names its build
+ * must name the one Docker runs; one that names none, or names it some other way, is left to the checks' own rules.
+ */
+const namesAnotherBuild = (answered: unknown, running: string): answered is string =>
+  typeof answered === 'string' && /^[0-9a-f]{7,40}$/.test(answered) && !sameBuild(answered, running);
+
 /** Replicas whose own /health named a build other than the running one, in words; none when none did. */
 function replicasOfOtherBuilds(rec: CheckRecord | undefined, running: string): string[] {
   const replicas = (rec?.measured as { replicas?: unknown } | undefined)?.replicas;
   if (!Array.isArray(replicas)) return [];
   return replicas
     .filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null)
-    .filter((r) => typeof r.build === 'string' && !sameBuild(r.build, running))
+    .filter((r) => namesAnotherBuild(r.build, running))
     .map((r) => `replica ${show(r.slot)} on ${show(r.node)} answers /health as build ${show(r.build)}`);
 }
 
@@ -277,7 +284,7 @@ export function decide(loaded: LoadedEvidence, identity: Identity, settings: Dec
       smoke,
       !sameBuild(measured, running)
         ? `smoke measured build ${measured}, but ${running} is running now: rerun \`npm run smoke\``
-        : typeof answered === 'string' && /^[0-9a-f]{7,40}$/.test(answered) && !sameBuild(answered, running)
+        : namesAnotherBuild(answered, running)
           ? `the API answering /health says it is build ${answered}, but the running build is ${running}`
           : otherReplicas.length
             ? `${otherReplicas.join('; ')}, but the running build is ${running}: redeploy or roll back`
