@@ -12,6 +12,8 @@ import { waitHealthy } from '../lib/probes/health.js';
 import { imageInfo, tagImage, volumesNotLabelled } from '../lib/probes/docker.js';
 import { ensureCa, issueServerCert } from './tls.js';
 import { runOneOff } from '../lib/probes/oneoff.js';
+import { activeTargets } from '../lib/probes/prometheus.js';
+import { waitUntil } from '../lib/core/wait.js';
 
 export const stagingSource = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(stagingSource, '..');
@@ -284,8 +286,27 @@ export async function stagingUp(log: (m: string) => void) {
   await waitHealthy(project.projectName, [...dataServices, ...appServices, ...edgeServices, ...monitoringServices], {
     timeoutMs: 300_000,
   });
+  await waitScraped(paths);
   log(`staging is up and healthy after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return paths;
+}
+
+/**
+ * Staging is up once its monitoring sees it: every target Prometheus scrapes answered its last scrape. Until the
+ * first scrape after a (re)start a target is `unknown`, and a watch started then is rightly blind.
+ */
+export async function waitScraped(paths = stagingPaths()) {
+  const prometheus = `http://127.0.0.1:${readStagingEnv(paths).get('PROMETHEUS_PORT')}`;
+  await waitUntil(
+    async () => {
+      const targets = await activeTargets(prometheus);
+      const notUp = targets.filter((x) => x.health !== 'up');
+      if (targets.length > 0 && notUp.length === 0) return { ready: true, value: targets.length };
+      const last = notUp.map((x) => `${x.job} ${x.instance}: ${x.health} ${x.lastError}`.trim()).join('; ');
+      return { ready: false, last: last || 'no active target' };
+    },
+    { what: 'Prometheus to scrape every target', timeoutMs: 60_000, intervalMs: 1000 },
+  );
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   stagingCompose,
   stagingPaths,
   updateStagingEnv,
+  waitScraped,
   type StagingPaths,
 } from './project.js';
 
@@ -191,6 +192,7 @@ export async function stagingUpSwarm(log: (m: string) => void, nodes = 1) {
     tags,
     timeoutMs: 300_000,
   });
+  await waitScraped(paths);
   log(`stack ${stack} converged and healthy at ${tag} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../lib/core/exec';
 import { repoRoot } from '../lib/harness/config';
-import { instant } from '../lib/probes/prometheus';
+import { apiTargetsDown, instant } from '../lib/probes/prometheus';
 import { userErrorShare } from '../scripts/watch';
 
 /** `npm run watch` as Bolt types it, into a reports folder of its own. */
@@ -153,13 +153,20 @@ describe('a watch that could not see is never an all clear', () => {
   it('the default 5xx share counts user routes only: unknown with no user traffic, 0 % with traffic and no 5xx', async () => {
     const rateS = 10;
     const query = userErrorShare(rateS);
-    // Probes and health checks keep hitting /health and /metrics; nothing else asks the API here.
+    // Probes and health checks keep hitting /health and /metrics; nothing else asks the API here. Every replica
+    // must have been scraped since it last started, or the watch is blind for that reason instead.
     await waitUntil(
       async () => {
+        const down = await apiTargetsDown(t.prometheusUrl!);
+        if (down.length) return { ready: false, last: down.map((d) => `${d.instance}: ${d.error}`).join('; ') };
         const v = await instant(t.prometheusUrl!, query);
         return v === undefined || Number.isNaN(v) ? { ready: true, value: v } : { ready: false, last: String(v) };
       },
-      { what: 'the user traffic of earlier tests to leave the query range', timeoutMs: 60_000, intervalMs: 2000 },
+      {
+        what: 'every replica scraped, and the user traffic of earlier tests out of the query range',
+        timeoutMs: 60_000,
+        intervalMs: 2000,
+      },
     );
     const short = {
       ...process.env,

@@ -18,6 +18,30 @@ export interface DownTarget {
   error: string;
 }
 
+/** One target Prometheus scrapes now, as its targets API lists it. */
+export interface ActiveTarget {
+  job: string;
+  instance: string;
+  /** `up`, `down`, or `unknown` until its first scrape. */
+  health: string;
+  lastError: string;
+}
+
+/** The targets Prometheus scrapes now, from `/api/v1/targets?state=active`. */
+export async function activeTargets(baseUrl: string): Promise<ActiveTarget[]> {
+  const t = await get(`${baseUrl}/api/v1/targets?state=active`, { timeoutMs: 5000, maxBodyBytes: 8 * 1024 * 1024 });
+  const tb = json(t);
+  const active = tb.ok ? (tb.value.data as { activeTargets?: unknown } | undefined)?.activeTargets : undefined;
+  if (t.status !== 200 || !Array.isArray(active))
+    throw new CouldNotCheck(`Prometheus answered HTTP ${t.status} for its targets`);
+  return (active as Array<{ labels?: Record<string, string>; health?: string; lastError?: string }>).map((x) => ({
+    job: x.labels?.job ?? '?',
+    instance: x.labels?.instance ?? '?',
+    health: x.health ?? 'unknown',
+    lastError: x.lastError ?? '',
+  }));
+}
+
 /**
  * The targets Prometheus scrapes now, of every job that exports the API's request counters, that it did not reach
  * at their last scrape (or has not scraped yet). From its list of active targets, not from `up`: a target removed
@@ -32,15 +56,10 @@ export async function apiTargetsDown(baseUrl: string): Promise<DownTarget[]> {
   if (q.status !== 200 || !Array.isArray(series))
     throw new CouldNotCheck(`Prometheus query failed: HTTP ${q.status} ${qb.ok ? '' : qb.problem}`);
   const jobs = new Set(series.map((s: { metric?: { job?: string } }) => s.metric?.job).filter(Boolean));
-  const t = await get(`${baseUrl}/api/v1/targets?state=active`, { timeoutMs: 5000, maxBodyBytes: 8 * 1024 * 1024 });
-  const tb = json(t);
-  const active = tb.ok ? (tb.value.data as { activeTargets?: unknown } | undefined)?.activeTargets : undefined;
-  if (t.status !== 200 || !Array.isArray(active))
-    throw new CouldNotCheck(`Prometheus answered HTTP ${t.status} for its targets`);
-  return (active as Array<{ labels?: Record<string, string>; health?: string; lastError?: string }>)
-    .filter((x) => jobs.has(x.labels?.job) && x.health !== 'up')
+  return (await activeTargets(baseUrl))
+    .filter((x) => jobs.has(x.job) && x.health !== 'up')
     .map((x) => ({
-      instance: x.labels?.instance ?? '?',
+      instance: x.instance,
       error: x.health === 'down' ? (x.lastError || 'down').slice(0, 120) : 'not scraped yet',
     }));
 }
