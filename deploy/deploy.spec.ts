@@ -218,8 +218,9 @@ describe('Step 3 — Start DB and Redis', () => {
   const services = ['db', 'db_replica', 'pgbouncer', 'redis'];
   const s = seq.step('step 3', async () => {
     const started = performance.now();
-    await start(services, { timeoutMs: deadlineMs('deploy.3') });
-    const r = await orchestrator.healthy(services, deadlineMs('deploy.3') - (performance.now() - started));
+    const budget = waitBudgetMs(t, 'deploy.3');
+    await start(services, { timeoutMs: budget });
+    const r = await orchestrator.healthy(services, budget - (performance.now() - started));
     return { ...r, elapsedMs: performance.now() - started };
   });
   test(titleOf('deploy.3'), (ctx) => {

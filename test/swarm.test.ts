@@ -1,7 +1,7 @@
 // The runbook on a real single-node Docker Swarm (RUNBOOK_ORCHESTRATOR=swarm): deploy good → smoke → GO, a build
-// whose health check fails (the engine rolls it back), a build whose redirect loses its tag (HOLD, then
-// `npm run rollback`), and a deploy killed mid-update. Then the same swarm grows to three nodes (two worker engines
-// on 127.0.0.2 and .3, and a registry on loopback), and a deploy goes through the registry to both workers. The
+// whose redirect loses its tag (HOLD, then `npm run rollback`), and a deploy killed mid-update. Then the same swarm
+// grows to three nodes (two worker engines on 127.0.0.2 and .3, and a registry on loopback): a deploy goes through
+// the registry to both workers, and a build whose health check fails is rolled back by the engine on both. The
 // stack binds the same ports as the Compose stack, so this file runs after every other (lib/harness/sequencer.ts)
 // and brings the Compose stack back when it ends.
 import { readFileSync, renameSync } from 'node:fs';
@@ -144,33 +144,6 @@ describe('deploy, verify and roll back on Swarm (RUNBOOK_ORCHESTRATOR=swarm)', (
     good = { sha, image, preflight: reports, smoke: reports };
   }, 900_000);
 
-  it('a build whose health check fails: the engine rolls its update back, step 5 fails naming it, the history records it, later steps are not run, and the gate holds', async () => {
-    const bad = await commitToProject({ 'api/build.env': 'FAULT_HEALTH_DOWN=1\n' }, 'Bad build: /health answers 503');
-    const reports = reportsDir();
-    const d = await phase('deploy', { reports, env: onSwarm });
-    expect(d.exitCode).not.toBe(0);
-    expect(d.check('deploy.5').status).toBe('fail');
-    expect(d.check('deploy.5').message).toMatch(
-      new RegExp(
-        `engine rolled back api's update to ${t.apiImage}:sha-${bad}.*runs ${t.apiImage}:sha-${good.sha} again`,
-      ),
-    );
-    for (const id of ['deploy.6.up', 'deploy.7', 'deploy.8']) expect(d.check(id).status, id).toBe('not-run');
-    await swarm.healthy(['api'], 60_000);
-    expect(await apiTaskImage()).toBe(good.image);
-    expect((await get(`${t.apiUrl}/health`, { caFile: t.caFile })).status).toBe(200);
-    const recorded = readHistory(t.projectDir)
-      .filter((h) => h.event === 'engine-rollback')
-      .at(-1);
-    expect(recorded).toMatchObject({ deploySha: bad });
-    expect(recorded?.note).toMatch(/engine rolled back api's update/);
-
-    const dir = evidenceDir([good.preflight, 'preflight'], [reports, 'deploy'], [good.smoke, 'smoke']);
-    const g = await gonogo(dir, onSwarm);
-    expect(g.decision.decision).toBe('HOLD');
-    expect(g.reasons).toMatch(/deploy/);
-  }, 900_000);
-
   it('a build whose redirect loses its tag deploys, smoke 6 fails and the gate holds; npm run rollback puts the good build back on every task and verifies', async () => {
     const bad = await commitToProject(
       { 'api/build.env': 'FAULT_UNTAGGED_REDIRECT=1\n' },
@@ -243,6 +216,8 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
 
   /** The pinned image the API ran before this describe's deploy. */
   let before = '';
+  /** The reports of this describe's good deploy: its preflight and smoke evidence. */
+  let goodReports = '';
 
   beforeAll(async () => {
     await stagingUpSwarm(log, 3);
@@ -344,6 +319,7 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     ]);
     const g = await gonogo(reports, onSwarm);
     expect(g.decision.decision, g.reasons).toBe('GO');
+    goodReports = reports;
     // The build it replaced is saved by its digest too: the bytes a rollback has every node pull back.
     expect(readState(t.projectDir)?.PREV_API_DIGEST).toBe(before.replace(/:sha-[0-9a-f]+@/, '@'));
   }, 900_000);
@@ -420,7 +396,7 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
       expect(readFileSync(join(reports, post), 'utf8'), post).toContain(`Image: ${digest}\n`);
   }, 900_000);
 
-  it('a build whose health check fails, on both workers: the engine rolls the update back, step 5 fails naming it, and every task runs the previous digest again', async () => {
+  it('a build whose health check fails, on both workers: the engine rolls the update back, step 5 fails naming it, later steps are not run, every task runs the previous digest again, and the gate holds', async () => {
     const bad = await commitToProject({ 'api/build.env': 'FAULT_HEALTH_DOWN=1\n' }, 'Bad build: /health answers 503');
     // Convergence trusts Swarm's "running" for a task on another node: the engine reports a task whose image has a
     // health check as running only once the check passes. Watched here for the whole deploy: no task of the bad
@@ -437,13 +413,17 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
         await new Promise((r) => setTimeout(r, 250));
       }
     })();
-    const d = await phase('deploy', { reports: reportsDir(), env: onSwarm }).finally(() => (watching = false));
+    const reports = reportsDir();
+    const d = await phase('deploy', { reports, env: onSwarm }).finally(() => (watching = false));
     await watch;
     expect([...seenRunning]).toEqual([]);
     expect(d.exitCode).not.toBe(0);
     expect(d.check('deploy.5').status).toBe('fail');
+    const previous = before.replace(/@sha256:.*/, '').replace(/[.]/g, '\\.');
     expect(d.check('deploy.5').message).toMatch(
-      new RegExp(`engine rolled back api's update to 127\\.0\\.0\\.1:\\d+/${t.apiImage}:sha-${bad}`),
+      new RegExp(
+        `engine rolled back api's update to 127\\.0\\.0\\.1:\\d+/${t.apiImage}:sha-${bad}.*runs ${previous}.* again`,
+      ),
     );
     for (const id of ['deploy.6.up', 'deploy.7', 'deploy.8']) expect(d.check(id).status, id).toBe('not-run');
     await swarm.healthy(['api'], 120_000);
@@ -457,6 +437,10 @@ describe('three nodes: two worker engines and a registry (npm run staging:up -- 
     ).toMatchObject({
       deploySha: bad,
     });
+    const dir = evidenceDir([goodReports, 'preflight'], [reports, 'deploy'], [goodReports, 'smoke']);
+    const g = await gonogo(dir, onSwarm);
+    expect(g.decision.decision).toBe('HOLD');
+    expect(g.reasons).toMatch(/deploy/);
   }, 900_000);
 
   it("a worker's engine stopped while the API updates: the deploy fails, or passes with every running API task on the new build; never a pass beside the old build", async () => {

@@ -71,7 +71,7 @@ export interface Target {
   restoreDrill: boolean;
   /** Run the runbook's cleanup when 1.4 finds the disk too full, then measure again. */
   runCleanup: boolean;
-  /** Staging only: caps the waits of deploy step 5 and rollback step 4, in seconds; always unset on production. */
+  /** Staging only: caps the waits of deploy steps 3 and 5 and rollback step 4, in seconds; always unset on production. */
   stagingWaitS: number | undefined;
   reportsDir: string;
   /** The key that seals evidence (lib/core/seal.ts): outside the reports, readable by its owner only. */
@@ -237,7 +237,7 @@ export const settings: Setting[] = [
     key: 'stagingWaitS',
     env: 'RUNBOOK_STAGING_WAIT_S',
     kind: 'int',
-    doc: 'staging only: caps how long deploy step 5 and rollback step 4 wait for the API, in seconds; ignored on production',
+    doc: 'staging only: caps how long deploy steps 3 and 5 and rollback step 4 wait for their services, in seconds; ignored on production',
   },
   { key: 'reportsDir', env: 'RUNBOOK_REPORTS_DIR', kind: 'path', doc: 'where reports and evidence go' },
   {

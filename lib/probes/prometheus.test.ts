@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newSince, parseRequestCounts } from './prometheus';
+import { newSince, parseRequestCounts, targetsUnseen, type ActiveTarget } from './prometheus';
 
 describe('request counts from /metrics', () => {
   it('splits 5xx from the total', () => {
@@ -31,5 +31,32 @@ describe('P1 alerts new since the rollback began', () => {
     ).toEqual([after]);
     expect(newSince([after], since).fresh).toEqual([after]);
     expect(newSince([alert('Old', '2026-04-23T11:50:00Z')], since).fresh).toEqual([]);
+  });
+});
+
+describe('API targets Prometheus does not see now', () => {
+  const target = (job: string, instance: string, health: string, lastError = ''): ActiveTarget => ({
+    job,
+    instance,
+    health,
+    lastError,
+  });
+  it('none when every target of the jobs is up; other jobs are not judged', () => {
+    const active = [target('api', 'a:1', 'up'), target('api', 'a:2', 'up'), target('blackbox', 'b:1', 'down')];
+    expect(targetsUnseen(['api'], active)).toEqual([]);
+  });
+  it('a target down, with its error, and one not scraped yet', () => {
+    const active = [target('api', 'a:1', 'down', 'connection refused'), target('api', 'a:2', 'unknown')];
+    expect(targetsUnseen(['api'], active)).toEqual([
+      { instance: 'a:1', error: 'connection refused' },
+      { instance: 'a:2', error: 'not scraped yet' },
+    ]);
+  });
+  it('a job with samples and no active target (Prometheus just started, or its config lost the job) is unseen', () => {
+    expect(targetsUnseen(['api'], [])).toEqual([{ instance: 'job api', error: 'no target scraped now' }]);
+    expect(targetsUnseen(['api', 'api'], [target('other', 'o:1', 'up')])).toHaveLength(1);
+  });
+  it('no job with samples: nothing to judge here (the queries themselves come back empty)', () => {
+    expect(targetsUnseen([], [target('api', 'a:1', 'unknown')])).toEqual([]);
   });
 });

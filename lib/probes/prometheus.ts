@@ -55,13 +55,27 @@ export async function apiTargetsDown(baseUrl: string): Promise<DownTarget[]> {
   const series = qb.ok ? (qb.value.data as { result?: unknown } | undefined)?.result : undefined;
   if (q.status !== 200 || !Array.isArray(series))
     throw new CouldNotCheck(`Prometheus query failed: HTTP ${q.status} ${qb.ok ? '' : qb.problem}`);
-  const jobs = new Set(series.map((s: { metric?: { job?: string } }) => s.metric?.job).filter(Boolean));
-  return (await activeTargets(baseUrl))
-    .filter((x) => jobs.has(x.job) && x.health !== 'up')
-    .map((x) => ({
-      instance: x.instance,
-      error: x.health === 'down' ? (x.lastError || 'down').slice(0, 120) : 'not scraped yet',
-    }));
+  const jobs = series.map((s: { metric?: { job?: string } }) => s.metric?.job).filter((j): j is string => !!j);
+  return targetsUnseen(jobs, await activeTargets(baseUrl));
+}
+
+/**
+ * Of these jobs, each target not `up`, and each job with no active target at all: a Prometheus that has just
+ * started lists none until its first sync with discovery, and one whose config lost the job scrapes none. Either way
+ * the job's samples are only the old ones, and the queries over it would read as quiet.
+ */
+export function targetsUnseen(jobs: readonly string[], active: readonly ActiveTarget[]): DownTarget[] {
+  const unseen: DownTarget[] = [];
+  for (const job of new Set(jobs)) {
+    const mine = active.filter((x) => x.job === job);
+    if (mine.length === 0) unseen.push({ instance: `job ${job}`, error: 'no target scraped now' });
+    for (const x of mine.filter((m) => m.health !== 'up'))
+      unseen.push({
+        instance: x.instance,
+        error: x.health === 'down' ? (x.lastError || 'down').slice(0, 120) : 'not scraped yet',
+      });
+  }
+  return unseen;
 }
 
 export interface ErrorRate {
