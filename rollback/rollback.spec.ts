@@ -24,13 +24,14 @@ import { orchestratorFor } from '../lib/operations/orchestrators';
 import { progress } from '../lib/core/progress';
 import { alembicVersion } from '../lib/probes/postgres';
 import {
-  activeAlerts,
-  alertConditionsSince,
+  alertmanagerAlerts,
+  conditionsSince,
   errorRate,
   errorRateSinceStart,
   errorRateOfReplicas,
-  isP1,
   newSince,
+  p1Firing,
+  ruleAlerts,
 } from '../lib/probes/prometheus';
 import { titleOf } from '../runbook/catalogue';
 import * as smoke from '../smoke/checks';
@@ -254,12 +255,18 @@ describe('Step 6 — Verify rollback: smoke tests 1–5 and the section 6 checkl
     const c = check(ctx, 'rollback.6.alerts');
     s.enter(ctx);
     if (!t.alertmanagerUrl) c.couldNotCheck('RUNBOOK_ALERTMANAGER_URL is not set: no way to see P1 alerts');
-    const p1 = (await c.probe(() => activeAlerts(t.alertmanagerUrl!))).filter(isP1);
+    const held = await c.probe(() => alertmanagerAlerts(t.alertmanagerUrl!));
+    // What Prometheus fires counts too where Alertmanager does not hold it: a restarted Alertmanager is empty.
+    const fired = t.prometheusUrl ? await c.probe(() => ruleAlerts(t.prometheusUrl!)) : undefined;
+    const p1 = p1Firing(held, fired);
     // The runbook asks for no *new* P1s: alerts raised by the bad build may still be resolving, or only now
     // firing because their condition held before the rollback.
-    const conditions = t.prometheusUrl ? await c.probe(() => alertConditionsSince(t.prometheusUrl!)) : undefined;
-    const { fresh, resolving } = newSince(p1, startedAt, conditions);
-    c.judge({ new: fresh.map((a) => a.name), still_resolving: resolving.map((a) => a.name) });
+    const { fresh, resolving } = newSince(p1.alerts, startedAt, fired && conditionsSince(fired));
+    c.judge({
+      new: fresh.map((a) => a.name),
+      still_resolving: resolving.map((a) => a.name),
+      ...(p1.notHeld.length ? { firing_not_in_alertmanager: p1.notHeld } : {}),
+    });
   });
 });
 

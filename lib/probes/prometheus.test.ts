@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { newSince, parseRequestCounts, targetsUnseen, type ActiveTarget } from './prometheus';
+import {
+  conditionsSince,
+  newSince,
+  p1Firing,
+  parseRequestCounts,
+  targetsUnseen,
+  type ActiveTarget,
+  type Alert,
+  type RuleAlert,
+} from './prometheus';
 
 describe('request counts from /metrics', () => {
   it('splits 5xx from the total', () => {
@@ -58,5 +67,58 @@ describe('API targets Prometheus does not see now', () => {
   });
   it('no job with samples: nothing to judge here (the queries themselves come back empty)', () => {
     expect(targetsUnseen([], [target('api', 'a:1', 'unknown')])).toEqual([]);
+  });
+});
+
+describe('P1 alerts firing now, from Alertmanager and from Prometheus', () => {
+  const held = (name: string, state: string, severity = 'critical'): Alert => ({
+    name,
+    severity,
+    priority: '',
+    state,
+    startsAt: new Date('2026-04-23T12:00:00Z'),
+  });
+  const fired = (name: string, state: string, activeAt: string, priority = 'P1'): RuleAlert => ({
+    name,
+    severity: '',
+    priority,
+    state,
+    activeAt: new Date(activeAt),
+  });
+  it('what Alertmanager holds active or unprocessed counts; silenced or inhibited (suppressed) and non-P1 do not', () => {
+    const r = p1Firing([
+      held('A', 'active'),
+      held('B', 'unprocessed'),
+      held('C', 'suppressed'),
+      held('D', 'active', 'warning'),
+    ]);
+    expect(r.alerts.map((a) => a.name)).toEqual(['A', 'B']);
+    expect(r.notHeld).toEqual([]);
+  });
+  it('a P1 Prometheus fires that Alertmanager does not hold (restarted, or never reached) counts, from its activeAt', () => {
+    const r = p1Firing([], [fired('ApiHigh5xxRate', 'firing', '2026-04-23T12:01:00Z')]);
+    expect(r.notHeld).toEqual(['ApiHigh5xxRate']);
+    expect(r.alerts).toEqual([
+      expect.objectContaining({ name: 'ApiHigh5xxRate', startsAt: new Date('2026-04-23T12:01:00Z') }),
+    ]);
+  });
+  it('one Alertmanager holds in any state is not counted twice, and a silenced one stays silenced', () => {
+    const f = [fired('A', 'firing', '2026-04-23T12:01:00Z'), fired('C', 'firing', '2026-04-23T12:01:00Z')];
+    const r = p1Firing([held('A', 'active'), held('C', 'suppressed')], f);
+    expect(r.alerts.map((a) => a.name)).toEqual(['A']);
+    expect(r.notHeld).toEqual([]);
+  });
+  it('pending alerts, and firing ones that are not P1, are not firing P1s', () => {
+    const r = p1Firing(
+      [],
+      [fired('P', 'pending', '2026-04-23T12:01:00Z'), fired('W', 'firing', '2026-04-23T12:01:00Z', 'P3')],
+    );
+    expect(r).toEqual({ alerts: [], notHeld: [] });
+  });
+  it('one alert name over several series is one alert not held; its condition dates from its earliest series', () => {
+    const f = [fired('A', 'firing', '2026-04-23T12:02:00Z'), fired('A', 'firing', '2026-04-23T12:01:00Z')];
+    expect(p1Firing([], f).notHeld).toEqual(['A']);
+    expect(conditionsSince(f).get('A')).toEqual(new Date('2026-04-23T12:01:00Z'));
+    expect(conditionsSince([fired('X', 'firing', 'not a date')]).has('X')).toBe(false);
   });
 });

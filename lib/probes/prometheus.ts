@@ -97,13 +97,14 @@ export interface Alert {
   name: string;
   severity: string;
   priority: string;
+  /** Alertmanager's `active`, `suppressed` (silenced or inhibited) or `unprocessed`; Prometheus's `firing`. */
   state: string;
   startsAt: Date;
 }
 
-/** Alerts Alertmanager holds as active. */
-export async function activeAlerts(alertmanagerUrl: string): Promise<Alert[]> {
-  const res = await get(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=false&inhibited=false`, {
+/** Every alert Alertmanager holds, in whatever state: a silenced one is known to it, and not active. */
+export async function alertmanagerAlerts(alertmanagerUrl: string): Promise<Alert[]> {
+  const res = await get(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true`, {
     timeoutMs: 5000,
   });
   let list: unknown;
@@ -122,7 +123,33 @@ export async function activeAlerts(alertmanagerUrl: string): Promise<Alert[]> {
   }));
 }
 
-export const isP1 = (a: Alert) => a.severity === 'critical' || a.priority === 'P1';
+/** An alerting rule's alert as Prometheus evaluates it: pending until its `for` has passed, then firing. */
+export interface RuleAlert {
+  name: string;
+  severity: string;
+  priority: string;
+  state: string;
+  /** When its condition began to hold. */
+  activeAt: Date;
+}
+
+/** The alerts Prometheus's rules raise now, pending or firing (`/api/v1/alerts`). */
+export async function ruleAlerts(prometheusUrl: string): Promise<RuleAlert[]> {
+  const res = await get(`${prometheusUrl}/api/v1/alerts`, { timeoutMs: 5000 });
+  const body = json(res);
+  const alerts = body.ok ? ((body.value.data as { alerts?: unknown } | undefined)?.alerts ?? []) : [];
+  if (res.status !== 200 || !Array.isArray(alerts))
+    throw new CouldNotCheck(`Prometheus answered HTTP ${res.status} for its alerts`);
+  return (alerts as Array<{ labels?: Record<string, string>; state?: string; activeAt?: string }>).map((a) => ({
+    name: a.labels?.alertname ?? '?',
+    severity: a.labels?.severity ?? '',
+    priority: a.labels?.priority ?? '',
+    state: a.state ?? '',
+    activeAt: new Date(a.activeAt ?? NaN),
+  }));
+}
+
+export const isP1 = (a: Pick<Alert, 'severity' | 'priority'>) => a.severity === 'critical' || a.priority === 'P1';
 
 /** Sums http_requests_total from a Prometheus text exposition, split into 5xx and all. */
 export function parseRequestCounts(text: string): ErrorRate {
@@ -162,20 +189,36 @@ export async function errorRateOfReplicas(origins: readonly string[]): Promise<E
   return { errors, total, pct: total > 0 ? (errors / total) * 100 : 0 };
 }
 
-/** When each firing or pending alert's condition began to hold (Prometheus' activeAt), by alert name. */
-export async function alertConditionsSince(prometheusUrl: string): Promise<Map<string, Date>> {
-  const res = await get(`${prometheusUrl}/api/v1/alerts`, { timeoutMs: 5000 });
-  const body = json(res);
-  const alerts = body.ok ? ((body.value.data as { alerts?: unknown } | undefined)?.alerts ?? []) : [];
-  if (res.status !== 200 || !Array.isArray(alerts))
-    throw new CouldNotCheck(`Prometheus answered HTTP ${res.status} for its alerts`);
+/** When each firing or pending alert's condition began to hold (Prometheus's activeAt), by alert name. */
+export function conditionsSince(alerts: readonly RuleAlert[]): Map<string, Date> {
   const out = new Map<string, Date>();
-  for (const a of alerts as Array<{ labels?: Record<string, string>; activeAt?: string }>) {
-    const name = a.labels?.alertname;
-    const at = new Date(a.activeAt ?? NaN);
-    if (name && Number.isFinite(at.getTime()) && !(out.get(name)! <= at)) out.set(name, at);
-  }
+  for (const a of alerts)
+    if (Number.isFinite(a.activeAt.getTime()) && !(out.get(a.name)! <= a.activeAt)) out.set(a.name, a.activeAt);
   return out;
+}
+
+/**
+ * The P1 alerts firing now: those Alertmanager holds as active, and those Prometheus fires that Alertmanager does
+ * not hold at all. An Alertmanager that has just restarted holds nothing until Prometheus sends again (a minute
+ * later by default), and one that Prometheus does not reach never holds anything: its empty list is no all clear.
+ * An alert Alertmanager holds silenced or inhibited (`suppressed`) was put there on purpose, and stays out; one it
+ * has not processed yet counts.
+ */
+export function p1Firing(
+  held: readonly Alert[],
+  fired: readonly RuleAlert[] = [],
+): { alerts: Alert[]; notHeld: string[] } {
+  const known = new Set(held.map((a) => a.name));
+  const missing = fired.filter((a) => a.state === 'firing' && isP1(a) && !known.has(a.name));
+  const notHeld = [...new Set(missing.map((a) => a.name))];
+  const alerts = [
+    ...held.filter((a) => a.state !== 'suppressed' && isP1(a)),
+    ...notHeld.map((name) => {
+      const a = missing.find((m) => m.name === name)!;
+      return { name, severity: a.severity, priority: a.priority, state: 'firing', startsAt: a.activeAt };
+    }),
+  ];
+  return { alerts, notHeld };
 }
 
 /**
