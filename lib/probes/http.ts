@@ -24,8 +24,11 @@ export interface HttpOptions {
    * hold, nor open one those requests then use. @default the pool of every request with the same CA and deadline
    */
   pool?: string;
-  /** Called once the request's headers go out: it has a connection, and any handshake that took is done. */
-  onSent?: () => void;
+  /**
+   * Called once the request's headers go out, with that moment (`performance.now()`, where `exchangeMs` starts): it
+   * has a connection, and any handshake that took is done.
+   */
+  onSent?: (at: number) => void;
 }
 
 export interface HttpResponse {
@@ -128,7 +131,7 @@ function openingAhead(inner: Connector, keepAliveMs: number) {
 // call that makes it, and its headers go once it has a connection. Subscribed with the first request.
 interface Sent {
   headersAt?: number;
-  onSent?: () => void;
+  onSent?: (at: number) => void;
 }
 let sending: Sent | undefined;
 const headersSent = new WeakMap<object, Sent>();
@@ -143,7 +146,7 @@ function watchHeaders() {
     const slot = headersSent.get((m as { request: object }).request);
     if (!slot) return;
     slot.headersAt = performance.now();
-    slot.onSent?.();
+    slot.onSent?.(slot.headersAt);
   });
 }
 
